@@ -1,0 +1,124 @@
+"""The codec protocol that the simulator talks to.
+
+A codec makes per-stream encoders (sender side) and decoders (receiver side).
+The simulator never imports a concrete codec: it calls
+
+* ``Encoder.encode(frame, feedback) -> list[EncodedFrame]`` at capture time
+  (usually one frame out; a codec that buffers a group returns nothing until the
+  group is complete, then all of it),
+* ``Decoder.plan(ef, complete, budget_ms) -> DecodePlan`` when the frame reaches
+  the front of the GPU queue (cheap: no model call),
+* ``Decoder.decode(ef, plan) -> Decoded`` to run the model (skipped in timing-only runs).
+
+Encoded frames carry real bytes in named sections, so the sizes in the log are
+the lengths of those bytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ..video.frame import Frame
+
+__all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec"]
+
+FrameKind = Literal["anchor", "delta"]
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedFrame:
+    """What the sender transmits for one frame.
+
+    Attributes:
+        frame: index of the frame this data decodes to.
+        kind: ``"anchor"`` (decodable on its own) or ``"delta"`` (needs ``refs``).
+        sections: named byte strings (``semantic``, ``motion``, ``residual`` ...); their
+            total length is what is transmitted.
+        refs: frame indices this frame depends on.
+        scene_cut: the sender flagged a scene cut here.
+        meta: small codec-specific facts known to both ends (not counted as bytes;
+            anything the receiver needs must be inside ``sections``).
+    """
+
+    frame: int
+    kind: FrameKind
+    sections: dict[str, bytes]
+    refs: tuple[int, ...] = ()
+    scene_cut: bool = False
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(b) for b in self.sections.values())
+
+    def section_bytes(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.sections.items()}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A message from the receiver back to the sender (arrives after the uplink delay).
+
+    ``kind``: ``"loss"`` (frame ``frame`` was not received complete) or
+    ``"anchor_request"`` (the receiver wants a fresh anchor, e.g. low confidence).
+    """
+
+    kind: Literal["loss", "anchor_request"]
+    frame: int
+    sent_s: float
+
+
+@dataclass(frozen=True)
+class DecodePlan:
+    """How the receiver will reconstruct one frame.
+
+    Attributes:
+        path: ``"generate"`` (from noise), ``"refine"`` (from a reference),
+            ``"oneshot"``, ``"classic"`` (a conventional decoder), ``"conceal"``
+            (incomplete data: show a concealment), ``"repeat"`` (show the previous image).
+        steps: sampler steps the plan runs.
+        unet_evals: denoiser evaluations those steps cost (the latency model's unit of work).
+        strength: fraction of the noise schedule the sampler starts at (1 = pure noise).
+    """
+
+    path: str
+    steps: int = 0
+    unet_evals: int = 0
+    strength: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class Decoded:
+    """The result of a decode: the image shown and what it cost."""
+
+    image: np.ndarray | None
+    steps: int
+    unet_evals: int
+    anchor: bool = False
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    def encode(self, frame: Frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]: ...
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan: ...
+
+    def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded: ...
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """A codec: ``name``, whether its decoder produces images, and per-stream state factories."""
+
+    name: str
+    #: number of frames the encoder holds before it can emit (1 = frame by frame)
+    group_frames: int
+
+    def encoder(self, stream_seed: int) -> Encoder: ...
+
+    def decoder(self, stream_seed: int) -> Decoder: ...

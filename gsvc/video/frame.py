@@ -1,0 +1,35 @@
+"""The frame type that every source yields and every codec reads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Frame"]
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One captured video frame.
+
+    Attributes:
+        index: frame number in its clip, from 0.
+        time_s: capture time from the clip start, s.
+        rgb: ``[H, W, 3]`` float32 in [0, 1].
+        labels: ``[H, W]`` uint8 semantic class ids (see ``gsvc.video.classes``), or None when unknown.
+        scene_id: which scene (shot) the frame belongs to; changes at a cut.
+        scene_cut: True on the first frame of a new scene (and False on frame 0).
+        motion_px: true camera motion since the previous frame as ``(dx, dy)`` pixels, or None.
+    """
+
+    index: int
+    time_s: float
+    rgb: np.ndarray
+    labels: np.ndarray | None = None
+    scene_id: int = 0
+    scene_cut: bool = False
+    motion_px: tuple[float, float] | None = None
+
+    @property
+    def resolution(self) -> int:
+        return int(self.rgb.shape[0])
