@@ -97,6 +97,8 @@ class Decoded:
     steps: int
     unet_evals: int
     anchor: bool = False
+    #: the decoder asks the sender for a fresh anchor (sent back over the feedback path)
+    request_anchor: bool = False
 
 
 @runtime_checkable
@@ -113,11 +115,15 @@ class Decoder(Protocol):
 
 @runtime_checkable
 class Codec(Protocol):
-    """A codec: ``name``, whether its decoder produces images, and per-stream state factories."""
+    """A codec: ``name``, what it needs and gives, and per-stream state factories."""
 
     name: str
     #: number of frames the encoder holds before it can emit (1 = frame by frame)
     group_frames: int
+    #: the encoder reads pixels (False: frames may be placeholders without pixels)
+    uses_pixels: bool
+    #: the decoder returns images that can be scored
+    makes_images: bool
 
     def encoder(self, stream_seed: int) -> Encoder: ...
 

@@ -20,6 +20,11 @@ class Frame:
         scene_id: which scene (shot) the frame belongs to; changes at a cut.
         scene_cut: True on the first frame of a new scene (and False on frame 0).
         motion_px: true camera motion since the previous frame as ``(dx, dy)`` pixels, or None.
+            Static content at pixel ``p`` of this frame was at ``c + (p - c) / zoom + motion_px``
+            in the previous frame, where ``c`` is the frame centre (``(0, 0)`` on frame 0 and
+            on the first frame of a scene). See :func:`gsvc.video.camera.warp_previous`.
+        zoom: true magnification since the previous frame (> 1: zooming in), or None when
+            unknown; 1.0 for pure translation.
     """
 
     index: int
@@ -29,6 +34,7 @@ class Frame:
     scene_id: int = 0
     scene_cut: bool = False
     motion_px: tuple[float, float] | None = None
+    zoom: float | None = None
 
     @property
     def resolution(self) -> int:

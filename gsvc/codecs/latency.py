@@ -1,0 +1,159 @@
+"""How long a decode takes in simulated time.
+
+The receiver asks a :class:`LatencyModel` for the service time of each decode
+batch. Three kinds exist (DESIGN.md, "Time"):
+
+* :class:`ProfileLatency` (``"profile:NAME"`` or an inline :class:`LatencyProfile`):
+  ``overhead_ms + per_frame_ms * b + evals * eval_ms(resolution, b) + jitter`` for a
+  batch of ``b`` frames whose plans need at most ``evals`` denoiser evaluations.
+  ``eval_ms`` is interpolated from a calibrated table (``gsvc calibrate``).
+  Deterministic for the run's seed.
+* :class:`MeasuredLatency` (``"measured"``): the wall-clock time of the real decode on
+  this host times ``scale``. Not reproducible across hosts or runs, by nature.
+* timing-only runs use a profile and skip the decode (the run says so).
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from ..spec import Spec, SpecError, bounded
+
+__all__ = ["JitterSpec", "LatencyProfile", "ProfileLatency", "MeasuredLatency", "load_profile",
+           "list_profiles", "make_latency_model"]
+
+
+class JitterSpec(Spec):
+    """Random variation added to every service time, ms.
+
+    ``fixed``: always ``mean_ms``; ``exponential``: mean ``mean_ms``; ``lognormal``: mean
+    ``mean_ms`` and log-std ``sigma``; ``empirical``: resampled from ``samples_ms``.
+    """
+
+    dist: Literal["fixed", "exponential", "lognormal", "empirical"] = "fixed"
+    mean_ms: float = bounded(0.0, 0.0, 60_000.0, "ms")
+    sigma: float = bounded(0.25, 0.0, 5.0, "", "log-std of the lognormal")
+    samples_ms: tuple[float, ...] = ()
+
+    def sample(self, rng: np.random.Generator) -> float:
+        if self.dist == "fixed" or self.mean_ms == 0.0 and self.dist != "empirical":
+            return self.mean_ms
+        if self.dist == "exponential":
+            return float(rng.exponential(self.mean_ms))
+        if self.dist == "lognormal":
+            mu = np.log(self.mean_ms) - 0.5 * self.sigma**2
+            return float(rng.lognormal(mu, self.sigma))
+        if not self.samples_ms:
+            raise ValueError("receiver.latency.jitter.samples_ms is empty; the empirical jitter needs samples")
+        return float(self.samples_ms[int(rng.integers(len(self.samples_ms)))])
+
+
+class LatencyProfile(Spec):
+    """A calibrated (or user-written) decode-time profile with its provenance.
+
+    ``eval_ms[resolution][batch]`` is the time of one denoiser evaluation for ``batch``
+    frames at ``resolution`` px (JSON keys are strings). Missing batch sizes are
+    interpolated linearly; missing resolutions scale with pixel count from the nearest.
+    """
+
+    name: str = "inline"
+    device: str = "unspecified"
+    created: str = ""
+    model: str = ""
+    versions: dict[str, str] = Field(default_factory=dict)
+    eval_ms: dict[str, dict[str, float]] = Field(default_factory=lambda: {"64": {"1": 0.0}})
+    overhead_ms: float = bounded(0.0, 0.0, 60_000.0, "ms", "fixed cost per decode batch")
+    per_frame_ms: float = bounded(0.0, 0.0, 60_000.0, "ms", "cost per frame in a batch outside the denoiser")
+    encode_ms: float = bounded(0.0, 0.0, 60_000.0, "ms", "sender encode time per frame")
+    classic_ms: float = bounded(1.0, 0.0, 60_000.0, "ms", "decode time of a classic (non-diffusion) frame")
+    jitter: JitterSpec = JitterSpec()
+    notes: str = ""
+
+    def eval_time_ms(self, resolution: int, batch: int) -> float:
+        """Milliseconds of one denoiser evaluation for ``batch`` frames at ``resolution`` px."""
+        res = {int(k): v for k, v in self.eval_ms.items()}
+        near = min(res, key=lambda r: (abs(np.log(r / resolution)), r))
+        table = sorted((int(b), float(ms)) for b, ms in res[near].items())
+        bs = np.array([b for b, _ in table], float)
+        ms = np.array([m for _, m in table], float)
+        if len(bs) == 1:
+            t = ms[0] * batch / bs[0]
+        elif batch > bs[-1]:  # extrapolate with the slope of the last two points
+            t = ms[-1] + (batch - bs[-1]) * (ms[-1] - ms[-2]) / (bs[-1] - bs[-2])
+        else:
+            t = float(np.interp(batch, bs, ms))
+        return t * (resolution / near) ** 2
+
+
+def list_profiles() -> list[str]:
+    """Names of the profiles shipped with gsvc."""
+    root = resources.files("gsvc.codecs") / "profiles"
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".json"))
+
+
+def load_profile(name_or_path: str) -> LatencyProfile:
+    """Load a shipped profile by name (``cpu-2core``) or a JSON file by path."""
+    path = Path(name_or_path)
+    if not path.suffix == ".json":
+        path = Path(str(resources.files("gsvc.codecs") / "profiles" / f"{name_or_path}.json"))
+    if not path.exists():
+        raise SpecError([f"receiver.latency='profile:{name_or_path}' names no profile; "
+                         f"shipped: {', '.join(list_profiles()) or 'none'} (or give a path to a JSON file; "
+                         "`gsvc calibrate` writes one)"])
+    return LatencyProfile(**json.loads(path.read_text()))
+
+
+class ProfileLatency:
+    """Service times from a :class:`LatencyProfile`, with jitter drawn from the run's generator."""
+
+    kind = "profile"
+
+    def __init__(self, profile: LatencyProfile, rng: np.random.Generator):
+        self.profile = profile
+        self.rng = rng
+
+    def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
+                  measured_ms: float | None = None) -> float:
+        p = self.profile
+        if classic:
+            base = p.overhead_ms + p.classic_ms * batch
+        else:
+            base = p.overhead_ms + p.per_frame_ms * batch + evals * p.eval_time_ms(resolution, batch)
+        return base + p.jitter.sample(self.rng)
+
+    def encode_ms(self, measured_ms: float | None = None) -> float:
+        return self.profile.encode_ms
+
+
+class MeasuredLatency:
+    """Service time = wall-clock time of the real decode here x ``scale``."""
+
+    kind = "measured"
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
+                  measured_ms: float | None = None) -> float:
+        if measured_ms is None:
+            raise ValueError("receiver.latency='measured' needs real decodes; a timing-only run needs a profile")
+        return measured_ms * self.scale
+
+    def encode_ms(self, measured_ms: float | None = None) -> float:
+        return 0.0 if measured_ms is None else measured_ms * self.scale
+
+
+def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.random.Generator):
+    """Build the model named by ``receiver.latency``: ``"measured"``, ``"profile:NAME"`` or an inline profile."""
+    if isinstance(latency, LatencyProfile):
+        return ProfileLatency(latency, rng)
+    if latency == "measured":
+        return MeasuredLatency(scale)
+    if latency.startswith("profile:"):
+        return ProfileLatency(load_profile(latency[len("profile:"):]), rng)
+    raise SpecError([f"receiver.latency={latency!r} is not 'measured', 'profile:NAME' or an inline profile"])

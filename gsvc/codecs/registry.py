@@ -1,0 +1,35 @@
+"""Codec names -> factories. Concrete codecs register here; the simulator looks them up."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import Codec
+
+__all__ = ["register", "codec_names", "make_codec"]
+
+_FACTORIES: dict[str, Callable] = {}
+
+
+def register(name: str):
+    """Class decorator: ``@register("cvsc")`` makes the codec available as ``codec.name="cvsc"``.
+
+    The factory is called as ``factory(codec_spec, video_spec)``.
+    """
+    def deco(factory):
+        _FACTORIES[name] = factory
+        return factory
+    return deco
+
+
+def _load_builtin() -> None:
+    from . import synthetic  # noqa: F401  (registers itself)
+
+
+def codec_names() -> list[str]:
+    _load_builtin()
+    return sorted(_FACTORIES)
+
+
+def make_codec(codec_spec, video_spec) -> Codec:
+    _load_builtin()
+    return _FACTORIES[codec_spec.name](codec_spec, video_spec)

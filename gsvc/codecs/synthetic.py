@@ -1,0 +1,67 @@
+"""``synthetic``: a timing-only stand-in codec for network-scale studies.
+
+It does not look at pixels and produces no images. Each frame is a payload of
+random bytes whose size follows the target bitrate (anchors ``anchor_ratio`` times
+larger than deltas, one anchor per ``gop`` frames and after every reported loss),
+and each decode plans ``steps`` denoiser evaluations so that a latency profile gives
+its service time. Use it for large timing sweeps; runs with it report no quality.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .base import DecodePlan, Decoded, EncodedFrame, Feedback
+from .registry import register
+
+__all__ = ["SyntheticCodec"]
+
+
+@register("synthetic")
+class SyntheticCodec:
+    name = "synthetic"
+    group_frames = 1
+    uses_pixels = False
+    makes_images = False
+
+    def __init__(self, codec_spec, video_spec):
+        self.spec = codec_spec
+        per_frame_bytes = codec_spec.bitrate_kbps * 1e3 / 8 / video_spec.fps
+        g, r = codec_spec.gop, codec_spec.anchor_ratio
+        self.delta_bytes = max(1, int(round(per_frame_bytes * g / (g - 1 + r))))
+        self.anchor_bytes = max(1, int(round(self.delta_bytes * r)))
+
+    def encoder(self, stream_seed: int) -> "_Encoder":
+        return _Encoder(self, np.random.default_rng(stream_seed))
+
+    def decoder(self, stream_seed: int) -> "_Decoder":
+        return _Decoder(self.spec.steps)
+
+
+class _Encoder:
+    def __init__(self, codec: SyntheticCodec, rng: np.random.Generator):
+        self.codec, self.rng, self.since_anchor = codec, rng, None
+
+    def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
+        c = self.codec
+        anchor = self.since_anchor is None or self.since_anchor + 1 >= c.spec.gop or any(
+            f.kind in ("loss", "anchor_request") for f in feedback)
+        self.since_anchor = 0 if anchor else self.since_anchor + 1
+        n = c.anchor_bytes if anchor else c.delta_bytes
+        kind = "anchor" if anchor else "delta"
+        refs = () if anchor else (frame.index - 1,)
+        return [EncodedFrame(frame.index, kind, {"payload": self.rng.bytes(n)}, refs, frame.scene_cut)]
+
+
+class _Decoder:
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
+        if not complete:
+            return DecodePlan("conceal")
+        return DecodePlan("generate", self.steps, self.steps)
+
+    def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
+        return Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")

@@ -1,0 +1,59 @@
+"""The per-frame log: one row per stream and captured frame, preallocated.
+
+Columns are numpy arrays indexed by ``stream * frames_per_stream + frame`` and
+filled in place by the processes; :meth:`FrameLog.to_frame` turns them into the
+DataFrame of DESIGN.md once, at the end of the run.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FrameLog", "COLUMNS", "STATUSES"]
+
+STATUSES = ("ok", "late", "lost", "skipped")
+
+#: column -> numpy dtype (NaN marks "did not happen" in float columns)
+COLUMNS: dict[str, str] = {
+    "stream": "int32", "frame": "int32",
+    "capture_ms": "float64", "encode_done_ms": "float64",
+    "bytes": "int64", "packets": "int32", "packets_lost": "int32",
+    "tx_done_ms": "float64", "arrive_ms": "float64", "playout_ms": "float64",
+    "decode_start_ms": "float64", "decode_done_ms": "float64", "display_ms": "float64",
+    "latency_ms": "float64", "status": "object",
+    "steps": "int32", "unet_evals": "int32", "gpu": "int32", "batch": "int32",
+    "queue_wait_ms": "float64", "plan": "object", "kind": "object",
+    "anchor": "bool", "scene_cut": "bool", "cut_detected": "bool",
+    "psnr_db": "float64", "ssim": "float64",
+}
+
+
+class FrameLog:
+    """Preallocated columns for ``streams x frames`` rows."""
+
+    def __init__(self, streams: int, frames: int):
+        self.streams, self.frames = streams, frames
+        n = streams * frames
+        self.cols: dict[str, np.ndarray] = {}
+        for name, dtype in COLUMNS.items():
+            if dtype == "float64":
+                self.cols[name] = np.full(n, np.nan)
+            elif dtype == "object":
+                self.cols[name] = np.full(n, "", dtype=object)
+            else:
+                self.cols[name] = np.zeros(n, dtype=dtype)
+        self.cols["stream"][:] = np.repeat(np.arange(streams), frames)
+        self.cols["frame"][:] = np.tile(np.arange(frames), streams)
+        self.cols["gpu"][:] = -1
+
+    def row(self, stream: int, frame: int) -> int:
+        return stream * self.frames + frame
+
+    def stream_slice(self, stream: int) -> slice:
+        return slice(stream * self.frames, (stream + 1) * self.frames)
+
+    def to_frame(self) -> pd.DataFrame:
+        df = pd.DataFrame({k: self.cols[k] for k in COLUMNS})
+        for k in ("status", "plan", "kind"):
+            df[k] = df[k].astype(str)
+        return df

@@ -1,0 +1,76 @@
+"""The jitter buffer of one stream: puts frames back in order and sets their playout time.
+
+Timing assumptions:
+
+* Frames leave the buffer for the decoder in frame order, as soon as they and all
+  earlier frames have arrived (complete or known incomplete): decoding early leaves
+  the most time before the deadline, and frame n may need frame n-1.
+* A frame's playout time is ``capture + D``. With ``mode="fixed"`` D is constant.
+  With ``mode="adaptive"`` D follows a WebRTC-style target: the 95th percentile of
+  the recent network delays (arrival - capture) plus the 95th percentile of the
+  recent receiver delays (release -> decode done) plus a render delay; D moves
+  toward the target by at most ``max_change_ms_per_s`` per second of video.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import deque
+
+__all__ = ["JitterBuffer", "RollingQuantile"]
+
+
+class RollingQuantile:
+    """A quantile over the last ``window`` values, O(window) per update (sorted list)."""
+
+    def __init__(self, window: int, q: float = 0.95):
+        self.window, self.q = window, q
+        self._fifo: deque[float] = deque()
+        self._sorted: list[float] = []
+
+    def add(self, x: float) -> None:
+        self._fifo.append(x)
+        bisect.insort(self._sorted, x)
+        if len(self._fifo) > self.window:
+            del self._sorted[bisect.bisect_left(self._sorted, self._fifo.popleft())]
+
+    def value(self, default: float) -> float:
+        if not self._sorted:
+            return default
+        return self._sorted[int(self.q * (len(self._sorted) - 1))]
+
+
+class JitterBuffer:
+    """Reorders arrivals of one stream and releases them with a playout time (all times in s)."""
+
+    def __init__(self, spec, fps: float, release):
+        self.spec = spec
+        self.release = release  # release(item) hands a frame to the receiver
+        self.delay_s = spec.delay_ms / 1e3
+        self.max_step_s = spec.max_change_ms_per_s / 1e3 / fps
+        self.render_s = spec.render_delay_ms / 1e3
+        self.net = RollingQuantile(spec.window_frames)
+        self.rx = RollingQuantile(spec.window_frames)
+        self.adaptive = spec.mode == "adaptive"
+        self.next_frame = 0
+        self._held: dict[int, tuple] = {}
+
+    def note_receiver_delay(self, delay_s: float) -> None:
+        """The receiver reports release -> decode done of a finished frame."""
+        self.rx.add(delay_s)
+
+    def arrive(self, now_s: float, frame: int, capture_s: float, payload) -> None:
+        """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not."""
+        if self.adaptive:
+            self.net.add(now_s - capture_s)
+        self._held[frame] = (capture_s, payload)
+        while self.next_frame in self._held:
+            cap, pl = self._held.pop(self.next_frame)
+            self.release(self.next_frame, cap + self._playout_delay_s(), pl)
+            self.next_frame += 1
+
+    def _playout_delay_s(self) -> float:
+        if self.adaptive:
+            target = self.net.value(self.delay_s) + self.rx.value(0.0) + self.render_s
+            step = min(max(target - self.delay_s, -self.max_step_s), self.max_step_s)
+            self.delay_s += step
+        return self.delay_s

@@ -1,0 +1,143 @@
+"""The receiver: a pool of GPU servers shared by every stream.
+
+Timing assumptions:
+
+* A frame becomes eligible when the jitter buffer releases it and the previous
+  frame of its stream has finished decoding (frame n may depend on frame n-1), so
+  each stream has at most one frame in service.
+* A free GPU takes eligible frames by ``policy``: ``fifo`` (earliest release) or
+  ``edf`` (earliest playout deadline). With ``max_batch > 1`` it takes up to that
+  many frames (one per stream) and, if the batch is not full, waits until the
+  oldest eligible frame has waited ``max_wait_ms``.
+* The decoder's plan is made when service starts, with the time left to the
+  frame's playout deadline as its budget. The service time comes from the latency
+  model for the batch size and the largest number of denoiser evaluations in it.
+* The real decode (when not timing-only) runs at service start; its images are
+  kept for scoring.
+
+Event cost: one SimPy timeout per batch (and one timer per batching wait).
+"""
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+
+import simpy
+
+__all__ = ["GpuPool", "Job"]
+
+
+class Job:
+    """One frame waiting for, or in, decode."""
+
+    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row")
+
+    def __init__(self, stream, frame, ef, complete, release_s, playout_s, row):
+        self.stream, self.frame, self.ef, self.complete = stream, frame, ef, complete
+        self.release_s, self.playout_s, self.row = release_s, playout_s, row
+
+
+class GpuPool:
+    """Shared decode servers; ``submit`` jobs, results land in the frame log."""
+
+    def __init__(self, env: simpy.Environment, spec, latency, decoders, resolution: int, log,
+                 timing_only: bool, on_done):
+        self.env, self.spec, self.latency = env, spec, latency
+        self.decoders, self.resolution, self.log = decoders, resolution, log
+        self.timing_only = timing_only
+        self.on_done = on_done  # on_done(job, decoded_or_None, now_s)
+        self.free = list(range(spec.gpus))  # heap of idle GPU ids
+        self.waiting = [deque() for _ in decoders]  # per stream, released jobs in frame order
+        self.busy = [False] * len(decoders)
+        self._ready: list[tuple] = []  # heap of (key, seq, stream) for eligible stream heads
+        self._seq = 0
+        self._timer_at = None
+        self.edf = spec.policy == "edf"
+        self.max_wait_s = spec.max_wait_ms / 1e3
+        self.busy_s = 0.0
+        self.images: dict[int, object] = {}  # row -> decoded image
+
+    def submit(self, job: Job) -> None:
+        q = self.waiting[job.stream]
+        q.append(job)
+        if len(q) == 1 and not self.busy[job.stream]:
+            self._make_eligible(job)
+        self._dispatch()
+
+    def _make_eligible(self, job: Job) -> None:
+        self._seq += 1
+        heapq.heappush(self._ready, (job.playout_s if self.edf else job.release_s, self._seq, job.stream))
+
+    def _dispatch(self) -> None:
+        while self.free and self._ready:
+            if self._should_wait():
+                return
+            gpu = heapq.heappop(self.free)
+            batch = []
+            while self._ready and len(batch) < self.spec.max_batch:
+                stream = heapq.heappop(self._ready)[2]
+                self.busy[stream] = True
+                batch.append(self.waiting[stream].popleft())
+            self._start(gpu, batch)
+
+    def _should_wait(self) -> bool:
+        """Batching: hold a free GPU while the batch is short and the oldest frame may still wait."""
+        if self.spec.max_batch == 1 or self.max_wait_s == 0 or len(self._ready) >= self.spec.max_batch:
+            return False
+        oldest = min(self.waiting[s][0].release_s for _, _, s in self._ready)
+        wake = oldest + self.max_wait_s
+        if self.env.now >= wake - 1e-12:
+            return False
+        if self._timer_at is None or self._timer_at > wake:
+            self._timer_at = wake
+            self.env.timeout(wake - self.env.now).callbacks.append(self._timer)
+        return True
+
+    def _timer(self, _event) -> None:
+        if self._timer_at is not None and self.env.now >= self._timer_at - 1e-12:
+            self._timer_at = None
+        self._dispatch()
+
+    def _start(self, gpu: int, batch: list[Job]) -> None:
+        now = self.env.now
+        cols = self.log.cols
+        results, max_evals, classic, wall_ms = [], 0, True, 0.0
+        for job in batch:
+            dec = self.decoders[job.stream]
+            plan = dec.plan(job.ef, job.complete, (job.playout_s - now) * 1e3)
+            decoded = None
+            if not self.timing_only:
+                t0 = time.perf_counter()
+                decoded = dec.decode(job.ef, plan)
+                wall_ms += (time.perf_counter() - t0) * 1e3
+            results.append((job, plan, decoded))
+            max_evals = max(max_evals, plan.unet_evals)
+            classic = classic and plan.unet_evals == 0 and plan.path == "classic"
+            r = job.row
+            cols["decode_start_ms"][r] = now * 1e3
+            cols["queue_wait_ms"][r] = (now - job.release_s) * 1e3
+            cols["gpu"][r] = gpu
+            cols["batch"][r] = len(batch)
+            cols["plan"][r] = plan.path
+            cols["steps"][r] = plan.steps if decoded is None else decoded.steps
+            cols["unet_evals"][r] = plan.unet_evals if decoded is None else decoded.unet_evals
+            cols["anchor"][r] = job.ef.kind == "anchor" if decoded is None else decoded.anchor
+        service_s = self.latency.decode_ms(max_evals, len(batch), self.resolution, classic=classic,
+                                           measured_ms=None if self.timing_only else wall_ms) / 1e3
+        self.busy_s += service_s
+        self.env.timeout(service_s).callbacks.append(lambda _e: self._finish(gpu, results))
+
+    def _finish(self, gpu: int, results: list) -> None:
+        now = self.env.now
+        for job, plan, decoded in results:
+            self.log.cols["decode_done_ms"][job.row] = now * 1e3
+            if decoded is not None and decoded.image is not None:
+                self.images[job.row] = decoded.image
+            self.busy[job.stream] = False
+            q = self.waiting[job.stream]
+            if q:
+                self._make_eligible(q[0])
+            self.on_done(job, decoded, now)
+        heapq.heappush(self.free, gpu)
+        self._dispatch()

@@ -1,0 +1,48 @@
+"""Specs of the receiver side: jitter buffer and GPU pool."""
+from __future__ import annotations
+
+from typing import Literal
+
+from ..codecs.latency import LatencyProfile
+from ..spec import Spec, bounded
+
+__all__ = ["JitterBufferSpec", "ReceiverSpec"]
+
+
+class JitterBufferSpec(Spec):
+    """When each frame is due on screen (its playout time).
+
+    ``fixed``: playout = capture + ``delay_ms``.
+    ``adaptive`` (WebRTC-style): target = p95 network delay + p95 receiver delay (queue
+    wait + decode) over the last ``window_frames`` frames + ``render_delay_ms``; the delay
+    in use starts at ``delay_ms`` and moves toward the target by at most
+    ``max_change_ms_per_s`` per second of video, so playout times never jump.
+    """
+
+    spec_path = "jitter"
+    mode: Literal["fixed", "adaptive"] = "adaptive"
+    delay_ms: float = bounded(150.0, 0.0, 10_000.0, "ms", "fixed delay, or the adaptive start")
+    render_delay_ms: float = bounded(10.0, 0.0, 1000.0, "ms")
+    window_frames: int = bounded(60, 2, 10_000, "frames")
+    max_change_ms_per_s: float = bounded(100.0, 0.0, 10_000.0, "ms/s")
+    late: Literal["show", "drop"] = "show"
+
+
+class ReceiverSpec(Spec):
+    """The shared pool of GPU servers that decodes every stream.
+
+    ``policy``: ``fifo`` (in order of release) or ``edf`` (earliest playout deadline).
+    A batch holds at most one frame per stream (frame n needs frame n-1) and up to
+    ``max_batch`` frames; a free GPU waits up to ``max_wait_ms`` for a batch to fill.
+    ``latency``: ``"profile:NAME"``, ``"measured"`` or an inline :class:`LatencyProfile`.
+    ``decode="timing-only"`` skips the model and reports no quality.
+    """
+
+    spec_path = "receiver"
+    gpus: int = bounded(1, 1, 1024, "GPUs")
+    policy: Literal["fifo", "edf"] = "edf"
+    max_batch: int = bounded(1, 1, 256, "frames")
+    max_wait_ms: float = bounded(0.0, 0.0, 1000.0, "ms")
+    latency: str | LatencyProfile = "profile:cpu-2core"
+    latency_scale: float = bounded(1.0, 1e-6, 1e6, "", "factor on measured wall-clock times")
+    decode: Literal["real", "timing-only"] = "real"

@@ -1,0 +1,74 @@
+"""Run one scenario: draw the channel traces, open the video, simulate, summarise."""
+from __future__ import annotations
+
+import platform
+from typing import Callable
+
+import numpy as np
+
+from .. import __version__
+from ..codecs.latency import make_latency_model
+from ..codecs.registry import make_codec
+from ..netsim.channel import draw_trace
+from ..netsim.simulation import StreamInput, simulate
+from ..netsim.summary import summarize
+from ..video.frame import Frame
+from .result import RunResult
+from .scenario import Scenario
+
+__all__ = ["run", "derive_seed"]
+
+_EMPTY = np.zeros((0, 0, 3), np.float32)
+
+
+def derive_seed(seed: int, *purpose: int | str) -> int:
+    """A 63-bit seed for one purpose (e.g. ``("trace", stream)``), stable across processes."""
+    words = [seed & 0xFFFFFFFF, seed >> 32] + [
+        p if isinstance(p, int) else int.from_bytes(p.encode()[:8].ljust(8, b"\0"), "little") & 0xFFFFFFFF
+        for p in purpose]
+    return int(np.random.SeedSequence(words).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def _placeholder_frames(video, n: int):
+    """Frames without pixels, for codecs that never read them (timing-only studies)."""
+    dt = 1.0 / video.fps
+    return (Frame(i, i * dt, _EMPTY) for i in range(n))
+
+
+def _frames_for(sc: Scenario, stream: int, uses_pixels: bool):
+    if not uses_pixels:
+        return _placeholder_frames(sc.video, sc.video.num_frames)
+    from ..video import open_source
+    return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
+
+
+def run(sc: Scenario, progress: Callable[[float], None] | None = None) -> RunResult:
+    """Simulate ``sc`` and return its :class:`RunResult`. Same scenario -> identical frames table."""
+    if not isinstance(sc, Scenario):
+        raise TypeError(f"gsvc.run needs a Scenario, got {type(sc).__name__}")
+    codec = make_codec(sc.codec, sc.video)
+    timing_only = sc.timing_only or not codec.makes_images
+    latency = make_latency_model(sc.receiver.latency, sc.receiver.latency_scale,
+                                 np.random.default_rng(derive_seed(sc.seed, "latency")))
+    phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
+    inputs = []
+    for s in range(sc.streams):
+        trace = draw_trace(sc.channel, sc.link, derive_seed(sc.seed, "trace", s))
+        start_s = 0.0 if s == 0 else float(phase.uniform(0.0, sc.video.frame_interval_s))
+        inputs.append(StreamInput(_frames_for(sc, s, codec.uses_pixels), trace,
+                                  derive_seed(sc.seed, "codec", s), start_s))
+    out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
+                   resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
+                   receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
+                   progress=progress)
+    summary = summarize(out.frames, sc.video.fps, sc.receiver.gpus)
+    meta = {
+        "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
+        "spec_hash": sc.spec_hash(), "timing_only": timing_only,
+        "quality": "none: timing-only run" if timing_only else "psnr/ssim of the frames shown",
+        "latency_model": latency.kind if not hasattr(latency, "profile") else f"profile:{latency.profile.name}",
+        "latency_profile": latency.profile.model_dump(mode="json") if hasattr(latency, "profile") else None,
+        "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
+        "channel": [inp.trace.meta for inp in inputs[:1]],
+    }
+    return RunResult(out.frames, summary, sc, meta)

@@ -1,0 +1,97 @@
+"""The scenario: everything one run simulates, validated before anything runs.
+
+Dotted paths into a scenario (``channel.snr_db``, ``link.bandwidth_mhz``,
+``codec.name``, ``streams`` ...) are the sweep keys and the names used in every
+error message.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, model_validator
+
+from ..codecs.latency import LatencyProfile
+from ..codecs.spec import CodecSpec
+from ..netsim.channel import ChannelSpec, LinkSpec
+from ..netsim.specs import JitterBufferSpec, ReceiverSpec
+from ..spec import Spec, SpecError, bounded
+from ..video.spec import VideoSpec
+
+__all__ = ["Scenario"]
+
+
+class Scenario(Spec):
+    """One simulated setting: video, codec, channel, link, jitter buffer, receiver, streams, seed."""
+
+    name: str = "scenario"
+    seed: int = bounded(0, 0, 2**63 - 1, "", "master seed of every random draw in the run")
+    streams: int = bounded(1, 1, 10_000, "streams", "independent video streams sharing the receiver")
+    video: VideoSpec = VideoSpec()
+    codec: CodecSpec = CodecSpec()
+    channel: ChannelSpec = ChannelSpec()
+    link: LinkSpec = LinkSpec()
+    jitter: JitterBufferSpec = JitterBufferSpec()
+    receiver: ReceiverSpec = ReceiverSpec()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        rx = self.receiver
+        if rx.decode == "timing-only" and rx.latency == "measured":
+            raise ValueError("receiver.decode='timing-only' skips the decode, so receiver.latency cannot be "
+                             "'measured'; give 'profile:NAME' or an inline profile")
+        try:
+            from ..netsim.channel import validate_pair
+        except ImportError:
+            validate_pair = None
+        if validate_pair is not None:
+            validate_pair(self.channel, self.link)
+        return self
+
+    # --- dotted paths -------------------------------------------------------------
+    @classmethod
+    def field_paths(cls) -> list[str]:
+        """Every settable dotted path (``channel.snr_db`` ...)."""
+        out = []
+        for name, f in cls.model_fields.items():
+            ann = f.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                out += [f"{name}.{sub}" for sub in ann.model_fields]
+            else:
+                out.append(name)
+        return out
+
+    def get(self, path: str) -> Any:
+        obj: Any = self
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def updated(self, changes: dict[str, Any]) -> "Scenario":
+        """A new scenario with dotted paths set to new values, validated like the original."""
+        valid = set(self.field_paths())
+        bad = [k for k in changes if k not in valid]
+        if bad:
+            raise SpecError([f"{k} is not a scenario field; valid: {', '.join(sorted(valid))}" for k in bad])
+        data = self.model_dump(mode="python")
+        for key, value in changes.items():
+            parts = key.split(".")
+            node = data
+            for p in parts[:-1]:
+                node = node[p]
+            node[parts[-1]] = value
+        return Scenario(**data)
+
+    def spec_hash(self) -> str:
+        """Stable hash of the scenario's content (independent of process and dict order)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def timing_only(self) -> bool:
+        return self.receiver.decode == "timing-only"
+
+    @property
+    def latency_profile_inline(self) -> bool:
+        return isinstance(self.receiver.latency, LatencyProfile)
