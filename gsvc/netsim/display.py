@@ -43,6 +43,8 @@ def resolve_display(cols: dict, sl: slice, late_policy: str, incomplete: np.ndar
     shown = np.flatnonzero(~np.isnan(display))
     order = np.argsort(display[shown], kind="stable")
     shown, times = shown[order], display[shown][order]
+    if len(shown) == 0:
+        return np.full(len(playout), -1)
     pos = np.searchsorted(times, playout, side="right") - 1
     return np.where(pos >= 0, shown[np.maximum(pos, 0)], -1)
 

@@ -29,7 +29,7 @@ def _busy_s(frames: pd.DataFrame) -> float:
 
 
 def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
-    """Run-level summary of DESIGN.md from the per-frame log."""
+    """Run-level summary of DESIGN.md from the per-frame log; ``None`` where nothing was measured."""
     n = len(frames)
     status = frames["status"].value_counts()
     lat = frames["latency_ms"].dropna().to_numpy()
@@ -40,7 +40,7 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
     duration_s = n / streams / fps if streams else 0.0
     span_s = (np.nanmax(frames["decode_done_ms"]) - np.nanmin(frames["capture_ms"])) / 1e3 if n else 0.0
     late = int(status.get("late", 0))
-    return {
+    out = {
         "frames": n,
         "shown": int(status.get("ok", 0)),
         "late": late,
@@ -59,3 +59,5 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
         "gpu_utilization": float(_busy_s(frames) / (gpus * span_s)) if span_s > 0 else float("nan"),
         "unet_evals_per_frame": float(frames["unet_evals"].mean()),
     }
+    # None, not NaN, for "not measured" (e.g. quality in timing-only runs): valid JSON, compares equal
+    return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in out.items()}

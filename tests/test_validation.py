@@ -1,0 +1,62 @@
+"""Bad input is rejected before anything runs, with the field path and allowed range."""
+import pytest
+
+from gsvc import SpecError
+from gsvc.scenarios import Scenario
+
+CASES = [
+    ({"seed": -1}, "seed"),
+    ({"streams": 0}, r"streams=0.*\[1, 10000\]"),
+    ({"video": {"fps": 0}}, r"video\.fps"),
+    ({"video": {"fps": float("nan")}}, r"video\.fps=nan is not a finite number"),
+    ({"video": {"seconds": -5}}, r"video\.seconds"),
+    ({"video": {"resolution": 16}}, r"video\.resolution=16.*\[32, 256\]"),
+    ({"video": {"resolution": 1024}}, r"video\.resolution"),
+    ({"codec": {"name": "nope"}}, r"codec\.name='nope'.*known"),
+    ({"codec": {"steps": 0}}, r"codec\.steps"),
+    ({"codec": {"gop": 0}}, r"codec\.gop"),
+    ({"codec": {"bitrate_kbps": 0}}, r"codec\.bitrate_kbps"),
+    ({"channel": {"snr_db": float("nan")}}, r"channel\.snr_db=nan is not a finite number; give a value in \[-30, 60\] dB"),
+    ({"channel": {"snr_db": 99}}, r"channel\.snr_db=99"),
+    ({"channel": {"speed_kmh": -3}}, r"channel\.speed_kmh=-3"),
+    ({"channel": {"model": "moon"}}, r"channel\.model"),
+    ({"channel": {"rate_mbps": 0}}, r"channel\.rate_mbps"),
+    ({"link": {"bandwidth_mhz": 0.5}}, r"link\.bandwidth_mhz"),
+    ({"link": {"scs_khz": 17}}, r"link\.scs_khz"),
+    ({"link": {"harq_max_retx": -1}}, r"link\.harq_max_retx"),
+    ({"link": {"bler_target": 0.9}}, r"link\.bler_target"),
+    ({"link": {"mtu_bytes": 10}}, r"link\.mtu_bytes"),
+    ({"link": {"uplink_delay_ms": -1}}, r"link\.uplink_delay_ms"),
+    ({"jitter": {"mode": "magic"}}, r"jitter\.mode"),
+    ({"jitter": {"delay_ms": -10}}, r"jitter\.delay_ms"),
+    ({"jitter": {"late": "maybe"}}, r"jitter\.late"),
+    ({"receiver": {"gpus": 0}}, r"receiver\.gpus=0.*\[1, 1024\]"),
+    ({"receiver": {"policy": "random"}}, r"receiver\.policy"),
+    ({"receiver": {"max_batch": 0}}, r"receiver\.max_batch"),
+    ({"receiver": {"max_wait_ms": -1}}, r"receiver\.max_wait_ms"),
+    ({"receiver": {"latency": "sometimes"}}, r"receiver\.latency"),
+    ({"receiver": {"decode": "timing-only", "latency": "measured"}}, r"receiver\.latency cannot be 'measured'"),
+    ({"colour": "blue"}, r"colour is not a known field"),
+    ({"link": {"bandwith_mhz": 10}}, r"link\.bandwith_mhz is not a known field; known fields: .*bandwidth_mhz"),
+]
+
+
+@pytest.mark.parametrize("bad,match", CASES, ids=[m.split("\\")[0].split("=")[0] + str(i) for i, (_, m) in enumerate(CASES)])
+def test_invalid_field_is_rejected_naming_the_field(bad, match):
+    with pytest.raises(SpecError, match=match):
+        s = Scenario(**bad)
+        if isinstance(s.receiver.latency, str):  # a latency name is resolved when the run starts
+            from gsvc.codecs.latency import make_latency_model
+            import numpy as np
+            make_latency_model(s.receiver.latency, 1.0, np.random.default_rng(0))
+
+
+def test_error_lists_every_bad_field_at_once():
+    with pytest.raises(SpecError) as err:
+        Scenario(streams=0, video={"fps": -1})
+    assert len(err.value.lines) == 2
+
+
+def test_updated_rejects_unknown_dotted_path_listing_valid_ones():
+    with pytest.raises(SpecError, match=r"channel\.snr is not a scenario field; valid: .*channel\.snr_db"):
+        Scenario().updated({"channel.snr": 3})
