@@ -124,7 +124,7 @@ class ProfileLatency:
             base = p.overhead_ms + p.classic_ms * batch
         else:
             base = p.overhead_ms + p.per_frame_ms * batch + evals * p.eval_time_ms(resolution, batch)
-        return base + p.jitter.sample(self.rng)
+        return max(0.0, base + p.jitter.sample(self.rng))
 
     def encode_ms(self, measured_ms: float | None = None) -> float:
         return self.profile.encode_ms
