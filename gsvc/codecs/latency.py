@@ -116,6 +116,7 @@ class ProfileLatency:
     def __init__(self, profile: LatencyProfile, rng: np.random.Generator):
         self.profile = profile
         self.rng = rng
+        self._eval_ms: dict[tuple[int, int], float] = {}  # (resolution, batch) -> ms; the table lookup is hot
 
     def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
                   measured_ms: float | None = None) -> float:
@@ -123,7 +124,10 @@ class ProfileLatency:
         if classic:
             base = p.overhead_ms + p.classic_ms * batch
         else:
-            base = p.overhead_ms + p.per_frame_ms * batch + evals * p.eval_time_ms(resolution, batch)
+            key = (resolution, batch)
+            if key not in self._eval_ms:
+                self._eval_ms[key] = p.eval_time_ms(resolution, batch)
+            base = p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_ms[key]
         return max(0.0, base + p.jitter.sample(self.rng))
 
     def encode_ms(self, measured_ms: float | None = None) -> float:

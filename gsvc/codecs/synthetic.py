@@ -45,8 +45,8 @@ class _Encoder:
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         c = self.codec
-        anchor = self.since_anchor is None or self.since_anchor + 1 >= c.spec.gop or any(
-            f.kind in ("loss", "anchor_request") for f in feedback)
+        anchor = self.since_anchor is None or self.since_anchor + 1 >= c.spec.gop or bool(feedback and any(
+            f.kind in ("loss", "anchor_request") for f in feedback))
         self.since_anchor = 0 if anchor else self.since_anchor + 1
         n = c.anchor_bytes if anchor else c.delta_bytes
         kind = "anchor" if anchor else "delta"

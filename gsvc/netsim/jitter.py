@@ -56,7 +56,8 @@ class JitterBuffer:
 
     def note_receiver_delay(self, delay_s: float) -> None:
         """The receiver reports release -> decode done of a finished frame."""
-        self.rx.add(delay_s)
+        if self.adaptive:
+            self.rx.add(delay_s)
 
     def arrive(self, now_s: float, frame: int, capture_s: float, payload) -> None:
         """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not."""

@@ -12,12 +12,14 @@ Timing assumptions:
   lost if any of those slots was lost.
 
 Because the link is deterministic once the trace is drawn, a whole burst is
-resolved at once with cumulative sums and ``searchsorted`` over the trace: one
+resolved at once with cumulative sums and a binary search over the trace: one
 computation per burst, never one event per slot. The trace repeats when a run
 outlasts it.
 """
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,23 +31,22 @@ __all__ = ["Link", "Burst"]
 
 @dataclass(frozen=True)
 class Burst:
-    """The outcome of sending one group of packets.
+    """The outcome of sending one group of packets (times in s from the run start).
 
-    ``arrive_s``/``lost``: ``[num_packets]``; ``tx_done_s``: end of the last slot used.
+    ``arrive_s``/``lost``: per packet; ``tx_done_s``: end of the last slot used;
+    ``last_arrival_s``: when the last packet arrives (or is known lost).
     """
 
     tx_start_s: float
     tx_done_s: float
-    arrive_s: np.ndarray
-    lost: np.ndarray
+    arrive_s: tuple[float, ...]
+    lost: tuple[bool, ...]
+    last_arrival_s: float
+    packets_lost: int
 
     @property
     def complete(self) -> bool:
-        return not bool(self.lost.any())
-
-    @property
-    def last_arrival_s(self) -> float:
-        return float(self.arrive_s.max())
+        return self.packets_lost == 0
 
 
 class Link:
@@ -61,37 +62,49 @@ class Link:
         # slots that carry no new data must not delay or lose a packet whose range spans them
         self._deliver = np.where(has_bits, trace.deliver_s, -np.inf)
         self._lost = trace.lost & has_bits
+        self._dur = trace.duration_s
+        self._cum_list = self._cum.tolist()
+        self._deliver_list = self._deliver.tolist()
+        self._lost_list = self._lost.tolist()
         self.next_slot = 0  # absolute index of the first slot not yet used
 
     def _bits_before(self, slot: int) -> int:
         """Bits carried by absolute slots ``[0, slot)`` of the repeating trace."""
         q, j = divmod(slot, self.n)
-        return q * self._total + (int(self._cum[j - 1]) if j else 0)
+        return q * self._total + (self._cum_list[j - 1] if j else 0)
 
-    def _slot_of_bit(self, bit: np.ndarray) -> np.ndarray:
-        """Absolute slot that carries bit number ``bit`` (1-based), vectorised."""
-        q, r = np.divmod(bit - 1, self._total)
-        return q * self.n + np.searchsorted(self._cum, r + 1, side="left")
+    def _slot_of_bit(self, bit: int) -> int:
+        """Absolute slot that carries bit number ``bit`` (1-based)."""
+        q, r = divmod(bit - 1, self._total)
+        return q * self.n + bisect_left(self._cum_list, r + 1)
 
-    def send(self, packet_bytes: np.ndarray, ready_s: float) -> Burst:
-        """Transmit packets (sizes in bytes) whose data is ready at ``ready_s``; returns their fate."""
-        first_free = int(np.ceil(ready_s / self.slot_s - 1e-9))
-        start = max(self.next_slot, first_free)
-        base = self._bits_before(start)
-        ends = base + np.cumsum(np.asarray(packet_bytes, np.int64) * 8)  # [P] last bit of each packet
-        begins = np.concatenate(([base + 1], ends[:-1] + 1))             # [P] first bit of each packet
-        first_slot = self._slot_of_bit(begins)
-        last_slot = self._slot_of_bit(ends)
-        lo, hi = int(first_slot[0]), int(last_slot[-1])
+    def _fate(self, lo: int, hi: int) -> tuple[float, bool]:
+        """Latest delivery time and any loss over absolute slots ``[lo, hi]``."""
+        q0, j0 = divmod(lo, self.n)
+        q1, j1 = divmod(hi, self.n)
+        if q0 == q1:
+            return (max(self._deliver_list[j0:j1 + 1]) + q0 * self._dur,
+                    any(self._lost_list[j0:j1 + 1]))
         span = np.arange(lo, hi + 1)
         idx = span % self.n
-        deliver = self._deliver[idx] + (span // self.n) * self.trace.duration_s  # [S]
-        lost = self._lost[idx]
-        # segment k is [first_k, last_k]; reduceat over interleaved (start, end) pairs, keep the even results
-        pairs = np.empty(2 * len(ends), dtype=np.int64)
-        pairs[0::2] = first_slot - lo
-        pairs[1::2] = last_slot - lo + 1
-        arrive = np.maximum.reduceat(np.append(deliver, -np.inf), pairs)[0::2]
-        lost_p = np.logical_or.reduceat(np.append(lost, False), pairs)[0::2]
-        self.next_slot = hi + 1
-        return Burst(start * self.slot_s, (hi + 1) * self.slot_s, arrive, lost_p)
+        return (float((self._deliver[idx] + (span // self.n) * self._dur).max()),
+                bool(self._lost[idx].any()))
+
+    def send(self, packet_bytes, ready_s: float) -> Burst:
+        """Transmit packets (sizes in bytes, in order) whose data is ready at ``ready_s``."""
+        first_free = math.ceil(ready_s / self.slot_s - 1e-9)
+        start = max(self.next_slot, first_free)
+        end_bit = self._bits_before(start)
+        arrive, lost = [], []
+        last = start
+        # plain Python over a few packets per frame: numpy's per-call overhead would dominate here
+        for size in packet_bytes:
+            first = self._slot_of_bit(end_bit + 1)
+            end_bit += int(size) * 8
+            last = self._slot_of_bit(end_bit)
+            d, l = self._fate(first, last)
+            arrive.append(d)
+            lost.append(l)
+        self.next_slot = last + 1
+        return Burst(start * self.slot_s, (last + 1) * self.slot_s, tuple(arrive), tuple(lost),
+                     max(arrive), sum(lost))

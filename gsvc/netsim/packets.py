@@ -1,16 +1,14 @@
 """Packetisation of an encoded frame into MTU-sized packets."""
 from __future__ import annotations
 
-import numpy as np
-
 __all__ = ["packetise", "HEADER_BYTES"]
 
 #: IPv4 (20) + UDP (8) + RTP (12) header bytes carried by every packet (RFC 791, 768, 3550)
 HEADER_BYTES = 40
 
 
-def packetise(payload_bytes: int, mtu_bytes: int, header_bytes: int = HEADER_BYTES) -> np.ndarray:
-    """Sizes on the wire of the packets that carry ``payload_bytes``, bytes, ``[num_packets]`` int64.
+def packetise(payload_bytes: int, mtu_bytes: int, header_bytes: int = HEADER_BYTES) -> list[int]:
+    """Sizes on the wire (bytes) of the packets that carry ``payload_bytes``, in order.
 
     Payload is split into chunks of at most ``mtu_bytes - header_bytes``; every packet
     also carries the header. An empty payload still needs one packet (a frame marker).
@@ -19,7 +17,7 @@ def packetise(payload_bytes: int, mtu_bytes: int, header_bytes: int = HEADER_BYT
     if room <= 0:
         raise ValueError(f"link.mtu_bytes={mtu_bytes} leaves no room after {header_bytes} header bytes")
     full, rest = divmod(max(payload_bytes, 0), room)
-    sizes = np.full(full + (1 if rest or full == 0 else 0), room + header_bytes, dtype=np.int64)
+    sizes = [room + header_bytes] * full
     if rest or full == 0:
-        sizes[-1] = rest + header_bytes
+        sizes.append(rest + header_bytes)
     return sizes

@@ -88,12 +88,13 @@ class _Stream:
 
     def _transmit(self, ef, ready_s: float) -> None:
         cols, r = self.log.cols, self.log.row(self.idx, ef.frame)
-        sizes = packetise(ef.nbytes, self.mtu)
+        nbytes = ef.nbytes
+        sizes = packetise(nbytes, self.mtu)
         burst = self.link.send(sizes, ready_s)
         cols["encode_done_ms"][r] = ready_s * 1e3
-        cols["bytes"][r] = ef.nbytes
+        cols["bytes"][r] = nbytes
         cols["packets"][r] = len(sizes)
-        cols["packets_lost"][r] = int(burst.lost.sum())
+        cols["packets_lost"][r] = burst.packets_lost
         cols["tx_done_ms"][r] = burst.tx_done_s * 1e3
         cols["kind"][r] = ef.kind
         arrive_s = burst.last_arrival_s
