@@ -1,43 +1,199 @@
-"""Specs of the radio channel and of the link that serves it."""
+"""Specs of the radio channel and of the link that serves it.
+
+:class:`ChannelSpec` says how the radio channel behaves (fading model, SNR or
+geometry, mobility); :class:`LinkSpec` says how the link uses it (numerology,
+link adaptation, HARQ, fixed delays). :func:`validate_pair` checks what only the
+two together can tell (the carrier's frequency range against the numerology);
+the Scenario calls it.
+"""
 from __future__ import annotations
 
-from typing import Literal
+import math
+import numbers
+from typing import Literal, Union
 
-from ...spec import Spec, bounded
+from pydantic import field_validator, model_validator
 
-__all__ = ["ChannelSpec", "LinkSpec"]
+from ...spec import Spec, SpecError, bounded
+from . import numerology as nr
+
+__all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MODELS", "LINK_LEVEL_MODELS", "MCS_RANGE"]
+
+TDL_MODELS = ("tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e")
+CDL_MODELS = ("cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e")
+#: models whose trace comes from fading + PHY abstraction + link adaptation + HARQ
+LINK_LEVEL_MODELS = ("awgn", "rayleigh") + TDL_MODELS + CDL_MODELS + ("umi", "uma")
+#: models given directly as a rate or a recorded trace
+RATE_MODELS = ("ideal", "constant", "mahimahi")
+MODELS = RATE_MODELS + LINK_LEVEL_MODELS
+
+ModelName = Literal["ideal", "constant", "mahimahi", "awgn", "rayleigh",
+                    "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e",
+                    "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e", "umi", "uma"]
+
+#: PDSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PDSCH_table{1,2}.json);
+#: the EESM beta table covers MCS tables 1 and 2 only.
+MCS_RANGE = {1: (3, 28), 2: (2, 27)}
 
 
 class ChannelSpec(Spec):
     """The propagation channel of each stream's downlink.
 
-    ``model="ideal"`` is an error-free link of constant rate ``rate_mbps`` (no fading);
-    the fading models are drawn with Sionna by :func:`gsvc.netsim.channel.draw_trace`.
+    What each ``model`` reads (other fields are ignored by it):
+
+    - ``ideal``: error-free, constant ``rate_mbps`` (no fading).
+    - ``constant``: constant ``rate_mbps`` at the link's slot rate; each slot's data is
+      lost with probability ``loss_rate``.
+    - ``mahimahi``: a recorded Mahimahi trace ``trace_file`` (one delivery opportunity of
+      ``trace_packet_bytes`` per line, ms timestamps), repeating; ``loss_rate`` as above.
+    - ``awgn``: constant ``snr_db``.
+    - ``rayleigh``: flat Rayleigh fading, Doppler from ``speed_kmh`` and ``carrier_ghz``.
+    - ``tdl-a`` ... ``tdl-e``, ``cdl-a`` ... ``cdl-e``: TR 38.901 Sec. 7.7 link-level
+      models with ``delay_spread_ns``, mean ``snr_db``, ``speed_kmh``, ``carrier_ghz``.
+    - ``umi``, ``uma``: mean SNR from geometry (TR 38.901 Table 7.4.1-1 path loss at
+      ``distance_m``, LoS state ``los``, ``shadowing``, ``tx_power_dbm``,
+      ``noise_figure_db``) over TDL small-scale fading.
+
+    Fading models combine ``num_rx_ant`` receive antennas with MRC; ``snr_db`` is
+    the mean SNR per receive antenna.
     """
 
     spec_path = "channel"
-    model: Literal["ideal"] = "ideal"
-    snr_db: float = bounded(10.0, -30.0, 60.0, "dB", "mean SNR at the receiver")
+    model: ModelName = "ideal"
+    snr_db: float = bounded(10.0, -30.0, 60.0, "dB", "mean SNR per receive antenna")
     speed_kmh: float = bounded(3.0, 0.0, 500.0, "km/h", "UE speed (Doppler)")
-    carrier_ghz: float = bounded(3.5, 0.5, 100.0, "GHz", "carrier frequency")
-    rate_mbps: float = bounded(20.0, 0.01, 10_000.0, "Mbit/s", "rate of the ideal link")
+    carrier_ghz: float = bounded(3.5, 0.5, 100.0, "GHz", "carrier frequency (TR 38.901 models: 0.5-100 GHz)")
+    rate_mbps: float = bounded(20.0, 0.01, 10_000.0, "Mbit/s", "rate of the ideal and constant links")
+    delay_spread_ns: float = bounded(100.0, 1.0, 5000.0, "ns",
+                                     "RMS delay spread of TDL/CDL models (TR 38.901 Table 7.7.3-1: "
+                                     "10 very short, 30 short, 100 nominal, 300 long, 1000 very long)")
+    num_rx_ant: int = bounded(1, 1, 8, "antennas", "UE receive antennas, combined with MRC")
+    distance_m: float = bounded(200.0, 10.0, 5000.0, "m",
+                                "2D BS-UE distance for umi/uma (TR 38.901 Table 7.4.1-1: 10 m - 5 km)")
+    tx_power_dbm: float = bounded(44.0, -10.0, 60.0, "dBm",
+                                  "BS transmit power over the carrier (TR 38.802 Table A.2.1-1: 44 dBm UMi, "
+                                  "46 dBm UMa at 20 MHz)")
+    noise_figure_db: float = bounded(9.0, 0.0, 20.0, "dB", "UE noise figure (TR 38.802 Table A.2.1-1: 9 dB)")
+    shadowing: Literal["on", "off"] = "on"
+    los: Literal["auto", "los", "nlos"] = "auto"
+    trace_file: Union[str, None] = None
+    trace_packet_bytes: int = bounded(1500, 1, 65_535, "bytes", "bytes per Mahimahi delivery opportunity")
+    loss_rate: float = bounded(0.0, 0.0, 0.99, "", "probability that a slot's data is lost (constant, mahimahi)")
+
+    @model_validator(mode="after")
+    def _check_model_fields(self) -> "ChannelSpec":
+        p = self.spec_path
+        if self.model == "mahimahi" and not self.trace_file:
+            raise ValueError(f"{p}.model='mahimahi' needs {p}.trace_file (a Mahimahi trace, one ms timestamp per line)")
+        if self.model != "mahimahi" and self.trace_file is not None:
+            raise ValueError(f"{p}.trace_file={self.trace_file!r} is read only by {p}.model='mahimahi', "
+                             f"not {p}.model={self.model!r}")
+        if self.loss_rate > 0 and self.model not in ("constant", "mahimahi"):
+            raise ValueError(f"{p}.loss_rate={self.loss_rate:g} applies only to {p}.model 'constant' or 'mahimahi'; "
+                             f"with {p}.model={self.model!r} losses come from HARQ")
+        return self
 
 
 class LinkSpec(Spec):
-    """Numerology, HARQ and the fixed parts of the path between sender and receiver."""
+    """Numerology, link adaptation, HARQ and the fixed parts of the path between sender and receiver.
+
+    The stream is given the whole carrier (all N_RB of TS 38.101 Table 5.3.2-1)
+    in every slot; each slot carries one transport block on ``pdsch_symbols`` OFDM
+    symbols minus ``dmrs_re_per_prb`` DMRS resource elements per PRB.
+    """
 
     spec_path = "link"
     bandwidth_mhz: float = bounded(10.0, 1.0, 400.0, "MHz", "channel bandwidth")
     scs_khz: Literal[15, 30, 60, 120] = 30
     harq_max_retx: int = bounded(3, 0, 8, "", "HARQ retransmissions before a transport block is lost")
     harq_rtt_ms: float = bounded(2.0, 0.0, 50.0, "ms", "time from a failed transmission to its retransmission")
+    harq_combining: Literal["chase", "none"] = "chase"
     bler_target: float = bounded(0.1, 0.001, 0.5, "", "first-transmission BLER that link adaptation aims for")
+    mcs_table: Literal[1, 2] = 1
+    mcs: Union[Literal["olla"], int] = "olla"
+    olla_step_db: float = bounded(1.0, 0.01, 10.0, "dB", "OLLA offset increase on a NACK (decrease on ACK is "
+                                  "step * bler_target / (1 - bler_target))")
+    pdsch_symbols: int = bounded(12, 1, 14, "symbols", "OFDM symbols per slot carrying PDSCH "
+                                 "(14 minus the PDCCH CORESET)")
+    dmrs_re_per_prb: int = bounded(12, 0, 48, "RE", "DMRS resource elements per PRB and slot (TS 38.214 "
+                                   "Sec. 5.1.3.2 N_DMRS^PRB; 12 = one type-1 DMRS symbol)")
     mtu_bytes: int = bounded(1200, 64, 9000, "bytes", "largest packet payload")
     core_delay_ms: float = bounded(5.0, 0.0, 1000.0, "ms", "one-way delay from the base station to the receiver")
     uplink_delay_ms: float = bounded(10.0, 0.0, 1000.0, "ms", "one-way delay of feedback from receiver to sender")
     trace_s: float = bounded(10.0, 0.1, 3600.0, "s", "length of the channel trace drawn (it repeats after)")
 
+    @field_validator("mcs", mode="before")
+    @classmethod
+    def _check_mcs(cls, v, info):
+        if v == "olla":
+            return v
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise ValueError("is neither 'olla' nor an MCS index (int)")
+        v = int(v)
+        table = info.data.get("mcs_table", 1)
+        lo, hi = MCS_RANGE[table]
+        if not lo <= v <= hi:
+            raise ValueError(f"has no BLER table for {cls.spec_path}.mcs_table={table} "
+                             f"(PDSCH MCS {lo}..{hi} are tabulated); give {lo}..{hi} or 'olla'")
+        return v
+
+    @model_validator(mode="after")
+    def _check_numerology(self) -> "LinkSpec":
+        p = self.spec_path
+        if nr.num_prb(self.bandwidth_mhz, self.scs_khz) is None:
+            tables = [fr for fr in ("FR1", "FR2") if nr.valid_bandwidths_mhz(self.scs_khz, fr)]
+            bws = [", ".join(map(str, nr.valid_bandwidths_mhz(self.scs_khz, fr))) for fr in tables]
+            if len(tables) == 1:
+                where = f"{nr.nrb_table(tables[0])[0]}; valid: {bws[0]} MHz"
+            else:
+                where = " or ".join(f"{nr.nrb_table(fr)[0]} ({fr}: {b} MHz)" for fr, b in zip(tables, bws))
+            raise ValueError(f"{p}.bandwidth_mhz={self.bandwidth_mhz:g} with {p}.scs_khz={self.scs_khz} "
+                             f"is not in {where}")
+        if self.dmrs_re_per_prb >= 12 * self.pdsch_symbols:
+            raise ValueError(f"{p}.dmrs_re_per_prb={self.dmrs_re_per_prb} leaves no data in {p}.pdsch_symbols="
+                             f"{self.pdsch_symbols} symbols (12 RE each per PRB)")
+        return self
+
     @property
     def slot_s(self) -> float:
         """Slot duration from the numerology: 1 ms / 2^mu with SCS = 15 kHz * 2^mu."""
-        return 1e-3 * 15.0 / self.scs_khz
+        return nr.slot_s(self.scs_khz)
+
+    @property
+    def harq_rtt_slots(self) -> int:
+        """Slots from a transmission to the earliest retransmission of its block (>= 1)."""
+        return max(1, math.ceil(self.harq_rtt_ms * 1e-3 / self.slot_s - 1e-9))
+
+    @property
+    def re_per_prb(self) -> int:
+        """Data REs per PRB and slot, N'_RE = 12 * symbols - DMRS, capped at 156 (TS 38.214 Sec. 5.1.3.2)."""
+        return min(156, 12 * self.pdsch_symbols - self.dmrs_re_per_prb)
+
+
+def validate_pair(channel: ChannelSpec, link: LinkSpec) -> None:
+    """Raise :class:`~gsvc.spec.SpecError` if ``channel`` and ``link`` do not fit together.
+
+    For link-level models the carrier must lie in FR1 (<= 7.125 GHz) or FR2-1
+    (24.25-52.6 GHz) and the bandwidth/SCS pair must be in that range's TS 38.101
+    table.
+    """
+    if channel.model not in LINK_LEVEL_MODELS:
+        return
+    c, l = channel.spec_path, link.spec_path
+    fr = nr.frequency_range(channel.carrier_ghz)
+    if fr is None:
+        raise SpecError([
+            f"{c}.carrier_ghz={channel.carrier_ghz:g} is in no NR frequency range with a TS 38.101 numerology "
+            f"(FR1 up to {nr.FR1_MAX_GHZ:g} GHz, FR2-1 {nr.FR2_MIN_GHZ:g}-{nr.FR2_MAX_GHZ:g} GHz); "
+            f"{c}.model={channel.model!r} needs one"])
+    if nr.num_prb(link.bandwidth_mhz, link.scs_khz, fr) is None:
+        name = nr.nrb_table(fr)[0]
+        valid = nr.valid_bandwidths_mhz(link.scs_khz, fr)
+        if valid:
+            hint = f"valid with {l}.scs_khz={link.scs_khz}: " + ", ".join(map(str, valid)) + " MHz"
+        else:
+            scs = sorted(nr.nrb_table(fr)[1])
+            hint = f"{fr} allows {l}.scs_khz " + ", ".join(map(str, scs))
+        raise SpecError([
+            f"{l}.bandwidth_mhz={link.bandwidth_mhz:g} with {l}.scs_khz={link.scs_khz} is not in {name} "
+            f"({fr}, {c}.carrier_ghz={channel.carrier_ghz:g}); {hint}"])
