@@ -1,0 +1,122 @@
+"""Link bursts over traces (capacity, HARQ delay, loss, wrap-around) and playout-time rules."""
+import numpy as np
+import pytest
+
+import gsvc
+from gsvc.netsim.jitter import JitterBuffer, RollingQuantile
+from gsvc.netsim.link import Link
+from gsvc.netsim.packets import packetise
+from gsvc.netsim.specs import JitterBufferSpec
+from gsvc.netsim.summary import freeze_gaps_ms
+from gsvc.netsim.trace import ChannelTrace, constant_rate_trace
+from helpers import timing_scenario
+
+
+def test_burst_fills_slots_in_order_and_pads_the_last():
+    link = Link(constant_rate_trace(1.0, slot_s=1e-3, duration_s=0.01))  # 1000 bits per slot
+    b = link.send([125, 250, 125], ready_s=0.0)
+    assert b.arrive_s == pytest.approx((0.001, 0.003, 0.004))
+    nxt = link.send([10], ready_s=0.0)
+    assert nxt.tx_start_s == pytest.approx(0.004)  # the next burst starts at a fresh slot
+
+
+def test_burst_waits_for_slot_boundary_after_ready_time():
+    link = Link(constant_rate_trace(1.0, slot_s=1e-3, duration_s=0.01))
+    assert link.send([10], ready_s=0.0025).tx_start_s == pytest.approx(0.003)
+
+
+def test_trace_repeats_when_a_run_outlasts_it():
+    link = Link(constant_rate_trace(1.0, slot_s=1e-3, duration_s=0.01))
+    b = link.send([1250 * 3], ready_s=0.0)  # 30 slots worth over a 10-slot trace
+    assert b.tx_done_s == pytest.approx(0.030)
+    assert b.last_arrival_s == pytest.approx(0.030)
+
+
+def test_harq_delay_and_loss_of_a_slot_reach_the_packets_it_carries():
+    n = 10
+    deliver = (np.arange(n) + 1) * 1e-3
+    deliver[1] += 0.008  # slot 1 needed HARQ rounds
+    lost = np.zeros(n, bool)
+    lost[5] = True
+    link = Link(ChannelTrace(1e-3, np.full(n, 1000), deliver, lost))
+    b = link.send([125] * 6, ready_s=0.0)  # packet k in slot k
+    assert b.arrive_s[1] == pytest.approx(0.010)
+    assert b.lost == (False,) * 5 + (True,)
+    assert not b.complete and b.packets_lost == 1
+
+
+def test_slots_without_new_data_are_skipped():
+    tb = np.array([1000, 0, 0, 1000])
+    deliver = (np.arange(4) + 1) * 1e-3
+    link = Link(ChannelTrace(1e-3, tb, deliver, np.array([False, True, True, False])))
+    b = link.send([250], 0.0)  # 2000 bits: slot 0 and slot 3
+    assert b.complete and b.last_arrival_s == pytest.approx(0.004)
+
+
+def test_packetise_splits_at_mtu_with_headers():
+    assert packetise(2400, 1200) == [1200, 1200, 120]
+    assert packetise(0, 1200) == [40]
+    assert sum(packetise(5000, 500)) == 5000 + 40 * len(packetise(5000, 500))
+
+
+def test_fixed_playout_is_capture_plus_delay():
+    f = gsvc.run(timing_scenario(jitter=dict(mode="fixed", delay_ms=123))).frames
+    assert np.allclose(f["playout_ms"] - f["capture_ms"], 123)
+
+
+def test_adaptive_playout_delay_moves_at_bounded_rate():
+    spec = JitterBufferSpec(mode="adaptive", delay_ms=500, max_change_ms_per_s=60)
+    released = []
+    jb = JitterBuffer(spec, fps=30, release=lambda n, playout, _p: released.append((n, playout)))
+    for n in range(90):
+        jb.arrive(now_s=n / 30 + 0.02, frame=n, capture_s=n / 30, payload=None)
+    delays = np.array([p - n / 30 for n, p in released])
+    steps = np.diff(delays)
+    assert np.all(np.abs(steps) <= 0.060 / 30 + 1e-12)
+    assert delays[-1] < delays[0]  # it moves toward the much smaller target
+
+
+def test_jitter_buffer_releases_in_frame_order():
+    out = []
+    jb = JitterBuffer(JitterBufferSpec(mode="fixed"), 30, lambda n, *_: out.append(n))
+    for n in (1, 2, 0, 4, 3):
+        jb.arrive(0.5, n, n / 30, None)
+    assert out == [0, 1, 2, 3, 4]
+
+
+def test_rolling_quantile_matches_numpy_on_the_window():
+    rng = np.random.default_rng(0)
+    rq = RollingQuantile(50, 0.95)
+    xs = rng.exponential(size=300)
+    for x in xs:
+        rq.add(float(x))
+    window = np.sort(xs[-50:])
+    assert rq.value(0) == window[int(0.95 * 49)]
+
+
+def test_freeze_follows_webrtc_rule():
+    # 30 fps: threshold max(100, 33.3 + 150) = 183.3 ms
+    t = np.array([0, 33, 66, 250, 283, 500.0])
+    assert list(freeze_gaps_ms(t, 30)) == [184.0, 217.0]
+
+
+def test_lost_frame_is_concealed_counted_and_triggers_an_anchor():
+    n = 4000
+    lost = np.zeros(n, bool)
+    lost[400:410] = True  # frame 3 (captured at 200 ms) is sent in slot 400
+    trace = ChannelTrace(0.5e-3, np.full(n, 2000), (np.arange(n) + 1) * 0.5e-3 + 0.005, lost)
+    from gsvc.codecs.latency import make_latency_model
+    from gsvc.codecs.registry import make_codec
+    from gsvc.netsim.simulation import StreamInput, simulate
+    from gsvc.scenarios.run import _placeholder_frames
+    sc = timing_scenario(codec=dict(gop=1000))
+    out = simulate([StreamInput(_placeholder_frames(sc.video, 60), trace, 1)], codec=make_codec(sc.codec, sc.video),
+                   fps=15, num_frames=60, resolution=64, link_spec=sc.link, jitter_spec=sc.jitter,
+                   receiver_spec=sc.receiver, latency=make_latency_model(sc.receiver.latency, 1, np.random.default_rng(0)),
+                   timing_only=True).frames
+    lost_frames = out.index[out["status"] == "lost"]
+    assert len(lost_frames) >= 1
+    assert (out.loc[lost_frames, "plan"] == "conceal").all()
+    first_lost = lost_frames[0]
+    after = out[(out["capture_ms"] > out.loc[first_lost, "arrive_ms"] + sc.link.uplink_delay_ms)]
+    assert after["kind"].iloc[0] == "anchor"  # the loss report made the sender refresh
