@@ -33,9 +33,9 @@ CLASS_RGB: np.ndarray = np.array(
     [
         [0.55, 0.72, 0.92],  # sky: light blue
         [0.62, 0.52, 0.44],  # building: desaturated beige / brick
-        [0.20, 0.26, 0.34],  # window: dark blue-grey glass
+        [0.22, 0.38, 0.46],  # window: dark teal glass
         [0.30, 0.30, 0.32],  # road: asphalt
-        [0.92, 0.90, 0.80],  # lane_marking: off-white paint
+        [0.95, 0.80, 0.20],  # lane_marking: yellow paint
         [0.70, 0.68, 0.62],  # sidewalk: light paving
         [0.25, 0.48, 0.18],  # vegetation: foliage green
         [0.16, 0.20, 0.62],  # vehicle: saturated blue bodywork
