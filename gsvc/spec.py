@@ -76,6 +76,10 @@ def format_errors(err: ValidationError, model: type[BaseModel] | None = None, pr
         value = e.get("input")
         rng, unit = _range_of(model, loc)
         etype = e.get("type", "")
+        inner = (e.get("ctx") or {}).get("error")
+        if isinstance(inner, SpecError):  # a nested spec already named its fields with full paths
+            lines.extend(inner.lines)
+            continue
         if etype == "extra_forbidden":
             allowed = sorted(_fields_at(model, loc[:-1]))
             lines.append(f"{path} is not a known field; known fields: {', '.join(allowed)}")
