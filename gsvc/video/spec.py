@@ -4,13 +4,23 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from ..spec import Spec, bounded
 
 __all__ = ["VideoSpec", "Camera"]
 
 Camera = Literal["static", "pan", "zoom", "shake", "mixed"]
+
+_PATH_HELP = {
+    "file": "a video file, a directory of images or a glob pattern of images (or a list of them)",
+    "array": "an .npy or .npz file of [T, H, W, 3] frames (or a list of them)",
+    "photo": "an image file (or a list of them)",
+}
+
+
+def _cut_frame(cut_s: float, fps: float) -> int:
+    return int(math.ceil(cut_s * fps - 1e-9))
 
 
 class VideoSpec(Spec):
@@ -82,37 +92,44 @@ class VideoSpec(Spec):
 
     def cut_frame(self, cut_s: float) -> int:
         """Index of the first frame of the scene that starts at ``cut_s`` seconds."""
-        return int(math.ceil(cut_s * self.fps - 1e-9))
+        return _cut_frame(cut_s, self.fps)
 
     @field_validator("path")
     @classmethod
-    def _path_not_empty(cls, v):
+    def _check_path(cls, v, info: ValidationInfo):
         if isinstance(v, list) and not v:
             raise ValueError("is an empty list; give one path or several")
-        if isinstance(v, list) and any(not p for p in v) or v == "":
+        if v == "" or isinstance(v, list) and any(not p for p in v):
             raise ValueError("contains an empty path")
+        source, p = info.data.get("source"), cls.spec_path
+        if source == "procedural" and v is not None:
+            raise ValueError(f"is only read by the file, array and photo sources, not by {p}.source='procedural'")
+        if source not in (None, "procedural") and v is None:
+            raise ValueError(f"must be given when {p}.source={source!r}: "
+                             + _PATH_HELP.get(source, "a file"))
+        return v
+
+    @field_validator("cuts_s")
+    @classmethod
+    def _check_cuts(cls, v: list[float], info: ValidationInfo):
+        if "seconds" not in info.data or "fps" not in info.data:
+            return v  # reported on those fields
+        p, seconds, fps = cls.spec_path, info.data["seconds"], info.data["fps"]
+        n = max(1, int(round(seconds * fps)))
+        frames = [_cut_frame(c, fps) for c in v]
+        bad = [c for c, i in zip(v, frames) if not 1 <= i <= n - 1]
+        if bad:
+            raise ValueError(
+                f"has cuts outside the clip ({bad}); each must lie within (0, {(n - 1) / fps:g}] s, "
+                f"after the first frame and no later than the last one ({p}.seconds={seconds:g}, {p}.fps={fps:g})")
+        if len(set(frames)) != len(frames):
+            raise ValueError(f"puts two cuts on the same frame at {p}.fps={fps:g}; give cuts at least one frame apart")
         return v
 
     @model_validator(mode="after")
-    def _check_cross_fields(self) -> "VideoSpec":
+    def _check_cut_rate(self) -> "VideoSpec":
         p = self.spec_path
-        if self.source == "procedural" and self.path is not None:
-            raise ValueError(f"{p}.path={self.path!r} is only read by the file, array and photo sources, "
-                             f"not by {p}.source='procedural'")
-        if self.source != "procedural" and self.path is None:
-            raise ValueError(f"{p}.path is required when {p}.source={self.source!r}")
         if self.source in ("file", "array") and self.cut_rate_hz > 0:
             raise ValueError(f"{p}.cut_rate_hz={self.cut_rate_hz:g} only applies to procedural and photo sources; "
                              f"a {self.source} source plays its material as it is")
-        last_s = (self.num_frames - 1) / self.fps
-        frames = [self.cut_frame(c) for c in self.cuts_s]
-        bad = [c for c, i in zip(self.cuts_s, frames) if not 1 <= i <= self.num_frames - 1]
-        if bad:
-            raise ValueError(
-                f"{p}.cuts_s={self.cuts_s} has cuts outside the clip ({bad}); each must lie within "
-                f"(0, {last_s:g}] s, after the first frame and no later than the last one "
-                f"({p}.seconds={self.seconds:g}, {p}.fps={self.fps:g})")
-        if len(set(frames)) != len(frames):
-            raise ValueError(f"{p}.cuts_s={self.cuts_s} puts two cuts on the same frame at "
-                             f"{p}.fps={self.fps:g}; give cuts at least one frame apart")
         return self
