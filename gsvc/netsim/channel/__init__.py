@@ -1,19 +1,56 @@
-"""Channel traces for the link: what each slot can carry, when it arrives, what is lost."""
+"""Channel traces for the link: what each slot can carry, when it arrives, what is lost.
+
+:func:`draw_trace` is the one entry point. It draws the whole per-slot trace
+before the event loop:
+
+- ``ideal`` / ``constant`` / ``mahimahi``: a given rate or a recorded trace
+  (:mod:`.recorded`);
+- ``awgn``, ``rayleigh``, ``tdl-*``, ``cdl-*``, ``umi``, ``uma``: Sionna fading, EESM
+  PHY abstraction, OLLA and HARQ (:mod:`.linklevel`; the HARQ model is described
+  in :mod:`.harq`). These are cached (:mod:`.cache`).
+
+Importing this package does not import torch or Sionna; the fading models do
+when first used.
+"""
 from __future__ import annotations
 
+
 from ..trace import ChannelTrace, constant_rate_trace
-from .spec import ChannelSpec, LinkSpec
+from .spec import LINK_LEVEL_MODELS, MODELS, ChannelSpec, LinkSpec, validate_pair
 
-__all__ = ["ChannelSpec", "LinkSpec", "ChannelTrace", "draw_trace"]
+__all__ = ["ChannelSpec", "LinkSpec", "ChannelTrace", "draw_trace", "validate_pair", "MODELS"]
 
 
-def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int) -> ChannelTrace:
+def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True,
+               device: str = "cpu") -> ChannelTrace:
     """Draw the whole per-slot trace for one stream, before the event loop.
 
-    Deterministic for ``(channel, link, seed)``. The core-network delay is added to
-    every delivery time.
+    Deterministic for ``(channel, link, seed)``: the same arguments give the same
+    trace in any process. The core-network delay is added to every delivery time.
+
+    Args:
+        channel, link: the specs; checked together with :func:`validate_pair`.
+        seed: seed of every random draw of the trace.
+        cache: reuse (and store) link-level traces in the memory and disk cache.
+        device: torch device for the fading and EESM arithmetic of link-level models.
     """
+    validate_pair(channel, link)
     if channel.model == "ideal":
         return constant_rate_trace(channel.rate_mbps, slot_s=link.slot_s, duration_s=link.trace_s,
                                    delay_s=link.core_delay_ms / 1e3)
-    raise ValueError(f"channel.model={channel.model!r} is not implemented")
+    if channel.model == "constant":
+        from .recorded import constant_trace
+        return constant_trace(channel, link, seed)
+    if channel.model == "mahimahi":
+        from .recorded import mahimahi_trace
+        return mahimahi_trace(channel, link, seed)
+    if channel.model in LINK_LEVEL_MODELS:
+        from .linklevel import draw_link_level
+
+        def make() -> ChannelTrace:
+            return draw_link_level(channel, link, seed, device=device)
+        if not cache:
+            return make()
+        from .cache import cached, trace_key
+        return cached(trace_key(channel.model_dump(), link.model_dump(), seed), make)
+    raise ValueError(f"{channel.spec_path}.model={channel.model!r} is not implemented")

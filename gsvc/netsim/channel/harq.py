@@ -1,0 +1,223 @@
+"""Link adaptation (OLLA) and HARQ over precomputed per-slot effective SINRs.
+
+Model (one UE, the whole carrier every slot, one HARQ entity, full buffer):
+
+- Every slot carries exactly one transport block (TB): a pending retransmission
+  if one is due, else a new TB. A slot that carries a retransmission carries no
+  new data (``tb_bits = 0``).
+- A new TB in slot ``t`` uses MCS ``m``: fixed (``link.mcs``) or chosen by outer-loop
+  link adaptation, the rule of ``sionna.sys.OuterLoopLinkAdaptation``: the highest
+  MCS whose TBLER at ``sinr_last_db - offset`` is <= ``bler_target``, where
+  ``sinr_last_db`` is the latest reported effective SINR and ``offset`` moves up by
+  ``olla_step_db`` on a NACK and down by ``olla_step_db * bler_target / (1 -
+  bler_target)`` on an ACK, clamped to [-20, 20] dB. Only first transmissions
+  update the offset, so the long-run first-transmission BLER meets the target.
+- Feedback delay: the HARQ-ACK and the effective-SINR report of slot ``t`` reach
+  the scheduler for slot ``t + n_rtt``, with ``n_rtt = ceil(harq_rtt_ms / slot)``.
+- Success: a TB sent with effective SINR ``g`` (EESM at its MCS) is decoded with
+  probability ``1 - TBLER(m, g)`` (Sionna's PHY abstraction tables).
+- A failed TB is retransmitted ``n_rtt`` slots later (or in the next slot not
+  already holding a retransmission) with the same MCS and size. With
+  ``harq_combining="chase"`` the receiver soft-combines all copies; the combined
+  effective SINR is the sum of the copies' linear effective SINRs (chase
+  combining of identical copies adds their SINRs). After ``harq_max_retx``
+  failed retransmissions the TB is lost.
+- Delivery: a TB is delivered at the end of the slot of its successful copy plus
+  the core-network delay; a lost TB's ``deliver_s`` is the end of its last copy
+  plus that delay.
+
+The recursion is a per-slot Python loop over plain floats and lists (the only
+sequential part of trace generation, about 1 us per slot); the inputs arrive in
+chunks so that the effective SINR table never has to exist for the whole trace.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .phy import PhyTables
+
+__all__ = ["HarqOlla", "OLLA_OFFSET_MIN_DB", "OLLA_OFFSET_MAX_DB"]
+
+#: offset clamp of sionna.sys.OuterLoopLinkAdaptation (offset_min, offset_max), dB
+OLLA_OFFSET_MIN_DB, OLLA_OFFSET_MAX_DB = -20.0, 20.0
+
+
+class HarqOlla:
+    """The link-adaptation + HARQ state machine of one trace (see module docstring).
+
+    Args:
+        tables: PHY tables of the link.
+        num_new_slots: slots that may start new TBs (the trace length); later slots
+            only finish pending retransmissions.
+        slot_s: slot duration, s.
+        core_delay_s: added to every delivery, s.
+        rtt_slots: ``n_rtt`` (>= 1).
+        max_retx: retransmissions before a TB is lost.
+        chase: soft-combine retransmissions.
+        mcs_index: fixed MCS (an entry of ``tables.mcs``) or ``None`` for OLLA.
+        bler_target, step_db: OLLA target and up-step.
+        initial_sinr_db: effective SINR assumed before the first report.
+    """
+
+    def __init__(self, tables: PhyTables, num_new_slots: int, slot_s: float, core_delay_s: float,
+                 rtt_slots: int, max_retx: int, chase: bool, mcs_index: int | None,
+                 bler_target: float, step_db: float, initial_sinr_db: float) -> None:
+        self.tables = tables
+        self.n = num_new_slots
+        self.slot_s = slot_s
+        self.core_s = core_delay_s
+        self.rtt = max(1, int(rtt_slots))
+        self.max_retx = int(max_retx)
+        self.chase = chase
+        self.fixed = None if mcs_index is None else int(np.searchsorted(tables.mcs, mcs_index))
+        if self.fixed is not None and tables.mcs[self.fixed] != mcs_index:
+            raise ValueError(f"MCS {mcs_index} has no BLER table")
+        self.up = float(step_db)
+        self.down = float(step_db) * bler_target / (1.0 - bler_target)
+        self.offset = 0.0
+        self.last_db = float(initial_sinr_db)
+        self.due: dict[int, list] = {}            # slot -> [first_slot, mcs_i, acc_lin, tx_count]
+        self.t = 0
+        n = num_new_slots
+        self.tb_bits = [0] * n
+        self.deliver_s = [0.0] * n
+        self.lost = [False] * n
+        self.mcs_i = [-1] * n
+        self.tx_count = [0] * n
+        self.retx = [False] * n
+        self.sinr_eff_db = [0.0] * n
+        self._report: dict[int, tuple] = {}       # slot -> (sinr_eff_db, first-tx ack or -1)
+
+    @property
+    def pending(self) -> int:
+        """TBs still waiting for a retransmission."""
+        return len(self.due)
+
+    def step_chunk(self, sinr_eff_db: np.ndarray, uniform: np.ndarray) -> None:
+        """Run the next ``len(uniform)`` slots.
+
+        Args:
+            sinr_eff_db: ``[chunk, M]`` float32, EESM effective SINR (dB) per slot and MCS.
+            uniform: ``[chunk]`` float64 in [0, 1), the slot's decoding draw.
+        """
+        tb_table = self.tables
+        lo, step, npts = tb_table.snr_grid_db
+        inv = 1.0 / step
+        top = npts - 1
+        tbler = tb_table.tbler.tolist()
+        illa = tb_table.illa.tolist()
+        tbs = tb_table.tbs_bits.tolist()
+        m = sinr_eff_db.shape[1]
+        flat = sinr_eff_db.ravel().tolist()       # speed trick: one flat list, no per-row objects
+        u = uniform.tolist()
+        due, report = self.due, self._report
+        rtt, n, slot, core = self.rtt, self.n, self.slot_s, self.core_s
+        max_tx = self.max_retx + 1
+        fixed, chase = self.fixed, self.chase
+        up, down = self.up, self.down
+        offset, last_db = self.offset, self.last_db
+        out_bits, out_del, out_lost = self.tb_bits, self.deliver_s, self.lost
+        out_mcs, out_tx, out_retx, out_eff = self.mcs_i, self.tx_count, self.retx, self.sinr_eff_db
+        log10 = math.log10
+        t = self.t
+        for i in range(len(u)):
+            fb = report.pop(t - rtt, None)
+            if fb is not None:
+                last_db = fb[0]
+                if fb[1] == 1:
+                    offset = max(offset - down, OLLA_OFFSET_MIN_DB)
+                elif fb[1] == 0:
+                    offset = min(offset + up, OLLA_OFFSET_MAX_DB)
+            base = i * m
+            end_s = (t + 1) * slot + core
+            tb = due.pop(t, None)
+            if tb is not None:                                   # retransmission
+                k = tb[1]
+                g = flat[base + k]
+                if chase:
+                    tb[2] += 10.0 ** (g / 10.0)
+                    gc = 10.0 * log10(tb[2])
+                else:
+                    gc = g
+                j = round((gc - lo) * inv)
+                p = tbler[k][0 if j < 0 else (top if j > top else j)]
+                tb[3] += 1
+                first = tb[0]
+                if u[i] >= p:
+                    out_del[first] = end_s
+                    out_tx[first] = tb[3]
+                elif tb[3] >= max_tx:
+                    out_del[first] = end_s
+                    out_tx[first] = tb[3]
+                    out_lost[first] = True
+                else:
+                    s = t + rtt
+                    while s in due:
+                        s += 1
+                    due[s] = tb
+                report[t] = (g, -1)
+                if t < n:
+                    out_retx[t] = True
+                    out_del[t] = end_s
+                    out_mcs[t] = k
+                    out_eff[t] = g
+            elif t < n:                                          # new transport block
+                if fixed is None:
+                    j = round((last_db - offset - lo) * inv)
+                    k = illa[0 if j < 0 else (top if j > top else j)]
+                else:
+                    k = fixed
+                g = flat[base + k]
+                j = round((g - lo) * inv)
+                p = tbler[k][0 if j < 0 else (top if j > top else j)]
+                out_bits[t] = tbs[k]
+                out_mcs[t] = k
+                out_eff[t] = g
+                if u[i] >= p:
+                    out_del[t] = end_s
+                    out_tx[t] = 1
+                    report[t] = (g, 1)
+                else:
+                    report[t] = (g, 0)
+                    if max_tx == 1:
+                        out_del[t] = end_s
+                        out_tx[t] = 1
+                        out_lost[t] = True
+                    else:
+                        s = t + rtt
+                        while s in due:
+                            s += 1
+                        due[s] = [t, k, 10.0 ** (g / 10.0), 1]
+            t += 1
+        self.t, self.offset, self.last_db = t, offset, last_db
+
+    def give_up_pending(self) -> None:
+        """Mark TBs still waiting (the trace's channel ran out) as lost at the current time."""
+        end_s = self.t * self.slot_s + self.core_s
+        for tb in self.due.values():
+            self.deliver_s[tb[0]] = max(end_s, (tb[0] + 1) * self.slot_s + self.core_s)
+            self.tx_count[tb[0]] = tb[3]
+            self.lost[tb[0]] = True
+        self.due.clear()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-slot results of the first ``num_new_slots`` slots.
+
+        ``tb_bits`` int64, ``deliver_s`` float64, ``lost`` bool, ``mcs`` int16 (MCS
+        index, -1 if idle), ``tx_count`` int8 (transmissions the slot's new TB needed,
+        0 if none), ``retx`` bool (slot busy with a retransmission), ``sinr_eff_db``
+        float32 (EESM SINR of the slot's transmission).
+        """
+        mcs_i = np.asarray(self.mcs_i, np.int64)
+        mcs = np.where(mcs_i >= 0, self.tables.mcs[np.clip(mcs_i, 0, None)], -1).astype(np.int16)
+        return {
+            "tb_bits": np.asarray(self.tb_bits, np.int64),
+            "deliver_s": np.asarray(self.deliver_s, np.float64),
+            "lost": np.asarray(self.lost, bool),
+            "mcs": mcs,
+            "tx_count": np.asarray(self.tx_count, np.int8),
+            "retx": np.asarray(self.retx, bool),
+            "sinr_eff_db": np.asarray(self.sinr_eff_db, np.float32),
+        }

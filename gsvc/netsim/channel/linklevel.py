@@ -1,0 +1,141 @@
+"""Per-slot trace of a fading link: Sionna channel -> SINR per PRB group -> EESM -> OLLA + HARQ.
+
+Steps, for chunks of slots at a time (memory stays bounded for hour-long traces):
+
+1. Draw one channel realisation (:mod:`.sources`) and evaluate its frequency
+   response at the centre of every PRB group (RBG, TS 38.214 Table 5.1.2.2.1-1) at
+   the start of every slot (:mod:`.fading`); the channel is assumed constant within
+   a slot.
+2. SINR per group = mean SNR x sum over receive antennas of |H|^2 (MRC).
+3. EESM effective SINR for every MCS (:func:`.phy.effective_sinr_db`).
+4. Link adaptation, decoding draws and HARQ (:class:`.harq.HarqOlla`).
+
+Random streams, all derived from ``seed`` with ``numpy.random.SeedSequence``: the
+fading draw (a ``torch.Generator``), geometry (LoS state, shadowing) and the
+per-slot decoding draws (``numpy.random.Generator``). No global generator is used.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..trace import ChannelTrace
+from . import geometry, numerology as nr
+from .fading import SumOfSinusoids, frequency_response
+from .harq import HarqOlla
+from .phy import effective_sinr_db, phy_tables
+from .spec import ChannelSpec, LinkSpec
+
+__all__ = ["draw_link_level", "CHUNK_SLOTS"]
+
+#: slots per chunk; bounds memory to about 30 MB per chunk at 25 PRB groups
+CHUNK_SLOTS = 32768
+
+
+def _streams(seed: int) -> tuple[torch.Generator, np.random.Generator, np.random.Generator]:
+    fading, geo, decode = np.random.SeedSequence(int(seed)).spawn(3)
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(int(fading.generate_state(1, np.uint64)[0] >> np.uint64(1)))
+    return gen, np.random.default_rng(geo), np.random.default_rng(decode)
+
+
+def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, gen: torch.Generator,
+             rng: np.random.Generator) -> tuple[SumOfSinusoids | None, np.ndarray | float, dict]:
+    """(fading realisation or None, mean SNR per slot in dB ([num_slots] or scalar), meta)."""
+    from .sources import cdl_sos, rayleigh_sos, tdl_sos
+
+    fc_hz = channel.carrier_ghz * 1e9
+    v_mps = channel.speed_kmh / 3.6
+    r = channel.num_rx_ant
+    ds_s = channel.delay_spread_ns * 1e-9
+    model = channel.model
+    if model == "awgn":
+        return None, channel.snr_db, {}
+    if model == "rayleigh":
+        return rayleigh_sos(fc_hz, v_mps, r, gen), channel.snr_db, {}
+    if model.startswith("tdl-"):
+        return tdl_sos(model[-1].upper(), ds_s, fc_hz, v_mps, r, gen), channel.snr_db, {}
+    if model.startswith("cdl-"):
+        return cdl_sos(model[-1].upper(), ds_s, fc_hz, v_mps, r, gen), channel.snr_db, {}
+    # umi / uma: geometry gives the mean SNR, TDL-D (LoS) or TDL-A (NLoS) the small-scale fading
+    if channel.los == "auto":
+        los = bool(rng.random() < geometry.los_probability(model, channel.distance_m))
+    else:
+        los = channel.los == "los"
+    pl_db = geometry.pathloss_db(model, channel.distance_m, channel.carrier_ghz, los)
+    occupied_hz = n_prb * 12 * link.scs_khz * 1e3
+    noise_dbm = geometry.noise_power_dbm(occupied_hz, channel.noise_figure_db)
+    snr_db = channel.tx_power_dbm - pl_db - noise_dbm
+    if channel.shadowing == "on":
+        sf = geometry.shadowing_db(num_slots, link.slot_s, v_mps, geometry.shadowing_std_db(model, los),
+                                   geometry.shadowing_decorrelation_m(model, los), rng)
+        snr_db = snr_db - sf
+    ds_s = geometry.median_delay_spread_s(model, channel.carrier_ghz, los)
+    sos = tdl_sos("D" if los else "A", ds_s, fc_hz, v_mps, r, gen)
+    meta = {"los": los, "pathloss_db": pl_db, "noise_dbm": noise_dbm, "small_scale": "tdl-d" if los else "tdl-a",
+            "delay_spread_ns": ds_s * 1e9}
+    return sos, snr_db, meta
+
+
+def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int, device: str = "cpu",
+                    chunk_slots: int = CHUNK_SLOTS) -> ChannelTrace:
+    """Draw the trace of a link-level model (see module docstring); ``link.trace_s`` long."""
+    fr = nr.frequency_range(channel.carrier_ghz)
+    n_prb = nr.num_prb(link.bandwidth_mhz, link.scs_khz, fr)
+    slot = link.slot_s
+    n_new = max(1, round(link.trace_s / slot))
+    rtt = link.harq_rtt_slots
+    # room after the trace for the last blocks' retransmissions
+    tail = (link.harq_max_retx + 1) * (2 * rtt + 2) + 8 if link.harq_max_retx > 0 else 0
+    n_total = n_new + tail
+    gen, rng_geo, rng_dec = _streams(seed)
+    sos, snr_db, meta = _channel(channel, link, n_prb, n_total, gen, rng_geo)
+    tables = phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target)
+    centres, sizes = nr.prb_groups(n_prb)
+    freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
+    weights = torch.tensor(np.asarray(sizes) / n_prb, dtype=torch.float32, device=device)
+    beta = torch.from_numpy(tables.beta).to(device)
+    mrc_gain_db = 10 * math.log10(channel.num_rx_ant)
+    snr_mean_db = float(np.mean(snr_db))
+    machine = HarqOlla(tables, n_new, slot, link.core_delay_ms * 1e-3, rtt, link.harq_max_retx,
+                       link.harq_combining == "chase", None if link.mcs == "olla" else int(link.mcs),
+                       link.bler_target, link.olla_step_db, snr_mean_db + mrc_gain_db)
+    wideband_db = np.empty(n_new, np.float32)
+    for start in range(0, n_total, chunk_slots):
+        t = min(chunk_slots, n_total - start)
+        if sos is None:
+            gain = torch.full((t, len(centres)), float(channel.num_rx_ant), device=device)
+        else:
+            h = frequency_response(sos, freqs_hz, start * slot, slot, t, device)     # [T, R, G]
+            gain = (h.real ** 2 + h.imag ** 2).sum(dim=1)                           # [T, G]
+        snr_lin = 10.0 ** (np.asarray(snr_db, np.float64) / 10.0)
+        if np.ndim(snr_lin):
+            snr_lin = torch.from_numpy(snr_lin[start:start + t].astype(np.float32)).to(device)[:, None]
+        sinr = (gain * snr_lin).clamp_min(1e-12)                                      # [T, G] linear
+        eff_db = effective_sinr_db(sinr, beta, weights)                             # [T, M] dB
+        if start < n_new:
+            k = min(t, n_new - start)
+            wideband_db[start:start + k] = (10 * torch.log10(sinr[:k] @ weights)).cpu().numpy()
+        machine.step_chunk(eff_db.cpu().numpy(), rng_dec.random(t))
+        if start + t >= n_new and machine.pending == 0:
+            break
+    machine.give_up_pending()
+    out = machine.arrays()
+    first = out["tx_count"] > 0
+    failed_first = out["tx_count"][first] > 1
+    failed_first |= out["lost"][first] & (out["tx_count"][first] == 1)
+    meta.update({
+        "model": channel.model, "seed": int(seed), "num_prb": n_prb, "frequency_range": fr,
+        "prb_group_size": nr.rbg_size_prb(n_prb), "re_per_prb": link.re_per_prb, "slot_s": slot,
+        "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={rtt}",
+        "mcs": link.mcs, "mcs_table": link.mcs_table, "bler_target": link.bler_target,
+        "mean_snr_db": snr_mean_db, "first_tx_bler": float(failed_first.mean()) if first.any() else float("nan"),
+    })
+    info = {"sinr_db": wideband_db, "sinr_eff_db": out["sinr_eff_db"], "mcs": out["mcs"],
+            "tx_count": out["tx_count"], "retx": out["retx"]}
+    if np.ndim(snr_db):
+        info["snr_db"] = np.asarray(snr_db[:n_new], np.float32)
+    return ChannelTrace(slot_s=slot, tb_bits=out["tb_bits"], deliver_s=out["deliver_s"], lost=out["lost"],
+                        info=info, meta=meta)

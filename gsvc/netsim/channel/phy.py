@@ -1,0 +1,129 @@
+"""PHY abstraction tables from Sionna: TB size, EESM and BLER per MCS for one link setup.
+
+:class:`PhyTables` holds, for every MCS of the chosen PDSCH MCS table that Sionna
+has BLER data for:
+
+- the transport-block size (TS 38.214 Sec. 5.1.3.2, via
+  ``sionna.phy.nr.utils.calculate_tb_size``) for the whole carrier in one slot;
+- the EESM beta (``sionna.sys.EESM``'s shipped beta table);
+- the TBLER on Sionna's SINR grid (``sionna.sys.PHYAbstraction``'s interpolated
+  BLER tables, ``TBLER = 1 - (1 - BLER)^num_code_blocks``), and
+- the inner-loop MCS choice (``sionna.sys.InnerLoopLinkAdaptation``'s rule: the
+  highest MCS whose TBLER <= target, else the lowest) on that grid.
+
+Lookups quantise SINR to the grid exactly as ``PHYAbstraction.get_bler`` does
+(round to the nearest grid point, clamp to the edges). Below the grid (-5 dB)
+Sionna's tables read BLER = 1 for every MCS.
+
+:func:`effective_sinr_db` computes EESM for all MCS at once; it equals
+``sionna.sys.EESM`` (same betas, same clamping to [-30, 30] dB) and weights
+PRB groups by their size.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["PhyTables", "phy_tables", "tb_size_bits", "effective_sinr_db", "PDSCH_CATEGORY"]
+
+#: Sionna's MCS category of the PDSCH tables (0 = PUSCH, 1 = PDSCH)
+PDSCH_CATEGORY = 1
+#: EESM output range of sionna.sys.EESM (sinr_eff_min_db, sinr_eff_max_db), dB
+EESM_MIN_DB, EESM_MAX_DB = -30.0, 30.0
+
+
+@dataclass(frozen=True)
+class PhyTables:
+    """Per-MCS link tables (see module docstring).
+
+    Attributes:
+        mcs: ``[M]`` int, MCS indices with BLER data, ascending.
+        tbs_bits: ``[M]`` int, transport-block size (information bits) per slot.
+        beta: ``[M]`` float32, EESM beta.
+        snr_grid_db: ``(min_db, step_db, num_points)`` of the BLER grid.
+        tbler: ``[M, num_points]`` float64, TBLER at each grid SINR.
+        illa: ``[num_points]`` int, index into ``mcs`` chosen by ILLA at each grid SINR.
+    """
+
+    mcs: np.ndarray
+    tbs_bits: np.ndarray
+    beta: np.ndarray
+    snr_grid_db: tuple
+    tbler: np.ndarray
+    illa: np.ndarray
+
+    def grid_index(self, sinr_db: np.ndarray) -> np.ndarray:
+        """Grid index of ``sinr_db`` (any shape), as ``PHYAbstraction.get_idx_from_grid``."""
+        lo, step, n = self.snr_grid_db
+        return np.clip(np.rint((np.asarray(sinr_db) - lo) / step), 0, n - 1).astype(np.int64)
+
+
+def tb_size_bits(mcs: int, num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int = 1) -> int:
+    """TS 38.214 Sec. 5.1.3.2 transport-block size of one PDSCH codeword (one layer)."""
+    from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
+
+    qm, rate = decode_mcs_index(mcs, table_index=mcs_table, is_pusch=False)
+    tbs, *_ = calculate_tb_size(qm, rate, num_prbs=num_prb, num_ofdm_symbols=num_symbols,
+                                num_dmrs_per_prb=dmrs_re_per_prb, return_cw_length=False, device="cpu")
+    return int(tbs)
+
+
+@functools.lru_cache(maxsize=32)
+def phy_tables(num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int,
+               bler_target: float) -> PhyTables:
+    """Build the tables with Sionna (about 0.5 s; cached per process)."""
+    from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
+    from sionna.sys import EESM, PHYAbstraction
+
+    from .spec import MCS_RANGE
+
+    lo_mcs, hi_mcs = MCS_RANGE[mcs_table]
+    mcs = np.arange(lo_mcs, hi_mcs + 1)
+    mcs_t = torch.from_numpy(mcs).to(torch.int32)
+    qm, rate = decode_mcs_index(mcs_t, table_index=mcs_table, is_pusch=False, device="cpu")
+    tbs, cb_size, num_cb, *_ = calculate_tb_size(qm, rate, num_prbs=num_prb, num_ofdm_symbols=num_symbols,
+                                                 num_dmrs_per_prb=dmrs_re_per_prb, return_cw_length=False,
+                                                 device="cpu")
+    pa = PHYAbstraction(precision="single", device="cpu")
+    lo, hi, step = pa.snr_db_interp_min_max_delta
+    grid_db = np.arange(lo, hi, step)                                  # as PHYAbstraction builds it
+    n = len(grid_db)
+    m = len(mcs)
+    snr_lin = torch.from_numpy(10.0 ** (grid_db / 10.0)).float()[None, :].expand(m, n)
+    bler = pa.get_bler(mcs_t[:, None].expand(m, n), mcs_table, PDSCH_CATEGORY,
+                       cb_size[:, None].expand(m, n), snr_lin).double().numpy()
+    if not np.all(np.isfinite(bler)):
+        raise RuntimeError(f"Sionna has no BLER table for some PDSCH MCS {lo_mcs}..{hi_mcs} of table {mcs_table}")
+    tbler = 1.0 - (1.0 - bler) ** num_cb.double().numpy()[:, None]
+    ok = tbler <= bler_target                                          # [M, n]
+    highest = np.where(ok.any(axis=0), m - 1 - np.argmax(ok[::-1], axis=0), 0)
+    beta = EESM(precision="single", device="cpu").beta_tensor[mcs_table - 1, lo_mcs:hi_mcs + 1].numpy()
+    return PhyTables(mcs=mcs, tbs_bits=tbs.numpy().astype(np.int64), beta=beta.astype(np.float32),
+                     snr_grid_db=(float(lo), float(step), n), tbler=tbler, illa=highest.astype(np.int64))
+
+
+def effective_sinr_db(sinr: torch.Tensor, beta: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """EESM effective SINR for every MCS at once.
+
+    ``sinr_eff = -beta * ln(sum_k w_k * exp(-sinr_k / beta))``, clamped to
+    [-30, 30] dB like ``sionna.sys.EESM``. The minimum SINR of each slot is factored
+    out first (log-sum-exp), so large SINRs do not underflow.
+
+    Args:
+        sinr: ``[num_slots, num_groups]`` float32, linear SINR per PRB group (> 0).
+        beta: ``[num_mcs]`` float32, EESM beta per MCS.
+        weights: ``[num_groups]`` float32, share of the PRBs in each group (sums to 1).
+
+    Returns:
+        ``sinr_eff_db: [num_slots, num_mcs]`` float32, dB.
+    """
+    s_min = sinr.min(dim=1, keepdim=True).values                       # [T, 1]
+    # speed trick: one [T, M, G] exp pass, the weighted sum over groups as a matmul
+    x = torch.exp(-(sinr - s_min)[:, None, :] / beta[None, :, None])    # [T, M, G]
+    mean = torch.matmul(x, weights)                                     # [T, M]
+    eff = s_min - beta[None, :] * torch.log(mean)
+    eff = eff.clamp(10.0 ** (EESM_MIN_DB / 10.0), 10.0 ** (EESM_MAX_DB / 10.0))
+    return 10.0 * torch.log10(eff)
