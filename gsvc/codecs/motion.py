@@ -1,0 +1,111 @@
+"""Motion at the sender: estimate, quantise to bytes, and warp with it at the receiver.
+
+A :class:`MotionField` is a global translation plus a coarse grid of per-block
+residual vectors on top of it (one per ``block_px`` block), so that large camera
+pans (beyond a block) and local motion (vehicles, pedestrians) are both captured.
+Convention (as :func:`gsvc.video.phase_shift_px`): the current frame at pixel ``p``
+looks like the reference at ``p + v(p)``. Vectors are quantised to 1/4 px.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import map_coordinates, zoom as nd_zoom
+
+from ..video.motion import block_flow_px, phase_shift_px
+
+__all__ = ["MotionField", "estimate_motion", "encode_motion", "decode_motion", "warp", "warp_labels",
+           "ZERO_MOTION"]
+
+_Q = 4.0  # quarter-pixel precision
+
+
+@dataclass(frozen=True, eq=False)
+class MotionField:
+    """``global_px``: (dx, dy); ``blocks_px``: ``[By, Bx, 2]`` residual (dx, dy) per block, px."""
+
+    global_px: tuple[float, float]
+    blocks_px: np.ndarray
+
+    def magnitude_px(self) -> float:
+        """Mean displacement over the frame, px."""
+        total = self.blocks_px + np.array(self.global_px)
+        return float(np.mean(np.hypot(total[..., 0], total[..., 1])))
+
+    def dense_px(self, side_px: int) -> np.ndarray:
+        """Per-pixel displacement ``[H, W, 2]`` (dx, dy): block vectors upsampled bilinearly."""
+        by, bx = self.blocks_px.shape[:2]
+        dense = nd_zoom(self.blocks_px, (side_px / by, side_px / bx, 1), order=1, mode="nearest", grid_mode=True)
+        return dense + np.array(self.global_px, np.float32)
+
+
+ZERO_MOTION = MotionField((0.0, 0.0), np.zeros((1, 1, 2), np.float32))
+
+
+def estimate_motion(ref: np.ndarray, cur: np.ndarray, block_px: int = 16,
+                    prior_px: tuple[float, float] = (0.0, 0.0)) -> MotionField:
+    """Motion from ``ref`` to ``cur`` (both ``[H, W, 3]`` float32).
+
+    The global shift is ``prior_px`` (e.g. per-frame shifts accumulated since ``ref``, which
+    phase correlation of two distant frames could not find) refined by phase correlation
+    of ``cur`` against ``ref`` shifted by it; then per-block phase correlation of ``cur``
+    against the globally shifted ``ref`` gives the residual vectors.
+    """
+    prior = MotionField(prior_px, np.zeros((1, 1, 2), np.float32))
+    fine = phase_shift_px(warp(ref, prior), cur) if any(prior_px) else phase_shift_px(ref, cur)
+    g = (prior_px[0] + float(fine[0]), prior_px[1] + float(fine[1]))
+    shifted = warp(ref, MotionField(g, np.zeros((1, 1, 2), np.float32)))
+    blocks = block_flow_px(shifted, cur, block_px).astype(np.float32)  # [By, Bx, 2]
+    blocks = np.clip(blocks, -block_px / 2, block_px / 2)
+    return _quantised(MotionField((float(g[0]), float(g[1])), blocks))
+
+
+def _quantised(m: MotionField) -> MotionField:
+    g = tuple(float(np.round(v * _Q) / _Q) for v in m.global_px)
+    return MotionField(g, (np.round(m.blocks_px * _Q) / _Q).astype(np.float32))
+
+
+def encode_motion(m: MotionField) -> bytes:
+    """Bytes: global (2 x int16, 1/4 px), grid shape (2 x uint8), zlib of int8 block vectors (1/4 px)."""
+    gx, gy = (int(np.clip(np.round(v * _Q), -32768, 32767)) for v in m.global_px)
+    by, bx = m.blocks_px.shape[:2]
+    q = np.clip(np.round(m.blocks_px * _Q), -127, 127).astype(np.int8)
+    return struct.pack("<hhBB", gx, gy, by, bx) + zlib.compress(q.tobytes(), 9)
+
+
+def decode_motion(data: bytes) -> MotionField:
+    """Inverse of :func:`encode_motion`; raises ValueError on malformed bytes."""
+    if len(data) < 6:
+        raise ValueError("motion section too short")
+    gx, gy, by, bx = struct.unpack("<hhBB", data[:6])
+    try:
+        raw = zlib.decompress(data[6:])
+    except zlib.error as e:
+        raise ValueError(f"motion section corrupt: {e}") from None
+    if len(raw) != by * bx * 2:
+        raise ValueError("motion section has the wrong number of vectors")
+    blocks = np.frombuffer(raw, np.int8).reshape(by, bx, 2).astype(np.float32) / _Q
+    return MotionField((gx / _Q, gy / _Q), blocks)
+
+
+def _coords(m: MotionField, side_px: int) -> np.ndarray:
+    d = m.dense_px(side_px)
+    yy, xx = np.mgrid[0:side_px, 0:side_px].astype(np.float32)
+    return np.stack([yy + d[..., 1], xx + d[..., 0]])  # [2, H, W] sample positions in ref
+
+
+def warp(image: np.ndarray, m: MotionField) -> np.ndarray:
+    """Predict the current frame from ``image`` ``[H, W, C]`` (bilinear; edges repeat)."""
+    coords = _coords(m, image.shape[0])
+    out = np.empty_like(image, dtype=np.float32)
+    for c in range(image.shape[2]):
+        out[..., c] = map_coordinates(image[..., c], coords, order=1, mode="nearest")
+    return out
+
+
+def warp_labels(labels: np.ndarray, m: MotionField) -> np.ndarray:
+    """Predict the current label map from ``labels`` ``[H, W]`` (nearest neighbour)."""
+    return map_coordinates(labels, _coords(m, labels.shape[0]), order=0, mode="nearest").astype(labels.dtype)
