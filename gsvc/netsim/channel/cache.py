@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections import OrderedDict
 from typing import Callable
 
@@ -100,7 +101,7 @@ def cached(key: str, make: Callable[[], ChannelTrace]) -> ChannelTrace:
     if path and os.path.exists(path):
         try:
             trace = load_trace(path)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             trace = None                     # unreadable file: draw again and overwrite it
     if trace is None:
         trace = _frozen(make())

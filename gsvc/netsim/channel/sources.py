@@ -100,8 +100,6 @@ def _with_generator(block, gen: torch.Generator):
 def cdl_sos(letter: str, delay_spread_s: float, carrier_hz: float, speed_mps: float,
             num_rx_ant: int, gen: torch.Generator) -> SumOfSinusoids:
     """One TR 38.901 CDL-``letter`` realisation (letter in A..E); see module docstring."""
-    from sionna.phy.channel.tr38901 import CDL, AntennaArray
-
     direction_rad = float(torch.rand((), dtype=torch.float64, generator=gen)) * 2 * math.pi
     velocity = torch.tensor([speed_mps * math.cos(direction_rad), speed_mps * math.sin(direction_rad), 0.0],
                             dtype=torch.float32)
