@@ -124,9 +124,12 @@ def place_movers(world_width_px: int, side_px: int, vehicles_per_view: float, pe
                   np.array([r[7] for r in rows], np.float64), float(period))
 
 
-def _coverage(lo: np.ndarray, hi: np.ndarray, first: int, count: int) -> np.ndarray:
-    """Overlap of pixels ``[first, first + count)`` with intervals ``[lo, hi]`` (``[T]`` each) -> ``[T, count]`` float32."""
-    p = np.arange(first, first + count, dtype=np.float32)[None, :]
+def _coverage(lo: np.ndarray, hi: np.ndarray, first: np.ndarray | int, count: int) -> np.ndarray:
+    """Overlap of pixels ``first + [0, count)`` with intervals ``[lo, hi]``.
+
+    ``lo``, ``hi``: ``[T]``; ``first``: ``[T]`` or a scalar -> ``[T, count]`` float32.
+    """
+    p = (np.asarray(first, np.float32).reshape(-1, 1) + np.arange(count, dtype=np.float32)[None, :])
     lo = lo.astype(np.float32)[:, None]
     hi = hi.astype(np.float32)[:, None]
     return np.clip(np.minimum(p + 1, hi) - np.maximum(p, lo), 0.0, 1.0)
@@ -154,7 +157,7 @@ def draw_movers(rgb: np.ndarray, labels: np.ndarray | None, movers: Movers, path
         parts = _VEHICLE_PARTS if movers.kind[i] == VEHICLE else _PEDESTRIAN_PARTS
         length, height = movers.length_px[i], movers.height_px[i]
         swing = 0.15 * length * _LEG_SWING[: len(parts)] if movers.kind[i] == PEDESTRIAN else np.zeros(len(parts))
-        # screen box of the whole mover per frame, to skip frames and rows it does not touch
+        # screen box of the whole mover per frame, to skip frames and pixels it does not touch
         x_lo = (lefts[i] - 0.2 * length - cx) * scale + half
         x_hi = (lefts[i] + 1.2 * length - cx) * scale + half
         y_lo = (movers.ground_px[i] - height - cy) * scale + half
@@ -162,24 +165,28 @@ def draw_movers(rgb: np.ndarray, labels: np.ndarray | None, movers: Movers, path
         vis = np.flatnonzero((x_hi > 0) & (x_lo < screen_px) & (y_hi > 0) & (y_lo < screen_px))
         if vis.size == 0:
             continue
+        # speed: work on a window per frame that follows the mover (the band of rows it
+        # crosses, and as many columns as it is wide), not on whole frames
         r0 = int(max(0, np.floor(y_lo[vis].min())))
         r1 = int(min(screen_px, np.ceil(y_hi[vis].max())))
-        # speed: work on the band of rows the mover crosses, not on whole frames
-        sub = rgb[vis, r0:r1]
-        sub_lab = labels[vis, r0:r1] if labels is not None else None
+        width = min(screen_px, int(np.ceil((x_hi[vis] - x_lo[vis]).max())) + 2)
+        c0 = np.clip(np.floor(x_lo[vis]), 0, screen_px - width).astype(np.intp)  # [Tv] first column
+        index = (vis[:, None, None], np.arange(r0, r1)[None, :, None], c0[:, None, None] + np.arange(width))
+        sub = rgb[index]  # [Tv, R, Wb, 3]
         sc, left = scale[vis], lefts[i, vis]
         phase = np.sin(movers.gait_rad[i] * t_scene[vis])
-        cover = np.zeros(sub.shape[:3], np.float32)  # [Tv, R, S] fraction of each pixel the mover covers
+        cover = np.zeros(sub.shape[:3], np.float32)  # fraction of each pixel the mover covers
         for p, (px0, px1, py0, py1) in enumerate(parts):
             dx = swing[p] * phase
             ax = _coverage((left + px0 * length + dx - cx[vis]) * sc + half,
-                           (left + px1 * length + dx - cx[vis]) * sc + half, 0, screen_px)
+                           (left + px1 * length + dx - cx[vis]) * sc + half, c0, width)
             ay = _coverage((movers.ground_px[i] + py0 * height - cy[vis]) * sc + half,
                            (movers.ground_px[i] + py1 * height - cy[vis]) * sc + half, r0, r1 - r0)
-            alpha = ay[:, :, None] * ax[:, None, :]  # [Tv, R, S]
+            alpha = ay[:, :, None] * ax[:, None, :]  # [Tv, R, Wb]
             sub += alpha[..., None] * (movers.colours[i, p] - sub)
             cover += alpha * (1.0 - cover)
-        rgb[vis, r0:r1] = sub
+        rgb[index] = sub
         if labels is not None:
+            sub_lab = labels[index]
             sub_lab[cover >= 0.5] = movers.kind[i]
-            labels[vis, r0:r1] = sub_lab
+            labels[index] = sub_lab

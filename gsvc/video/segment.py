@@ -71,8 +71,9 @@ def estimate_labels(rgb: np.ndarray, smoothing: float = 0.5, smooth_px: int | No
     t, h, w, _ = frames.shape
     lab = rgb_to_lab(frames)  # [T, H, W, 3]
     weight = np.array([LIGHTNESS_WEIGHT, 1.0, 1.0], np.float32)
-    diff = (lab[..., None, :] - _REF_LAB) * weight  # [T, H, W, K, 3]
-    dist = np.einsum("thwkc,thwkc->thwk", diff, diff)  # [T, H, W, K] squared distance
+    px, ref = lab * weight, _REF_LAB * weight
+    # speed: |p - r|^2 = |p|^2 - 2 p.r + |r|^2 as one matrix product instead of a [T, H, W, K, 3] array
+    dist = (px * px).sum(-1, keepdims=True) - 2.0 * (px @ ref.T) + (ref * ref).sum(-1)  # [T, H, W, K]
     # position prior: sky costs more towards the bottom, ground classes towards the top
     rows = ((np.arange(h, dtype=np.float32) + 0.5) / h)[:, None]  # [H, 1], 0 at top
     dist[..., _SKY] += PRIOR_LAB2 * rows
