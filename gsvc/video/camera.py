@@ -194,9 +194,9 @@ def warp_previous(prev: np.ndarray, motion_px: tuple[float, float], zoom: float 
         ``[H, W, C]`` float32.
     """
     h, w = prev.shape[:2]
+    if h != w:
+        raise ValueError(f"prev has shape {prev.shape}; expected a square frame [H, H, C]")
     # express the warp as a camera path over ``prev``: one frame, view side w / zoom
     centre = np.array([[w / 2.0 + motion_px[0], h / 2.0 + motion_px[1]]])
     path = CameraPath(centre, np.array([w / zoom]), "warp")
-    if h != w:
-        raise ValueError(f"prev has shape {prev.shape}; expected a square frame [H, H, C]")
     return sample_bilinear(np.asarray(prev, np.float32), path, w)[0]

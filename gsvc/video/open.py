@@ -23,11 +23,12 @@ from .segment import estimate_labels
 from .source import Clip, VideoSource
 from .spec import VideoSpec
 
-__all__ = ["open_source", "EstimatedLabels"]
+__all__ = ["open_source", "ReplacedLabels"]
 
 
-class EstimatedLabels(VideoSource):
-    """Another source's frames with labels from :func:`gsvc.video.segment.estimate_labels` (or none)."""
+class ReplacedLabels(VideoSource):
+    """Another source's frames with their labels replaced: estimated by
+    :func:`gsvc.video.segment.estimate_labels` (``estimate=True``) or dropped."""
 
     def __init__(self, inner: VideoSource, estimate: bool):
         self.inner, self.estimate = inner, estimate
@@ -119,5 +120,5 @@ def open_source(spec: VideoSpec, seed: int) -> VideoSource:
         source = _load_clips(spec)
     has_truth = spec.source == "procedural" or (spec.source == "array" and source.clip(0, 1).labels is not None)
     if spec.labels == "none" or spec.labels == "estimate" or (spec.labels == "auto" and not has_truth):
-        return EstimatedLabels(source, estimate=spec.labels != "none")
+        return ReplacedLabels(source, estimate=spec.labels != "none")
     return source

@@ -19,7 +19,7 @@ from scipy import ndimage
 
 from .classes import CLASS_RGB, class_id
 
-__all__ = ["World", "Layout", "Lighting", "render_world", "draw_lighting", "WORLD_HEIGHT"]
+__all__ = ["World", "Layout", "Lighting", "render_world", "WORLD_HEIGHT"]
 
 #: world height per screen side
 WORLD_HEIGHT = 1.25
@@ -218,7 +218,3 @@ def _colour(labels: np.ndarray, shade: np.ndarray, lay: Layout, rng: np.random.G
     rgb = np.where(sky[..., None], sky_rgb, rgb)
     return rgb.astype(np.float32, copy=False)
 
-
-def draw_lighting(rgb: np.ndarray, lighting: Lighting) -> np.ndarray:
-    """Apply ``lighting`` to colours ``[..., 3]`` (float32), clipped to [0, 1]."""
-    return np.clip(np.asarray(rgb, np.float32) * lighting.rgb_gain, 0.0, 1.0)
