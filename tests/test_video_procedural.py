@@ -175,3 +175,22 @@ def test_lighting_varies_between_scenes_unless_fixed():
         return [c.rgb[c.scene_id == k][road[c.scene_id == k]].mean() for k in range(4)]
 
     assert np.ptp(scene_means("varied")) > 2 * np.ptp(scene_means("fixed"))
+
+
+def test_any_valid_spec_gives_well_formed_frames():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=12, deadline=None)
+    @given(seed=st.integers(0, 2**63 - 1), side=st.integers(32, 80), camera=st.sampled_from(
+        ["static", "pan", "zoom", "shake", "mixed"]), motion=st.floats(0, 64), rate=st.floats(0, 10),
+        speed=st.floats(0, 32), vehicles=st.floats(0, 16), pedestrians=st.floats(0, 32))
+    def check(seed, side, camera, motion, rate, speed, vehicles, pedestrians):
+        s = VideoSpec(seconds=0.4, fps=10, resolution=side, camera=camera, motion_px=motion, cut_rate_hz=rate,
+                      object_speed_px=speed, vehicles=vehicles, pedestrians=pedestrians)
+        c = procedural_clip(s, seed)
+        assert c.rgb.shape == (4, side, side, 3) and c.labels.shape == (4, side, side)
+        assert np.isfinite(c.rgb).all() and c.rgb.min() >= 0 and c.rgb.max() <= 1
+        assert c.labels.max() < NUM_CLASSES and not c.scene_cut[0]
+        assert np.array_equal(c.scene_id, np.cumsum(c.scene_cut))
+
+    check()

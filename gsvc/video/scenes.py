@@ -44,7 +44,8 @@ def cut_frames(spec: VideoSpec, seed: int, random_cuts: bool = True) -> np.ndarr
             block = t + np.cumsum(gaps)
             times.append(block)
             t = float(block[-1])
-        drawn = np.ceil(np.concatenate(times) * spec.fps - 1e-9).astype(np.int64)
+        times = np.concatenate(times)
+        drawn = np.ceil(times[times < spec.seconds] * spec.fps - 1e-9).astype(np.int64)
         frames.extend(drawn.tolist())
     out = np.unique(np.asarray(frames, np.int64))
     return out[(out >= 1) & (out < n)]
