@@ -123,8 +123,7 @@ def test_array_source_reads_npz_with_labels(tmp_path):
 
 def test_photo_source_pans_over_a_still_at_the_requested_speed(photo):
     for motion in (1.0, 3.0):
-        spec = VideoSpec(source="photo", path="unused.png", seconds=1.0, fps=10, resolution=64,
-                         camera="pan", motion_px=motion, pan_angle_deg=0.0)
+        spec = VideoSpec(seconds=1.0, fps=10, resolution=64, camera="pan", motion_px=motion, pan_angle_deg=0.0)
         src = photo_source(photo, spec, seed=1)
         frames = np.stack([f.rgb for f in src])
         assert mean_flow_px(frames) == pytest.approx(motion, rel=0.25)
@@ -140,6 +139,6 @@ def test_photo_source_reads_an_image_file_and_gives_same_frames_for_same_seed(tm
 
 
 def test_several_photos_split_the_clip_into_scenes(photo):
-    spec = VideoSpec(source="photo", path=["a.png", "b.png", "c.png"], seconds=1.2, fps=10, resolution=32)
+    spec = VideoSpec(seconds=1.2, fps=10, resolution=32)  # source and path are not read by photo_source
     src = photo_source([photo, photo[:, ::-1], photo[::-1]], spec, seed=0)
     assert [f.index for f in src if f.scene_cut] == [4, 8]
