@@ -180,7 +180,7 @@ def test_lighting_varies_between_scenes_unless_fixed():
 def test_any_valid_spec_gives_well_formed_frames():
     from hypothesis import given, settings, strategies as st
 
-    @settings(max_examples=12, deadline=None)
+    @settings(max_examples=12, deadline=None, derandomize=True)
     @given(seed=st.integers(0, 2**63 - 1), side=st.integers(32, 80), camera=st.sampled_from(
         ["static", "pan", "zoom", "shake", "mixed"]), motion=st.floats(0, 64), rate=st.floats(0, 10),
         speed=st.floats(0, 32), vehicles=st.floats(0, 16), pedestrians=st.floats(0, 32))
