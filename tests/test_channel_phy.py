@@ -51,17 +51,17 @@ def test_eesm_equals_sionna_eesm(tables):
     from sionna.sys import EESM
     gen = torch.Generator().manual_seed(0)
     sinr = torch.rand(200, 12, generator=gen) * 100 + 0.05
-    ours = effective_sinr_db(sinr, torch.from_numpy(tables.beta), torch.full((12,), 1 / 12))
+    ours = effective_sinr_db(sinr.numpy(), tables.beta, np.full(12, 1 / 12, np.float32))
     m = len(tables.mcs)
     ref = EESM(precision="single", device="cpu")(sinr[:, None, :, None, None].expand(200, 1, 12, m, 1),
                                                   torch.from_numpy(tables.mcs).expand(200, m), mcs_table_index=1)
-    assert torch.allclose(ours, 10 * torch.log10(ref), atol=1e-3)
+    assert np.allclose(ours, 10 * np.log10(ref.numpy()), atol=1e-3)
 
 
 def test_eesm_does_not_underflow_at_high_sinr(tables):
-    sinr = torch.tensor([[1e4, 2e4]])                             # 40-43 dB: exp(-x/beta) underflows in float32
-    eff = effective_sinr_db(sinr, torch.from_numpy(tables.beta), torch.tensor([0.5, 0.5]))
-    assert torch.all(eff == 30.0)                                # Sionna's clamp, not NaN
+    sinr = np.array([[1e4, 2e4]], np.float32)                     # 40-43 dB: exp(-x/beta) underflows in float32
+    eff = effective_sinr_db(sinr, tables.beta, np.array([0.5, 0.5], np.float32))
+    assert np.allclose(eff, 30.0)                                # Sionna's clamp, not NaN
 
 
 def test_olla_chooses_the_same_mcs_as_sionna_olla(tables):

@@ -21,8 +21,7 @@ from .spec import LINK_LEVEL_MODELS, MODELS, ChannelSpec, LinkSpec, validate_pai
 __all__ = ["ChannelSpec", "LinkSpec", "ChannelTrace", "draw_trace", "validate_pair", "MODELS"]
 
 
-def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True,
-               device: str = "cpu") -> ChannelTrace:
+def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True) -> ChannelTrace:
     """Draw the whole per-slot trace for one stream, before the event loop.
 
     Deterministic for ``(channel, link, seed)``: the same arguments give the same
@@ -32,7 +31,6 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
         channel, link: the specs; checked together with :func:`validate_pair`.
         seed: seed of every random draw of the trace.
         cache: reuse (and store) link-level traces in the memory and disk cache.
-        device: torch device for the fading and EESM arithmetic of link-level models.
     """
     validate_pair(channel, link)
     if channel.model == "ideal":
@@ -48,7 +46,7 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
         from .linklevel import draw_link_level
 
         def make() -> ChannelTrace:
-            return draw_link_level(channel, link, seed, device=device)
+            return draw_link_level(channel, link, seed)
         if not cache:
             return make()
         from .cache import cached, trace_key

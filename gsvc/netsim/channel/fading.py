@@ -62,7 +62,7 @@ class SumOfSinusoids:
 
 
 def frequency_response(sos: SumOfSinusoids, freqs_hz: np.ndarray, t0_s: float, dt_s: float,
-                       num_steps: int, device: str = "cpu") -> torch.Tensor:
+                       num_steps: int) -> torch.Tensor:
     """OFDM channel frequency response at ``num_steps`` instants ``t0_s + i * dt_s``.
 
     Args:
@@ -70,7 +70,6 @@ def frequency_response(sos: SumOfSinusoids, freqs_hz: np.ndarray, t0_s: float, d
         freqs_hz: ``[num_freq]`` float64, baseband frequencies (offsets from the carrier), Hz.
         t0_s, dt_s: first instant and spacing, s.
         num_steps: number of instants.
-        device: torch device of the computation and of the result.
 
     Returns:
         ``h: [num_steps, num_rx_ant, num_freq]`` complex64.
@@ -83,13 +82,13 @@ def frequency_response(sos: SumOfSinusoids, freqs_hz: np.ndarray, t0_s: float, d
     # e1[l, b, r, n] = gain[r, l, n] * exp(j w[l, n] t_block[b]), in float64, then complex64
     e1 = np.exp(1j * omega[:, None, :] * t_block[None, :, None])       # [L, B, N]
     x = e1[:, :, None, :] * np.transpose(sos.gain, (1, 0, 2))[:, None, :, :]   # [L, B, R, N]
-    x = torch.from_numpy(x.reshape(l, b_len * r, n).astype(np.complex64)).to(device)
+    x = torch.from_numpy(x.reshape(l, b_len * r, n).astype(np.complex64))
     # e2[l, n, s] = exp(j w[l, n] s dt)
     e2 = np.exp(1j * omega[:, :, None] * (np.arange(s_len) * dt_s)[None, None, :])   # [L, N, S]
-    e2 = torch.from_numpy(e2.astype(np.complex64)).to(device)
+    e2 = torch.from_numpy(e2.astype(np.complex64))
     a = torch.bmm(x, e2)                                               # [L, B*R, S]
     a = a.reshape(l, b_len, r, s_len).permute(1, 3, 2, 0)              # [B, S, R, L]
     a = a.reshape(b_len * s_len, r, l)[:num_steps]                     # [T, R, L]
     f = np.exp(-2j * np.pi * np.outer(sos.delays_s, freqs_hz))         # [L, K]
-    f = torch.from_numpy(f.astype(np.complex64)).to(device)
+    f = torch.from_numpy(f.astype(np.complex64))
     return torch.matmul(a, f)                                          # [T, R, K]

@@ -7,7 +7,7 @@ Steps, for chunks of slots at a time (memory stays bounded for hour-long traces)
    the start of every slot (:mod:`.fading`); the channel is assumed constant within
    a slot.
 2. SINR per group = mean SNR x sum over receive antennas of |H|^2 (MRC).
-3. EESM effective SINR for every MCS (:func:`.phy.effective_sinr_db`).
+3. EESM effective SINR for every MCS (:func:`.phy.effective_sinr_db`, NumPy).
 4. Link adaptation, decoding draws and HARQ (:class:`.harq.HarqOlla`).
 
 Random streams, all derived from ``seed`` with ``numpy.random.SeedSequence``: the
@@ -79,7 +79,7 @@ def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, g
     return sos, snr_db, meta
 
 
-def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int, device: str = "cpu",
+def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
                     chunk_slots: int = CHUNK_SLOTS) -> ChannelTrace:
     """Draw the trace of a link-level model (see module docstring); ``link.trace_s`` long."""
     fr = nr.frequency_range(channel.carrier_ghz)
@@ -95,9 +95,9 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int, device: str
     tables = phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target)
     centres, sizes = nr.prb_groups(n_prb)
     freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
-    weights = torch.tensor(np.asarray(sizes) / n_prb, dtype=torch.float32, device=device)
-    beta = torch.from_numpy(tables.beta).to(device)
+    weights = (np.asarray(sizes) / n_prb).astype(np.float32)                      # [G]
     mrc_gain_db = 10 * math.log10(channel.num_rx_ant)
+    snr_lin = (10.0 ** (np.asarray(snr_db, np.float64) / 10.0)).astype(np.float32)   # [] or [n_total]
     snr_mean_db = float(np.mean(snr_db))
     machine = HarqOlla(tables, n_new, slot, link.core_delay_ms * 1e-3, rtt, link.harq_max_retx,
                        link.harq_combining == "chase", None if link.mcs == "olla" else int(link.mcs),
@@ -106,19 +106,17 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int, device: str
     for start in range(0, n_total, chunk_slots):
         t = min(chunk_slots, n_total - start)
         if sos is None:
-            gain = torch.full((t, len(centres)), float(channel.num_rx_ant), device=device)
+            gain = np.full((t, len(centres)), channel.num_rx_ant, np.float32)
         else:
-            h = frequency_response(sos, freqs_hz, start * slot, slot, t, device)     # [T, R, G]
-            gain = (h.real ** 2 + h.imag ** 2).sum(dim=1)                           # [T, G]
-        snr_lin = 10.0 ** (np.asarray(snr_db, np.float64) / 10.0)
-        if np.ndim(snr_lin):
-            snr_lin = torch.from_numpy(snr_lin[start:start + t].astype(np.float32)).to(device)[:, None]
-        sinr = (gain * snr_lin).clamp_min(1e-12)                                      # [T, G] linear
-        eff_db = effective_sinr_db(sinr, beta, weights)                             # [T, M] dB
+            h = frequency_response(sos, freqs_hz, start * slot, slot, t).numpy()    # [T, R, G] complex64
+            gain = (h.real * h.real + h.imag * h.imag).sum(axis=1)                 # [T, G] MRC
+        snr_t = snr_lin[start:start + t, None] if snr_lin.ndim else snr_lin
+        sinr = np.maximum(gain * snr_t, np.float32(1e-12))                          # [T, G] linear
+        eff_db = effective_sinr_db(sinr, tables.beta, weights)                      # [T, M] dB
         if start < n_new:
             k = min(t, n_new - start)
-            wideband_db[start:start + k] = (10 * torch.log10(sinr[:k] @ weights)).cpu().numpy()
-        machine.step_chunk(eff_db.cpu().numpy(), rng_dec.random(t))
+            wideband_db[start:start + k] = 10 * np.log10(sinr[:k] @ weights)
+        machine.step_chunk(eff_db, rng_dec.random(t))
         if start + t >= n_new and machine.pending == 0:
             break
     machine.give_up_pending()

@@ -33,6 +33,8 @@ __all__ = ["PhyTables", "phy_tables", "tb_size_bits", "effective_sinr_db", "PDSC
 PDSCH_CATEGORY = 1
 #: EESM output range of sionna.sys.EESM (sinr_eff_min_db, sinr_eff_max_db), dB
 EESM_MIN_DB, EESM_MAX_DB = -30.0, 30.0
+#: rows per block of the EESM computation
+_EESM_BLOCK = 2048
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def phy_tables(num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: 
                      snr_grid_db=(float(lo), float(step), n), tbler=tbler, illa=highest.astype(np.int64))
 
 
-def effective_sinr_db(sinr: torch.Tensor, beta: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+def effective_sinr_db(sinr: np.ndarray, beta: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """EESM effective SINR for every MCS at once.
 
     ``sinr_eff = -beta * ln(sum_k w_k * exp(-sinr_k / beta))``, clamped to
@@ -120,10 +122,21 @@ def effective_sinr_db(sinr: torch.Tensor, beta: torch.Tensor, weights: torch.Ten
     Returns:
         ``sinr_eff_db: [num_slots, num_mcs]`` float32, dB.
     """
-    s_min = sinr.min(dim=1, keepdim=True).values                       # [T, 1]
-    # speed trick: one [T, M, G] exp pass, the weighted sum over groups as a matmul
-    x = torch.exp(-(sinr - s_min)[:, None, :] / beta[None, :, None])    # [T, M, G]
-    mean = torch.matmul(x, weights)                                     # [T, M]
-    eff = s_min - beta[None, :] * torch.log(mean)
-    eff = eff.clamp(10.0 ** (EESM_MIN_DB / 10.0), 10.0 ** (EESM_MAX_DB / 10.0))
-    return 10.0 * torch.log10(eff)
+    sinr = np.asarray(sinr, np.float32)
+    beta = np.asarray(beta, np.float32)
+    weights = np.asarray(weights, np.float32)
+    out = np.empty((sinr.shape[0], beta.shape[0]), np.float32)
+    neg_inv_beta = (np.float32(-1.0) / beta)[None, :, None]            # [1, M, 1]
+    lo, hi = np.float32(10.0 ** (EESM_MIN_DB / 10.0)), np.float32(10.0 ** (EESM_MAX_DB / 10.0))
+    # speed trick: single-threaded NumPy on blocks whose [rows, M, G] temporary stays in cache
+    # (many small multi-threaded torch ops stall on thread barriers when other processes share
+    # the cores); in-place exp, and the weighted sum over groups as a matrix-vector product
+    for a in range(0, sinr.shape[0], _EESM_BLOCK):
+        s = sinr[a:a + _EESM_BLOCK]
+        s_min = s.min(axis=1, keepdims=True)                           # [B, 1]
+        x = (s - s_min)[:, None, :] * neg_inv_beta                     # [B, M, G]
+        np.exp(x, out=x)
+        eff = s_min - beta[None, :] * np.log(x @ weights)              # [B, M]
+        np.clip(eff, lo, hi, out=eff)
+        out[a:a + _EESM_BLOCK] = np.float32(10.0) * np.log10(eff)
+    return out
