@@ -1,0 +1,224 @@
+"""Sweeps: run every point of a grid on a local process pool or a Dask cluster, into a store.
+
+::
+
+    res = gsvc.sweep(base, grid={"channel.snr_db": "0:20:5", "link.bandwidth_mhz": [5, 10, 20]},
+                     seeds=3, out="runs/walk")
+    res.summary        # one row per point; gsvc.analysis.aggregate(res.summary, by=res.keys) for CIs
+
+Every point is validated before the first one runs. Points already in the store
+(same spec hash) are skipped, so rerunning a killed or interrupted sweep resumes
+it. Runs are deterministic, so every executor gives the same tables.
+
+Executors (``executor``):
+
+- ``"local"``: a ``ProcessPoolExecutor`` of ``workers`` processes started with
+  ``spawn``, so torch is initialised in each worker and never forked after use;
+- ``"dask"``: ``distributed.LocalCluster(processes=True, n_workers=workers,
+  threads_per_worker=1)``, or the scheduler at ``address`` (its workers need gsvc
+  installed; they need no access to ``out``, which only this process writes);
+- ``"serial"``: one point after another in this process (debugging, profiling).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import __version__
+from ..spec import SpecError
+from .grid import SweepPoint, expand, grid_values
+from .run import run
+from .scenario import Scenario
+from .store import SweepResults, SweepStore, encode_point
+
+__all__ = ["sweep", "SweepError", "EXECUTORS"]
+
+EXECUTORS = ("local", "dask", "serial")
+
+
+class SweepError(RuntimeError):
+    """Some points of a sweep failed; the points that finished are in the store."""
+
+
+def _limit_threads(threads: int) -> None:
+    """Give each worker ``threads`` intra-op threads so that workers do not fight over cores."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def run_point(scenario: Scenario, params: dict, replicate: int, threads: int) -> tuple[str, bytes, dict]:
+    """Run one point in a worker; returns what the store writes (see :func:`store.encode_point`)."""
+    _limit_threads(threads)
+    return encode_point(run(scenario), params, replicate)
+
+
+# --- executors: submit(fn, *args) -> future, wait_any(futures) -> (done, pending), close(cancel) -----
+class _Serial:
+    workers = 1
+
+    def submit(self, fn, *args) -> cf.Future:
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as err:  # noqa: BLE001 - handed to the caller like a pool would
+            fut.set_exception(err)
+        return fut
+
+    def wait_any(self, futures):
+        return cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+
+    def close(self, cancel: bool) -> None:
+        pass
+
+
+class _LocalPool(_Serial):
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, fn, *args) -> cf.Future:
+        return self.pool.submit(fn, *args)
+
+    def close(self, cancel: bool) -> None:
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+class _Dask:
+    def __init__(self, workers: int, address: str | None):
+        import distributed
+        self._wait = distributed.wait
+        self.cluster = None
+        if address:
+            self.client = distributed.Client(address)
+            self.workers = max(1, sum(w["nthreads"] for w in self.client.scheduler_info()["workers"].values()))
+        else:
+            self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                    dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = distributed.Client(self.cluster)
+            self.workers = workers
+
+    def submit(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False)
+
+    def wait_any(self, futures):
+        res = self._wait(list(futures), return_when="FIRST_COMPLETED")
+        return res.done, res.not_done
+
+    def close(self, cancel: bool) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _executor(kind: str, workers: int, address: str | None):
+    if kind == "serial":
+        return _Serial()
+    if kind == "local":
+        return _LocalPool(workers)
+    return _Dask(workers, address)
+
+
+def _definition(base: Scenario, grid: Mapping, seeds: int, points: list[SweepPoint]) -> dict:
+    return {"gsvc": __version__, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "base": base.model_dump(mode="json"), "grid": {k: grid_values(points, k) for k in grid},
+            "seeds": seeds,
+            "points": [{"spec_hash": p.spec_hash, "params": p.params, "replicate": p.replicate, "seed": p.seed}
+                       for p in points]}
+
+
+def _bar(total: int, done_before: int, name: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    desc = f"sweep {name}" + (f" ({done_before} already done)" if done_before else "")
+    return tqdm(total=total, desc=desc, unit="point", file=sys.stderr, dynamic_ncols=True)
+
+
+def sweep(base: Scenario, grid: Mapping[str, Any] | None = None, seeds: int = 1, executor: str = "local",
+          workers: int | None = None, address: str | None = None, out: str | os.PathLike | None = None,
+          progress: bool = True) -> SweepResults:
+    """Run ``base`` at every point of ``grid`` x ``seeds`` replications and return the results.
+
+    Args:
+        base: the scenario every point starts from.
+        grid: dotted scenario path -> values (a list, or text such as ``"0:20:5"`` or
+            ``"5,10,20"``; see :mod:`gsvc.scenarios.grid`). ``None``: the base alone.
+        seeds: replications per grid point (replication 0 keeps the point's seed).
+        executor: ``"local"`` (process pool), ``"dask"`` or ``"serial"``.
+        workers: worker processes (default: this machine's CPU count); ignored with ``address``.
+        address: a Dask scheduler address (``executor="dask"`` only).
+        out: store folder; points already there are not run again. ``None``: a new temporary folder.
+        progress: show a progress bar with ETA on stderr.
+
+    Raises:
+        SpecError: a grid key or value is invalid (nothing has run).
+        SweepError: points failed (the others are saved; rerun to retry the failed ones).
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor={executor!r} is not one of {', '.join(EXECUTORS)}")
+    if address and executor != "dask":
+        raise ValueError(f"address={address!r} is a Dask scheduler; use it with executor='dask'")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers={workers!r} is not a number of processes; give an integer >= 1")
+    if grid and "seed" in grid and seeds != 1:
+        raise SpecError([f"grid seed and seeds={seeds} both set the seed; sweep one of them"])
+    points = expand(base, grid, seeds)
+    store = SweepStore(out if out is not None else tempfile.mkdtemp(prefix="gsvc-sweep-"))
+    store.write_definition(_definition(base, grid or {}, seeds, points))
+    finished = store.finished()
+    todo = [p for p in points if p.spec_hash not in finished]
+    if todo:
+        _run_points(store, todo, len(points) - len(todo), executor, workers or os.cpu_count() or 1,
+                    address, base.name, progress)
+    return SweepResults(store.root)
+
+
+def _run_points(store: SweepStore, todo: list[SweepPoint], done_before: int, kind: str, workers: int,
+                address: str | None, name: str, progress: bool) -> None:
+    workers = min(workers, len(todo)) if not address else workers
+    ex = _executor(kind, workers, address)
+    threads = max(1, (os.cpu_count() or 1) // ex.workers)
+    window = 1 if kind == "serial" else 2 * ex.workers  # enough queued to keep every worker busy
+    bar = _bar(len(todo), done_before, name, progress)
+    queue, pending, failures = list(reversed(todo)), {}, []
+    cancel = True
+    try:
+        while queue or pending:
+            while queue and len(pending) < window and not failures:
+                p = queue.pop()
+                pending[ex.submit(run_point, p.scenario, p.params, p.replicate, threads)] = p
+            if not pending:
+                break
+            done, _ = ex.wait_any(pending)
+            for fut in done:
+                p = pending.pop(fut)
+                try:
+                    spec_hash, data, entry = fut.result()
+                except Exception as err:  # noqa: BLE001 - reported below with the point that raised it
+                    failures.append((p, err))
+                    continue
+                if spec_hash != p.spec_hash:
+                    raise RuntimeError(f"point {p.params} ran as {spec_hash}, expected {p.spec_hash}: "
+                                       f"the scenario did not survive the trip to the worker unchanged")
+                store.write_point(spec_hash, data, entry)
+                if bar is not None:
+                    bar.update(1)
+        cancel = False
+    finally:
+        if bar is not None:
+            bar.close()
+        ex.close(cancel=cancel)
+    if failures:
+        lines = [f"{p.params or 'base'} replicate {p.replicate}: {type(e).__name__}: {e}" for p, e in failures]
+        skipped = f"; {len(queue)} points not started" if queue else ""
+        raise SweepError(f"{len(failures)} sweep points failed{skipped} (finished points are in "
+                         f"{store.root}; rerun to retry):\n" + "\n".join(lines)) from failures[0][1]
