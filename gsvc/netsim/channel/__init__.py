@@ -49,6 +49,6 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
             return draw_link_level(channel, link, seed)
         if not cache:
             return make()
-        from .cache import cached, trace_key
-        return cached(trace_key(channel.model_dump(), link.model_dump(), seed), make)
+        from .cache import cached, library_versions, trace_key
+        return cached(trace_key(channel.model_dump(), link.model_dump(), seed, library_versions()), make)
     raise ValueError(f"{channel.spec_path}.model={channel.model!r} is not implemented")

@@ -1,7 +1,8 @@
 """Cache of drawn traces: in memory (LRU) and on disk (one ``.npz`` per trace).
 
-The key is a SHA-256 over the channel and link specs, the seed, the gsvc version
-and :data:`FORMAT` (bumped whenever the generator's output changes). The disk
+The key is a SHA-256 over the channel and link specs, the seed, the gsvc version,
+the versions of Sionna, torch and NumPy, and :data:`FORMAT` (bumped whenever the
+generator's output changes). The disk
 cache lives in ``$GSVC_CACHE_DIR`` (default ``~/.cache/gsvc/traces``); setting
 ``GSVC_CACHE_DIR`` to the empty string or ``off`` disables it. Files are written
 to a temporary name in the same directory and moved into place with
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..trace import ChannelTrace
 
-__all__ = ["trace_key", "cache_dir", "cached", "save_trace", "load_trace", "clear_memory", "FORMAT"]
+__all__ = ["trace_key", "library_versions", "cache_dir", "cached", "save_trace", "load_trace", "clear_memory", "FORMAT"]
 
 #: version of the trace generator's output; part of every key
 FORMAT = 1
@@ -36,6 +37,19 @@ def trace_key(channel_dump: dict, link_dump: dict, seed: int, extra: dict | None
     blob = json.dumps({"channel": channel_dump, "link": link_dump, "seed": int(seed), "gsvc": __version__,
                        "format": FORMAT, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def library_versions() -> dict:
+    """Versions of the libraries whose numbers end up in a link-level trace (part of its key)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("sionna-no-rt", "torch", "numpy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
 
 
 def cache_dir() -> str | None:

@@ -10,6 +10,11 @@ Steps, for chunks of slots at a time (memory stays bounded for hour-long traces)
 3. EESM effective SINR for every MCS (:func:`.phy.effective_sinr_db`, NumPy).
 4. Link adaptation, decoding draws and HARQ (:class:`.harq.HarqOlla`).
 
+The trace covers ``link.trace_s``; blocks started near its end finish their
+retransmissions in extra slots after it (their ``deliver_s`` may exceed the trace
+duration). When a run outlasts the trace and it repeats, those extra slots are
+not carried into the repetition.
+
 Random streams, all derived from ``seed`` with ``numpy.random.SeedSequence``: the
 fading draw (a ``torch.Generator``), geometry (LoS state, shadowing) and the
 per-slot decoding draws (``numpy.random.Generator``). No global generator is used.
@@ -32,6 +37,12 @@ __all__ = ["draw_link_level", "CHUNK_SLOTS"]
 
 #: slots per chunk; bounds memory to about 30 MB per chunk at 25 PRB groups
 CHUNK_SLOTS = 32768
+
+
+def _versions() -> dict:
+    from ... import __version__
+    from .cache import library_versions
+    return {"gsvc": __version__, **library_versions()}
 
 
 def _streams(seed: int) -> tuple[torch.Generator, np.random.Generator, np.random.Generator]:
@@ -129,7 +140,7 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
         "prb_group_size": nr.rbg_size_prb(n_prb), "re_per_prb": link.re_per_prb, "slot_s": slot,
         "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={rtt}",
         "mcs": link.mcs, "mcs_table": link.mcs_table, "bler_target": link.bler_target,
-        "mean_snr_db": snr_mean_db, "first_tx_bler": float(failed_first.mean()) if first.any() else float("nan"),
+        "mean_snr_db": snr_mean_db, "versions": _versions(), "first_tx_bler": float(failed_first.mean()) if first.any() else float("nan"),
     })
     info = {"sinr_db": wideband_db, "sinr_eff_db": out["sinr_eff_db"], "mcs": out["mcs"],
             "tx_count": out["tx_count"], "retx": out["retx"]}

@@ -73,12 +73,24 @@ def tb_size_bits(mcs: int, num_prb: int, num_symbols: int, dmrs_re_per_prb: int,
     return int(tbs)
 
 
+@functools.lru_cache(maxsize=4)
+def _phy_abstraction(mcs_table: int):
+    """Sionna's PHYAbstraction with only the PDSCH BLER table in use loaded (interpolating all takes seconds)."""
+    import os
+
+    import sionna.sys
+    from sionna.sys import PHYAbstraction
+
+    path = os.path.join(os.path.dirname(sionna.sys.__file__), "bler_tables", f"PDSCH_table{mcs_table}.json")
+    return PHYAbstraction(load_bler_tables_from=[path], precision="single", device="cpu")
+
+
 @functools.lru_cache(maxsize=32)
 def phy_tables(num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int,
                bler_target: float) -> PhyTables:
-    """Build the tables with Sionna (about 0.5 s; cached per process)."""
+    """Build the tables with Sionna (a fraction of a second; cached per process)."""
     from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
-    from sionna.sys import EESM, PHYAbstraction
+    from sionna.sys import EESM
 
     from .spec import MCS_RANGE
 
@@ -89,7 +101,7 @@ def phy_tables(num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: 
     tbs, cb_size, num_cb, *_ = calculate_tb_size(qm, rate, num_prbs=num_prb, num_ofdm_symbols=num_symbols,
                                                  num_dmrs_per_prb=dmrs_re_per_prb, return_cw_length=False,
                                                  device="cpu")
-    pa = PHYAbstraction(precision="single", device="cpu")
+    pa = _phy_abstraction(mcs_table)
     lo, hi, step = pa.snr_db_interp_min_max_delta
     grid_db = np.arange(lo, hi, step)                                  # as PHYAbstraction builds it
     n = len(grid_db)
