@@ -92,7 +92,10 @@ def format_errors(err: ValidationError, model: type[BaseModel] | None = None, pr
         else:
             problem = e.get("msg", "is invalid").replace("Value error, ", "")
             problem = problem[0].lower() + problem[1:] if problem else problem
-        text = f"{path}={value!r} {problem}" if not isinstance(value, dict) else f"{path}: {problem}"
+        if isinstance(value, dict):  # a cross-field check: its message names the fields itself
+            text = problem if (path + ".") in problem or not path else f"{path}: {problem}"
+        else:
+            text = f"{path}={value!r} {problem}"
         if rng is not None:
             text += f"; give a value in [{_fmt_num(rng[0])}, {_fmt_num(rng[1])}]" + (f" {unit}" if unit else "")
         lines.append(text)

@@ -99,6 +99,8 @@ class Decoded:
     anchor: bool = False
     #: the decoder asks the sender for a fresh anchor (sent back over the feedback path)
     request_anchor: bool = False
+    #: the path actually taken when it differs from the plan (e.g. "conceal" for corrupt data)
+    path: str | None = None
 
 
 @runtime_checkable

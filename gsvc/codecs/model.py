@@ -19,7 +19,7 @@ import numpy as np
 from ..video.classes import NUM_CLASSES
 from .denoiser import DenoiserConfig, build_unet
 
-__all__ = ["Denoiser", "make_scheduler", "default_weights_path", "SCHEDULE"]
+__all__ = ["Denoiser", "make_scheduler", "default_weights_path", "save_denoiser", "SCHEDULE"]
 
 #: noise schedule shared by training and every sampler
 SCHEDULE = dict(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
@@ -40,6 +40,17 @@ def make_scheduler(kind: str = "ddim"):
 
 def default_weights_path(resolution: int = 64) -> Path:
     return Path(str(resources.files("gsvc.codecs") / "weights" / f"denoiser-{resolution}.safetensors"))
+
+
+def save_denoiser(den: "Denoiser", path: str | Path, meta: dict | None = None) -> Path:
+    """Write ``path`` (float16 safetensors) and ``path.json`` (config + ``meta``)."""
+    import torch
+    from safetensors.torch import save_file
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.to(torch.float16).contiguous() for k, v in den.unet.state_dict().items()}, str(p))
+    p.with_suffix(".json").write_text(json.dumps({"config": den.cfg.to_dict(), **(meta or {})}, indent=1) + "\n")
+    return p
 
 
 class Denoiser:

@@ -22,7 +22,7 @@ def register(name: str):
 
 
 def _load_builtin() -> None:
-    from . import synthetic  # noqa: F401  (registers itself)
+    from . import cvsc, full, oneshot, synthetic  # noqa: F401  (each registers itself)
 
 
 def codec_names() -> list[str]:

@@ -119,7 +119,7 @@ class GpuPool:
             cols["queue_wait_ms"][r] = (now - job.release_s) * 1e3
             cols["gpu"][r] = gpu
             cols["batch"][r] = len(batch)
-            cols["plan"][r] = plan.path
+            cols["plan"][r] = plan.path if decoded is None or decoded.path is None else decoded.path
             cols["steps"][r] = plan.steps if decoded is None else decoded.steps
             cols["unet_evals"][r] = plan.unet_evals if decoded is None else decoded.unet_evals
             cols["anchor"][r] = job.ef.kind == "anchor" if decoded is None else decoded.anchor

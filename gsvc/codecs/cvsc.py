@@ -1,0 +1,32 @@
+"""``cvsc``: ControlVideo-SemCom. An anchor every ``codec.gop`` frames is generated from
+noise (``anchor_steps``, with the thumbnail); every other frame warps the anchor's
+reconstruction by the motion accumulated since the anchor, noises it to
+``codec.strength`` and runs only the last ``ceil(strength * steps)`` steps, conditioned
+on its own semantic map and the warped reference. It assumes neighbouring frames are
+alike: it has no idea of scene cuts or of motion too large to warp."""
+from __future__ import annotations
+
+from .base import DecodePlan
+from .diffusion import DiffusionCodec, DiffusionDecoder
+from .registry import register
+from .sampler import start_index
+
+
+class CvscDecoder(DiffusionDecoder):
+    def plan_frame(self, ef, budget_ms):
+        if ef.kind == "anchor":
+            n = self.spec.anchor_steps or self.spec.steps
+            return DecodePlan("generate", n, n)
+        k = self.spec.steps - start_index(self.spec.steps, self.spec.strength)
+        return DecodePlan("refine", k, k, strength=self.spec.strength)
+
+    def generate(self, ef, plan, parsed):
+        if ef.kind == "anchor":
+            return self.run_sampler(ef, parsed, plan.steps)
+        return self.run_sampler(ef, parsed, self.spec.steps, ref=parsed["ref"], strength=plan.strength)
+
+
+@register("cvsc")
+class CvscCodec(DiffusionCodec):
+    name = "cvsc"
+    decoder_cls = CvscDecoder

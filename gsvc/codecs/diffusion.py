@@ -1,0 +1,188 @@
+"""What the diffusion codecs share: sender-side semantic coding, receiver state, concealment.
+
+Every diffusion codec sends the semantic map of each frame (intra-coded in anchors,
+inter-coded against the motion-compensated reference labels in deltas), a motion
+field from the reference to the frame in deltas, and optionally a thumbnail. The
+receiver keeps the reference reconstruction; a codec subclass decides, in
+:meth:`DiffusionDecoder.plan_frame` and :meth:`DiffusionDecoder.generate`, where the
+sampler starts and how many steps it runs.
+
+A frame whose data is incomplete or does not parse is concealed: the last output
+warped by the last motion (or repeated). A lost anchor, or a delta that cannot be
+decoded, leaves the reference broken until the next anchor arrives, and the
+decoder asks the sender for one over the feedback path.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Sequence
+
+import numpy as np
+
+from ..video import phase_shift_px
+from .base import DecodePlan, Decoded, EncodedFrame, Feedback
+from .motion import ZERO_MOTION, MotionField, decode_motion, encode_motion, estimate_motion, warp, warp_labels
+from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
+
+__all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator"]
+
+
+@functools.lru_cache(maxsize=4)
+def load_denoiser(path: str | None):
+    """The denoiser for this process (loaded once per weights file)."""
+    from .model import Denoiser
+    return Denoiser.load(path)
+
+
+def frame_generator(stream_seed: int, frame: int):
+    """A torch generator for one frame's noise: independent of decode order and batching."""
+    import torch
+    h = hashlib.sha256(f"{stream_seed}:{frame}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(h[:8], "little") >> 1)
+
+
+class DiffusionCodec:
+    """Base of the diffusion codecs; subclasses set ``name`` and a decoder class."""
+
+    name = "diffusion"
+    group_frames = 1
+    uses_pixels = True
+    makes_images = True
+    decoder_cls: type = None  # set by subclasses
+    #: every frame is an anchor (no reference, no motion)
+    intra_only = False
+
+    def __init__(self, codec_spec, video_spec):
+        self.spec = codec_spec
+        self.video = video_spec
+
+    @property
+    def denoiser(self):
+        return load_denoiser(self.spec.weights)
+
+    def encoder(self, stream_seed: int) -> "DiffusionEncoder":
+        return DiffusionEncoder(self)
+
+    def decoder(self, stream_seed: int) -> "DiffusionDecoder":
+        return self.decoder_cls(self, stream_seed)
+
+
+class DiffusionEncoder:
+    """Sender state: the reference frame, its labels and the global motion accumulated since it."""
+
+    def __init__(self, codec: DiffusionCodec):
+        self.codec, self.spec = codec, codec.spec
+        self.ref_rgb = self.ref_labels = self.prev_rgb = None
+        self.acc_px = np.zeros(2)
+        self.since_anchor = 0
+
+    def _wants_anchor(self, feedback: Sequence[Feedback]) -> bool:
+        return (self.codec.intra_only or self.ref_rgb is None or self.since_anchor + 1 >= self.spec.gop
+                or any(f.kind in ("loss", "anchor_request") for f in feedback))
+
+    def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
+        if frame.labels is None:
+            raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
+        rgb = np.asarray(frame.rgb, np.float32)
+        thumb_mode = self.spec.thumbnail
+        if self._wants_anchor(feedback):
+            sections = {"semantic": encode_labels(frame.labels, factor=self.spec.label_factor)}
+            if thumb_mode in ("anchors", "all"):
+                sections["thumbnail"] = encode_thumbnail(rgb)
+            self.ref_rgb, self.prev_rgb, self.acc_px, self.since_anchor = rgb, rgb, np.zeros(2), 0
+            self.ref_labels = decode_labels(sections["semantic"])
+            return [EncodedFrame(frame.index, "anchor", sections, (), frame.scene_cut)]
+        self.acc_px = self.acc_px + phase_shift_px(self.prev_rgb, rgb)
+        self.prev_rgb = rgb
+        self.since_anchor += 1
+        motion = estimate_motion(self.ref_rgb, rgb, prior_px=(float(self.acc_px[0]), float(self.acc_px[1])))
+        mbytes = encode_motion(motion)
+        predicted = warp_labels(self.ref_labels, decode_motion(mbytes))
+        sections = {"motion": mbytes,
+                    "semantic": encode_labels(frame.labels, predicted, factor=self.spec.label_factor)}
+        if thumb_mode == "all":
+            sections["thumbnail"] = encode_thumbnail(rgb)
+        ref_index = frame.index - self.since_anchor
+        return [EncodedFrame(frame.index, "delta", sections, (ref_index,), frame.scene_cut,
+                             meta={"distance_px": motion.magnitude_px()})]
+
+
+class DiffusionDecoder:
+    """Receiver state of one stream; subclasses implement :meth:`plan_frame` and :meth:`generate`."""
+
+    def __init__(self, codec: DiffusionCodec, stream_seed: int):
+        self.codec, self.spec, self.seed = codec, codec.spec, stream_seed
+        self.ref_image = self.ref_labels = None
+        self.ref_frame = -1
+        self.last_image = None
+        self.last_motion: MotionField = ZERO_MOTION
+        self.broken = True
+
+    # --- planning -------------------------------------------------------------
+    def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
+        if not complete or (ef.kind == "delta" and (self.broken or ef.refs[0] != self.ref_frame)):
+            return DecodePlan("conceal")
+        return self.plan_frame(ef, budget_ms)
+
+    def plan_frame(self, ef: EncodedFrame, budget_ms: float | None) -> DecodePlan:
+        raise NotImplementedError
+
+    # --- decoding -------------------------------------------------------------
+    def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
+        if plan.path == "conceal":
+            return self._conceal(ef)
+        try:
+            parsed = self._parse(ef)
+        except (ValueError, KeyError):
+            return self._conceal(ef)
+        image = self.generate(ef, plan, parsed)
+        if ef.kind == "anchor":
+            self.ref_image, self.ref_labels, self.ref_frame, self.broken = image, parsed["labels"], ef.frame, False
+        self.last_image = image
+        self.last_motion = parsed.get("motion", ZERO_MOTION)
+        return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+
+    def _parse(self, ef: EncodedFrame) -> dict:
+        out = {}
+        if ef.kind == "delta":
+            out["motion"] = decode_motion(ef.sections["motion"])
+            out["predicted_labels"] = warp_labels(self.ref_labels, out["motion"])
+            out["labels"] = decode_labels(ef.sections["semantic"], out["predicted_labels"])
+            out["ref"] = warp(self.ref_image, out["motion"])
+        else:
+            out["labels"] = decode_labels(ef.sections["semantic"])
+        if out["labels"].shape[0] != self.codec.video.resolution:
+            raise ValueError("semantic map has the wrong size")
+        if "thumbnail" in ef.sections:
+            out["thumb"] = decode_thumbnail(ef.sections["thumbnail"])
+        return out
+
+    def _conceal(self, ef: EncodedFrame) -> Decoded:
+        """Show the last output moved by the last motion; the reference stays broken until an anchor."""
+        side = self.codec.video.resolution
+        if self.last_image is None:
+            image = np.full((side, side, 3), 0.5, np.float32)
+        else:
+            image = warp(self.last_image, self.last_motion) if self.last_motion is not ZERO_MOTION else self.last_image
+        if ef.kind == "anchor" or ef.refs and ef.refs[0] != self.ref_frame:
+            self.broken = True
+        self.last_image = image
+        return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken, path="conceal")
+
+    def generate(self, ef: EncodedFrame, plan: DecodePlan, parsed: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- helpers for subclasses -----------------------------------------------
+    def run_sampler(self, ef: EncodedFrame, parsed: dict, steps: int, *, ref: np.ndarray | None = None,
+                    strength: float = 1.0) -> np.ndarray:
+        """Sample one frame conditioned on its labels (+ thumbnail, + reference if given)."""
+        from .sampler import sample
+        den = self.codec.denoiser
+        thumb = parsed.get("thumb")
+        cond = den.condition(parsed["labels"][None], None if ref is None else ref[None],
+                             thumb=None if thumb is None else thumb[None])
+        start = None if ref is None else den.to_model(ref[None])
+        res = sample(den, cond, steps, start=start, strength=strength,
+                     generator=frame_generator(self.seed, ef.frame), scheduler=self.spec.sampler)
+        return den.to_image(res.x0)[0]

@@ -1,0 +1,23 @@
+"""``full``: plain diffusion semantic communication. Every frame is generated from pure
+noise with ``codec.steps`` steps, conditioned on its semantic map (and the thumbnail
+when ``codec.thumbnail="all"``). No reference, so no drift and no speed-up."""
+from __future__ import annotations
+
+from .base import DecodePlan
+from .diffusion import DiffusionCodec, DiffusionDecoder
+from .registry import register
+
+
+class FullDecoder(DiffusionDecoder):
+    def plan_frame(self, ef, budget_ms):
+        return DecodePlan("generate", self.spec.steps, self.spec.steps)
+
+    def generate(self, ef, plan, parsed):
+        return self.run_sampler(ef, parsed, plan.steps)
+
+
+@register("full")
+class FullCodec(DiffusionCodec):
+    name = "full"
+    intra_only = True
+    decoder_cls = FullDecoder
