@@ -39,14 +39,14 @@ def main() -> None:
 
     rows = [("tdl-c", dict(model="tdl-c", snr_db=15, speed_kmh=3), link)]
     if not args.quick:
-        short = 60.0
+        minute = LinkSpec(bandwidth_mhz=10, scs_khz=30, trace_s=60.0)
         rows += [
-            ("tdl-c 2 rx ant", dict(model="tdl-c", snr_db=15, speed_kmh=3, num_rx_ant=2), link.model_copy(update={"trace_s": short})),
+            ("tdl-c 2 rx ant", dict(model="tdl-c", snr_db=15, speed_kmh=3, num_rx_ant=2), minute),
             ("tdl-c 100 MHz", dict(model="tdl-c", snr_db=15, speed_kmh=3),
-             LinkSpec(bandwidth_mhz=100, scs_khz=30, trace_s=short)),
-            ("cdl-c", dict(model="cdl-c", snr_db=15, speed_kmh=3), link.model_copy(update={"trace_s": short})),
-            ("uma", dict(model="uma", distance_m=300, speed_kmh=30), link.model_copy(update={"trace_s": short})),
-            ("awgn", dict(model="awgn", snr_db=15), link.model_copy(update={"trace_s": short})),
+             LinkSpec(bandwidth_mhz=100, scs_khz=30, trace_s=60.0)),
+            ("cdl-c", dict(model="cdl-c", snr_db=15, speed_kmh=3), minute),
+            ("uma", dict(model="uma", distance_m=300, speed_kmh=30), minute),
+            ("awgn", dict(model="awgn", snr_db=15), minute),
         ]
     print(f"# bench_channel: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")

@@ -35,7 +35,7 @@ from .spec import ChannelSpec, LinkSpec
 
 __all__ = ["draw_link_level", "CHUNK_SLOTS"]
 
-#: slots per chunk; bounds memory to about 30 MB per chunk at 25 PRB groups
+#: slots per chunk: bounds memory (a few MB per chunk) while keeping the number of array calls small
 CHUNK_SLOTS = 32768
 
 
@@ -140,7 +140,8 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
         "prb_group_size": nr.rbg_size_prb(n_prb), "re_per_prb": link.re_per_prb, "slot_s": slot,
         "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={rtt}",
         "mcs": link.mcs, "mcs_table": link.mcs_table, "bler_target": link.bler_target,
-        "mean_snr_db": snr_mean_db, "versions": _versions(), "first_tx_bler": float(failed_first.mean()) if first.any() else float("nan"),
+        "mean_snr_db": snr_mean_db, "versions": _versions(),
+        "first_tx_bler": float(failed_first.mean()) if first.any() else float("nan"),
     })
     info = {"sinr_db": wideband_db, "sinr_eff_db": out["sinr_eff_db"], "mcs": out["mcs"],
             "tx_count": out["tx_count"], "retx": out["retx"]}
