@@ -119,6 +119,20 @@ print(h.hexdigest())
 """
 
 
+def test_trace_does_not_depend_on_the_torch_thread_count():
+    import torch
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = _trace(1.0, model="cdl-c", snr_db=12, speed_kmh=30, seed=9)
+    finally:
+        torch.set_num_threads(before)
+    default = _trace(1.0, model="cdl-c", snr_db=12, speed_kmh=30, seed=9)
+    assert np.array_equal(one.info["sinr_db"], default.info["sinr_db"])
+    assert np.array_equal(one.deliver_s, default.deliver_s)
+
+
+@pytest.mark.slow
 def test_trace_is_identical_in_another_process_with_other_thread_count():
     here = _trace(1.0, model="cdl-c", snr_db=12, speed_kmh=30, seed=9)
     import hashlib
