@@ -1,4 +1,4 @@
-"""The ``gsvc`` command: demo, run, calibrate."""
+"""The ``gsvc`` command: demo, run, sweep, report, presets, calibrate."""
 from __future__ import annotations
 
 import json
@@ -92,6 +92,98 @@ def run_cmd(file: Path, out: Path) -> None:
         if not isinstance(sc, Scenario):
             _fail(f"{file}: expected Scenario objects, got {type(sc).__name__}")
         _run_and_write(sc, out / sc.name)
+
+
+def _base_scenario(base: str):
+    """A preset by name, or the ``scenario`` defined in a Python file."""
+    from .scenarios import Scenario
+    from .scenarios.presets import PRESETS, get_preset
+    if base in PRESETS:
+        return get_preset(base)
+    path = Path(base)
+    if not path.is_file():
+        _fail(f"{base!r} is neither a preset ({', '.join(PRESETS)}) nor a Python file")
+    ns = runpy.run_path(str(path))
+    sc = ns.get("scenario")
+    if not isinstance(sc, Scenario):
+        _fail(f"{base} must define `scenario`, a Scenario: the base of the sweep")
+    return sc
+
+
+@main.command("sweep")
+@click.argument("base")
+@click.option("--grid", "grid_args", multiple=True, metavar="KEY=VALUES",
+              help="a sweep key and its values: channel.snr_db=0:20:5 (stop included) or link.bandwidth_mhz=5,10,20")
+@click.option("--set", "set_args", multiple=True, metavar="KEY=VALUE", help="change the base first: video.seconds=2")
+@click.option("--seeds", type=int, default=1, show_default=True, help="replications per grid point")
+@click.option("--executor", type=click.Choice(["local", "dask", "serial"]), default="local", show_default=True)
+@click.option("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+@click.option("--address", default=None, help="Dask scheduler address (with --executor dask)")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="result store (default: gsvc-out/sweep-<base name>); finished points are reused")
+@click.option("--report/--no-report", default=True, show_default=True, help="write OUT/report.html")
+def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers, address, out, report: bool) -> None:
+    """Sweep BASE (a preset name or a FILE.py defining `scenario`) over a grid into a result store."""
+    import pandas as pd
+
+    from .analysis import aggregate, ci_table, write_report
+    from .scenarios.grid import parse_assignment
+    from .scenarios.sweep import SweepError, sweep
+    try:
+        sc = _base_scenario(base)
+        changes = {}
+        for text in set_args:
+            key, values = parse_assignment(text)
+            if len(values) != 1:
+                _fail(f"--set {text}: give one value")
+            changes[key] = values[0]
+        sc = sc.updated(changes) if changes else sc
+        grid = dict(parse_assignment(text) for text in grid_args)
+        out = out or Path("gsvc-out") / f"sweep-{sc.name}"
+        res = sweep(sc, grid=grid, seeds=seeds, executor=executor, workers=workers, address=address, out=out)
+    except SpecError as err:
+        _fail("; ".join(err.lines))
+    except (SweepError, ValueError) as err:
+        _fail(str(err))
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished points are in {out}/; run the same command again to resume", err=True)
+        sys.exit(130)
+    keys = [k for k in res.keys if k != "seed"]
+    metrics = ["latency_ms_p95", "stall_ratio", "deadline_miss_rate", "psnr_db_mean"]
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        click.echo(ci_table(aggregate(res.summary, keys, metrics), keys).to_string(index=False))
+    click.echo(f"{len(res)} points in {res.path}/ (mean ± 95% CI over {seeds} seed(s))")
+    if report:
+        click.echo(f"wrote {write_report(res)}")
+
+
+@main.command("report")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="HTML path (default: DIRECTORY/report.html)")
+def report_cmd(directory: Path, out: Path | None) -> None:
+    """Write a self-contained HTML report of a sweep store or a saved run."""
+    from .analysis import write_report
+    try:
+        click.echo(f"wrote {write_report(directory, out)}")
+    except FileNotFoundError as err:
+        _fail(str(err))
+
+
+@main.command("presets")
+@click.argument("name", required=False)
+def presets_cmd(name: str | None) -> None:
+    """List the presets, or print preset NAME as JSON."""
+    from .scenarios.presets import get_preset, list_presets
+    if name is None:
+        items = list_presets()
+        width = max(map(len, items))
+        for key, text in items.items():
+            click.echo(f"{key:<{width}}  {text}")
+        return
+    try:
+        click.echo(json.dumps(get_preset(name).model_dump(mode="json"), indent=2))
+    except KeyError as err:
+        _fail(err.args[0])
 
 
 @main.command()

@@ -1,0 +1,193 @@
+"""A self-contained HTML report of a sweep store or a saved run.
+
+Figures are embedded as base64 PNG, tables as HTML; the file references nothing
+outside itself, so it can be mailed or archived alone. ``gsvc report DIR`` calls
+:func:`write_report`.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .. import __version__
+from ..scenarios import RunResult, load_run
+from ..scenarios.store import SweepResults, is_sweep_store
+from .plots import frame_timeline, gpu_queue_timeline, latency_cdf
+from .stats import KEY_METRICS, aggregate, ci_table
+from .sweep_plots import METRIC_LABELS, pareto_frontier, sweep_curves
+
+__all__ = ["write_report", "render_report"]
+
+#: packages whose versions the report lists (distribution names)
+PACKAGES = ("numpy", "pandas", "pyarrow", "simpy", "torch", "sionna-no-rt", "diffusers", "matplotlib",
+            "dask", "distributed", "pydantic")
+#: most lines drawn in one sweep figure; further grid keys are fixed at a middle value
+_MAX_LINES = 8
+_CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
+pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:12px}figure{margin:1.5em 0}img{max-width:100%}
+figcaption{font-size:13px;color:#555}.note{background:#fff6dd;padding:.5em 1em;border-left:4px solid #e8b400}"""
+
+
+class _Doc:
+    """Accumulates HTML sections; every text goes through ``html.escape``."""
+
+    def __init__(self, title: str):
+        self.title, self.parts = title, []
+
+    def h(self, level: int, text: str) -> None:
+        self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def p(self, text: str, cls: str = "") -> None:
+        self.parts.append(f"<p{f' class={cls!r}' if cls else ''}>{html.escape(text)}</p>")
+
+    def pre(self, text: str) -> None:
+        self.parts.append(f"<pre>{html.escape(text)}</pre>")
+
+    def table(self, df: pd.DataFrame, summary: str | None = None) -> None:
+        body = df.to_html(index=False, na_rep="n/a", float_format=lambda v: f"{v:.4g}", border=0)
+        self.parts.append(f"<details><summary>{html.escape(summary)}</summary>{body}</details>" if summary else body)
+
+    def figure(self, draw: Callable[[io.BytesIO], object], caption: str) -> None:
+        buf = io.BytesIO()
+        draw(buf)
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        self.parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+    def html(self) -> str:
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>\n"
+                + "\n".join(self.parts) + "\n</body></html>\n")
+
+
+def _versions(meta: dict | None) -> pd.DataFrame:
+    rows = [("gsvc", __version__), ("python", platform.python_version()), ("platform", platform.platform())]
+    for name in PACKAGES:
+        try:
+            rows.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            rows.append((name, "not installed"))
+    if meta:
+        rows.append(("latency model", str(meta.get("latency_model"))))
+        prof = meta.get("latency_profile") or {}
+        if prof:
+            rows.append(("latency profile measured on", f"{prof.get('device')} ({prof.get('created')})"))
+    return pd.DataFrame(rows, columns=["component", "version"])
+
+
+def _split_keys(res: SweepResults, x: str, keys: list[str]) -> tuple[list[str], dict]:
+    """Grid keys drawn as separate lines (``by``, codec first) and those fixed at a middle value."""
+    others = sorted((k for k in keys if k != x), key=lambda k: k != "codec.name")
+    by, where, lines = [], {}, 1
+    for k in others:
+        values = res.grid[k]
+        if lines * len(values) <= _MAX_LINES:
+            by.append(k)
+            lines *= len(values)
+        else:
+            where[k] = sorted(values, key=lambda v: (isinstance(v, str), v))[len(values) // 2]
+    return by, where
+
+
+def _sweep_report(res: SweepResults, doc: _Doc) -> None:
+    s = res.summary
+    keys = [k for k in res.keys if k != "seed"]
+    doc.p(f"Store {res.path}: {len(res)} of {len(res.points)} points finished; grid "
+          f"{', '.join(f'{k} = {v}' for k, v in res.grid.items()) or '(none)'}; {res.seeds} seed(s) per point.")
+    if res.missing:
+        doc.p(f"{len(res.missing)} points have not finished; rerun the sweep to complete them.", "note")
+    if s.empty:
+        doc.p("No point has finished yet.", "note")
+        return
+    timing_only = bool(s["timing_only"].all())
+    if timing_only:
+        doc.p("Every run is timing-only: the decoder did not run, so no quality (PSNR, SSIM) was measured.",
+              "note")
+    agg = aggregate(s, keys)
+    doc.h(2, "Figures")
+    cdf_by = "codec.name" if "codec.name" in keys else next((k for k in keys if len(res.grid[k]) <= _MAX_LINES), None)
+    doc.figure(lambda f: latency_cdf(res.frames, f, by=cdf_by, title="Latency CDF, all seeds"),
+               f"Capture-to-display latency of every shown frame{f', per {cdf_by}' if cdf_by else ''}.")
+    for x in keys:
+        if len(res.grid[x]) > 1 and all(isinstance(v, (int, float)) for v in res.grid[x]):
+            by, where = _split_keys(res, x, keys)
+            metrics = ("latency_ms_p95", "stall_ratio", "psnr_db_mean")
+            doc.figure(lambda f, x=x, by=by, where=where: sweep_curves(agg, f, x=x, by=by, metrics=metrics,
+                                                                        where=where),
+                       f"{METRIC_LABELS.get(x, x)} sweep: mean over seeds with 95% Student-t confidence band.")
+    quality, better = ("psnr_db_mean", True) if not s["psnr_db_mean"].isna().all() else ("stall_ratio", False)
+    doc.figure(lambda f: pareto_frontier(agg, f, quality=quality, higher_is_better=better,
+                                         by="codec.name" if "codec.name" in keys else None),
+               "Latency-quality trade-off of every grid point (mean over seeds) and its Pareto front"
+               + ("" if better else "; quality was not measured, so the freeze ratio stands in for it") + ".")
+    worst = s.loc[s["latency_ms_p95"].fillna(-1).idxmax()]
+    point = res.run(worst["spec_hash"])
+    name = ", ".join(f"{k}={worst[k]}" for k in keys) or "the base scenario"
+    doc.figure(lambda f: frame_timeline(point.frames, f, title=f"stream 0 at {name}"),
+               f"Per-frame stages of the first 60 frames of stream 0 at the point with the highest p95 latency "
+               f"({name}, seed {worst['seed']}).")
+    doc.figure(lambda f: gpu_queue_timeline(point.frames, f, gpus=point.scenario.receiver.gpus),
+               f"Receiver queue length and GPU utilisation over time at the same point ({name}).")
+    doc.h(2, "Summary per grid point")
+    doc.p("Mean ± half-width of the 95% Student-t confidence interval over seeds (n/a: not measured or one seed).")
+    doc.table(ci_table(agg, keys))
+    doc.table(s, summary=f"Every run ({len(s)} rows)")
+    doc.h(2, "Scenario")
+    doc.p("Base scenario; each point sets the grid keys above and its seed.")
+    doc.pre(json.dumps(res.definition["base"], indent=2))
+    doc.h(2, "Versions")
+    doc.table(_versions(point.meta))
+
+
+def _run_report(res: RunResult, doc: _Doc) -> None:
+    if res.meta.get("timing_only"):
+        doc.p("Timing-only run: the decoder did not run, so no quality (PSNR, SSIM) was measured.", "note")
+    doc.h(2, "Figures")
+    by = "stream" if 1 < res.scenario.streams <= _MAX_LINES else None
+    doc.figure(lambda f: latency_cdf(res.frames, f, by=by), "Capture-to-display latency of every shown frame.")
+    doc.figure(lambda f: frame_timeline(res.frames, f), "Per-frame stages of the first 60 frames of stream 0.")
+    doc.figure(lambda f: gpu_queue_timeline(res.frames, f, gpus=res.scenario.receiver.gpus),
+               "Receiver queue length and GPU utilisation over time.")
+    doc.h(2, "Summary")
+    shown = ("frames", "shown", "late", "lost", *KEY_METRICS)
+    doc.table(pd.DataFrame([(k, res.summary[k]) for k in shown if k in res.summary], columns=["metric", "value"]))
+    doc.h(2, "Scenario")
+    doc.pre(json.dumps(res.scenario.model_dump(mode="json"), indent=2))
+    doc.h(2, "Versions")
+    doc.table(_versions(res.meta))
+
+
+def render_report(source: str | Path | SweepResults | RunResult, title: str | None = None) -> str:
+    """The report's HTML for a sweep store or run folder (or their loaded results)."""
+    if isinstance(source, (str, Path)):
+        source = SweepResults(source) if is_sweep_store(source) else load_run(source)
+    name = source.base.name if isinstance(source, SweepResults) else source.scenario.name
+    doc = _Doc(title or f"gsvc report: {name}")
+    doc.h(1, doc.title)
+    doc.p(f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by gsvc {__version__}.")
+    (_sweep_report if isinstance(source, SweepResults) else _run_report)(source, doc)
+    return doc.html()
+
+
+def write_report(source: str | Path | SweepResults | RunResult, path: str | Path | None = None,
+                 title: str | None = None) -> Path:
+    """Write the report to ``path`` (default: ``report.html`` in the source folder) and return the path."""
+    if path is None:
+        if isinstance(source, RunResult):
+            raise ValueError("give path= to write the report of a RunResult")
+        path = Path(source.path if isinstance(source, SweepResults) else source) / "report.html"
+    path = Path(path)
+    text = render_report(source, title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
