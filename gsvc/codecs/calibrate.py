@@ -20,7 +20,22 @@ import numpy as np
 from .denoiser import DenoiserConfig, build_unet
 from .latency import JitterSpec, LatencyProfile
 
-__all__ = ["calibrate", "write_profile"]
+__all__ = ["calibrate", "write_profile", "build_sd15_unet", "SD15_UNET"]
+
+#: Stable Diffusion 1.5's UNet (runwayml/stable-diffusion-v1-5, unet/config.json): 860 M parameters.
+#: Its forward time does not depend on the weights, so random ones time a production-size receiver.
+SD15_UNET = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+                 block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
+                 down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+                                   "DownBlock2D"),
+                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"))
+
+
+def build_sd15_unet(dtype=None):
+    """An SD-1.5-shaped ``UNet2DConditionModel`` with random weights (architecture-true timing only)."""
+    from diffusers import UNet2DConditionModel
+    unet = UNet2DConditionModel(**SD15_UNET)
+    return unet if dtype is None else unet.to(dtype)
 
 
 def _median_ms(fn: Callable[[], object], repeats: int, sync: Callable[[], None]) -> tuple[float, np.ndarray]:
@@ -45,8 +60,17 @@ def _device_name(device: str) -> str:
 
 def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 64, 128),
               batches: Sequence[int] = (1, 2, 4, 8), repeats: int = 5,
-              log: Callable[[str], None] = print) -> LatencyProfile:
-    """Measure and return a profile for the shared denoiser on ``device``."""
+              log: Callable[[str], None] = print, model: str = "gsvc") -> LatencyProfile:
+    """Measure and return a profile on ``device``.
+
+    ``model="gsvc"`` times the shared denoiser at image ``resolutions``; ``model="sd15"``
+    times an SD-1.5-shaped UNet (fp16 on CUDA) whose latent is 1/8 of each image
+    resolution, with a 77-token text context, as a production-size receiver would run.
+    """
+    if model == "sd15":
+        return _calibrate_sd15(name, device, resolutions, batches, repeats, log)
+    if model != "gsvc":
+        raise ValueError(f"model={model!r} is not 'gsvc' or 'sd15'")
     import diffusers
     import torch
     from diffusers import DDIMScheduler
@@ -96,6 +120,35 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 
         notes=(f"measured by `gsvc calibrate` on {device}; jitter = deviations of {len(samples)} repeated "
                f"batch-1 evaluations at {res} px from their median"),
     )
+
+
+def _calibrate_sd15(name, device, resolutions, batches, repeats, log) -> LatencyProfile:
+    import diffusers
+    import torch
+    dtype = torch.float16 if device.startswith("cuda") else torch.float32
+    unet = build_sd15_unet(dtype).to(device).eval()
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    eval_ms: dict[str, dict[str, float]] = {}
+    samples = np.zeros(0)
+    with torch.no_grad():
+        for res in resolutions:
+            side = max(8, res // 8)
+            eval_ms[str(res)] = {}
+            for b in batches:
+                x = torch.randn(b, 4, side, side, device=device, dtype=dtype)
+                ctx = torch.randn(b, 77, 768, device=device, dtype=dtype)
+                t = torch.full((b,), 500, device=device)
+                ms, samples = _median_ms(lambda: unet(x, t, encoder_hidden_states=ctx), repeats, sync)
+                eval_ms[str(res)][str(b)] = round(ms, 3)
+                log(f"  {res:>4} px (latent {side})  batch {b:>2}: {ms:8.2f} ms per evaluation")
+    return LatencyProfile(
+        name=name, device=_device_name(device),
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        model=f"SD-1.5-shaped UNet2DConditionModel (random weights, {dtype}) {json.dumps(SD15_UNET)}",
+        versions={"torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version()},
+        eval_ms=eval_ms,
+        jitter=JitterSpec(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in samples - np.median(samples))),
+        notes=f"measured by `gsvc calibrate --model sd15` on {device}; VAE decode not included")
 
 
 def write_profile(profile: LatencyProfile, path: str | Path) -> Path:
