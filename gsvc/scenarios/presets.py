@@ -6,9 +6,10 @@
     sc = presets.get_preset("pedestrian-urban").updated({"channel.snr_db": 5})
 
 Every preset decodes timing-only with the ``synthetic`` codec (sizes from the
-bitrate, decode time from the calibrated CPU profile of the shared denoiser):
-the diffusion codecs are not registered yet. Once they are, swap in
-``codec.name`` (and ``receiver.decode="real"``) to score quality as well.
+bitrate, decode time from the calibrated CPU profile of the shared denoiser),
+so it runs without trained denoiser weights. To study a diffusion codec, set
+``codec.name`` (e.g. ``"cvsc"``), and ``receiver.decode="real"`` once weights
+are installed, to score quality as well.
 Channel numbers follow 3GPP TR 38.901 (TDL profiles, Table 7.7.3-1 delay
 spreads) and TS 38.101 numerologies.
 """
