@@ -3,13 +3,15 @@
 Public API::
 
     import gsvc
-    from gsvc.scenarios import Scenario, presets
-    result = gsvc.run(Scenario(...))                  # RunResult: .frames, .summary
-    result.save("out/")
-    same = gsvc.load_results("out/")                  # the RunResult again
-    sw = gsvc.sweep(presets.get_preset("cell-edge"), grid={"channel.snr_db": "0:20:5"},
-                    seeds=3, out="runs/edge")          # SweepResults: .summary, .frames
-    again = gsvc.load_results("runs/edge")            # the SweepResults again
+    from gsvc.scenarios.presets import demo_scenario
+    sc = demo_scenario().updated({"video.seconds": 2})
+    result = gsvc.run(sc)                              # RunResult: .frames, .summary
+    result.save("gsvc-out/run")
+    same = gsvc.load_results("gsvc-out/run")           # the RunResult again
+    sw = gsvc.sweep(sc, grid={"codec.steps": [2, 4, 8], "receiver.gpus": [1, 2]}, seeds=2,
+                    out="gsvc-out/steps-gpus")         # SweepResults
+    print(sw.summary[["codec.steps", "receiver.gpus", "seed", "latency_ms_p95"]])
+    again = gsvc.load_results("gsvc-out/steps-gpus")   # SweepResults: .summary, .frames
 """
 __version__ = "0.1.0"
 

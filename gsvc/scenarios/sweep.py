@@ -2,13 +2,23 @@
 
 ::
 
-    res = gsvc.sweep(base, grid={"channel.snr_db": "0:20:5", "link.bandwidth_mhz": [5, 10, 20]},
-                     seeds=3, out="runs/walk")
-    res.summary        # one row per point; gsvc.analysis.aggregate(res.summary, by=res.keys) for CIs
+    import gsvc
+    from gsvc.analysis import aggregate
+    from gsvc.scenarios.presets import demo_scenario
+
+    base = demo_scenario().updated({"video.seconds": 2})
+    res = gsvc.sweep(base, grid={"channel.rate_mbps": "0.1,0.5,5", "codec.steps": [2, 4]},
+                     seeds=2, out="gsvc-out/rate-steps")
+    res.summary                          # one row per point: grid values, replicate, seed, metrics
+    aggregate(res.summary, by=res.keys)  # mean and 95% confidence interval over the seeds
+
+(``examples/snr_bandwidth_sweep.py`` sweeps SNR x bandwidth over a fading channel.)
 
 Every point is validated before the first one runs. Points already in the store
 (same spec hash) are skipped, so rerunning a killed or interrupted sweep resumes
-it. Runs are deterministic, so every executor gives the same tables.
+it. A store holds one sweep definition at a time: rerunning with another grid or
+base replaces it and reuses the points whose spec hash matches. Runs are
+deterministic, so every executor gives the same tables.
 
 Executors (``executor``):
 
