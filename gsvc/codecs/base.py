@@ -105,6 +105,9 @@ class Decoded:
 
 @runtime_checkable
 class Encoder(Protocol):
+    """Sender state of one stream. A group codec may also define ``flush() -> list[EncodedFrame]``,
+    called after the last frame to emit a short final group."""
+
     def encode(self, frame: Frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]: ...
 
 

@@ -22,7 +22,7 @@ def register(name: str):
 
 
 def _load_builtin() -> None:
-    from . import classic, cvsc, full, oneshot, synthetic  # noqa: F401  (each registers itself)
+    from . import anchor_residual, classic, content_motion, cvsc, full, oneshot, reuse, synthetic  # noqa: F401  (each registers itself)
 
 
 def codec_names() -> list[str]:

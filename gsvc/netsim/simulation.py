@@ -83,6 +83,8 @@ class _Stream:
             wall_ms = (time.perf_counter() - t0) * 1e3 if self.measure_encode else None
             start_s = max(env.now, self.encoder_free_s)
             self.encoder_free_s = start_s + self.latency.encode_ms(wall_ms) / 1e3
+            if n == self.num_frames - 1 and hasattr(self.encoder, "flush"):
+                efs = list(efs) + self.encoder.flush()  # a group codec emits its last, short group
             for ef in efs:
                 self._transmit(ef, self.encoder_free_s)
 

@@ -1,0 +1,92 @@
+"""``content_motion``: CMD (content + motion). The sender buffers a group of ``codec.gop``
+frames, aligns every frame to the group's middle (key) frame with its motion field and
+averages them with importance weights ``exp(-mse / 0.005)`` (frames that align well
+count more) into one *content frame*; it sends the key frame's labels and the content
+thumbnail once, and one motion field (key -> frame) per frame. The receiver runs the
+image denoiser once per group, for the content frame, and makes every frame by warping
+the content frame with its motion: no denoiser work at all. The sender cannot encode
+before the whole group is captured, so the group's buffering delay is part of every
+frame's latency."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import DecodePlan, Decoded, EncodedFrame
+from .diffusion import DiffusionCodec, DiffusionDecoder
+from .motion import decode_motion, encode_motion, estimate_motion, warp
+from .registry import register
+from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
+
+IMPORTANCE_MSE = 0.005
+
+
+class ContentMotionEncoder:
+    def __init__(self, codec):
+        self.codec, self.spec = codec, codec.spec
+        self.group: list = []
+
+    def encode(self, frame, feedback) -> list[EncodedFrame]:
+        if frame.labels is None:
+            raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
+        self.group.append(frame)
+        return self.flush() if len(self.group) >= self.spec.gop else []
+
+    def flush(self) -> list[EncodedFrame]:
+        """Encode whatever is buffered (the end of the clip ends a group early)."""
+        if not self.group:
+            return []
+        frames, self.group = self.group, []
+        rgb = [np.asarray(f.rgb, np.float32) for f in frames]
+        m = len(frames) // 2
+        key = rgb[m]
+        to_key = [warp(x, estimate_motion(x, key)) for x in rgb]  # each frame seen from the key view
+        w = np.array([np.exp(-np.mean((a - key) ** 2) / IMPORTANCE_MSE) for a in to_key])
+        content = np.tensordot(w / w.sum(), np.stack(to_key), axes=1).astype(np.float32)
+        out = []
+        g0 = frames[0].index
+        for k, f in enumerate(frames):
+            motion = estimate_motion(key, rgb[k])
+            sections = {"motion": encode_motion(motion)}
+            if k == 0:
+                sections["semantic"] = encode_labels(frames[m].labels, factor=self.spec.label_factor)
+                sections["thumbnail"] = encode_thumbnail(content)
+            kind = "anchor" if k == 0 else "delta"
+            out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), f.scene_cut,
+                                    meta={"distance_px": motion.magnitude_px(), "group": g0}))
+        return out
+
+
+class ContentMotionDecoder(DiffusionDecoder):
+    def plan_frame(self, ef, budget_ms):
+        if ef.kind == "anchor":
+            return DecodePlan("generate", self.spec.steps, self.spec.steps)
+        return DecodePlan("warp", 0, 0)
+
+    def decode(self, ef, plan):
+        if plan.path == "conceal":
+            return self._conceal(ef)
+        try:
+            motion = decode_motion(ef.sections["motion"])
+            if ef.kind == "anchor":
+                labels = decode_labels(ef.sections["semantic"])
+                thumb = decode_thumbnail(ef.sections["thumbnail"])
+                content = self.run_sampler(ef, {"labels": labels, "thumb": thumb}, plan.steps)
+                self.ref_image, self.ref_labels, self.ref_frame, self.broken = content, labels, ef.frame, False
+        except (ValueError, KeyError):
+            return self._conceal(ef)
+        image = warp(self.ref_image, motion)
+        self.last_image, self.last_motion = image, motion
+        return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+
+
+@register("content_motion")
+class ContentMotionCodec(DiffusionCodec):
+    name = "content_motion"
+    decoder_cls = ContentMotionDecoder
+
+    def __init__(self, codec_spec, video_spec):
+        super().__init__(codec_spec, video_spec)
+        self.group_frames = codec_spec.gop
+
+    def encoder(self, stream_seed):
+        return ContentMotionEncoder(self)

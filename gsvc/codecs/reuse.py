@@ -1,0 +1,63 @@
+"""``reuse``: Denoising Reuse. The anchor of each group is denoised from noise with the
+full ``codec.steps`` schedule while every intermediate sample is cached; every other
+frame takes the cached sample at a switch step, warps it with the motion from the
+anchor, and finishes the schedule from there under its own semantic map and the
+warped anchor reconstruction. The switch step comes from the transmitted motion:
+``k = ceil(strength * steps) + round(motion_px / 2)`` final steps (capped at ``steps``),
+so bigger motion switches earlier and runs more steps."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .base import DecodePlan
+from .diffusion import DiffusionCodec, DiffusionDecoder, frame_generator
+from .motion import decode_motion, warp
+from .registry import register
+
+
+class ReuseDecoder(DiffusionDecoder):
+    def __init__(self, codec, stream_seed):
+        super().__init__(codec, stream_seed)
+        self.cache: dict[int, object] = {}
+
+    def final_steps(self, motion_px: float) -> int:
+        n = self.spec.steps
+        return int(min(n, max(1, math.ceil(self.spec.strength * n - 1e-9) + round(motion_px / 2))))
+
+    def plan_frame(self, ef, budget_ms):
+        n = self.spec.steps
+        if ef.kind == "anchor":
+            return DecodePlan("generate", n, n)
+        try:
+            k = self.final_steps(decode_motion(ef.sections["motion"]).magnitude_px())
+        except (ValueError, KeyError):
+            return DecodePlan("conceal")
+        return DecodePlan("reuse", k, k, strength=k / n)
+
+    def generate(self, ef, plan, parsed):
+        from .sampler import sample
+        den = self.codec.denoiser
+        thumb = parsed.get("thumb")
+        n = self.spec.steps
+        if ef.kind == "anchor":
+            cond = den.condition(parsed["labels"][None], thumb=None if thumb is None else thumb[None])
+            res = sample(den, cond, n, generator=frame_generator(self.seed, ef.frame), keep=True,
+                         scheduler=self.spec.sampler)
+            self.cache = res.samples
+            return den.to_image(res.x0)[0]
+        i0 = n - plan.steps
+        cached = self.cache[i0][0].permute(1, 2, 0).cpu().numpy()          # [H, W, 3] noisy sample
+        moved = warp(np.ascontiguousarray(cached), parsed["motion"])
+        x = den.to_model((moved[None] + 1) / 2)                            # back to [1, 3, H, W], same scale
+        cond = den.condition(parsed["labels"][None], parsed["ref"][None], thumb=None if thumb is None else thumb[None])
+        res = sample(den, cond, n, cached=(i0, x), generator=frame_generator(self.seed, ef.frame),
+                     scheduler=self.spec.sampler)
+        return den.to_image(res.x0)[0]
+
+
+@register("reuse")
+class ReuseCodec(DiffusionCodec):
+    name = "reuse"
+    decoder_cls = ReuseDecoder

@@ -1,0 +1,82 @@
+"""reuse, anchor_residual and content_motion (tiny random-weight denoiser)."""
+import numpy as np
+import pytest
+
+import gsvc
+from gsvc.codecs.anchor_residual import decode_residual, encode_residual
+from gsvc.scenarios import Scenario
+from gsvc.video import VideoSpec, procedural_clip
+from test_diffusion_codecs import codec, frames, tiny_weights  # noqa: F401  (fixtures)
+
+NAMES = ["reuse", "anchor_residual", "content_motion"]
+
+
+def decode_stream(c, frames, seed=0, drop=()):
+    enc, dec = c.encoder(0), c.decoder(seed)
+    efs = [ef for f in frames for ef in enc.encode(f, [])]
+    if hasattr(enc, "flush"):
+        efs += enc.flush()
+    out = []
+    for ef in efs:
+        plan = dec.plan(ef, ef.frame not in drop, None)
+        out.append((ef, plan, dec.decode(ef, plan)))
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_frame_decodes_deterministically_from_real_bytes(tiny_weights, frames, name):
+    a = decode_stream(codec(name, tiny_weights), frames)
+    b = decode_stream(codec(name, tiny_weights), frames)
+    assert [ef.frame for ef, _, _ in a] == list(range(len(frames)))
+    for (ef, plan, d), (_, _, d2) in zip(a, b):
+        assert ef.nbytes == sum(map(len, ef.sections.values())) > 0
+        assert np.array_equal(d.image, d2.image)
+        assert d.unet_evals == plan.unet_evals
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lost_frame_is_concealed_and_the_stream_recovers(tiny_weights, frames, name):
+    out = decode_stream(codec(name, tiny_weights), frames, drop={1})
+    plans = {ef.frame: (plan.path, d.path) for ef, plan, d in out}
+    assert plans[1][0] == "conceal"
+    assert all(d.image is not None and d.image.shape == (64, 64, 3) for _, _, d in out)
+    assert any(p[0] != "conceal" for f, p in plans.items() if f > 1)
+
+
+def test_reuse_needs_fewer_evaluations_per_non_reference_frame_than_full(tiny_weights, frames):
+    reuse = decode_stream(codec("reuse", tiny_weights, strength=0.25), frames)
+    deltas = [d.unet_evals for ef, _, d in reuse if ef.kind == "delta"]
+    assert deltas and max(deltas) <= 4 and np.mean(deltas) < 4  # full runs all 4 steps on every frame
+
+
+def test_reuse_switches_earlier_for_larger_motion(tiny_weights):
+    c = codec("reuse", tiny_weights, strength=0.25)
+    dec = c.decoder(0)
+    assert dec.final_steps(0.0) < dec.final_steps(6.0) <= c.spec.steps
+
+
+def test_residual_round_trips_within_quantiser_step():
+    clip = procedural_clip(VideoSpec(seconds=0.4, fps=15, resolution=64, motion_px=1), 4)
+    back = decode_residual(encode_residual(clip.rgb[3], clip.rgb[0]), 16)  # at its own 16x16 grid
+    true = (clip.rgb[3] - clip.rgb[0]).reshape(16, 4, 16, 4, 3).mean((1, 3))
+    assert np.abs(back - np.clip(true, -0.5, 0.5)).max() <= 0.5 / 7 / 2 + 1e-6  # half a quantiser step
+
+
+def test_content_motion_runs_the_denoiser_once_per_group(tiny_weights, frames):
+    out = decode_stream(codec("content_motion", tiny_weights), frames)
+    evals = [d.unet_evals for _, _, d in out]
+    groups = sum(ef.kind == "anchor" for ef, _, _ in out)
+    assert sum(evals) == groups * 4 and groups == int(np.ceil(len(frames) / 4))
+
+
+def test_content_motion_group_buffering_shows_in_latency(tiny_weights):
+    def latency(name):
+        sc = Scenario(video=dict(seconds=1.2, fps=15), jitter=dict(mode="fixed", delay_ms=800),
+                      codec=dict(name=name, steps=2, gop=6, weights=tiny_weights), receiver=dict(latency="profile:cpu-2core"))
+        return gsvc.run(sc).frames
+    f = latency("content_motion")
+    wait = f["encode_done_ms"] - f["capture_ms"]
+    # the first frame of each group waits for the other five captures (5 x 66.7 ms)
+    assert wait.iloc[0] == pytest.approx(5 * 1000 / 15, abs=1e-6)
+    assert wait.iloc[5] == pytest.approx(0.0, abs=1e-6)
+    assert (f["encode_done_ms"].diff().fillna(0) >= 0).all()
