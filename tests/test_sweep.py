@@ -115,6 +115,16 @@ def test_two_worker_dask_cluster_gives_the_same_summaries_as_the_local_pool(tmp_
     pd.testing.assert_frame_equal(dask.summary, local.summary)
 
 
+def test_sweep_runs_on_a_running_dask_scheduler_given_by_address(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    grid = {"codec.steps": [2, 4]}
+    serial = gsvc.sweep(base(), grid, executor="serial", out=tmp_path / "a", progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        remote = gsvc.sweep(base(), grid, executor="dask", address=c.scheduler_address, out=tmp_path / "b",
+                            progress=False)
+    pd.testing.assert_frame_equal(remote.summary, serial.summary)
+
+
 def test_unknown_executor_and_stray_address_are_refused():
     with pytest.raises(ValueError, match="executor='threads'"):
         gsvc.sweep(base(), executor="threads")

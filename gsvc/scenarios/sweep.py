@@ -38,8 +38,9 @@ import os
 import sys
 import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Mapping
+
+from tqdm import tqdm
 
 from .. import __version__
 from ..spec import SpecError
@@ -57,15 +58,18 @@ class SweepError(RuntimeError):
     """Some points of a sweep failed; the points that finished are in the store."""
 
 
-def _limit_threads(threads: int) -> None:
-    """Give each worker ``threads`` intra-op threads so that workers do not fight over cores."""
+def _limit_threads(threads: int | None) -> None:
+    """Give each worker ``threads`` intra-op threads so that workers do not fight over cores
+    (``None``: leave the worker's settings alone, e.g. on a remote Dask cluster)."""
+    if threads is None:
+        return
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 
 
-def run_point(scenario: Scenario, params: dict, replicate: int, threads: int) -> tuple[str, bytes, dict]:
+def run_point(scenario: Scenario, params: dict, replicate: int, threads: int | None) -> tuple[str, bytes, dict]:
     """Run one point in a worker; returns what the store writes (see :func:`store.encode_point`)."""
     _limit_threads(threads)
     return encode_point(run(scenario), params, replicate)
@@ -145,14 +149,6 @@ def _definition(base: Scenario, grid: Mapping, seeds: int, points: list[SweepPoi
                        for p in points]}
 
 
-def _bar(total: int, done_before: int, name: str, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-    desc = f"sweep {name}" + (f" ({done_before} already done)" if done_before else "")
-    return tqdm(total=total, desc=desc, unit="point", file=sys.stderr, dynamic_ncols=True)
-
-
 def sweep(base: Scenario, grid: Mapping[str, Any] | None = None, seeds: int = 1, executor: str = "local",
           workers: int | None = None, address: str | None = None, out: str | os.PathLike | None = None,
           progress: bool = True) -> SweepResults:
@@ -196,9 +192,10 @@ def _run_points(store: SweepStore, todo: list[SweepPoint], done_before: int, kin
                 address: str | None, name: str, progress: bool) -> None:
     workers = min(workers, len(todo)) if not address else workers
     ex = _executor(kind, workers, address)
-    threads = max(1, (os.cpu_count() or 1) // ex.workers)
+    threads = None if address or kind == "serial" else max(1, (os.cpu_count() or 1) // ex.workers)
     window = 1 if kind == "serial" else 2 * ex.workers  # enough queued to keep every worker busy
-    bar = _bar(len(todo), done_before, name, progress)
+    bar = tqdm(total=len(todo), desc=f"sweep {name}" + (f" ({done_before} already done)" if done_before else ""),
+               unit="point", file=sys.stderr, dynamic_ncols=True, disable=not progress)
     queue, pending, failures = list(reversed(todo)), {}, []
     cancel = True
     try:
@@ -220,12 +217,10 @@ def _run_points(store: SweepStore, todo: list[SweepPoint], done_before: int, kin
                     raise RuntimeError(f"point {p.params} ran as {spec_hash}, expected {p.spec_hash}: "
                                        f"the scenario did not survive the trip to the worker unchanged")
                 store.write_point(spec_hash, data, entry)
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
         cancel = False
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         ex.close(cancel=cancel)
     if failures:
         lines = [f"{p.params or 'base'} replicate {p.replicate}: {type(e).__name__}: {e}" for p, e in failures]
