@@ -101,6 +101,10 @@ class Decoded:
     request_anchor: bool = False
     #: the path actually taken when it differs from the plan (e.g. "conceal" for corrupt data)
     path: str | None = None
+    #: the bitstream flagged a scene cut / large motion here (adaptive control)
+    cut_detected: bool = False
+    #: the decoder's confidence in its reference for this frame, in [0, 1] (NaN: not estimated)
+    confidence: float = float("nan")
 
 
 @runtime_checkable
@@ -113,6 +117,9 @@ class Encoder(Protocol):
 
 @runtime_checkable
 class Decoder(Protocol):
+    """Receiver state of one stream. A decoder may also define ``set_cost_model(fn)``: the
+    simulator then gives it ``fn(unet_evals) -> expected service ms`` for deadline-aware plans."""
+
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan: ...
 
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded: ...

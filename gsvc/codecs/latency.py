@@ -133,6 +133,13 @@ class ProfileLatency:
     def encode_ms(self, measured_ms: float | None = None) -> float:
         return self.profile.encode_ms
 
+    def expected_ms(self, evals: int, batch: int, resolution: int) -> float:
+        """Mean service time (jitter at its mean) for planning, ms."""
+        p = self.profile
+        j = p.jitter
+        mean_jitter = (float(np.mean(j.samples_ms)) if j.samples_ms else 0.0) if j.dist == "empirical" else j.mean_ms
+        return max(0.0, p.overhead_ms + p.per_frame_ms * batch + evals * p.eval_time_ms(resolution, batch) + mean_jitter)
+
 
 class MeasuredLatency:
     """Service time = wall-clock time of the real decode here x ``scale``."""
@@ -141,6 +148,7 @@ class MeasuredLatency:
 
     def __init__(self, scale: float = 1.0):
         self.scale = scale
+        self._per_eval_ms: float | None = None
 
     def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
                   measured_ms: float | None = None) -> float:
@@ -150,6 +158,16 @@ class MeasuredLatency:
 
     def encode_ms(self, measured_ms: float | None = None) -> float:
         return 0.0 if measured_ms is None else measured_ms * self.scale
+
+    def observe(self, evals: int, service_ms: float) -> None:
+        """Learn ms per evaluation from finished decodes (for planning)."""
+        if evals > 0:
+            self._per_eval_ms = service_ms / evals if self._per_eval_ms is None else \
+                0.9 * self._per_eval_ms + 0.1 * service_ms / evals
+
+    def expected_ms(self, evals: int, batch: int, resolution: int) -> float:
+        """Mean service time for planning: the running ms per evaluation seen so far (0 before any)."""
+        return evals * (self._per_eval_ms or 0.0)
 
 
 def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.random.Generator):

@@ -23,7 +23,7 @@ COLUMNS: dict[str, str] = {
     "latency_ms": "float64", "status": "object",
     "steps": "int32", "unet_evals": "int32", "gpu": "int32", "batch": "int32",
     "queue_wait_ms": "float64", "plan": "object", "kind": "object",
-    "anchor": "bool", "scene_cut": "bool", "cut_detected": "bool",
+    "anchor": "bool", "scene_cut": "bool", "cut_detected": "bool", "confidence": "float64",
     "psnr_db": "float64", "ssim": "float64",
 }
 

@@ -57,6 +57,9 @@ class GpuPool:
         self.max_wait_s = spec.max_wait_ms / 1e3
         self.busy_s = 0.0
         self.images: dict[int, object] = {}  # row -> decoded image
+        for dec in decoders:
+            if hasattr(dec, "set_cost_model"):
+                dec.set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
 
     def submit(self, job: Job) -> None:
         q = self.waiting[job.stream]
@@ -123,8 +126,13 @@ class GpuPool:
             cols["steps"][r] = plan.steps if decoded is None else decoded.steps
             cols["unet_evals"][r] = plan.unet_evals if decoded is None else decoded.unet_evals
             cols["anchor"][r] = job.ef.kind == "anchor" if decoded is None else decoded.anchor
+            if decoded is not None:
+                cols["cut_detected"][r] = decoded.cut_detected
+                cols["confidence"][r] = decoded.confidence
         service_s = self.latency.decode_ms(max_evals, len(batch), self.resolution, classic=classic,
                                            measured_ms=None if self.timing_only else wall_ms) / 1e3
+        if hasattr(self.latency, "observe"):
+            self.latency.observe(max_evals, service_s * 1e3)
         self.busy_s += service_s
         self.env.timeout(service_s).callbacks.append(lambda _e: self._finish(gpu, results))
 
