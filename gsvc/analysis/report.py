@@ -109,10 +109,10 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
     if s.empty:
         doc.p("No point has finished yet.", "note")
         return
-    timing_only = bool(s["timing_only"].all())
-    if timing_only:
-        doc.p("Every run is timing-only: the decoder did not run, so no quality (PSNR, SSIM) was measured.",
-              "note")
+    timed = int(s["timing_only"].sum())
+    if timed:
+        doc.p(f"{'Every run is' if timed == len(s) else f'{timed} of {len(s)} runs are'} timing-only: the decoder did "
+              f"not run, so no quality (PSNR, SSIM) was measured there.", "note")
     agg = aggregate(s, keys)
     doc.h(2, "Figures")
     cdf_by = "codec.name" if "codec.name" in keys else next((k for k in keys if len(res.grid[k]) <= _MAX_LINES), None)
@@ -133,20 +133,29 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
     worst = s.loc[s["latency_ms_p95"].fillna(-1).idxmax()]
     point = res.run(worst["spec_hash"])
     name = ", ".join(f"{k}={worst[k]}" for k in keys) or "the base scenario"
-    doc.figure(lambda f: frame_timeline(point.frames, f, title=f"stream 0 at {name}"),
-               f"Per-frame stages of the first 60 frames of stream 0 at the point with the highest p95 latency "
-               f"({name}, seed {worst['seed']}).")
-    doc.figure(lambda f: gpu_queue_timeline(point.frames, f, gpus=point.scenario.receiver.gpus),
-               f"Receiver queue length and GPU utilisation over time at the same point ({name}).")
+    _run_figures(doc, point, f" at the point with the highest p95 latency ({name}, seed {worst['seed']})")
     doc.h(2, "Summary per grid point")
     doc.p("Mean ± half-width of the 95% Student-t confidence interval over seeds (n/a: not measured or one seed).")
     doc.table(ci_table(agg, keys))
     doc.table(s, summary=f"Every run ({len(s)} rows)")
+    _scenario_and_versions(doc, res.definition["base"], point.meta,
+                           "Base scenario; each point sets the grid keys above and its seed.")
+
+
+def _run_figures(doc: _Doc, run: RunResult, where: str = "") -> None:
+    """The per-frame timeline and the receiver load of one run."""
+    doc.figure(lambda f: frame_timeline(run.frames, f), f"Per-frame stages of the first 60 frames of stream 0{where}.")
+    doc.figure(lambda f: gpu_queue_timeline(run.frames, f, gpus=run.scenario.receiver.gpus),
+               f"Receiver queue length and GPU utilisation over time{where}.")
+
+
+def _scenario_and_versions(doc: _Doc, scenario_json: dict, meta: dict, note: str = "") -> None:
     doc.h(2, "Scenario")
-    doc.p("Base scenario; each point sets the grid keys above and its seed.")
-    doc.pre(json.dumps(res.definition["base"], indent=2))
+    if note:
+        doc.p(note)
+    doc.pre(json.dumps(scenario_json, indent=2))
     doc.h(2, "Versions")
-    doc.table(_versions(point.meta))
+    doc.table(_versions(meta))
 
 
 def _run_report(res: RunResult, doc: _Doc) -> None:
@@ -155,16 +164,11 @@ def _run_report(res: RunResult, doc: _Doc) -> None:
     doc.h(2, "Figures")
     by = "stream" if 1 < res.scenario.streams <= _MAX_LINES else None
     doc.figure(lambda f: latency_cdf(res.frames, f, by=by), "Capture-to-display latency of every shown frame.")
-    doc.figure(lambda f: frame_timeline(res.frames, f), "Per-frame stages of the first 60 frames of stream 0.")
-    doc.figure(lambda f: gpu_queue_timeline(res.frames, f, gpus=res.scenario.receiver.gpus),
-               "Receiver queue length and GPU utilisation over time.")
+    _run_figures(doc, res)
     doc.h(2, "Summary")
     shown = ("frames", "shown", "late", "lost", *KEY_METRICS)
     doc.table(pd.DataFrame([(k, res.summary[k]) for k in shown if k in res.summary], columns=["metric", "value"]))
-    doc.h(2, "Scenario")
-    doc.pre(json.dumps(res.scenario.model_dump(mode="json"), indent=2))
-    doc.h(2, "Versions")
-    doc.table(_versions(res.meta))
+    _scenario_and_versions(doc, res.scenario.model_dump(mode="json"), res.meta)
 
 
 def render_report(source: str | Path | SweepResults | RunResult, title: str | None = None) -> str:
