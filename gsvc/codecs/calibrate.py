@@ -108,6 +108,8 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 
         t = torch.full((1,), 500, device=device)
         _, samples = _median_ms(lambda: unet(x, t), max(repeats * 4, 20), sync)
     deviations = samples - np.median(samples)
+    classic_ms = _classic_decode_ms(res, log)
+    encode_ms = _semantic_encode_ms(res, repeats, log)
     import simpy
     return LatencyProfile(
         name=name, device=_device_name(device),
@@ -116,10 +118,40 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 
         versions={"torch": torch.__version__, "diffusers": diffusers.__version__, "simpy": simpy.__version__,
                   "python": platform.python_version()},
         eval_ms=eval_ms, overhead_ms=0.0, per_frame_ms=round(per_frame_ms, 3),
+        classic_ms=round(classic_ms, 3), encode_ms=round(encode_ms, 3),
         jitter=JitterSpec(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in deviations)),
         notes=(f"measured by `gsvc calibrate` on {device}; jitter = deviations of {len(samples)} repeated "
-               f"batch-1 evaluations at {res} px from their median"),
+               f"batch-1 evaluations at {res} px from their median; classic_ms = median H.264 frame decode "
+               f"(PyAV, {res} px); encode_ms = median semantic encode of a cvsc delta frame (motion + labels) "
+               f"at {res} px"),
     )
+
+
+def _classic_decode_ms(resolution: int, log) -> float:
+    from .classic import measure_decode_ms
+    ms = measure_decode_ms("h264", resolution)
+    log(f"  H.264 decode at {resolution} px: {ms:.3f} ms per frame")
+    return ms
+
+
+def _semantic_encode_ms(resolution: int, repeats: int, log) -> float:
+    """Median time to encode a delta frame of the diffusion codecs (motion field + inter-coded labels)."""
+    from ..video import VideoSpec, open_source
+    from .registry import make_codec
+    from .spec import CodecSpec
+    video = VideoSpec(seconds=max(1.0, (repeats * 4 + 2) / 15), fps=15, resolution=resolution)
+    frames = open_source(video, 0).read_all()
+    # a cvsc sender: building it loads no weights (only its decoder would)
+    enc = make_codec(CodecSpec(name="cvsc", gop=10_000, thumbnail="off"), video).encoder(0)
+    enc.encode(frames[0], [])
+    times = []
+    for f in frames[1:]:
+        t0 = time.perf_counter()
+        enc.encode(f, [])
+        times.append((time.perf_counter() - t0) * 1e3)
+    ms = float(np.median(times))
+    log(f"  semantic encode at {resolution} px: {ms:.3f} ms per frame")
+    return ms
 
 
 def _calibrate_sd15(name, device, resolutions, batches, repeats, log) -> LatencyProfile:
