@@ -15,6 +15,7 @@ import numpy as np
 from scipy.ndimage import zoom as nd_zoom
 
 from .base import DecodePlan, EncodedFrame
+from .control.confidence import reference_confidence
 from .diffusion import DiffusionCodec, DiffusionDecoder, DiffusionEncoder, frame_generator
 from .registry import register
 from .sampler import sample, start_index
@@ -50,20 +51,23 @@ def decode_residual(data: bytes, side_px: int) -> np.ndarray:
 
 
 class AnchorResidualEncoder(DiffusionEncoder):
-    def encode(self, frame, feedback):
-        if frame.labels is None:
-            raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
-        rgb = np.asarray(frame.rgb, np.float32)
-        if self._wants_anchor(feedback):
-            return super().encode(frame, feedback)
+    def _delta(self, frame, rgb, change):
         self.since_anchor += 1
-        sections = {"residual": encode_residual(rgb, self.ref_rgb),
+        rbytes = encode_residual(rgb, self.ref_rgb)
+        sections = {"residual": rbytes,
                     "semantic": encode_labels(frame.labels, self.ref_labels, factor=self.spec.label_factor)}
         if self.spec.thumbnail == "all":
             sections["thumbnail"] = encode_thumbnail(rgb)
         distance = float(np.sqrt(np.mean((rgb - self.ref_rgb) ** 2)))
-        return [EncodedFrame(frame.index, "delta", sections, (frame.index - self.since_anchor,), frame.scene_cut,
-                             meta={"distance_rms": distance})]
+        refs, meta = (frame.index - self.since_anchor,), {"distance_rms": distance}
+        if change is None:
+            return EncodedFrame(frame.index, "delta", sections, refs, frame.scene_cut, meta=meta)
+        predicted = np.clip(self.ref_rgb + decode_residual(rbytes, rgb.shape[0]), 0, 1)
+        conf = reference_confidence(predicted, self.ref_labels, rgb, frame.labels)
+        if self.control.drifted(conf):
+            return self._anchor(frame, rgb, change, drift=True)
+        sections["control"] = self.control.delta_section(change, conf)
+        return EncodedFrame(frame.index, "delta", sections, refs, False, meta=meta)
 
 
 class AnchorResidualDecoder(DiffusionDecoder):
@@ -94,7 +98,7 @@ class AnchorResidualDecoder(DiffusionDecoder):
     def generate(self, ef, plan, parsed):
         import torch
         den = self.codec.denoiser
-        n = self.spec.steps
+        n = plan.steps if ef.kind == "anchor" else self.spec.steps  # anchors: fewer under adaptive control
         thumb = parsed.get("thumb")
         ref = parsed.get("ref")
         cond = den.condition(parsed["labels"][None], None if ref is None else ref[None],

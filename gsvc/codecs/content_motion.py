@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .base import DecodePlan, Decoded, EncodedFrame
-from .diffusion import DiffusionCodec, DiffusionDecoder
-from .motion import decode_motion, encode_motion, estimate_motion, warp
+from .control.confidence import reference_confidence
+from .diffusion import DiffusionCodec, DiffusionDecoder, upsample_thumbnail
+from .motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .registry import register
 from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
 
@@ -21,15 +22,47 @@ IMPORTANCE_MSE = 0.005
 
 
 class ContentMotionEncoder:
+    """Buffers a group of frames. Feedback needs no answer here: every group starts with an anchor.
+
+    Under adaptive control a group is also closed early, before the frame that starts a new
+    one: at a detected cut, or when the group's first frame explains less than
+    ``1 - drift_limit`` of the new frame.
+    """
+
     def __init__(self, codec):
         self.codec, self.spec = codec, codec.spec
         self.group: list = []
+        self.control = None
+        if self.spec.control == "adaptive":
+            from .control import SenderControl
+            self.control = SenderControl(self.spec)
+        self.changes: dict = {}  # frame index -> SceneChange (adaptive control)
+        self.drift_start = False  # the buffered group was started by drift
 
     def encode(self, frame, feedback) -> list[EncodedFrame]:
         if frame.labels is None:
             raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
+        out = []
+        if self.control is not None:
+            rgb = np.asarray(frame.rgb, np.float32)
+            change = self.control.observe(rgb, frame.labels)
+            self.changes[frame.index] = change
+            drift = bool(self.group) and not change.cut and self._drifted(rgb, frame.labels)
+            if self.group and (change.cut or drift):
+                out = self.flush()
+                self.drift_start = drift
+            elif not self.group:
+                self.drift_start = False
         self.group.append(frame)
-        return self.flush() if len(self.group) >= self.spec.gop else []
+        if len(self.group) >= self.spec.gop:
+            out += self.flush()
+        return out
+
+    def _drifted(self, rgb: np.ndarray, labels: np.ndarray) -> bool:
+        first = self.group[0]
+        first_rgb = np.asarray(first.rgb, np.float32)
+        m = estimate_motion(first_rgb, rgb)
+        return self.control.drifted(reference_confidence(warp(first_rgb, m), warp_labels(first.labels, m), rgb, labels))
 
     def flush(self) -> list[EncodedFrame]:
         """Encode whatever is buffered (the end of the clip ends a group early)."""
@@ -51,7 +84,18 @@ class ContentMotionEncoder:
                 sections["semantic"] = encode_labels(frames[m].labels, factor=self.spec.label_factor)
                 sections["thumbnail"] = encode_thumbnail(content)
             kind = "anchor" if k == 0 else "delta"
-            out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), f.scene_cut,
+            cut = f.scene_cut
+            if self.control is not None:
+                change = self.changes.pop(f.index)
+                cut = change.cut and k == 0
+                if k == 0:
+                    sections["control"] = self.control.anchor_section(f.index, change, self.drift_start)
+                else:
+                    sent = decode_motion(sections["motion"])
+                    conf = reference_confidence(warp(content, sent), warp_labels(frames[m].labels, sent),
+                                                rgb[k], f.labels)
+                    sections["control"] = self.control.delta_section(change, conf)
+            out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), cut,
                                     meta={"distance_px": motion.magnitude_px(), "group": g0}))
         return out
 
@@ -62,15 +106,20 @@ class ContentMotionDecoder(DiffusionDecoder):
             return DecodePlan("generate", self.spec.steps, self.spec.steps)
         return DecodePlan("warp", 0, 0)
 
-    def decode(self, ef, plan):
+    def decode_frame(self, ef, plan):
         if plan.path == "conceal":
             return self._conceal(ef)
+        if plan.path == "repeat":
+            return self._repeat(ef)
         try:
             motion = decode_motion(ef.sections["motion"])
             if ef.kind == "anchor":
                 labels = decode_labels(ef.sections["semantic"])
                 thumb = decode_thumbnail(ef.sections["thumbnail"])
-                content = self.run_sampler(ef, {"labels": labels, "thumb": thumb}, plan.steps)
+                if plan.path == "thumbnail":  # adaptive control's fallback: no denoiser
+                    content = upsample_thumbnail(thumb, self.codec.video.resolution)
+                else:
+                    content = self.run_sampler(ef, {"labels": labels, "thumb": thumb}, plan.steps)
                 self.ref_image, self.ref_labels, self.ref_frame, self.broken = content, labels, ef.frame, False
         except (ValueError, KeyError):
             return self._conceal(ef)

@@ -11,6 +11,11 @@ A frame whose data is incomplete or does not parse is concealed: the last output
 warped by the last motion (or repeated). A lost anchor, or a delta that cannot be
 decoded, leaves the reference broken until the next anchor arrives, and the
 decoder asks the sender for one over the feedback path.
+
+With ``codec.control="adaptive"`` the encoder and decoder hand their decisions to the
+controller of :mod:`gsvc.codecs.control` (cut and drift detection at the sender, a
+deadline-aware plan ladder at the receiver); with ``"off"`` they behave exactly as the
+codec alone.
 """
 from __future__ import annotations
 
@@ -19,13 +24,16 @@ import hashlib
 from typing import Sequence
 
 import numpy as np
+from scipy.ndimage import zoom as nd_zoom
 
 from ..video import phase_shift_px
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
+from .control.confidence import reference_confidence
 from .motion import ZERO_MOTION, MotionField, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
 
-__all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator"]
+__all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
+           "upsample_thumbnail"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -33,6 +41,12 @@ def load_denoiser(path: str | None):
     """The denoiser for this process (loaded once per weights file)."""
     from .model import Denoiser
     return Denoiser.load(path)
+
+
+def upsample_thumbnail(thumb: np.ndarray, side_px: int) -> np.ndarray:
+    """``[n, n, 3]`` thumbnail -> ``[side_px, side_px, 3]`` float32 image (bilinear)."""
+    f = side_px / thumb.shape[0]
+    return np.clip(nd_zoom(thumb, (f, f, 1), order=1, mode="nearest", grid_mode=True), 0, 1).astype(np.float32)
 
 
 def frame_generator(stream_seed: int, frame: int):
@@ -69,47 +83,80 @@ class DiffusionCodec:
 
 
 class DiffusionEncoder:
-    """Sender state: the reference frame, its labels and the global motion accumulated since it."""
+    """Sender state: the reference frame, its labels and the global motion accumulated since it.
+
+    With ``codec.control="adaptive"`` a :class:`~gsvc.codecs.control.SenderControl` also
+    watches every frame for cuts and drift and adds a ``control`` section.
+    """
 
     def __init__(self, codec: DiffusionCodec):
         self.codec, self.spec = codec, codec.spec
         self.ref_rgb = self.ref_labels = self.prev_rgb = None
         self.acc_px = np.zeros(2)
         self.since_anchor = 0
+        self.control = None
+        if self.spec.control == "adaptive":
+            from .control import SenderControl
+            self.control = SenderControl(self.spec)
 
     def _wants_anchor(self, feedback: Sequence[Feedback]) -> bool:
-        return (self.codec.intra_only or self.ref_rgb is None or self.since_anchor + 1 >= self.spec.gop
-                or any(f.kind in ("loss", "anchor_request") for f in feedback))
+        if self.codec.intra_only or self.ref_rgb is None or self.since_anchor + 1 >= self.spec.gop:
+            return True
+        if self.control is not None:
+            return self.control.feedback_wants_anchor(feedback)
+        return any(f.kind in ("loss", "anchor_request") for f in feedback)
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         if frame.labels is None:
             raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
         rgb = np.asarray(frame.rgb, np.float32)
-        thumb_mode = self.spec.thumbnail
-        if self._wants_anchor(feedback):
-            sections = {"semantic": encode_labels(frame.labels, factor=self.spec.label_factor)}
-            if thumb_mode in ("anchors", "all"):
-                sections["thumbnail"] = encode_thumbnail(rgb)
-            self.ref_rgb, self.prev_rgb, self.acc_px, self.since_anchor = rgb, rgb, np.zeros(2), 0
-            self.ref_labels = decode_labels(sections["semantic"])
-            return [EncodedFrame(frame.index, "anchor", sections, (), frame.scene_cut)]
+        change = None if self.control is None else self.control.observe(rgb, frame.labels)
+        if self._wants_anchor(feedback) or change is not None and change.cut:
+            return [self._anchor(frame, rgb, change)]
+        return [self._delta(frame, rgb, change)]
+
+    def _anchor(self, frame, rgb: np.ndarray, change, drift: bool = False) -> EncodedFrame:
+        sections = {"semantic": encode_labels(frame.labels, factor=self.spec.label_factor)}
+        if self.spec.thumbnail in ("anchors", "all"):
+            sections["thumbnail"] = encode_thumbnail(rgb)
+        self.ref_rgb, self.prev_rgb, self.acc_px, self.since_anchor = rgb, rgb, np.zeros(2), 0
+        self.ref_labels = decode_labels(sections["semantic"])
+        if change is None:
+            return EncodedFrame(frame.index, "anchor", sections, (), frame.scene_cut)
+        sections["control"] = self.control.anchor_section(frame.index, change, drift)
+        return EncodedFrame(frame.index, "anchor", sections, (), change.cut)
+
+    def _delta(self, frame, rgb: np.ndarray, change) -> EncodedFrame:
         self.acc_px = self.acc_px + phase_shift_px(self.prev_rgb, rgb)
         self.prev_rgb = rgb
         self.since_anchor += 1
         motion = estimate_motion(self.ref_rgb, rgb, prior_px=(float(self.acc_px[0]), float(self.acc_px[1])))
         mbytes = encode_motion(motion)
-        predicted = warp_labels(self.ref_labels, decode_motion(mbytes))
+        sent = decode_motion(mbytes)
+        predicted = warp_labels(self.ref_labels, sent)
         sections = {"motion": mbytes,
                     "semantic": encode_labels(frame.labels, predicted, factor=self.spec.label_factor)}
-        if thumb_mode == "all":
+        if self.spec.thumbnail == "all":
             sections["thumbnail"] = encode_thumbnail(rgb)
         ref_index = frame.index - self.since_anchor
-        return [EncodedFrame(frame.index, "delta", sections, (ref_index,), frame.scene_cut,
-                             meta={"distance_px": motion.magnitude_px()})]
+        meta = {"distance_px": motion.magnitude_px()}
+        if change is None:
+            return EncodedFrame(frame.index, "delta", sections, (ref_index,), frame.scene_cut, meta=meta)
+        conf = reference_confidence(warp(self.ref_rgb, sent), predicted, rgb, frame.labels)
+        if self.control.drifted(conf):
+            return self._anchor(frame, rgb, change, drift=True)
+        sections["control"] = self.control.delta_section(change, conf)
+        return EncodedFrame(frame.index, "delta", sections, (ref_index,), False, meta=meta)
 
 
 class DiffusionDecoder:
-    """Receiver state of one stream; subclasses implement :meth:`plan_frame` and :meth:`generate`."""
+    """Receiver state of one stream; subclasses implement :meth:`plan_frame` and :meth:`generate`.
+
+    With ``codec.control="adaptive"`` a :class:`~gsvc.codecs.control.ReceiverControl` picks
+    the plan from a ladder built around :meth:`plan_frame` to fit the playout deadline, and
+    the decoder can also show a frame without the denoiser: ``warp`` (the reference moved to
+    the frame), ``thumbnail`` (an anchor's thumbnail upsampled) or ``repeat`` (the last image).
+    """
 
     def __init__(self, codec: DiffusionCodec, stream_seed: int):
         self.codec, self.spec, self.seed = codec, codec.spec, stream_seed
@@ -118,25 +165,53 @@ class DiffusionDecoder:
         self.last_image = None
         self.last_motion: MotionField = ZERO_MOTION
         self.broken = True
+        self.control = None
+        if self.spec.control == "adaptive":
+            from .control import ReceiverControl
+            self.control = ReceiverControl(self.spec)
+
+    def set_cost_model(self, fn) -> None:
+        """``fn(unet_evals) -> expected service ms`` from the receiver's latency model (used by control)."""
+        if self.control is not None:
+            self.control.set_cost_model(fn)
 
     # --- planning -------------------------------------------------------------
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
+        info = None if self.control is None else self.control.arrived(ef, complete)
         if not complete or (ef.kind == "delta" and (self.broken or ef.refs[0] != self.ref_frame)):
             return DecodePlan("conceal")
+        if self.control is not None:
+            return self.control.plan(self, ef, info, budget_ms)
         return self.plan_frame(ef, budget_ms)
 
     def plan_frame(self, ef: EncodedFrame, budget_ms: float | None) -> DecodePlan:
+        """The codec's own (fixed-step) plan for a frame that can be decoded."""
         raise NotImplementedError
+
+    def schedule_steps(self) -> int:
+        """Length of the schedule a delta's refinement runs the end of."""
+        return self.spec.steps
 
     # --- decoding -------------------------------------------------------------
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
+        out = self.decode_frame(ef, plan)
+        return out if self.control is None else self.control.annotate(ef, plan, out)
+
+    def decode_frame(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         if plan.path == "conceal":
             return self._conceal(ef)
+        if plan.path == "repeat":
+            return self._repeat(ef)
         try:
             parsed = self._parse(ef)
         except (ValueError, KeyError):
             return self._conceal(ef)
-        image = self.generate(ef, plan, parsed)
+        if plan.path == "warp":
+            image = parsed["ref"]
+        elif plan.path == "thumbnail":
+            image = upsample_thumbnail(parsed["thumb"], self.codec.video.resolution)
+        else:
+            image = self.generate(ef, plan, parsed)
         if ef.kind == "anchor":
             self.ref_image, self.ref_labels, self.ref_frame, self.broken = image, parsed["labels"], ef.frame, False
         self.last_image = image
@@ -169,6 +244,15 @@ class DiffusionDecoder:
             self.broken = True
         self.last_image = image
         return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken, path="conceal")
+
+    def _repeat(self, ef: EncodedFrame) -> Decoded:
+        """Show the last image again (no decode). An anchor shown this way leaves the reference broken."""
+        side = self.codec.video.resolution
+        image = np.full((side, side, 3), 0.5, np.float32) if self.last_image is None else self.last_image
+        if ef.kind == "anchor":
+            self.broken = True
+        self.last_image = image
+        return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken)
 
     def generate(self, ef: EncodedFrame, plan: DecodePlan, parsed: dict) -> np.ndarray:
         raise NotImplementedError

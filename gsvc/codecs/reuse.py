@@ -21,17 +21,25 @@ class ReuseDecoder(DiffusionDecoder):
     def __init__(self, codec, stream_seed):
         super().__init__(codec, stream_seed)
         self.cache: dict[int, object] = {}
+        self.cache_frame = -1          # anchor whose samples are cached
+        self.cache_steps = self.spec.steps  # schedule length they were sampled with
 
-    def final_steps(self, motion_px: float) -> int:
-        n = self.spec.steps
+    def final_steps(self, motion_px: float, n: int | None = None) -> int:
+        n = self.spec.steps if n is None else n
         return int(min(n, max(1, math.ceil(self.spec.strength * n - 1e-9) + round(motion_px / 2))))
 
+    def schedule_steps(self) -> int:
+        return self.cache_steps
+
     def plan_frame(self, ef, budget_ms):
-        n = self.spec.steps
         if ef.kind == "anchor":
+            n = self.spec.steps
             return DecodePlan("generate", n, n)
+        if self.cache_frame != ef.refs[0]:  # the anchor was shown without sampling (adaptive control)
+            return DecodePlan("warp")
+        n = self.cache_steps
         try:
-            k = self.final_steps(decode_motion(ef.sections["motion"]).magnitude_px())
+            k = self.final_steps(decode_motion(ef.sections["motion"]).magnitude_px(), n)
         except (ValueError, KeyError):
             return DecodePlan("conceal")
         return DecodePlan("reuse", k, k, strength=k / n)
@@ -40,13 +48,13 @@ class ReuseDecoder(DiffusionDecoder):
         from .sampler import sample
         den = self.codec.denoiser
         thumb = parsed.get("thumb")
-        n = self.spec.steps
         if ef.kind == "anchor":
             cond = den.condition(parsed["labels"][None], thumb=None if thumb is None else thumb[None])
-            res = sample(den, cond, n, generator=frame_generator(self.seed, ef.frame), keep=True,
+            res = sample(den, cond, plan.steps, generator=frame_generator(self.seed, ef.frame), keep=True,
                          scheduler=self.spec.sampler)
-            self.cache = res.samples
+            self.cache, self.cache_frame, self.cache_steps = res.samples, ef.frame, plan.steps
             return den.to_image(res.x0)[0]
+        n = self.cache_steps
         i0 = n - plan.steps
         cached = self.cache[i0][0].permute(1, 2, 0).cpu().numpy()          # [H, W, 3] noisy sample
         moved = warp(np.ascontiguousarray(cached), parsed["motion"])

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from ..spec import Spec, bounded
 
-__all__ = ["CodecSpec"]
+__all__ = ["CodecSpec", "REFERENCE_CODECS"]
+
+#: codecs that decode from a reference and so can run under ``codec.control="adaptive"``
+REFERENCE_CODECS = ("cvsc", "reuse", "anchor_residual", "content_motion")
 
 
 class CodecSpec(Spec):
@@ -20,6 +23,15 @@ class CodecSpec(Spec):
     an 8x8 thumbnail with no frame, with anchors, or with every frame. ``label_factor``:
     downsampling of the transmitted label map. ``weights``: path of denoiser weights
     (None: the shipped ones).
+
+    ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
+    :mod:`gsvc.codecs.control`: the sender detects cuts (``cut_threshold``) and large motion
+    (``large_motion_px``), sends its confidence in the reference and refreshes the anchor
+    on cuts and when more than ``drift_limit`` of the frame is unexplained; the receiver
+    runs the codec's own steps at confidence ``trust_confidence`` or above, more steps
+    below it, asks for an anchor below ``min_confidence``, and falls back to fewer steps,
+    warp-only or repeat when the plan would not fit the playout deadline (less
+    ``deadline_margin_ms``).
     """
 
     spec_path = "codec"
@@ -34,6 +46,13 @@ class CodecSpec(Spec):
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
     weights: str | None = None
+    control: Literal["off", "adaptive"] = "off"
+    cut_threshold: float = bounded(0.022, 0.001, 1.0, "", "class-colour change between frames that marks a scene cut")
+    large_motion_px: float = bounded(8.0, 0.5, 64.0, "px/frame", "motion between frames flagged as large")
+    trust_confidence: float = bounded(0.7, 0.0, 1.0, "", "confidence from which a delta runs the codec's own steps")
+    min_confidence: float = bounded(0.3, 0.0, 1.0, "", "confidence below which the receiver asks for an anchor")
+    drift_limit: float = bounded(0.6, 0.0, 1.0, "", "unexplained fraction of a frame that makes the sender send an anchor")
+    deadline_margin_ms: float = bounded(5.0, 0.0, 10_000.0, "ms", "kept free of the playout budget for service jitter")
 
     @field_validator("name")
     @classmethod
@@ -42,3 +61,10 @@ class CodecSpec(Spec):
         if v not in codec_names():
             raise ValueError(f"names no codec; known: {', '.join(codec_names())}")
         return v
+
+    @model_validator(mode="after")
+    def _control_needs_reference(self) -> "CodecSpec":
+        if self.control == "adaptive" and self.name not in REFERENCE_CODECS:
+            raise ValueError(f"codec.control='adaptive' needs a reference-based codec ({', '.join(REFERENCE_CODECS)}); "
+                             f"codec.name={self.name!r} has no reference to adapt")
+        return self

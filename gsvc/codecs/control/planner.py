@@ -1,0 +1,74 @@
+"""Deadline-aware choice of a decode plan at the receiver.
+
+Each frame gets a *ladder* of plans, best first and cheaper down the ladder:
+
+* a delta frame: refine with the steps its confidence wants (:func:`wanted_strength`),
+  then with one step fewer at a time down to one step (``<path>-short``), then ``warp``
+  (show the reference moved to the frame: no denoiser), then ``repeat`` (the last image);
+* an anchor: generate with its full schedule, then shorter schedules (``generate-short``),
+  then ``thumbnail`` (the transmitted thumbnail upsampled) if there is one, then ``repeat``.
+
+:class:`DeadlinePlanner` takes the first plan whose expected service time plus a
+safety margin fits the time left to the frame's playout deadline; when none fits it
+takes the last, cheapest one. The budget passed by the receiver is measured at service
+start, so the time the frame already waited in the GPU queue is taken off it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+from ..base import DecodePlan
+
+__all__ = ["DeadlinePlanner", "wanted_strength", "short_name", "FALLBACK_PATHS"]
+
+#: paths that run no denoiser and exist only as fallbacks
+FALLBACK_PATHS = ("warp", "thumbnail", "repeat")
+
+
+def wanted_strength(nominal: float, confidence: float, trust_confidence: float) -> float:
+    """Noise strength (fraction of the schedule) a delta frame should start from.
+
+    At or above ``trust_confidence`` the codec's own ``nominal`` strength; below it the
+    strength rises linearly to 1 (pure noise, the whole schedule) at confidence 0:
+    ``nominal + (1 - nominal) * (trust - confidence) / trust``. NaN confidence: nominal.
+    """
+    if not confidence < trust_confidence or trust_confidence <= 0:
+        return nominal
+    return nominal + (1.0 - nominal) * (trust_confidence - confidence) / trust_confidence
+
+
+def short_name(path: str) -> str:
+    """Name of a plan with fewer steps than wanted: ``refine`` -> ``refine-short``."""
+    return path if path.endswith("-short") else f"{path}-short"
+
+
+class DeadlinePlanner:
+    """Pick the best plan of a ladder that fits the budget.
+
+    Args:
+        margin_ms: kept free of the budget for service-time jitter, ms.
+    """
+
+    def __init__(self, margin_ms: float = 5.0):
+        self.margin_ms = margin_ms
+        self.cost_ms: Callable[[int], float] | None = None
+
+    def set_cost_model(self, fn: Callable[[int], float]) -> None:
+        """``fn(unet_evals) -> expected service time, ms`` (from the receiver's latency model)."""
+        self.cost_ms = fn
+
+    def fits(self, plan: DecodePlan, budget_ms: float) -> bool:
+        return self.cost_ms(plan.unet_evals) + self.margin_ms <= budget_ms
+
+    def choose(self, ladder: Sequence[DecodePlan], budget_ms: float | None) -> DecodePlan:
+        """First plan of ``ladder`` that fits ``budget_ms``; the last one if none does.
+
+        Without a budget or a cost model the first (best) plan is taken.
+        """
+        if budget_ms is None or self.cost_ms is None or math.isnan(budget_ms):
+            return ladder[0]
+        for plan in ladder:
+            if self.fits(plan, budget_ms):
+                return plan
+        return ladder[-1]

@@ -1,0 +1,203 @@
+"""Adaptive control (codec.control="adaptive") on the reference-based codecs, tiny random-weight denoiser."""
+import numpy as np
+import pytest
+
+import gsvc
+from gsvc.codecs.base import DecodePlan, Feedback
+from gsvc.codecs.control import (DeadlinePlanner, SceneChangeDetector, SenderControl, decode_control,
+                                 wanted_strength)
+from gsvc.codecs.latency import LatencyProfile
+from gsvc.codecs.motion import decode_motion, warp
+from gsvc.codecs.spec import CodecSpec
+from gsvc.scenarios import Scenario
+from gsvc.spec import SpecError
+from gsvc.video import VideoSpec, open_source, procedural_clip
+from gsvc.codecs.registry import make_codec
+from test_diffusion_codecs import tiny_weights  # noqa: F401  (fixture)
+
+NAMES = ["cvsc", "reuse", "anchor_residual", "content_motion"]
+
+
+def codec(name, weights, **kw):
+    settings = dict(name=name, weights=weights, steps=4, gop=4) | kw
+    return make_codec(CodecSpec(**settings), VideoSpec(seconds=2.0, fps=15, resolution=64))
+
+
+def encode_all(c, frames, feedback=None):
+    enc = c.encoder(0)
+    efs = [ef for f in frames for ef in enc.encode(f, (feedback or {}).get(f.index, []))]
+    return efs + (enc.flush() if hasattr(enc, "flush") else [])
+
+
+def decode_all(c, efs, budget_ms=None, cost_ms=None):
+    dec = c.decoder(0)
+    if cost_ms is not None:
+        dec.set_cost_model(cost_ms)
+    out = []
+    for ef in efs:
+        plan = dec.plan(ef, True, budget_ms)
+        out.append((plan, dec.decode(ef, plan)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def cut_frames():
+    spec = VideoSpec(seconds=2.0, fps=15, resolution=64, camera="mixed", motion_px=4, cuts_s=[0.6, 1.3])
+    return open_source(spec, 5).read_all()
+
+
+@pytest.fixture(scope="module")
+def gentle_frames():
+    """A calm clip: fixed camera, moving vehicles and pedestrians."""
+    return open_source(VideoSpec(seconds=0.4, fps=15, resolution=64, camera="static"), 2).read_all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_detected_cut_starts_an_anchor(tiny_weights, cut_frames, name):
+    efs = encode_all(codec(name, tiny_weights, control="adaptive", gop=8), cut_frames)
+    detected = {ef.frame for ef in efs if decode_control(ef.sections["control"]).cut}
+    assert detected == {f.index for f in cut_frames if f.scene_cut}  # found from pixels and labels only
+    assert all(ef.kind == "anchor" and ef.scene_cut for ef in efs if ef.frame in detected)
+
+
+def test_detector_finds_procedural_cuts_with_f1_above_0_95():
+    tp = fp = fn = 0
+    for seed in range(4):
+        clip = procedural_clip(VideoSpec(seconds=4, fps=15, resolution=64, camera="mixed", motion_px=6,
+                                         cut_rate_hz=1.0, object_speed_px=4), seed)
+        det = SceneChangeDetector()
+        found = np.array([det.observe(clip.rgb[k], clip.labels[k]).cut for k in range(len(clip))])
+        tp += int(np.sum(found & clip.scene_cut))
+        fp += int(np.sum(found & ~clip.scene_cut))
+        fn += int(np.sum(~found & clip.scene_cut))
+    assert tp >= 10 and 2 * tp / (2 * tp + fp + fn) >= 0.95
+
+
+def test_confidence_drops_at_a_cut_and_under_large_motion():
+    clip = procedural_clip(VideoSpec(seconds=2, fps=15, resolution=64, camera="pan", motion_px=1, cuts_s=[1.0]), 1)
+    det = SceneChangeDetector()
+    seen = [det.observe(clip.rgb[k], clip.labels[k]) for k in range(len(clip))]
+    cut = int(np.flatnonzero(clip.scene_cut)[0])
+    calm = [s.confidence for k, s in enumerate(seen[1:], 1) if k != cut]
+    assert seen[cut].confidence < 0.5 < 0.7 < min(calm)
+    fast = procedural_clip(VideoSpec(seconds=1, fps=15, resolution=64, camera="pan", motion_px=10), 1)
+    det = SceneChangeDetector(large_motion_px=8.0)
+    moving = [det.observe(fast.rgb[k], fast.labels[k]) for k in range(len(fast))][1:]
+    assert np.mean([s.confidence for s in moving]) < np.mean(calm) - 0.05
+    assert np.mean([s.large_motion for s in moving]) > 0.8  # all but where the pan turns at the world's edge
+    assert not any(s.large_motion for s in seen[1:] if not s.cut)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_generous_deadline_gives_the_fixed_step_images(tiny_weights, gentle_frames, name):
+    fixed = decode_all(codec(name, tiny_weights), encode_all(codec(name, tiny_weights), gentle_frames))
+    c = codec(name, tiny_weights, control="adaptive")
+    adaptive = decode_all(c, encode_all(c, gentle_frames), budget_ms=1e9, cost_ms=lambda evals: 10.0 * evals)
+    assert all(d.confidence >= c.spec.trust_confidence for _, d in adaptive)  # a calm clip: nothing to adapt
+    for (p0, d0), (p1, d1) in zip(fixed, adaptive, strict=True):
+        assert (p0.path, p0.steps, p0.unet_evals) == (p1.path, p1.steps, p1.unet_evals)
+        assert np.array_equal(d0.image, d1.image)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_control_section_is_two_counted_bytes_and_changes_nothing_else(tiny_weights, gentle_frames, name):
+    off = encode_all(codec(name, tiny_weights), gentle_frames)
+    on = encode_all(codec(name, tiny_weights, control="adaptive"), gentle_frames)
+    for a, b in zip(off, on, strict=True):
+        assert len(b.sections["control"]) == 2 and b.nbytes == a.nbytes + 2
+        assert {k: v for k, v in b.sections.items() if k != "control"} == a.sections
+
+
+def test_low_confidence_starts_from_more_noise_with_more_steps(tiny_weights, cut_frames):
+    assert wanted_strength(0.3, 0.9, 0.7) == 0.3 and wanted_strength(0.3, float("nan"), 0.7) == 0.3
+    assert wanted_strength(0.3, 0.35, 0.7) == pytest.approx(0.65) and wanted_strength(0.3, 0.0, 0.7) == 1.0
+    c = codec("cvsc", tiny_weights, control="adaptive", steps=10, gop=30, drift_limit=1.0, trust_confidence=0.9)
+    out = decode_all(c, encode_all(c, cut_frames[:9]))
+    steps = {round(d.confidence, 2): p.steps for p, d in out if p.path == "refine"}
+    lo, hi = min(steps), max(steps)
+    assert hi >= 0.9 and steps[hi] == 3  # trusted: the codec's own ceil(0.3 * 10) = 3 steps
+    assert lo < 0.8 and steps[lo] > 3
+
+
+def test_planner_takes_the_best_plan_that_fits_else_the_cheapest():
+    planner = DeadlinePlanner(margin_ms=5.0)
+    ladder = [DecodePlan("refine", 4, 4), DecodePlan("refine-short", 2, 2), DecodePlan("warp"), DecodePlan("repeat")]
+    assert planner.choose(ladder, 1.0) is ladder[0]  # no cost model yet: the wanted plan
+    planner.set_cost_model(lambda evals: 1.0 + 10.0 * evals)
+    assert planner.choose(ladder, 46.0) is ladder[0]
+    assert planner.choose(ladder, 45.9) is ladder[1]
+    assert planner.choose(ladder, 6.0) is ladder[2]
+    assert planner.choose(ladder, -3.0) is ladder[3]
+    assert planner.choose(ladder, None) is ladder[0]
+
+
+def test_warp_and_repeat_paths_show_the_warped_reference_and_the_last_image(tiny_weights, cut_frames):
+    c = codec("cvsc", tiny_weights, control="adaptive")
+    efs = encode_all(c, cut_frames[:3])
+    dec = c.decoder(0)
+    calls = []
+    dec.decode(efs[0], dec.plan(efs[0], True, None))
+    unet = c.denoiser.unet
+    orig = unet.forward
+    unet.forward = lambda *a, **k: (calls.append(1), orig(*a, **k))[1]
+    try:
+        dec.plan(efs[1], True, None)
+        warped = dec.decode(efs[1], DecodePlan("warp"))
+        assert np.array_equal(warped.image, warp(dec.ref_image, decode_motion(efs[1].sections["motion"])))
+        dec.plan(efs[2], True, None)
+        repeated = dec.decode(efs[2], DecodePlan("repeat"))
+        assert repeated.image is warped.image and warped.unet_evals == repeated.unet_evals == 0 and not calls
+    finally:
+        unet.forward = orig
+
+
+def _tight(name, weights, control):
+    """A run whose deadline leaves no time for even one denoiser evaluation (100 ms each).
+
+    content_motion holds a group of 6 frames before it sends them: 5 frame intervals more delay.
+    """
+    delay_ms = 60.0 + (5 * 1000 / 15 if name == "content_motion" else 0.0)
+    return Scenario(video=dict(seconds=1.0, fps=15, motion_px=2, cuts_s=[0.5]),
+                    codec=dict(name=name, steps=4, gop=6, weights=weights, control=control),
+                    jitter=dict(mode="fixed", delay_ms=delay_ms),
+                    receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 100.0}})))
+
+
+@pytest.mark.parametrize("name", ["cvsc", "content_motion"])
+def test_tiny_deadline_never_misses_and_logs_the_fallback_path(tiny_weights, name):
+    fixed = gsvc.run(_tight(name, tiny_weights, "off")).frames
+    f = gsvc.run(_tight(name, tiny_weights, "adaptive")).frames
+    assert (fixed["status"] == "late").mean() > 0.5
+    assert (f["status"] == "late").sum() == 0
+    assert "thumbnail" in set(f["plan"]) and not {"generate", "refine"} & set(f["plan"])
+    assert (f["steps"] < 4).all() and f["psnr_db"].notna().all()  # never the full 4 steps
+    assert f.loc[f["scene_cut"], "cut_detected"].all()
+
+
+def test_low_confidence_request_reaches_the_sender_after_the_uplink_delay(tiny_weights):
+    sc = Scenario(video=dict(seconds=1.4, fps=15, motion_px=2),
+                  codec=dict(name="cvsc", steps=2, gop=100, weights=tiny_weights, control="adaptive",
+                             min_confidence=1.0, drift_limit=1.0),  # every delta asks; the sender never refreshes
+                  link=dict(uplink_delay_ms=150.0), jitter=dict(mode="fixed", delay_ms=300),
+                  receiver=dict(latency="profile:cpu-2core"))
+    f = gsvc.run(sc).frames
+    asked_ms = f.loc[1, "decode_done_ms"]  # frame 1 is the first delta: it asks
+    anchors = f.index[(f["kind"] == "anchor") & (f.index > 0)]
+    first = int(anchors[0])
+    assert f.loc[first, "capture_ms"] >= asked_ms + 150.0 > f.loc[first - 1, "capture_ms"]
+
+
+def test_sender_ignores_feedback_that_a_newer_anchor_already_answers():
+    ctl = SenderControl(CodecSpec(name="cvsc", control="adaptive"))
+    ctl.anchor_frame = 10
+    assert not ctl.feedback_wants_anchor([Feedback("anchor_request", 9, 0.0)])
+    assert ctl.feedback_wants_anchor([Feedback("anchor_request", 10, 0.0)])
+    assert not ctl.feedback_wants_anchor([Feedback("loss", 12, 0.0)])  # a lost delta breaks no reference
+    assert ctl.feedback_wants_anchor([Feedback("loss", 10, 0.0)])
+
+
+def test_adaptive_control_needs_a_reference_based_codec():
+    with pytest.raises(SpecError, match="codec.control"):
+        Scenario(codec=dict(name="full", control="adaptive"))
+    with pytest.raises(SpecError, match="codec.min_confidence"):
+        CodecSpec(name="cvsc", min_confidence=1.5)
