@@ -1,6 +1,8 @@
-"""Scenario specs, the run entry point and results."""
+"""Scenario specs, the run entry point, results, presets, sweeps and their store."""
 from .result import RunResult, load_run
 from .run import run
 from .scenario import Scenario
+from .store import SweepResults, load_sweep
+from .sweep import SweepError, sweep
 
-__all__ = ["Scenario", "RunResult", "run", "load_run"]
+__all__ = ["Scenario", "RunResult", "run", "load_run", "sweep", "SweepError", "SweepResults", "load_sweep"]
