@@ -193,13 +193,24 @@ def presets_cmd(name: str | None) -> None:
               help="JSON path (default: ./NAME.json)")
 @click.option("--resolution", "resolutions", type=int, multiple=True, default=(32, 64, 128), show_default=True)
 @click.option("--batch", "batches", type=int, multiple=True, default=(1, 2, 4, 8), show_default=True)
-def calibrate(name: str, device: str, out: Path | None, resolutions, batches) -> None:
-    """Measure denoiser cost on this device and write a latency profile."""
+@click.option("--model", type=click.Choice(["gsvc", "sd15"]), default="gsvc", show_default=True,
+              help="gsvc: the shared denoiser; sd15: an SD-1.5-shaped UNet (production-size receiver)")
+@click.option("--repeats", type=int, default=5, show_default=True)
+def calibrate(name: str, device: str, out: Path | None, resolutions, batches, model: str, repeats: int) -> None:
+    """Measure decode costs on this device and write a latency profile."""
     from .codecs.calibrate import calibrate as run_calibration, write_profile
-    click.echo(f"calibrating the shared denoiser on {device}")
-    prof = run_calibration(name, device, resolutions, batches)
+    click.echo(f"calibrating the {model} denoiser on {device}")
+    prof = run_calibration(name, device, resolutions, batches, repeats=repeats, model=model)
     path = write_profile(prof, out or Path(f"{name}.json"))
     click.echo(f"wrote {path}: " + json.dumps({"device": prof.device, "per_frame_ms": prof.per_frame_ms}))
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def train(args) -> None:
+    """Train the shared denoiser: gsvc train OUT_DIR [--steps N] [--minutes M] [--fresh] (--help for all)."""
+    from .codecs.train import main as train_main
+    train_main(list(args))
 
 
 if __name__ == "__main__":

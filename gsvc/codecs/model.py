@@ -74,7 +74,7 @@ class Denoiser:
         p = Path(path) if path is not None else default_weights_path()
         if not p.exists():
             raise FileNotFoundError(
-                f"denoiser weights not found at {p}; train them with `gsvc train --out {p.parent}` "
+                f"denoiser weights not found at {p}; train them with `gsvc train {p.parent}` "
                 "(about 40 minutes on a 2-core CPU) or pass the path of weights you trained")
         meta = json.loads(p.with_suffix(".json").read_text()) if p.with_suffix(".json").exists() else {}
         cfg = DenoiserConfig(**{k: tuple(v) if isinstance(v, list) else v
