@@ -9,11 +9,12 @@ from gsvc.cli import main
 
 
 def test_demo_writes_log_summary_and_plots(tmp_path):
-    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--seconds", "2"])
+    res = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "demo"), "--seconds", "1"])
     assert res.exit_code == 0, res.output
     for name in ("frames.parquet", "summary.json", "scenario.json", "meta.json", "latency_cdf.png", "timeline.png"):
         assert (tmp_path / "demo" / name).stat().st_size > 0
-    assert json.loads((tmp_path / "demo" / "summary.json").read_text())["frames"] == 30
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert summary["frames"] == 15 and summary["psnr_db_mean"] > 15  # the real denoiser ran and was scored
     assert "latency_ms_p95" in res.output
 
 
