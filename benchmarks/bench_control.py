@@ -17,10 +17,13 @@ With 10-step anchors (141 ms) a 100 ms deadline is one the fixed-step codecs mis
 
 Columns: ``miss %`` late frames / frames; ``evals`` denoiser evaluations per frame;
 ``freezes`` WebRTC-rule freezes; ``PSNR`` mean over every frame slot as the viewer saw it;
-``cut+0..2`` mean PSNR in the first three frames of each new shot; ``steady`` mean PSNR
-of frames at least 5 frames after the last cut; ``rec<=2`` share of cuts after which PSNR is
-back within 1 dB of steady by the third frame of the new shot; ``P/R/F1`` cut detection
-from the log's ``cut_detected`` against the true cuts (frames whose data was lost excluded).
+``c+0``, ``c+1``, ``c+2`` mean PSNR in the first, second and third frame of each new shot;
+``steady`` mean PSNR of frames at least 5 frames after the last cut; ``d(c+2)`` mean over cuts
+of PSNR 2 frames after the cut minus the steady state of that shot (its frames from 5 after
+the cut to the next cut); ``rec<=2`` share of cuts where that difference is above -1 dB;
+``cuts/found/false``
+true cuts, cuts flagged in the log's ``cut_detected``, false alarms, and their ``F1`` (frames
+whose data was lost left out).
 
     python benchmarks/bench_control.py [--seconds 10] [--deadline-ms 100] [--codecs cvsc,reuse] [--quick]
 """
@@ -65,28 +68,41 @@ def scenario(clip: str, name: str, control: str, a) -> gsvc.Scenario:
     })
 
 
-def cut_scores(f) -> tuple[float, float, float]:
+def cut_scores(f) -> tuple[int, int, int, float]:
+    """(true cuts, found, false alarms, F1) from the log; frames whose data was lost are left out."""
     seen = f[f["status"] != "lost"]
     truth, found = seen["scene_cut"].to_numpy(bool), seen["cut_detected"].to_numpy(bool)
     tp, fp, fn = int(np.sum(truth & found)), int(np.sum(~truth & found)), int(np.sum(truth & ~found))
-    p = tp / (tp + fp) if tp + fp else float("nan")
-    r = tp / (tp + fn) if tp + fn else float("nan")
-    return p, r, 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+    return tp + fn, tp, fp, 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
 
 
 def quality_after_cuts(f) -> dict:
+    """PSNR in the first frames of each shot against the steady state of that shot.
+
+    A shot's steady state is its mean PSNR from 5 frames after its cut to the next cut (the
+    run's mean over all such frames when the shot is shorter than 8 frames).
+    """
     psnr = f["psnr_db"].to_numpy()
-    cuts = np.flatnonzero(f["scene_cut"].to_numpy(bool))
-    since = np.full(len(f), 10**9)
-    last = 0
-    for k in range(len(f)):
-        last = k if k in set(cuts) else last
-        since[k] = k - last
-    steady = float(np.mean(psnr[since >= STEADY_AFTER_FRAMES]))
-    after = [psnr[c:c + 3] for c in cuts if c + 3 <= len(f)]
-    recovered = [bool(np.any(w >= steady - 1.0)) for w in after]
-    return {"steady": steady, "cut3": float(np.mean(np.concatenate(after))) if after else float("nan"),
-            "rec": float(np.mean(recovered)) if recovered else float("nan"), "cuts": len(after)}
+    cuts = [int(c) for c in np.flatnonzero(f["scene_cut"].to_numpy(bool))]
+    starts = [0] + cuts
+    ends = cuts + [len(f)]
+    calm = np.concatenate([psnr[a + STEADY_AFTER_FRAMES:b] for a, b in zip(starts, ends)])
+    steady = float(np.mean(calm))
+    after, gap = [], []
+    for c, end in zip(cuts, ends[1:]):
+        if c + 3 > len(f):
+            continue
+        tail = psnr[c + STEADY_AFTER_FRAMES:end]
+        shot_steady = float(np.mean(tail)) if len(tail) >= 3 else steady
+        after.append(psnr[c:c + 3])
+        gap.append(psnr[c + 2] - shot_steady)
+    after = np.array(after).reshape(-1, 3)  # [cuts, 3] dB
+    out = {"steady": steady, "cuts": len(after),
+           "gap": float(np.mean(gap)) if gap else float("nan"),
+           "rec": float(np.mean(np.array(gap) >= -1.0)) if gap else float("nan")}
+    out.update({f"c+{k}": float(np.mean(after[:, k])) if len(after) else float("nan") for k in range(3)})
+    out["cut3"] = float(np.mean(after)) if len(after) else float("nan")
+    return out
 
 
 def one_run(sc) -> dict:
@@ -148,8 +164,9 @@ def main() -> None:
     print(f"\nsender cut detector alone, 6 other scene-cut-stress clips: {n_cuts} cuts, precision {p:.3f}, "
           f"recall {r:.3f}, F1 {f1:.3f} (target F1 >= 0.95)")
 
-    head = (f"{'codec':<16}{'control':<10}{'miss %':>7}{'evals':>7}{'freezes':>8}{'lost':>5}{'anchors':>8}"
-            f"{'kbps':>7}{'PSNR':>7}{'cut+0..2':>9}{'steady':>7}{'rec<=2':>7}{'P':>6}{'R':>6}{'F1':>6}{'wall s':>7}")
+    head = (f"{'codec':<16}{'control':<9}{'miss %':>7}{'evals':>6}{'freezes':>8}{'lost':>5}{'anchors':>8}"
+            f"{'kbps':>6}{'PSNR':>6}{'c+0':>6}{'c+1':>6}{'c+2':>6}{'steady':>7}{'d(c+2)':>7}{'rec<=2':>7}"
+            f"{'cuts/found/false':>17}{'F1':>6}{'wall s':>7}")
     verdicts = []
     for clip in a.clips.split(","):
         print(f"\n== {clip} ==\n{head}")
@@ -157,19 +174,22 @@ def main() -> None:
             res = {}
             for control in ("off", "adaptive"):
                 res[control] = m = one_run(scenario(clip, name, control, a))
-                pp, rr, ff = m["prf"] if control == "adaptive" else (float("nan"),) * 3
-                print(f"{name:<16}{control:<10}{100 * m['miss']:>7.1f}{m['evals']:>7.2f}{m['freezes']:>8d}"
-                      f"{m['lost']:>5d}{m['anchors']:>8d}{m['kbps']:>7.1f}{m['psnr']:>7.2f}{fmt(m['cut3'], '9.2f')}"
-                      f"{m['steady']:>7.2f}{fmt(m['rec'], '7.2f')}{fmt(pp, '6.2f')}{fmt(rr, '6.2f')}{fmt(ff, '6.2f')}"
+                n_true, tp, fp, f1 = m["prf"]
+                det = f"{n_true}/{tp}/{fp}" if control == "adaptive" else "-"
+                print(f"{name:<16}{control:<9}{100 * m['miss']:>7.1f}{m['evals']:>6.2f}{m['freezes']:>8d}"
+                      f"{m['lost']:>5d}{m['anchors']:>8d}{m['kbps']:>6.1f}{m['psnr']:>6.2f}{fmt(m['c+0'], '6.2f')}"
+                      f"{fmt(m['c+1'], '6.2f')}{fmt(m['c+2'], '6.2f')}{m['steady']:>7.2f}{fmt(m['gap'], '+7.2f')}"
+                      f"{fmt(m['rec'], '7.2f')}{det:>17}{fmt(f1 if control == 'adaptive' and n_true else None, '6.2f')}"
                       f"{m['wall_s']:>7.0f}")
             plans = ", ".join(f"{k} {v}" for k, v in res["adaptive"]["plans"].most_common())
             print(f"{'':<16}adaptive plans: {plans}")
             off, on = res["off"], res["adaptive"]
-            verdicts.append(f"{clip:<17}{name:<16} misses {100 * off['miss']:5.1f}% -> {100 * on['miss']:4.1f}% "
-                            f"(target <= 1% where fixed >= 10%: "
-                            f"{'met' if on['miss'] <= 0.01 else 'MISSED' if off['miss'] >= 0.10 else 'fixed < 10%'})"
-                            + (f"; cut+0..2 {off['cut3']:.2f} -> {on['cut3']:.2f} dB, recovered within 2 frames "
-                               f"{fmt(on['rec'], '.0%')} (target 100%)" if on["cuts"] else ""))
+            target = ("fixed misses < 10%: no target" if off["miss"] < 0.10
+                      else "target <= 1%: " + ("met" if on["miss"] <= 0.01 else "MISSED"))
+            verdicts.append(f"{clip:<17}{name:<16} misses {100 * off['miss']:5.1f}% -> {100 * on['miss']:4.1f}% ({target})"
+                            + (f"; first 3 frames of a shot {off['cut3']:.2f} -> {on['cut3']:.2f} dB; 2 frames after "
+                               f"a cut {on['gap']:+.2f} dB from the shot's steady state on average, within 1 dB for "
+                               f"{fmt(on['rec'], '.0%')} of cuts (target: within 1 dB)" if on["cuts"] else ""))
     print("\n" + "\n".join(verdicts))
 
 

@@ -52,7 +52,7 @@ class CodecSpec(Spec):
     trust_confidence: float = bounded(0.7, 0.0, 1.0, "", "confidence from which a delta runs the codec's own steps")
     min_confidence: float = bounded(0.3, 0.0, 1.0, "", "confidence below which the receiver asks for an anchor")
     drift_limit: float = bounded(0.6, 0.0, 1.0, "", "unexplained fraction of a frame that makes the sender send an anchor")
-    deadline_margin_ms: float = bounded(5.0, 0.0, 10_000.0, "ms", "kept free of the playout budget for service jitter")
+    deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget for service jitter")
 
     @field_validator("name")
     @classmethod
