@@ -201,3 +201,16 @@ def test_adaptive_control_needs_a_reference_based_codec():
         Scenario(codec=dict(name="full", control="adaptive"))
     with pytest.raises(SpecError, match="codec.min_confidence"):
         CodecSpec(name="cvsc", min_confidence=1.5)
+
+
+def test_content_motion_refines_the_frames_its_warp_explains_badly(tiny_weights, cut_frames):
+    c = codec("content_motion", tiny_weights, control="adaptive", gop=8, trust_confidence=0.9)
+    efs = encode_all(c, cut_frames)
+    out = decode_all(c, efs, budget_ms=1e9, cost_ms=lambda evals: 10.0 * evals)
+    for ef, (plan, d) in zip(efs, out, strict=True):
+        if ef.kind == "delta":
+            assert ("semantic" in ef.sections) == (d.confidence < 0.9)
+            assert (plan.path == "refine" and d.unet_evals >= 2) == ("semantic" in ef.sections)
+    assert any(p.path == "refine" for p, _ in out) and any(p.path == "warp" for p, _ in out)
+    tight = decode_all(c, efs, budget_ms=9.0, cost_ms=lambda evals: 10.0 * evals)  # room for no evaluation
+    assert {p.path for p, _ in tight} <= {"thumbnail", "warp"}

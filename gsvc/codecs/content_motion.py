@@ -6,7 +6,9 @@ thumbnail once, and one motion field (key -> frame) per frame. The receiver runs
 image denoiser once per group, for the content frame, and makes every frame by warping
 the content frame with its motion: no denoiser work at all. The sender cannot encode
 before the whole group is captured, so the group's buffering delay is part of every
-frame's latency."""
+frame's latency. Under ``codec.control="adaptive"`` a cut or drift closes a group early, and a
+frame that the warped content explains poorly also carries its labels so that the receiver
+can refine it (the only denoiser work on a motion frame)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,6 +18,7 @@ from .control.confidence import reference_confidence
 from .diffusion import DiffusionCodec, DiffusionDecoder, upsample_thumbnail
 from .motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .registry import register
+from .sampler import start_index
 from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
 
 IMPORTANCE_MSE = 0.005
@@ -77,6 +80,7 @@ class ContentMotionEncoder:
         content = np.tensordot(w / w.sum(), np.stack(to_key), axes=1).astype(np.float32)
         out = []
         g0 = frames[0].index
+        key_labels = decode_labels(encode_labels(frames[m].labels, factor=self.spec.label_factor))  # as received
         for k, f in enumerate(frames):
             motion = estimate_motion(key, rgb[k])
             sections = {"motion": encode_motion(motion)}
@@ -92,9 +96,11 @@ class ContentMotionEncoder:
                     sections["control"] = self.control.anchor_section(f.index, change, self.drift_start)
                 else:
                     sent = decode_motion(sections["motion"])
-                    conf = reference_confidence(warp(content, sent), warp_labels(frames[m].labels, sent),
-                                                rgb[k], f.labels)
+                    predicted = warp_labels(key_labels, sent)
+                    conf = reference_confidence(warp(content, sent), predicted, rgb[k], f.labels)
                     sections["control"] = self.control.delta_section(change, conf)
+                    if conf < self.spec.trust_confidence:  # the warp will not do: send labels to refine with
+                        sections["semantic"] = encode_labels(f.labels, predicted, factor=self.spec.label_factor)
             out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), cut,
                                     meta={"distance_px": motion.magnitude_px(), "group": g0}))
         return out
@@ -105,6 +111,15 @@ class ContentMotionDecoder(DiffusionDecoder):
         if ef.kind == "anchor":
             return DecodePlan("generate", self.spec.steps, self.spec.steps)
         return DecodePlan("warp", 0, 0)
+
+    def refine_plan(self, ef, nominal):
+        """Under adaptive control a delta the warp explains badly carries its labels: refine it
+        from the warped content frame like ``cvsc`` (``ceil(strength * steps)`` steps, more at low confidence)."""
+        if "semantic" not in ef.sections:
+            return None
+        n = self.spec.steps
+        k = n - start_index(n, self.spec.strength)
+        return DecodePlan("refine", k, k, strength=self.spec.strength)
 
     def decode_frame(self, ef, plan):
         if plan.path == "conceal":
@@ -121,9 +136,12 @@ class ContentMotionDecoder(DiffusionDecoder):
                 else:
                     content = self.run_sampler(ef, {"labels": labels, "thumb": thumb}, plan.steps)
                 self.ref_image, self.ref_labels, self.ref_frame, self.broken = content, labels, ef.frame, False
+            image = warp(self.ref_image, motion)
+            if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, labels sent)
+                labels = decode_labels(ef.sections["semantic"], warp_labels(self.ref_labels, motion))
+                image = self.run_sampler(ef, {"labels": labels}, self.spec.steps, ref=image, strength=plan.strength)
         except (ValueError, KeyError):
             return self._conceal(ef)
-        image = warp(self.ref_image, motion)
         self.last_image, self.last_motion = image, motion
         return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
 

@@ -188,6 +188,11 @@ class DiffusionDecoder:
         """The codec's own (fixed-step) plan for a frame that can be decoded."""
         raise NotImplementedError
 
+    def refine_plan(self, ef: EncodedFrame, nominal: DecodePlan) -> DecodePlan | None:
+        """The codec's refinement of a delta at its own strength, which control may lengthen
+        or shorten (None: the frame cannot be refined)."""
+        return nominal if nominal.unet_evals > 0 else None
+
     def schedule_steps(self) -> int:
         """Length of the schedule a delta's refinement runs the end of."""
         return self.spec.steps

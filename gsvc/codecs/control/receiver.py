@@ -65,13 +65,14 @@ class ReceiverControl:
             if "thumbnail" in ef.sections:
                 rungs.append(DecodePlan("thumbnail"))
             return rungs + [DecodePlan("repeat")]
-        if nominal.unet_evals == 0:  # already a warp (content_motion deltas)
+        base = dec.refine_plan(ef, nominal)
+        if base is None:  # nothing to refine with: show the warp (content_motion without labels)
             return [nominal, DecodePlan("repeat")]
         n = dec.schedule_steps()
-        k_want = max(nominal.steps, n - start_index(n, wanted_strength(nominal.strength, info.confidence,
-                                                                       self.trust_confidence)))
-        rungs = [nominal if k == nominal.steps and k == k_want else
-                 DecodePlan(nominal.path if k == k_want else short_name(nominal.path), k, k, strength=k / n)
+        k_want = max(base.steps, n - start_index(n, wanted_strength(base.strength, info.confidence,
+                                                                    self.trust_confidence)))
+        rungs = [base if k == base.steps and k == k_want else
+                 DecodePlan(base.path if k == k_want else short_name(base.path), k, k, strength=k / n)
                  for k in range(k_want, 0, -1)]
         return rungs + [DecodePlan("warp"), DecodePlan("repeat")]
 
