@@ -26,6 +26,8 @@ true cuts, cuts flagged in the log's ``cut_detected``, false alarms, and their `
 whose data was lost left out).
 
     python benchmarks/bench_control.py [--seconds 10] [--deadline-ms 100] [--codecs cvsc,reuse] [--quick]
+
+The last recorded output is in ``benchmarks/results/bench_control.txt``.
 """
 from __future__ import annotations
 
