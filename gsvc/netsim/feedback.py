@@ -25,6 +25,8 @@ class FeedbackPath:
 
     def arrived(self, now_s: float) -> list[Feedback]:
         """Messages that have reached the sender by ``now_s`` (each returned once)."""
+        if not self._pending or self._pending[0][0] > now_s + 1e-12:
+            return []  # the common case, kept cheap: it runs once per captured frame
         out = []
         # sends happen in time order and the delay is constant, so arrivals are ordered too
         while self._pending and self._pending[0][0] <= now_s + 1e-12:

@@ -78,9 +78,12 @@ class _Stream:
             r = log.row(self.idx, n)
             cols["capture_ms"][r] = capture_s * 1e3
             cols["scene_cut"][r] = frame.scene_cut
-            t0 = time.perf_counter()
-            efs = self.encoder.encode(frame, self.feedback.arrived(env.now))
-            wall_ms = (time.perf_counter() - t0) * 1e3 if self.measure_encode else None
+            if self.measure_encode:
+                t0 = time.perf_counter()
+                efs = self.encoder.encode(frame, self.feedback.arrived(env.now))
+                wall_ms = (time.perf_counter() - t0) * 1e3
+            else:
+                efs, wall_ms = self.encoder.encode(frame, self.feedback.arrived(env.now)), None
             start_s = max(env.now, self.encoder_free_s)
             self.encoder_free_s = start_s + self.latency.encode_ms(wall_ms) / 1e3
             if n == self.num_frames - 1 and hasattr(self.encoder, "flush"):
