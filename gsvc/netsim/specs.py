@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..codecs.latency import LatencyProfile
+from pydantic import field_validator
+
+from ..codecs.latency import LatencyProfile, load_profile
 from ..spec import Spec, bounded
 
 __all__ = ["JitterBufferSpec", "ReceiverSpec"]
@@ -46,3 +48,13 @@ class ReceiverSpec(Spec):
     latency: str | LatencyProfile = "profile:cpu-2core"
     latency_scale: float = bounded(1.0, 1e-6, 1e6, "", "factor on measured wall-clock times")
     decode: Literal["real", "timing-only"] = "real"
+
+    @field_validator("latency")
+    @classmethod
+    def _known_latency(cls, v):
+        if isinstance(v, str):
+            if v.startswith("profile:"):
+                load_profile(v[len("profile:"):])  # a missing profile is an error now, not mid-run
+            elif v != "measured":
+                raise ValueError("is not 'measured', 'profile:NAME' or an inline profile")
+        return v

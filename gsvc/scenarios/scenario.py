@@ -12,9 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, model_validator
 
-from ..codecs.latency import LatencyProfile
 from ..codecs.spec import CodecSpec
-from ..netsim.channel import ChannelSpec, LinkSpec
+from ..netsim.channel import ChannelSpec, LinkSpec, validate_pair
 from ..netsim.specs import JitterBufferSpec, ReceiverSpec
 from ..spec import Spec, SpecError, bounded
 from ..video.spec import VideoSpec
@@ -41,12 +40,7 @@ class Scenario(Spec):
         if rx.decode == "timing-only" and rx.latency == "measured":
             raise ValueError("receiver.decode='timing-only' skips the decode, so receiver.latency cannot be "
                              "'measured'; give 'profile:NAME' or an inline profile")
-        try:
-            from ..netsim.channel import validate_pair
-        except ImportError:
-            validate_pair = None
-        if validate_pair is not None:
-            validate_pair(self.channel, self.link)
+        validate_pair(self.channel, self.link)
         return self
 
     # --- dotted paths -------------------------------------------------------------
@@ -91,7 +85,3 @@ class Scenario(Spec):
     @property
     def timing_only(self) -> bool:
         return self.receiver.decode == "timing-only"
-
-    @property
-    def latency_profile_inline(self) -> bool:
-        return isinstance(self.receiver.latency, LatencyProfile)
