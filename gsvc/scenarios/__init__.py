@@ -3,6 +3,7 @@ from .result import RunResult, load_run
 from .run import run
 from .scenario import Scenario
 from .store import SweepResults, load_sweep
-from .sweep import SweepError, sweep
+from .sweep import SweepError
 
-__all__ = ["Scenario", "RunResult", "run", "load_run", "sweep", "SweepError", "SweepResults", "load_sweep"]
+# the sweep *function* is gsvc.sweep: binding it here would hide the module gsvc.scenarios.sweep
+__all__ = ["Scenario", "RunResult", "run", "load_run", "SweepError", "SweepResults", "load_sweep"]
