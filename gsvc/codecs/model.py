@@ -92,7 +92,8 @@ class Denoiser:
             labels: ``[B, H, W]`` uint8 class ids.
             ref: ``[B, H, W, 3]`` float in [0, 1] or None.
             ref_mask: ``[B]`` or ``[B, H, W]`` in [0, 1] (1 = use the reference); None = all ones if ref given.
-            thumb: ``[B, n, n, 3]`` float in [0, 1] or None.
+            thumb: ``[B, n, n, 3]`` float in [0, 1], or a list of ``[n, n, 3]`` / None per item
+                (None: that item has no thumbnail), or None.
         """
         import torch
         import torch.nn.functional as F
@@ -110,6 +111,11 @@ class Denoiser:
             r = r * m
         if thumb is None:
             t = zeros3
+        elif isinstance(thumb, list):
+            t = zeros3.clone()
+            for i, th in enumerate(thumb):
+                if th is not None:
+                    t[i] = F.interpolate(self.to_model(th[None]), size=(h, w), mode="bilinear", align_corners=False)[0]
         else:
             t = F.interpolate(self.to_model(thumb), size=(h, w), mode="bilinear", align_corners=False)
         return torch.cat([onehot, r, m, t], 1)

@@ -34,7 +34,7 @@ from scipy.ndimage import gaussian_filter
 from ..video import VideoSpec, phase_shift_px, procedural_clip
 from ..video.quality import psnr_db, ssim
 from .denoiser import DenoiserConfig
-from .model import Denoiser, make_scheduler
+from .model import Denoiser, make_scheduler, save_denoiser
 from .motion import estimate_motion, warp
 from .semantic import decode_thumbnail, encode_thumbnail
 
@@ -118,17 +118,6 @@ def make_batch(pool, cfg: TrainConfig, rng: np.random.Generator):
     return np.stack(tgt), np.stack(labels), np.stack(refs), np.array(masks, np.float32), thumbs
 
 
-def _thumb_tensor(den: Denoiser, thumbs: list, side: int):
-    """Per-item thumbnails (zeros where absent) as a ``[B, 3, H, W]`` conditioning slice."""
-    import torch
-    import torch.nn.functional as F
-    out = torch.zeros(len(thumbs), 3, side, side)
-    for i, th in enumerate(thumbs):
-        if th is not None:
-            out[i] = F.interpolate(den.to_model(th[None]), size=(side, side), mode="bilinear", align_corners=False)[0]
-    return out
-
-
 def _lr(step: int, cfg: TrainConfig) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -147,7 +136,6 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
           log: Callable[[str], None] = print) -> Path:
     """Train, checkpointing into ``out_dir``; writes ``denoiser-{res}.safetensors`` + ``.json`` + model card."""
     import torch
-    from safetensors.torch import save_file
 
     torch.use_deterministic_algorithms(True)
     out = Path(out_dir)
@@ -179,8 +167,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         g = torch.Generator().manual_seed(int(rng.integers(2**62)))
         tgt, labels, refs, masks, thumbs = make_batch(pool, cfg, rng)
         x0 = den.to_model(tgt)
-        cond = den.condition(labels, refs, masks)
-        cond[:, -3:] = _thumb_tensor(den, thumbs, cfg.resolution)
+        cond = den.condition(labels, refs, masks, thumbs)
         noise = torch.randn(x0.shape, generator=g)
         t = torch.randint(0, sched.config.num_train_timesteps, (len(x0),), generator=g)
         xt = sched.add_noise(x0, noise, t)
@@ -209,10 +196,8 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     den = Denoiser(unet, den.cfg)
     val = validate(den, cfg)
     log("validation: " + json.dumps(val))
-    weights = out / f"denoiser-{cfg.resolution}.safetensors"
-    save_file({k: v.to(torch.float16).contiguous() for k, v in unet.state_dict().items()}, str(weights))
     meta = _meta(cfg, den, history, step, elapsed_s, val)
-    weights.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    weights = save_denoiser(den, out / f"denoiser-{cfg.resolution}.safetensors", meta)
     (out / "MODEL_CARD.md").write_text(_model_card(meta))
     return weights
 
