@@ -240,11 +240,9 @@ class DiffusionDecoder:
 
     def _conceal(self, ef: EncodedFrame) -> Decoded:
         """Show the last output moved by the last motion; the reference stays broken until an anchor."""
-        side = self.codec.video.resolution
-        if self.last_image is None:
-            image = np.full((side, side, 3), 0.5, np.float32)
-        else:
-            image = warp(self.last_image, self.last_motion) if self.last_motion is not ZERO_MOTION else self.last_image
+        image = self._last_or_grey()
+        if self.last_image is not None and self.last_motion is not ZERO_MOTION:
+            image = warp(image, self.last_motion)
         if ef.kind == "anchor" or ef.refs and ef.refs[0] != self.ref_frame:
             self.broken = True
         self.last_image = image
@@ -252,12 +250,18 @@ class DiffusionDecoder:
 
     def _repeat(self, ef: EncodedFrame) -> Decoded:
         """Show the last image again (no decode). An anchor shown this way leaves the reference broken."""
-        side = self.codec.video.resolution
-        image = np.full((side, side, 3), 0.5, np.float32) if self.last_image is None else self.last_image
+        image = self._last_or_grey()
         if ef.kind == "anchor":
             self.broken = True
         self.last_image = image
         return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken)
+
+    def _last_or_grey(self) -> np.ndarray:
+        """The last image shown, or mid-grey before there was one."""
+        if self.last_image is not None:
+            return self.last_image
+        side = self.codec.video.resolution
+        return np.full((side, side, 3), 0.5, np.float32)
 
     def generate(self, ef: EncodedFrame, plan: DecodePlan, parsed: dict) -> np.ndarray:
         raise NotImplementedError
