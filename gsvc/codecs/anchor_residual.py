@@ -1,6 +1,6 @@
 """``anchor_residual``: WVSC-D. One anchor per group of ``codec.gop`` frames; every other
 frame sends, instead of motion, a quantised low-resolution residual against the anchor
-(16x16, 4 bits, zlib) and its labels inter-coded against the anchor's. The receiver
+(16x16, 4 bits, arithmetic-coded) and its labels inter-coded against the anchor's. The receiver
 generates the anchor from a *base noise* shared by the whole group; a frame starts
 from the anchor reconstruction plus its upsampled residual, noised to
 ``codec.strength`` with the base noise mixed with a little per-frame residual noise
@@ -9,7 +9,6 @@ each frame's changes are restored in the last ``ceil(strength * steps)`` steps."
 from __future__ import annotations
 
 import struct
-import zlib
 
 import numpy as np
 from scipy.ndimage import zoom as nd_zoom
@@ -17,6 +16,7 @@ from scipy.ndimage import zoom as nd_zoom
 from .base import DecodePlan, EncodedFrame
 from .control.confidence import reference_confidence
 from .diffusion import DiffusionCodec, DiffusionDecoder, DiffusionEncoder, frame_generator
+from .entropy import checksum, decode_residuals, encode_residuals
 from .registry import register
 from .sampler import sample, start_index
 from .semantic import decode_labels, encode_labels, encode_thumbnail
@@ -33,20 +33,19 @@ def encode_residual(cur: np.ndarray, anchor: np.ndarray) -> bytes:
     f = h // RESIDUAL_PX
     diff = (cur - anchor)[:f * RESIDUAL_PX, :f * RESIDUAL_PX].reshape(RESIDUAL_PX, f, RESIDUAL_PX, f, 3).mean((1, 3))
     half = RESIDUAL_LEVELS // 2
-    q = np.clip(np.round(diff / RESIDUAL_RANGE * half), -half, half).astype(np.int8) + half
-    return struct.pack("<B", RESIDUAL_PX) + zlib.compress(q.astype(np.uint8).tobytes(), 9)
+    q = np.clip(np.round(diff / RESIDUAL_RANGE * half), -half, half).astype(np.int8)
+    return struct.pack("<BH", RESIDUAL_PX, checksum(q)) + encode_residuals(q)
 
 
 def decode_residual(data: bytes, side_px: int) -> np.ndarray:
-    n = data[0] if data else 0
-    try:
-        q = np.frombuffer(zlib.decompress(data[1:]), np.uint8)
-    except zlib.error as e:
-        raise ValueError(f"residual section corrupt: {e}") from None
-    if n == 0 or q.size != n * n * 3:
-        raise ValueError("residual section has the wrong size")
+    if len(data) < 3 or data[0] == 0:
+        raise ValueError("residual section too short")
+    n, crc = struct.unpack("<BH", data[:3])
     half = RESIDUAL_LEVELS // 2
-    small = (q.reshape(n, n, 3).astype(np.float32) - half) / half * RESIDUAL_RANGE
+    q = decode_residuals(data[3:], n * n * 3)
+    if np.abs(q).max() > half or checksum(q.astype(np.int8)) != crc:
+        raise ValueError("residual section corrupt (checksum mismatch)")
+    small = q.reshape(n, n, 3).astype(np.float32) / half * RESIDUAL_RANGE
     return nd_zoom(small, (side_px / n, side_px / n, 1), order=1, mode="nearest", grid_mode=True)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from .base import DecodePlan, Decoded, EncodedFrame
 from .control.confidence import reference_confidence
 from .diffusion import DiffusionCodec, DiffusionDecoder, upsample_thumbnail
-from .motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
+from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .registry import register
 from .sampler import start_index
 from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
@@ -139,7 +139,8 @@ class ContentMotionDecoder(DiffusionDecoder):
             image = warp(self.ref_image, motion)
             if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, labels sent)
                 labels = decode_labels(ef.sections["semantic"], warp_labels(self.ref_labels, motion))
-                image = self.run_sampler(ef, {"labels": labels}, self.spec.steps, ref=image, strength=plan.strength)
+                image = self.run_sampler(ef, {"labels": labels}, self.spec.steps, ref=image,
+                                         ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
         except (ValueError, KeyError):
             return self._conceal(ef)
         self.last_image, self.last_motion = image, motion

@@ -23,7 +23,8 @@ class CvscDecoder(DiffusionDecoder):
     def generate(self, ef, plan, parsed):
         if ef.kind == "anchor":
             return self.run_sampler(ef, parsed, plan.steps)
-        return self.run_sampler(ef, parsed, self.spec.steps, ref=parsed["ref"], strength=plan.strength)
+        return self.run_sampler(ef, parsed, self.spec.steps, ref=parsed["ref"],
+                                ref_mask=parsed["ref_mask"], strength=plan.strength)
 
 
 @register("cvsc")

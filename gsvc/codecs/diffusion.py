@@ -29,11 +29,12 @@ from scipy.ndimage import zoom as nd_zoom
 from ..video import phase_shift_px
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
-from .motion import ZERO_MOTION, MotionField, decode_motion, encode_motion, estimate_motion, warp, warp_labels
+from .motion import (ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp,
+                     warp_labels)
 from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
 
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
-           "upsample_thumbnail"]
+           "upsample_thumbnail", "fill_uncovered"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -47,6 +48,16 @@ def upsample_thumbnail(thumb: np.ndarray, side_px: int) -> np.ndarray:
     """``[n, n, 3]`` thumbnail -> ``[side_px, side_px, 3]`` float32 image (bilinear)."""
     f = side_px / thumb.shape[0]
     return np.clip(nd_zoom(thumb, (f, f, 1), order=1, mode="nearest", grid_mode=True), 0, 1).astype(np.float32)
+
+
+def fill_uncovered(ref: np.ndarray, mask: np.ndarray, thumb: np.ndarray | None) -> np.ndarray:
+    """A warped reference ``[H, W, 3]`` with the pixels its motion uncovered (``mask`` 0,
+    ``[H, W]``) taken from the upsampled thumbnail instead of the repeated edge (unchanged
+    without a thumbnail)."""
+    if thumb is None:
+        return ref
+    m = mask[..., None]
+    return ref * m + upsample_thumbnail(thumb, ref.shape[0]) * (1 - m)
 
 
 def frame_generator(stream_seed: int, frame: int):
@@ -212,7 +223,7 @@ class DiffusionDecoder:
         except (ValueError, KeyError):
             return self._conceal(ef)
         if plan.path == "warp":
-            image = parsed["ref"]
+            image = fill_uncovered(parsed["ref"], parsed["ref_mask"], parsed.get("thumb"))
         elif plan.path == "thumbnail":
             image = upsample_thumbnail(parsed["thumb"], self.codec.video.resolution)
         else:
@@ -230,6 +241,7 @@ class DiffusionDecoder:
             out["predicted_labels"] = warp_labels(self.ref_labels, out["motion"])
             out["labels"] = decode_labels(ef.sections["semantic"], out["predicted_labels"])
             out["ref"] = warp(self.ref_image, out["motion"])
+            out["ref_mask"] = covered(out["motion"], self.ref_image.shape[0])
         else:
             out["labels"] = decode_labels(ef.sections["semantic"])
         if out["labels"].shape[0] != self.codec.video.resolution:
@@ -268,14 +280,23 @@ class DiffusionDecoder:
 
     # --- helpers for subclasses -----------------------------------------------
     def run_sampler(self, ef: EncodedFrame, parsed: dict, steps: int, *, ref: np.ndarray | None = None,
-                    strength: float = 1.0) -> np.ndarray:
-        """Sample one frame conditioned on its labels (+ thumbnail, + reference if given)."""
+                    ref_mask: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
+        """Sample one frame conditioned on its labels (+ thumbnail, + reference if given).
+
+        ``ref_mask`` ``[H, W]`` marks where the warped reference shows real content (1) and
+        where the motion uncovered what it never saw (0). The model is told so through its
+        mask channel, and a refinement starts there from the upsampled thumbnail (when the
+        frame has one) instead of the reference's repeated edge.
+        """
         from .sampler import sample
         den = self.codec.denoiser
         thumb = parsed.get("thumb")
         cond = den.condition(parsed["labels"][None], None if ref is None else ref[None],
+                             None if ref is None or ref_mask is None else ref_mask[None],
                              thumb=None if thumb is None else thumb[None])
-        start = None if ref is None else den.to_model(ref[None])
+        start = None
+        if ref is not None:
+            start = den.to_model((ref if ref_mask is None else fill_uncovered(ref, ref_mask, thumb))[None])
         res = sample(den, cond, steps, start=start, strength=strength,
                      generator=frame_generator(self.seed, ef.frame), scheduler=self.spec.sampler)
         return den.to_image(res.x0)[0]

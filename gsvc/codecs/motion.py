@@ -9,15 +9,15 @@ looks like the reference at ``p + v(p)``. Vectors are quantised to 1/4 px.
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import map_coordinates, zoom as nd_zoom
 
 from ..video.motion import block_flow_px, phase_shift_px
+from .entropy import checksum, decode_residuals, encode_residuals
 
-__all__ = ["MotionField", "estimate_motion", "encode_motion", "decode_motion", "warp", "warp_labels",
+__all__ = ["MotionField", "estimate_motion", "encode_motion", "decode_motion", "warp", "warp_labels", "covered",
            "ZERO_MOTION"]
 
 _Q = 4.0  # quarter-pixel precision
@@ -69,25 +69,27 @@ def _quantised(m: MotionField) -> MotionField:
 
 
 def encode_motion(m: MotionField) -> bytes:
-    """Bytes: global (2 x int16, 1/4 px), grid shape (2 x uint8), zlib of int8 block vectors (1/4 px)."""
+    """Bytes: global (2 x int16, 1/4 px), grid shape (2 x uint8), a 16-bit checksum of those and
+    the vectors, then the block vectors (int, 1/4 px) arithmetic-coded
+    (:func:`gsvc.codecs.entropy.encode_residuals`)."""
     gx, gy = (int(np.clip(np.round(v * _Q), -32768, 32767)) for v in m.global_px)
     by, bx = m.blocks_px.shape[:2]
     q = np.clip(np.round(m.blocks_px * _Q), -127, 127).astype(np.int8)
-    return struct.pack("<hhBB", gx, gy, by, bx) + zlib.compress(q.tobytes(), 9)
+    head = struct.pack("<hhBB", gx, gy, by, bx)
+    return head + struct.pack("<H", checksum(np.frombuffer(head + q.tobytes(), np.uint8))) + encode_residuals(q)
 
 
 def decode_motion(data: bytes) -> MotionField:
     """Inverse of :func:`encode_motion`; raises ValueError on malformed bytes."""
-    if len(data) < 6:
+    if len(data) < 8:
         raise ValueError("motion section too short")
-    gx, gy, by, bx = struct.unpack("<hhBB", data[:6])
-    try:
-        raw = zlib.decompress(data[6:])
-    except zlib.error as e:
-        raise ValueError(f"motion section corrupt: {e}") from None
-    if len(raw) != by * bx * 2:
-        raise ValueError("motion section has the wrong number of vectors")
-    blocks = np.frombuffer(raw, np.int8).reshape(by, bx, 2).astype(np.float32) / _Q
+    gx, gy, by, bx, crc = struct.unpack("<hhBBH", data[:8])
+    if by == 0 or bx == 0:
+        raise ValueError("motion section has an empty block grid")
+    q = decode_residuals(data[8:], by * bx * 2)
+    if np.abs(q).max() > 127 or checksum(np.frombuffer(data[:6] + q.astype(np.int8).tobytes(), np.uint8)) != crc:
+        raise ValueError("motion section corrupt (checksum mismatch)")
+    blocks = q.reshape(by, bx, 2).astype(np.float32) / _Q
     return MotionField((gx / _Q, gy / _Q), blocks)
 
 
@@ -104,6 +106,15 @@ def warp(image: np.ndarray, m: MotionField) -> np.ndarray:
     for c in range(image.shape[2]):
         out[..., c] = map_coordinates(image[..., c], coords, order=1, mode="nearest")
     return out
+
+
+def covered(m: MotionField, side_px: int) -> np.ndarray:
+    """``[H, W]`` float32 validity mask of a warp: 1 where the sampled position lies inside
+    the reference frame, 0 where :func:`warp` can only repeat the edge (content uncovered
+    by the motion, which the reference does not show)."""
+    coords = _coords(m, side_px)
+    inside = (coords >= -0.5) & (coords <= side_px - 0.5)
+    return (inside[0] & inside[1]).astype(np.float32)
 
 
 def warp_labels(labels: np.ndarray, m: MotionField) -> np.ndarray:

@@ -59,7 +59,8 @@ class ReuseDecoder(DiffusionDecoder):
         cached = self.cache[i0][0].permute(1, 2, 0).cpu().numpy()          # [H, W, 3] noisy sample
         moved = warp(np.ascontiguousarray(cached), parsed["motion"])
         x = den.to_model((moved[None] + 1) / 2)                            # back to [1, 3, H, W], same scale
-        cond = den.condition(parsed["labels"][None], parsed["ref"][None], thumb=None if thumb is None else thumb[None])
+        cond = den.condition(parsed["labels"][None], parsed["ref"][None], parsed["ref_mask"][None],
+                             thumb=None if thumb is None else thumb[None])
         res = sample(den, cond, n, cached=(i0, x), generator=frame_generator(self.seed, ef.frame),
                      scheduler=self.spec.sampler)
         return den.to_image(res.x0)[0]

@@ -35,7 +35,7 @@ from ..video import VideoSpec, phase_shift_px, procedural_clip
 from ..video.quality import psnr_db, ssim
 from .denoiser import DenoiserConfig
 from .model import Denoiser, make_scheduler, save_denoiser
-from .motion import estimate_motion, warp
+from .motion import covered, estimate_motion, warp
 from .semantic import decode_thumbnail, encode_thumbnail
 
 __all__ = ["TrainConfig", "train", "validate"]
@@ -45,7 +45,7 @@ VAL_SEED0 = 1_000_000
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 1800
+    steps: int = 4500
     batch: int = 16
     lr: float = 1e-3
     warmup_steps: int = 100
@@ -90,7 +90,8 @@ def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_batch(pool, cfg: TrainConfig, rng: np.random.Generator):
-    """One batch: targets ``[B, H, W, 3]``, labels, references, masks ``[B]``, thumbnails or None per item."""
+    """One batch: targets ``[B, H, W, 3]``, labels, references, masks ``[B, H, W]`` (0 where the warp
+    uncovered content), thumbnails or None per item."""
     rgb, lab, shifts = pool
     n, t = rgb.shape[:2]
     tgt, labels, refs, masks, thumbs = [], [], [], [], []
@@ -100,22 +101,25 @@ def make_batch(pool, cfg: TrainConfig, rng: np.random.Generator):
         gap = int(rng.integers(1, min(cfg.max_gap, j) + 1))
         cur = rgb[c, j].astype(np.float32)
         u = rng.random()
+        side = cur.shape[0]
         if u < cfg.p_no_ref:
-            ref, mask = np.zeros_like(cur), 0.0
+            ref, mask = np.zeros_like(cur), np.zeros((side, side), np.float32)
         elif u < cfg.p_no_ref + cfg.p_wrong_ref:
             other = int((c + rng.integers(1, n)) % n)
-            ref, mask = _degrade(rgb[other, int(rng.integers(t))].astype(np.float32), rng), 1.0
+            ref = _degrade(rgb[other, int(rng.integers(t))].astype(np.float32), rng)
+            mask = np.ones((side, side), np.float32)
         else:
             r0 = _degrade(rgb[c, j - gap].astype(np.float32), rng)
             prior = tuple(float(v) for v in shifts[c, j - gap + 1:j + 1].sum(0))
-            ref, mask = warp(r0, estimate_motion(rgb[c, j - gap].astype(np.float32), cur, prior_px=prior)), 1.0
+            m = estimate_motion(rgb[c, j - gap].astype(np.float32), cur, prior_px=prior)
+            ref, mask = warp(r0, m), covered(m, side)
         th = decode_thumbnail(encode_thumbnail(cur)) if rng.random() < cfg.p_thumb else None
         tgt.append(cur)
         labels.append(lab[c, j])
         refs.append(ref)
         masks.append(mask)
         thumbs.append(th)
-    return np.stack(tgt), np.stack(labels), np.stack(refs), np.array(masks, np.float32), thumbs
+    return np.stack(tgt), np.stack(labels), np.stack(refs), np.stack(masks), thumbs
 
 
 def _lr(step: int, cfg: TrainConfig) -> float:
@@ -205,6 +209,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
 def validate(den: Denoiser, cfg: TrainConfig, clips: int = 6, frames: int = 8) -> dict:
     """PSNR/SSIM on held-out clips (seeds from 1 000 000) for the codecs' main decode paths."""
     import torch
+    from .diffusion import fill_uncovered
     from .sampler import sample
     vcfg = TrainConfig(**{**asdict(cfg), "clip_frames": frames})
     rgb, lab, shifts = make_pool(vcfg, VAL_SEED0, clips)
@@ -213,14 +218,16 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 6, frames: int = 8) -
     g = torch.Generator().manual_seed(0)
     for c in range(clips):
         cur, prev, labels = rgb[c, 1:], rgb[c, :-1], lab[c, 1:]
-        ref = np.stack([warp(prev[i], estimate_motion(prev[i], cur[i], prior_px=tuple(shifts[c, i + 1])))
-                        for i in range(len(cur))])
+        motions = [estimate_motion(prev[i], cur[i], prior_px=tuple(shifts[c, i + 1])) for i in range(len(cur))]
+        ref = np.stack([warp(prev[i], m) for i, m in enumerate(motions)])
+        mask = np.stack([covered(m, cur.shape[1]) for m in motions])
         thumbs = np.stack([decode_thumbnail(encode_thumbnail(x)) for x in cur])
+        filled = np.stack([fill_uncovered(r, m, t) for r, m, t in zip(ref, mask, thumbs)])
         outs = {
             "full_20": sample(den, den.condition(labels), 20, generator=g).x0,
             "thumb_10": sample(den, den.condition(labels, thumb=thumbs), 10, generator=g).x0,
-            "refine_s0.3_of10": sample(den, den.condition(labels, ref), 10, start=den.to_model(ref), strength=0.3,
-                                       generator=g).x0,
+            "refine_s0.3_of10": sample(den, den.condition(labels, ref, mask, thumbs), 10, start=den.to_model(filled),
+                                       strength=0.3, generator=g).x0,
         }
         for k, x in outs.items():
             img = Denoiser.to_image(x)
@@ -270,8 +277,8 @@ def _model_card(meta: dict) -> str:
     for k, v in meta["validation"].items():
         lines.append(f"| {k} | {v['psnr_db']} | {v['ssim']} |")
     lines += ["", "`full_20`: from noise, labels only, 20 steps; `thumb_10`: from noise with the thumbnail, 10 steps; "
-              "`refine_s0.3_of10`: from the motion-warped previous original noised to strength 0.3 of a 10-step "
-              "schedule (3 evaluations).", "", "## Loss curve (mean over 50 steps)", "", "| step | loss |",
+              "`refine_s0.3_of10`: from the motion-warped previous original (uncovered pixels masked and "
+              "filled from the thumbnail) noised to strength 0.3 of a 10-step schedule (3 evaluations).", "", "## Loss curve (mean over 50 steps)", "", "| step | loss |",
               "| --- | --- |"]
     lines += [f"| {s + 1} | {l} |" for s, l in meta["loss_curve"]]
     lines += ["", "## Limits", "",

@@ -1,0 +1,248 @@
+"""Context-adaptive binary arithmetic coding for the semantic sections.
+
+A range coder of the LZMA kind (32-bit range, 11-bit adaptive probabilities,
+carry propagation through a cached byte; Pavlov's LZMA SDK, ``LzmaEnc.c`` /
+``LzmaDec.c``), with the two context models gsvc needs:
+
+* :func:`encode_label_map` / :func:`decode_label_map`: a ``[H, W]`` class-id map in
+  raster order. Each pixel first asks "same as the prediction?" where the prediction
+  is the motion-compensated reference map (inter) or the left neighbour (intra), in
+  a context made of which neighbours agree; a miss then asks "same as the other
+  neighbour?" and finally codes the class with a 4-bit binary tree. Piecewise-constant
+  semantic maps cost a few bits per region boundary instead of zlib's ~4 bits per
+  boundary pixel: about 2.5x fewer bytes intra and 3-5x fewer inter on the
+  procedural scenes.
+* :func:`encode_residuals` / :func:`decode_residuals`: small signed integers (a
+  thumbnail's prediction residual) with an adaptive zero flag, sign and an
+  exponential-Golomb-like magnitude.
+
+Arithmetic-coded bytes carry no redundancy, so a flipped or missing byte decodes to
+a wrong map silently; callers add a checksum (see :mod:`gsvc.codecs.semantic`).
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+__all__ = ["RangeEncoder", "RangeDecoder", "encode_label_map", "decode_label_map", "encode_residuals",
+           "decode_residuals", "checksum"]
+
+_TOP = 1 << 24
+_BITS = 11
+_ONE = 1 << _BITS
+_HALF = _ONE >> 1
+_MOVE = 5
+_MASK32 = 0xFFFFFFFF
+
+
+class RangeEncoder:
+    """Binary arithmetic encoder; ``probs`` are lists of 11-bit P(bit = 0) updated in place."""
+
+    def __init__(self) -> None:
+        self.low, self.range, self.cache, self.cache_size = 0, _MASK32, 0, 1
+        self.out = bytearray()
+
+    def bit(self, probs: list[int], i: int, bit: int) -> None:
+        p = probs[i]
+        bound = (self.range >> _BITS) * p
+        if bit:
+            self.low += bound
+            self.range -= bound
+            probs[i] = p - (p >> _MOVE)
+        else:
+            self.range = bound
+            probs[i] = p + ((_ONE - p) >> _MOVE)
+        while self.range < _TOP:
+            self.range = (self.range << 8) & _MASK32
+            self._shift_low()
+
+    def _shift_low(self) -> None:
+        if self.low < 0xFF000000 or self.low > _MASK32:
+            carry = self.low >> 32
+            temp = self.cache
+            while True:
+                self.out.append((temp + carry) & 0xFF)
+                temp = 0xFF
+                self.cache_size -= 1
+                if self.cache_size == 0:
+                    break
+            self.cache = (self.low >> 24) & 0xFF
+        self.cache_size += 1
+        self.low = (self.low & 0x00FFFFFF) << 8
+
+    def finish(self) -> bytes:
+        for _ in range(5):
+            self._shift_low()
+        # the first byte is always the initial zero cache: drop it (the decoder assumes it)
+        return bytes(self.out[1:])
+
+
+class RangeDecoder:
+    """Inverse of :class:`RangeEncoder`; reading past the end yields zero bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+        self.range, self.code = _MASK32, 0
+        for _ in range(4):
+            self.code = (self.code << 8) | self._byte()
+
+    def _byte(self) -> int:
+        b = self.data[self.pos] if self.pos < len(self.data) else 0
+        self.pos += 1
+        return b
+
+    def bit(self, probs: list[int], i: int) -> int:
+        p = probs[i]
+        bound = (self.range >> _BITS) * p
+        if self.code < bound:
+            self.range = bound
+            probs[i] = p + ((_ONE - p) >> _MOVE)
+            b = 0
+        else:
+            self.code -= bound
+            self.range -= bound
+            probs[i] = p - (p >> _MOVE)
+            b = 1
+        while self.range < _TOP:
+            self.range = (self.range << 8) & _MASK32
+            self.code = ((self.code << 8) | self._byte()) & _MASK32
+        return b
+
+    @property
+    def overrun(self) -> bool:
+        """True if the decoder needed more bytes than it was given (truncated data)."""
+        return self.pos > len(self.data) + 1
+
+
+def checksum(values: np.ndarray) -> int:
+    """16-bit checksum (low half of CRC-32) of an array's bytes, stored beside arithmetic-coded data."""
+    return zlib.crc32(np.ascontiguousarray(values).tobytes()) & 0xFFFF
+
+
+def _label_models() -> tuple[list[int], list[int], list[int]]:
+    # hit: 16 contexts for "pixel == first prediction"; alt: 8 for "== second"; tree: 4-bit class tree
+    return [_HALF] * 16, [_HALF] * 8, [_HALF] * 16
+
+
+def _neighbours(out: np.ndarray, pred: np.ndarray | None, y: int, x: int, w: int):
+    """First and second prediction for pixel (y, x) and the context indices."""
+    left = out[y][x - 1] if x else (out[y - 1][x] if y else 0)
+    up = out[y - 1][x] if y else left
+    ul = out[y - 1][x - 1] if y and x else up
+    ur = out[y - 1][x + 1] if y and x + 1 < w else up
+    if pred is None:
+        first, second = left, (up if up != left else ur)
+        ctx = (left == up) | ((up == ur) << 1) | ((left == ul) << 2)
+    else:
+        p = pred[y][x]
+        first, second = p, (left if left != p else up)
+        ctx = 8 | (p == left) | ((p == up) << 1) | ((left == up) << 2)
+    return first, second, ctx, ctx & 7
+
+
+def encode_label_map(labels: np.ndarray, predicted: np.ndarray | None = None) -> bytes:
+    """Arithmetic-code a ``[H, W]`` uint8 map with class ids < 16 (inter-coded against ``predicted``)."""
+    lab = np.asarray(labels, np.uint8)
+    if lab.size and int(lab.max()) > 15:
+        raise ValueError("label maps must have class ids < 16")
+    h, w = lab.shape
+    rows = lab.tolist()
+    pred = None if predicted is None else np.asarray(predicted, np.uint8).tolist()
+    hit, alt, tree = _label_models()
+    enc = RangeEncoder()
+    for y in range(h):
+        row = rows[y]
+        for x in range(w):
+            v = row[x]
+            first, second, ctx, actx = _neighbours(rows, pred, y, x, w)
+            if v == first:
+                enc.bit(hit, ctx, 0)
+                continue
+            enc.bit(hit, ctx, 1)
+            if second != first:
+                if v == second:
+                    enc.bit(alt, actx, 0)
+                    continue
+                enc.bit(alt, actx, 1)
+            node = 1
+            for k in (3, 2, 1, 0):
+                b = (v >> k) & 1
+                enc.bit(tree, node, b)
+                node = (node << 1) | b
+    return enc.finish()
+
+
+def decode_label_map(data: bytes, side: tuple[int, int], predicted: np.ndarray | None = None) -> np.ndarray:
+    """Inverse of :func:`encode_label_map`; ``side`` is ``(H, W)``."""
+    h, w = side
+    rows = [[0] * w for _ in range(h)]
+    pred = None if predicted is None else np.asarray(predicted, np.uint8).tolist()
+    hit, alt, tree = _label_models()
+    dec = RangeDecoder(data)
+    for y in range(h):
+        row = rows[y]
+        for x in range(w):
+            first, second, ctx, actx = _neighbours(rows, pred, y, x, w)
+            if not dec.bit(hit, ctx):
+                row[x] = first
+                continue
+            if second != first and not dec.bit(alt, actx):
+                row[x] = second
+                continue
+            node = 1
+            for _ in range(4):
+                node = (node << 1) | dec.bit(tree, node)
+            row[x] = node - 16
+    if dec.overrun:
+        raise ValueError("label map data is truncated")
+    return np.array(rows, np.uint8)
+
+
+def encode_residuals(values: np.ndarray) -> bytes:
+    """Arithmetic-code small signed integers (|v| < 2**15)."""
+    zero, sign, mag = [_HALF] * 2, [_HALF], [_HALF] * 32
+    enc = RangeEncoder()
+    prev_zero = 1
+    for v in np.asarray(values, np.int64).ravel().tolist():
+        enc.bit(zero, prev_zero, 0 if v == 0 else 1)
+        prev_zero = int(v == 0)
+        if v == 0:
+            continue
+        enc.bit(sign, 0, 1 if v < 0 else 0)
+        a = abs(v)
+        # exp-Golomb on |v|: the number of bits after the leading one in unary, then those bits
+        nbits = a.bit_length() - 1
+        for k in range(nbits):
+            enc.bit(mag, min(k, 15), 1)
+        enc.bit(mag, min(nbits, 15), 0)
+        for k in range(nbits - 1, -1, -1):
+            enc.bit(mag, 16 + min(k, 15), (a >> k) & 1)
+    return enc.finish()
+
+
+def decode_residuals(data: bytes, count: int) -> np.ndarray:
+    """Inverse of :func:`encode_residuals` for ``count`` values (int64)."""
+    zero, sign, mag = [_HALF] * 2, [_HALF], [_HALF] * 32
+    dec = RangeDecoder(data)
+    out = []
+    prev_zero = 1
+    for _ in range(count):
+        nz = dec.bit(zero, prev_zero)
+        prev_zero = 1 - nz
+        if not nz:
+            out.append(0)
+            continue
+        neg = dec.bit(sign, 0)
+        nbits = 0
+        while dec.bit(mag, min(nbits, 15)):
+            nbits += 1
+            if nbits > 15:
+                raise ValueError("residual data is corrupt")
+        val = 1  # |v|, whose leading one bit is implicit
+        for k in range(nbits - 1, -1, -1):
+            val = (val << 1) | dec.bit(mag, 16 + min(k, 15))
+        out.append(-val if neg else val)
+    if dec.overrun:
+        raise ValueError("residual data is truncated")
+    return np.array(out, np.int64)
