@@ -2,9 +2,10 @@
 
 A ``diffusers.UNet2DModel`` whose input is the noisy image concatenated with its
 conditions: the one-hot semantic map (``NUM_CLASSES`` channels), a reference image
-(3) with its validity mask (1) and an optional thumbnail upsampled to full size (3).
-It predicts the noise (epsilon). The architecture is fixed by :class:`DenoiserConfig`
-so that calibration, training and decoding agree on it.
+(3) with its per-pixel validity mask (1: 0 where the motion uncovered content the
+reference never showed) and an optional thumbnail upsampled to full size (3).
+It predicts the velocity ``v`` (see :mod:`gsvc.codecs.model`). The architecture is
+fixed by :class:`DenoiserConfig` so that calibration, training and decoding agree on it.
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Data: ``pool_clips`` procedural clips (seeds ``0 .. pool_clips-1``, camera and m
 drawn per clip) of ``clip_frames`` frames. Each training example is a (reference,
 target) pair ``gap`` frames apart (1..``max_gap``), the reference degraded (blur,
 noise) to look like a reconstruction and motion-compensated with the codec's own
-estimated motion field. With probability ``p_no_ref`` the reference is dropped (mask
+estimated motion field; its mask is 0 on the pixels the motion uncovered (as the
+decoders pass it, :func:`gsvc.codecs.motion.covered`). With probability ``p_no_ref`` the reference is dropped (mask
 0, as for anchors and ``full``), with ``p_wrong_ref`` it comes from another clip (a
 scene cut the model must see through), and the 8x8 thumbnail is given with
 ``p_thumb``. The model learns v-prediction under the shared schedule
@@ -269,7 +270,10 @@ def _model_card(meta: dict) -> str:
         f"{meta['wall_minutes']} min on {meta['machine']}, {meta['created']}.",
         f"- Data: {t['pool_clips']} procedural street clips (`gsvc.video`, seeds 0..{t['pool_clips'] - 1}) of "
         f"{t['clip_frames']} frames at {t['resolution']}x{t['resolution']}, camera pan/zoom/shake/static, "
-        "0.3-4 px/frame; (reference, target) pairs 1-14 frames apart.",
+        f"0.3-4 px/frame; (reference, target) pairs 1-{t['max_gap']} frames apart, the reference blurred and "
+        "noised like a reconstruction, warped with the codecs' own motion estimate and masked per pixel where the "
+        f"motion uncovered content; no reference in {t['p_no_ref']:.0%} of examples, a reference from another clip "
+        f"(a cut) in {t['p_wrong_ref']:.0%}, the thumbnail in {t['p_thumb']:.0%}.",
         f"- Versions: {json.dumps(meta['versions'])}.", "",
         "## Validation (held-out clips, seeds from 1 000 000)", "",
         "| decode path | PSNR dB | SSIM |", "| --- | --- | --- |",
