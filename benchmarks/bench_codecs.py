@@ -79,7 +79,7 @@ def stress_table(a, rows) -> None:
     print(f"\nStress clips ({a.clips} held-out clips x {a.seconds:g} s each): PSNR dB / evaluations per frame")
     names = [n + "".join(f" {k}={v}" for k, v in kw.items()) for n, kw in rows if n != "full" or kw.get("steps") != 50]
     stress = stress_clips(a.seconds)
-    print(f"{'codec':<44}" + "".join(f"{c:>34}" for c in stress))
+    print(f"{'codec':<50}" + "".join(f"{c:>34}" for c in stress))
     table = {n: [] for n in names}
     for label, extra in stress.items():
         video = VideoSpec(seconds=a.seconds, fps=15, resolution=64, **extra)
@@ -88,7 +88,7 @@ def stress_table(a, rows) -> None:
             r = run_codec(CodecSpec(name=name, weights=a.weights, **kw), video, clips)
             table[n].append(f"{r['psnr']:.2f} / {r['evals']:.2f}")
     for n, cells in table.items():
-        print(f"{n:<44}" + "".join(f"{c:>34}" for c in cells))
+        print(f"{n:<50}" + "".join(f"{c:>34}" for c in cells))
 
 
 def main() -> None:
@@ -134,6 +134,7 @@ def main() -> None:
             f"{kb:g} -> {r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f}" for kb, r in zip(LADDER_KBPS, lad)))
     print("dSSIM/dPSNR: the row's SSIM/PSNR minus the classic codec's at the same kbps (interpolated in log-rate).")
     stress_table(a, rows)
+    print()
     by = dict(results)
     if "full steps=50" in by:
         f = by["full steps=50"]
