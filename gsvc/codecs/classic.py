@@ -32,7 +32,7 @@ from ..video.quality import to_uint8
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .registry import register
 
-__all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "measure_decode_ms",
+__all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px", "measure_decode_ms",
            "PRESET", "VBV_FRAMES", "PIX_FMT"]
 
 #: encoder speed preset (x264/x265 ``--preset``); ``veryfast`` is a common real-time choice
@@ -51,8 +51,18 @@ PIX_FMT = "yuv420p"
 _SEI_TYPES = {"h264": (6,), "h265": (39, 40)}  # H.264 sec. 7.4.1; H.265 table 7-1
 
 
-def encoder_options(name: str, bitrate_kbps: float, fps: float, gop: int) -> dict[str, str]:
-    """FFmpeg encoder options for ``name`` (``"h264"`` or ``"h265"``); ``fps`` in frames/s.
+def h265_ctu_px(side_px: int) -> int:
+    """x265 coding-tree-unit size for a ``side_px`` picture: the largest of 64/32/16 that fits
+    twice across it. With a CTU as large as the picture (x265's default 64 at 64 px, or 32
+    at 32 px) libx265 4.x gave different bytes run to run for the same input from the
+    fourth frame on (measured here, frame-threads=1, no pools); at half the picture or
+    less the bytes were identical in every run at 4-64 kbit/s and 32-192 px."""
+    return 64 if side_px >= 128 else 32 if side_px >= 64 else 16
+
+
+def encoder_options(name: str, bitrate_kbps: float, fps: float, gop: int, side_px: int = 1080) -> dict[str, str]:
+    """FFmpeg encoder options for ``name`` (``"h264"`` or ``"h265"``); ``fps`` in frames/s,
+    ``side_px`` the coded picture side (sets x265's CTU size, :func:`h265_ctu_px`).
 
     ``tune=zerolatency`` already gives no B-frames and no lookahead in both encoders
     (x264 ``common/base.c``; x265 docs, "Presets and tunings"); they are also set
@@ -71,7 +81,8 @@ def encoder_options(name: str, bitrate_kbps: float, fps: float, gop: int) -> dic
     if name == "h264":
         opts["x264-params"] = rc + ":threads=1"
     elif name == "h265":
-        opts["x265-params"] = rc + ":frame-threads=1:pools=none:repeat-headers=1:info=0:log-level=error"
+        opts["x265-params"] = (rc + f":ctu={h265_ctu_px(side_px)}:frame-threads=1:pools=none:repeat-headers=1"
+                               ":info=0:log-level=error")
     else:
         raise ValueError(f"codec.name={name!r} is not a classic codec; use 'h264' or 'h265'")
     return opts
@@ -107,7 +118,8 @@ class ClassicCodec:
         self.side = int(video_spec.resolution)
         self.coded_side = self.side + self.side % 2  # 4:2:0 needs even sizes; odd frames are edge-padded
         self.rate = Fraction(video_spec.fps).limit_denominator(1001)  # frames/s
-        self.options = encoder_options(self.name, codec_spec.bitrate_kbps, float(self.rate), codec_spec.gop)
+        self.options = encoder_options(self.name, codec_spec.bitrate_kbps, float(self.rate), codec_spec.gop,
+                                       self.coded_side)
 
     def encoder(self, stream_seed: int) -> "ClassicEncoder":
         return ClassicEncoder(self)
