@@ -54,7 +54,7 @@ _SEI_TYPES = {"h264": (6,), "h265": (39, 40)}  # H.264 sec. 7.4.1; H.265 table 7
 def h265_ctu_px(side_px: int) -> int:
     """x265 coding-tree-unit size for a ``side_px`` picture: the largest of 64/32/16 that fits
     twice across it. With a CTU as large as the picture (x265's default 64 at 64 px, or 32
-    at 32 px) libx265 4.x gave different bytes run to run for the same input from the
+    at 32 px) the libx265 in PyAV 18.1 gave different bytes run to run for the same input from the
     fourth frame on (measured here, frame-threads=1, no pools); at half the picture or
     less the bytes were identical in every run at 4-64 kbit/s and 32-192 px."""
     return 64 if side_px >= 128 else 32 if side_px >= 64 else 16
