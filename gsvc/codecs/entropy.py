@@ -8,10 +8,10 @@ carry propagation through a cached byte; Pavlov's LZMA SDK, ``LzmaEnc.c`` /
   raster order. Each pixel first asks "same as the prediction?" where the prediction
   is the motion-compensated reference map (inter) or the left neighbour (intra), in
   a context made of which neighbours agree; a miss then asks "same as the other
-  neighbour?" and finally codes the class with a 4-bit binary tree. Piecewise-constant
-  semantic maps cost a few bits per region boundary instead of zlib's ~4 bits per
-  boundary pixel: about 2.5x fewer bytes intra and 3-5x fewer inter on the
-  procedural scenes.
+  neighbour?" and finally codes the class with a 4-bit binary tree. On the 64 px
+  procedural scenes (measured against zlib level 9 of the map, or of the XOR with the
+  prediction): intra 182 vs 228 bytes, inter 85 vs 138 one frame apart and 139 vs 207
+  seven frames apart. Their periodic details (windows, lane marks) are what remains.
 * :func:`encode_residuals` / :func:`decode_residuals`: small signed integers (a
   thumbnail's prediction residual) with an adaptive zero flag, sign and an
   exponential-Golomb-like magnitude.
