@@ -7,7 +7,8 @@ import pytest
 from gsvc.codecs.diffusion import fill_uncovered
 from gsvc.codecs.entropy import decode_label_map, decode_residuals, encode_label_map, encode_residuals
 from gsvc.codecs.motion import MotionField, covered, decode_motion, encode_motion, estimate_motion, warp_labels
-from gsvc.codecs.semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
+from gsvc.codecs.semantic import (decode_labels, decode_thumbnail, encode_labels, encode_thumbnail,
+                                  quantize_thumbnail)
 from gsvc.video import VideoSpec, procedural_clip
 
 
@@ -33,6 +34,11 @@ def test_random_label_maps_with_every_class_round_trip():
     assert np.array_equal(decode_label_map(encode_label_map(lab), lab.shape), lab)
     with pytest.raises(ValueError, match="< 16"):
         encode_label_map(lab + 16)
+
+
+def test_training_thumbnails_equal_what_the_receiver_decodes(clip):
+    for rgb in clip.rgb[:4]:
+        assert np.array_equal(quantize_thumbnail(rgb), decode_thumbnail(encode_thumbnail(rgb)))
 
 
 def test_residuals_round_trip_including_extremes():

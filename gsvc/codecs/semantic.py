@@ -25,7 +25,8 @@ import numpy as np
 
 from .entropy import checksum, decode_label_map, decode_residuals, encode_label_map, encode_residuals
 
-__all__ = ["encode_labels", "decode_labels", "encode_thumbnail", "decode_thumbnail", "upsample_labels"]
+__all__ = ["encode_labels", "decode_labels", "encode_thumbnail", "decode_thumbnail", "quantize_thumbnail",
+           "upsample_labels"]
 
 _INTRA, _INTER = 0, 1
 
@@ -81,12 +82,23 @@ def _med_at(q: np.ndarray, i: int, j: int) -> np.ndarray:
     return np.where(ul >= hi, lo, np.where(ul <= lo, hi, left + up - ul))
 
 
+def _thumbnail_levels(rgb: np.ndarray, thumb_px: int) -> np.ndarray:
+    """``[H, W, 3]`` in [0, 1] -> ``[n, n, 3]`` int64 5-bit levels of its ``thumb_px`` block means."""
+    n = rgb.shape[0] // thumb_px
+    small = rgb[:n * thumb_px, :n * thumb_px].reshape(n, thumb_px, n, thumb_px, 3).mean((1, 3))
+    return np.clip(np.round(small * 31), 0, 31).astype(np.int64)
+
+
+def quantize_thumbnail(rgb: np.ndarray, thumb_px: int = 8) -> np.ndarray:
+    """The thumbnail a receiver decodes from :func:`encode_thumbnail` (``[n, n, 3]`` float32),
+    without coding it (for training)."""
+    return _thumbnail_levels(rgb, thumb_px).astype(np.float32) / 31.0
+
+
 def encode_thumbnail(rgb: np.ndarray, thumb_px: int = 8) -> bytes:
     """``[H, W, 3]`` float in [0, 1] -> bytes of its ``(H/thumb_px)``-side 5-bit thumbnail."""
-    h = rgb.shape[0]
-    n = h // thumb_px
-    small = rgb[:n * thumb_px, :n * thumb_px].reshape(n, thumb_px, n, thumb_px, 3).mean((1, 3))
-    q = np.clip(np.round(small * 31), 0, 31).astype(np.int64)
+    q = _thumbnail_levels(rgb, thumb_px)
+    n = q.shape[0]
     pred = np.array([[_med_at(q, i, j) for j in range(n)] for i in range(n)])
     return struct.pack("<BH", n, checksum(q.astype(np.uint8))) + encode_residuals(q - pred)
 

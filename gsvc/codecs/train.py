@@ -5,10 +5,10 @@ drawn per clip) of ``clip_frames`` frames. Each training example is a (reference
 target) pair ``gap`` frames apart (1..``max_gap``), the reference degraded (blur,
 noise) to look like a reconstruction and motion-compensated with the codec's own
 estimated motion field; its mask is 0 on the pixels the motion uncovered (as the
-decoders pass it, :func:`gsvc.codecs.motion.covered`). With probability ``p_no_ref`` the reference is dropped (mask
-0, as for anchors and ``full``), with ``p_wrong_ref`` it comes from another clip (a
-scene cut the model must see through), and the 8x8 thumbnail is given with
-``p_thumb``. The model learns v-prediction under the shared schedule
+decoders pass it, :func:`gsvc.codecs.motion.covered`). With probability ``p_no_ref``
+the reference is dropped (mask 0, as for anchors and ``full``), with ``p_wrong_ref``
+it comes from another clip (a scene cut the model must see through), and the 8x8
+thumbnail is given with ``p_thumb``. The model learns v-prediction under the shared schedule
 (:data:`gsvc.codecs.model.SCHEDULE`).
 
 Deterministic for its seed: every step draws its batch and noise from generators
@@ -37,7 +37,7 @@ from ..video.quality import psnr_db, ssim
 from .denoiser import DenoiserConfig
 from .model import Denoiser, make_scheduler, save_denoiser
 from .motion import covered, estimate_motion, warp
-from .semantic import decode_thumbnail, encode_thumbnail
+from .semantic import quantize_thumbnail
 
 __all__ = ["TrainConfig", "train", "validate"]
 
@@ -114,7 +114,7 @@ def make_batch(pool, cfg: TrainConfig, rng: np.random.Generator):
             prior = tuple(float(v) for v in shifts[c, j - gap + 1:j + 1].sum(0))
             m = estimate_motion(rgb[c, j - gap].astype(np.float32), cur, prior_px=prior)
             ref, mask = warp(r0, m), covered(m, side)
-        th = decode_thumbnail(encode_thumbnail(cur)) if rng.random() < cfg.p_thumb else None
+        th = quantize_thumbnail(cur) if rng.random() < cfg.p_thumb else None
         tgt.append(cur)
         labels.append(lab[c, j])
         refs.append(ref)
@@ -222,7 +222,7 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 6, frames: int = 8) -
         motions = [estimate_motion(prev[i], cur[i], prior_px=tuple(shifts[c, i + 1])) for i in range(len(cur))]
         ref = np.stack([warp(prev[i], m) for i, m in enumerate(motions)])
         mask = np.stack([covered(m, cur.shape[1]) for m in motions])
-        thumbs = np.stack([decode_thumbnail(encode_thumbnail(x)) for x in cur])
+        thumbs = np.stack([quantize_thumbnail(x) for x in cur])
         filled = np.stack([fill_uncovered(r, m, t) for r, m, t in zip(ref, mask, thumbs)])
         outs = {
             "full_20": sample(den, den.condition(labels), 20, generator=g).x0,
@@ -282,7 +282,8 @@ def _model_card(meta: dict) -> str:
         lines.append(f"| {k} | {v['psnr_db']} | {v['ssim']} |")
     lines += ["", "`full_20`: from noise, labels only, 20 steps; `thumb_10`: from noise with the thumbnail, 10 steps; "
               "`refine_s0.3_of10`: from the motion-warped previous original (uncovered pixels masked and "
-              "filled from the thumbnail) noised to strength 0.3 of a 10-step schedule (3 evaluations).", "", "## Loss curve (mean over 50 steps)", "", "| step | loss |",
+              "filled from the thumbnail) noised to strength 0.3 of a 10-step schedule (3 evaluations).", "",
+              "## Loss curve (mean over 50 steps)", "", "| step | loss |",
               "| --- | --- |"]
     lines += [f"| {s + 1} | {l} |" for s, l in meta["loss_curve"]]
     lines += ["", "## Limits", "",
