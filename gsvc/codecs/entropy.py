@@ -125,7 +125,7 @@ def _label_models() -> tuple[list[int], list[int], list[int]]:
     return [_HALF] * 16, [_HALF] * 8, [_HALF] * 16
 
 
-def _neighbours(out: np.ndarray, pred: np.ndarray | None, y: int, x: int, w: int):
+def _neighbours(out: list[list[int]], pred: list[list[int]] | None, y: int, x: int, w: int):
     """First and second prediction for pixel (y, x) and the context indices."""
     left = out[y][x - 1] if x else (out[y - 1][x] if y else 0)
     up = out[y - 1][x] if y else left
