@@ -1,6 +1,8 @@
 """``anchor_residual``: WVSC-D. One anchor per group of ``codec.gop`` frames; every other
 frame sends, instead of motion, a quantised low-resolution residual against the anchor
-(16x16, 4 bits, arithmetic-coded) and its labels inter-coded against the anchor's. The receiver
+(16x16, 4 bits, arithmetic-coded) and its conditions coded against the anchor's, unmoved
+(labels; the low-res frame and structure map when ``codec.lowres`` / ``codec.structure`` is
+``"all"``). The receiver
 generates the anchor from a *base noise* shared by the whole group; a frame starts
 from the anchor reconstruction plus its upsampled residual, noised to
 ``codec.strength`` with the base noise mixed with a little per-frame residual noise
@@ -15,11 +17,11 @@ from scipy.ndimage import zoom as nd_zoom
 
 from .base import DecodePlan, EncodedFrame
 from .control.confidence import reference_confidence
+from .conditions import parse_conditions
 from .diffusion import DiffusionCodec, DiffusionDecoder, DiffusionEncoder, frame_generator
 from .entropy import checksum, decode_residuals, encode_residuals
 from .registry import register
 from .sampler import sample, start_index
-from .semantic import decode_labels, encode_labels, encode_thumbnail
 
 RESIDUAL_PX = 16      # side of the transmitted residual
 RESIDUAL_LEVELS = 15  # 4-bit symmetric quantiser over [-RANGE, RANGE]
@@ -53,16 +55,13 @@ class AnchorResidualEncoder(DiffusionEncoder):
     def _delta(self, frame, rgb, change):
         self.since_anchor += 1
         rbytes = encode_residual(rgb, self.ref_rgb)
-        sections = {"residual": rbytes,
-                    "semantic": encode_labels(frame.labels, self.ref_labels, factor=self.spec.label_factor)}
-        if self.spec.thumbnail == "all":
-            sections["thumbnail"] = encode_thumbnail(rgb)
+        sections = {"residual": rbytes, **self.cond.delta(frame, rgb, None)}
         distance = float(np.sqrt(np.mean((rgb - self.ref_rgb) ** 2)))
         refs, meta = (frame.index - self.since_anchor,), {"distance_rms": distance}
         if change is None:
             return EncodedFrame(frame.index, "delta", sections, refs, frame.scene_cut, meta=meta)
         predicted = np.clip(self.ref_rgb + decode_residual(rbytes, rgb.shape[0]), 0, 1)
-        conf = reference_confidence(predicted, self.ref_labels, rgb, frame.labels)
+        conf = reference_confidence(predicted, self.cond.anchor_parts.labels, rgb, frame.labels)
         if self.control.drifted(conf):
             return self._anchor(frame, rgb, change, drift=True)
         sections["control"] = self.control.delta_section(change, conf)
@@ -81,9 +80,9 @@ class AnchorResidualDecoder(DiffusionDecoder):
         if ef.kind == "anchor":
             return super()._parse(ef)
         side = self.codec.video.resolution
-        labels = decode_labels(ef.sections["semantic"], self.ref_labels)
-        ref = np.clip(self.ref_image + decode_residual(ef.sections["residual"], side), 0, 1).astype(np.float32)
-        return {"labels": labels, "ref": ref}
+        out = parse_conditions(ef.sections, self.ref_parts, None, side)
+        out["ref"] = np.clip(self.ref_image + decode_residual(ef.sections["residual"], side), 0, 1).astype(np.float32)
+        return out
 
     def _noise(self, ef, shape):
         """Group base noise mixed with this frame's own noise."""
@@ -98,11 +97,10 @@ class AnchorResidualDecoder(DiffusionDecoder):
         import torch
         den = self.codec.denoiser
         n = plan.steps if ef.kind == "anchor" else self.spec.steps  # anchors: fewer under adaptive control
-        thumb = parsed.get("thumb")
         ref = parsed.get("ref")
-        cond = den.condition(parsed["labels"][None], None if ref is None else ref[None],
-                             thumb=None if thumb is None else thumb[None])
-        noise = self._noise(ef, (1, 3, *parsed["labels"].shape))
+        side = self.codec.video.resolution
+        cond = self.condition(parsed, ref)
+        noise = self._noise(ef, (1, 3, side, side))
         from .model import make_scheduler
         sched = make_scheduler(self.spec.sampler)
         sched.set_timesteps(n)

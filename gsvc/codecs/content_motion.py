@@ -1,13 +1,14 @@
 """``content_motion``: CMD (content + motion). The sender buffers a group of ``codec.gop``
 frames, aligns every frame to the group's middle (key) frame with its motion field and
 averages them with importance weights ``exp(-mse / 0.005)`` (frames that align well
-count more) into one *content frame*; it sends the key frame's labels and the content
-thumbnail once, and one motion field (key -> frame) per frame. The receiver runs the
+count more) into one *content frame*; it sends the group's conditions once (the key frame's
+labels, the content frame's low-res version and structure map, as switched on), and one
+motion field (key -> frame) per frame. The receiver runs the
 image denoiser once per group, for the content frame, and makes every frame by warping
 the content frame with its motion: no denoiser work at all. The sender cannot encode
 before the whole group is captured, so the group's buffering delay is part of every
 frame's latency. Under ``codec.control="adaptive"`` a cut or drift closes a group early, and a
-frame that the warped content explains poorly also carries its labels so that the receiver
+frame that the warped content explains poorly also carries its conditions so that the receiver
 can refine it (the only denoiser work on a motion frame)."""
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import numpy as np
 
 from .base import DecodePlan, Decoded, EncodedFrame
 from .control.confidence import reference_confidence
-from .diffusion import DiffusionCodec, DiffusionDecoder, upsample_thumbnail
+from .conditions import AnchorConditions, ConditionCoder, parse_conditions
+from .diffusion import DiffusionCodec, DiffusionDecoder
+from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .registry import register
 from .sampler import start_index
-from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
 
 IMPORTANCE_MSE = 0.005
 
@@ -35,6 +37,7 @@ class ContentMotionEncoder:
     def __init__(self, codec):
         self.codec, self.spec = codec, codec.spec
         self.group: list = []
+        self.cond = ConditionCoder(self.spec, codec.video.resolution)
         self.control = None
         if self.spec.control == "adaptive":
             from .control import SenderControl
@@ -43,8 +46,6 @@ class ContentMotionEncoder:
         self.drift_start = False  # the buffered group was started by drift
 
     def encode(self, frame, feedback) -> list[EncodedFrame]:
-        if frame.labels is None:
-            raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
         out = []
         if self.control is not None:
             rgb = np.asarray(frame.rgb, np.float32)
@@ -65,7 +66,8 @@ class ContentMotionEncoder:
         first = self.group[0]
         first_rgb = np.asarray(first.rgb, np.float32)
         m = estimate_motion(first_rgb, rgb)
-        return self.control.drifted(reference_confidence(warp(first_rgb, m), warp_labels(first.labels, m), rgb, labels))
+        predicted = None if first.labels is None else warp_labels(first.labels, m)
+        return self.control.drifted(reference_confidence(warp(first_rgb, m), predicted, rgb, labels))
 
     def flush(self) -> list[EncodedFrame]:
         """Encode whatever is buffered (the end of the clip ends a group early)."""
@@ -80,13 +82,15 @@ class ContentMotionEncoder:
         content = np.tensordot(w / w.sum(), np.stack(to_key), axes=1).astype(np.float32)
         out = []
         g0 = frames[0].index
-        key_labels = decode_labels(encode_labels(frames[m].labels, factor=self.spec.label_factor))  # as received
+        group_sections = self.cond.anchor(frames[m], content)  # the key frame's labels, the content's pixels
+        if not group_sections:
+            raise ValueError("codec.name='content_motion' has nothing to condition its content frame on: the source "
+                             "has no labels (or codec.semantic='off') and codec.lowres and codec.structure are 'off'")
         for k, f in enumerate(frames):
             motion = estimate_motion(key, rgb[k])
             sections = {"motion": encode_motion(motion)}
             if k == 0:
-                sections["semantic"] = encode_labels(frames[m].labels, factor=self.spec.label_factor)
-                sections["thumbnail"] = encode_thumbnail(content)
+                sections.update(group_sections)
             kind = "anchor" if k == 0 else "delta"
             cut = f.scene_cut
             if self.control is not None:
@@ -96,11 +100,11 @@ class ContentMotionEncoder:
                     sections["control"] = self.control.anchor_section(f.index, change, self.drift_start)
                 else:
                     sent = decode_motion(sections["motion"])
-                    predicted = warp_labels(key_labels, sent)
+                    predicted = self.cond.anchor_parts.predicted_labels(sent)
                     conf = reference_confidence(warp(content, sent), predicted, rgb[k], f.labels)
                     sections["control"] = self.control.delta_section(change, conf)
-                    if conf < self.spec.trust_confidence:  # the warp will not do: send labels to refine with
-                        sections["semantic"] = encode_labels(f.labels, predicted, factor=self.spec.label_factor)
+                    if conf < self.spec.trust_confidence:  # the warp will not do: send conditions to refine with
+                        sections.update(self.cond.delta(f, rgb[k], sent, parts=("semantic", "lowres", "structure")))
             out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), cut,
                                     meta={"distance_px": motion.magnitude_px(), "group": g0}))
         return out
@@ -113,9 +117,9 @@ class ContentMotionDecoder(DiffusionDecoder):
         return DecodePlan("warp", 0, 0)
 
     def refine_plan(self, ef, nominal):
-        """Under adaptive control a delta the warp explains badly carries its labels: refine it
+        """Under adaptive control a delta the warp explains badly carries its conditions: refine it
         from the warped content frame like ``cvsc`` (``ceil(strength * steps)`` steps, more at low confidence)."""
-        if "semantic" not in ef.sections:
+        if not {"semantic", "lowres", "structure"} & set(ef.sections):
             return None
         n = self.spec.steps
         k = n - start_index(n, self.spec.strength)
@@ -128,18 +132,19 @@ class ContentMotionDecoder(DiffusionDecoder):
             return self._repeat(ef)
         try:
             motion = decode_motion(ef.sections["motion"])
+            side = self.codec.video.resolution
             if ef.kind == "anchor":
-                labels = decode_labels(ef.sections["semantic"])
-                thumb = decode_thumbnail(ef.sections["thumbnail"])
-                if plan.path == "thumbnail":  # adaptive control's fallback: no denoiser
-                    content = upsample_thumbnail(thumb, self.codec.video.resolution)
+                parsed = parse_conditions(ef.sections, None, None, side)
+                if plan.path == "lowres":  # adaptive control's fallback: no denoiser
+                    content = upsample_lowres(parsed["lowres"], side)
                 else:
-                    content = self.run_sampler(ef, {"labels": labels, "thumb": thumb}, plan.steps)
-                self.ref_image, self.ref_labels, self.ref_frame, self.broken = content, labels, ef.frame, False
+                    content = self.run_sampler(ef, parsed, plan.steps)
+                self.ref_image, self.ref_frame, self.broken = content, ef.frame, False
+                self.ref_parts = AnchorConditions(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
             image = warp(self.ref_image, motion)
-            if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, labels sent)
-                labels = decode_labels(ef.sections["semantic"], warp_labels(self.ref_labels, motion))
-                image = self.run_sampler(ef, {"labels": labels}, self.spec.steps, ref=image,
+            if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
+                parsed = parse_conditions(ef.sections, self.ref_parts, motion, side)
+                image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
                                          ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
         except (ValueError, KeyError):
             return self._conceal(ef)

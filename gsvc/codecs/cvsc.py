@@ -1,8 +1,9 @@
 """``cvsc``: ControlVideo-SemCom. An anchor every ``codec.gop`` frames is generated from
-noise (``anchor_steps``, with the thumbnail); every other frame warps the anchor's
+noise (``anchor_steps``); every other frame warps the anchor's
 reconstruction by the motion accumulated since the anchor, noises it to
 ``codec.strength`` and runs only the last ``ceil(strength * steps)`` steps, conditioned
-on its own semantic map and the warped reference. It assumes neighbouring frames are
+on its own conditions (semantic map, low-res frame, structure map, as sent) and the warped
+reference. It assumes neighbouring frames are
 alike: it has no idea of scene cuts or of motion too large to warp."""
 from __future__ import annotations
 

@@ -1,11 +1,20 @@
 """The one conditional denoiser that every diffusion codec shares.
 
 A ``diffusers.UNet2DModel`` whose input is the noisy image concatenated with its
-conditions: the one-hot semantic map (``NUM_CLASSES`` channels), a reference image
-(3) with its per-pixel validity mask (1: 0 where the motion uncovered content the
-reference never showed) and an optional thumbnail upsampled to full size (3).
-It predicts the velocity ``v`` (see :mod:`gsvc.codecs.model`). The architecture is
-fixed by :class:`DenoiserConfig` so that calibration, training and decoding agree on it.
+conditions (:data:`COND_CHANNELS`, each absent part all zeros):
+
+* the one-hot semantic map (``NUM_CLASSES``; all zeros when the source has no labels),
+* a reference image (3) with its per-pixel validity mask (1: 0 where the motion
+  uncovered content the reference never showed, or no reference),
+* the low-resolution frame upsampled to full size (3) and a flag plane saying it is there (1),
+* the structure (edge) map (1) and its flag plane (1).
+
+It predicts the velocity ``v`` (see :mod:`gsvc.codecs.model`). The network is fully
+convolutional (no attention), and every condition is defined relative to the frame (a
+low-res frame at ``1/k`` of the side, edges smoothed in proportion to the side), so the
+same weights serve every resolution in ``resolutions_px``; they were trained on 64 px
+crops of frames rendered at 64-256 px. The architecture is fixed by
+:class:`DenoiserConfig` so that calibration, training and decoding agree on it.
 """
 from __future__ import annotations
 
@@ -13,21 +22,29 @@ from dataclasses import asdict, dataclass
 
 from ..video.classes import NUM_CLASSES
 
-__all__ = ["DenoiserConfig", "build_unet"]
+__all__ = ["DenoiserConfig", "build_unet", "COND_CHANNELS"]
+
+#: conditioning channels: labels, reference + mask, low-res + flag, structure + flag
+COND_CHANNELS = NUM_CLASSES + 3 + 1 + 3 + 1 + 1 + 1
 
 
 @dataclass(frozen=True)
 class DenoiserConfig:
-    """Architecture of the shared denoiser (defaults: ~1.1 M parameters)."""
+    """Architecture of the shared denoiser and the frame sides it serves.
 
-    block_out_channels: tuple[int, ...] = (32, 64, 64)
+    ``resolutions_px``: frame sides (px) the weights were trained and validated for; a
+    scenario at another ``video.resolution`` is refused when it is built.
+    """
+
+    block_out_channels: tuple[int, ...] = (32, 64, 96)
     layers_per_block: int = 1
-    attention_at_lowest: bool = True
+    attention_at_lowest: bool = False
     norm_num_groups: int = 8
+    resolutions_px: tuple[int, ...] = (64, 96, 128, 160, 192, 224, 256)
 
     @property
     def in_channels(self) -> int:
-        return 3 + NUM_CLASSES + 3 + 1 + 3  # noisy image, labels, reference, mask, thumbnail
+        return 3 + COND_CHANNELS  # noisy image + conditions
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,9 +1,16 @@
-"""What the diffusion codecs share: sender-side semantic coding, receiver state, concealment.
+"""What the diffusion codecs share: sender-side conditioning, receiver state, concealment.
 
-Every diffusion codec sends the semantic map of each frame (intra-coded in anchors,
-inter-coded against the motion-compensated reference labels in deltas), a motion
-field from the reference to the frame in deltas, and optionally a thumbnail. The
-receiver keeps the reference reconstruction; a codec subclass decides, in
+Every diffusion codec sends, per frame, the conditions the scenario switches on, each a
+named section whose bytes are counted:
+
+* ``semantic``: the label map, where the source has true labels and ``codec.semantic="auto"``
+  (intra-coded in anchors, inter-coded against the motion-compensated anchor labels in deltas);
+* ``lowres``: the frame at ``1/codec.lowres_factor`` of its side (:mod:`gsvc.codecs.lowres`),
+  with anchors only or with every frame (``codec.lowres``), deltas predicted from the anchor's;
+* ``structure``: its edge map (:mod:`gsvc.codecs.structure`), likewise (``codec.structure``);
+* ``motion``: in deltas, a motion field from the anchor to the frame.
+
+The receiver keeps the reference reconstruction; a codec subclass decides, in
 :meth:`DiffusionDecoder.plan_frame` and :meth:`DiffusionDecoder.generate`, where the
 sampler starts and how many steps it runs.
 
@@ -24,17 +31,16 @@ import hashlib
 from typing import Sequence
 
 import numpy as np
-from scipy.ndimage import zoom as nd_zoom
 
 from ..video import phase_shift_px
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
-from .motion import (ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp,
-                     warp_labels)
-from .semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
+from .conditions import AnchorConditions, ConditionCoder, parse_conditions
+from .lowres import upsample_lowres
+from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
-           "upsample_thumbnail", "fill_uncovered"]
+           "fill_uncovered"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -44,20 +50,14 @@ def load_denoiser(path: str | None):
     return Denoiser.load(path)
 
 
-def upsample_thumbnail(thumb: np.ndarray, side_px: int) -> np.ndarray:
-    """``[n, n, 3]`` thumbnail -> ``[side_px, side_px, 3]`` float32 image (bilinear)."""
-    f = side_px / thumb.shape[0]
-    return np.clip(nd_zoom(thumb, (f, f, 1), order=1, mode="nearest", grid_mode=True), 0, 1).astype(np.float32)
-
-
-def fill_uncovered(ref: np.ndarray, mask: np.ndarray, thumb: np.ndarray | None) -> np.ndarray:
+def fill_uncovered(ref: np.ndarray, mask: np.ndarray, lowres: np.ndarray | None) -> np.ndarray:
     """A warped reference ``[H, W, 3]`` with the pixels its motion uncovered (``mask`` 0,
-    ``[H, W]``) taken from the upsampled thumbnail instead of the repeated edge (unchanged
-    without a thumbnail)."""
-    if thumb is None:
+    ``[H, W]``) taken from the upsampled low-res frame instead of the repeated edge (unchanged
+    without one)."""
+    if lowres is None:
         return ref
     m = mask[..., None]
-    return ref * m + upsample_thumbnail(thumb, ref.shape[0]) * (1 - m)
+    return ref * m + upsample_lowres(lowres, ref.shape[0]) * (1 - m)
 
 
 def frame_generator(stream_seed: int, frame: int):
@@ -94,7 +94,7 @@ class DiffusionCodec:
 
 
 class DiffusionEncoder:
-    """Sender state: the reference frame, its labels and the global motion accumulated since it.
+    """Sender state: the anchor frame, its conditioning parts and the global motion accumulated since it.
 
     With ``codec.control="adaptive"`` a :class:`~gsvc.codecs.control.SenderControl` also
     watches every frame for cuts and drift and adds a ``control`` section.
@@ -102,7 +102,8 @@ class DiffusionEncoder:
 
     def __init__(self, codec: DiffusionCodec):
         self.codec, self.spec = codec, codec.spec
-        self.ref_rgb = self.ref_labels = self.prev_rgb = None
+        self.ref_rgb = self.prev_rgb = None
+        self.cond = ConditionCoder(self.spec, codec.video.resolution)
         self.acc_px = np.zeros(2)
         self.since_anchor = 0
         self.control = None
@@ -118,8 +119,6 @@ class DiffusionEncoder:
         return any(f.kind in ("loss", "anchor_request") for f in feedback)
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
-        if frame.labels is None:
-            raise ValueError("diffusion codecs need semantic labels; set video.labels='auto' or 'estimate'")
         rgb = np.asarray(frame.rgb, np.float32)
         change = None if self.control is None else self.control.observe(rgb, frame.labels)
         if self._wants_anchor(feedback) or change is not None and change.cut:
@@ -127,11 +126,12 @@ class DiffusionEncoder:
         return [self._delta(frame, rgb, change)]
 
     def _anchor(self, frame, rgb: np.ndarray, change, drift: bool = False) -> EncodedFrame:
-        sections = {"semantic": encode_labels(frame.labels, factor=self.spec.label_factor)}
-        if self.spec.thumbnail in ("anchors", "all"):
-            sections["thumbnail"] = encode_thumbnail(rgb)
+        sections = self.cond.anchor(frame, rgb)
+        if not sections:
+            raise ValueError(f"codec.name={self.codec.name!r} has nothing to condition frame {frame.index} on: "
+                             "the source has no labels (or codec.semantic='off') and codec.lowres and "
+                             "codec.structure are 'off'; switch one of them on")
         self.ref_rgb, self.prev_rgb, self.acc_px, self.since_anchor = rgb, rgb, np.zeros(2), 0
-        self.ref_labels = decode_labels(sections["semantic"])
         if change is None:
             return EncodedFrame(frame.index, "anchor", sections, (), frame.scene_cut)
         sections["control"] = self.control.anchor_section(frame.index, change, drift)
@@ -144,15 +144,12 @@ class DiffusionEncoder:
         motion = estimate_motion(self.ref_rgb, rgb, prior_px=(float(self.acc_px[0]), float(self.acc_px[1])))
         mbytes = encode_motion(motion)
         sent = decode_motion(mbytes)
-        predicted = warp_labels(self.ref_labels, sent)
-        sections = {"motion": mbytes,
-                    "semantic": encode_labels(frame.labels, predicted, factor=self.spec.label_factor)}
-        if self.spec.thumbnail == "all":
-            sections["thumbnail"] = encode_thumbnail(rgb)
+        sections = {"motion": mbytes, **self.cond.delta(frame, rgb, sent)}
         ref_index = frame.index - self.since_anchor
         meta = {"distance_px": motion.magnitude_px()}
         if change is None:
             return EncodedFrame(frame.index, "delta", sections, (ref_index,), frame.scene_cut, meta=meta)
+        predicted = self.cond.anchor_parts.predicted_labels(sent)
         conf = reference_confidence(warp(self.ref_rgb, sent), predicted, rgb, frame.labels)
         if self.control.drifted(conf):
             return self._anchor(frame, rgb, change, drift=True)
@@ -166,12 +163,13 @@ class DiffusionDecoder:
     With ``codec.control="adaptive"`` a :class:`~gsvc.codecs.control.ReceiverControl` picks
     the plan from a ladder built around :meth:`plan_frame` to fit the playout deadline, and
     the decoder can also show a frame without the denoiser: ``warp`` (the reference moved to
-    the frame), ``thumbnail`` (an anchor's thumbnail upsampled) or ``repeat`` (the last image).
+    the frame), ``lowres`` (an anchor's low-res frame upsampled) or ``repeat`` (the last image).
     """
 
     def __init__(self, codec: DiffusionCodec, stream_seed: int):
         self.codec, self.spec, self.seed = codec, codec.spec, stream_seed
-        self.ref_image = self.ref_labels = None
+        self.ref_image = None
+        self.ref_parts = AnchorConditions()
         self.ref_frame = -1
         self.last_image = None
         self.last_motion: MotionField = ZERO_MOTION
@@ -223,31 +221,27 @@ class DiffusionDecoder:
         except (ValueError, KeyError):
             return self._conceal(ef)
         if plan.path == "warp":
-            image = fill_uncovered(parsed["ref"], parsed["ref_mask"], parsed.get("thumb"))
-        elif plan.path == "thumbnail":
-            image = upsample_thumbnail(parsed["thumb"], self.codec.video.resolution)
+            image = fill_uncovered(parsed["ref"], parsed["ref_mask"], parsed.get("lowres"))
+        elif plan.path == "lowres":
+            image = upsample_lowres(parsed["lowres"], self.codec.video.resolution)
         else:
             image = self.generate(ef, plan, parsed)
         if ef.kind == "anchor":
-            self.ref_image, self.ref_labels, self.ref_frame, self.broken = image, parsed["labels"], ef.frame, False
+            self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
+            self.ref_parts = AnchorConditions(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
         self.last_image = image
         self.last_motion = parsed.get("motion", ZERO_MOTION)
         return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
 
     def _parse(self, ef: EncodedFrame) -> dict:
-        out = {}
-        if ef.kind == "delta":
-            out["motion"] = decode_motion(ef.sections["motion"])
-            out["predicted_labels"] = warp_labels(self.ref_labels, out["motion"])
-            out["labels"] = decode_labels(ef.sections["semantic"], out["predicted_labels"])
-            out["ref"] = warp(self.ref_image, out["motion"])
-            out["ref_mask"] = covered(out["motion"], self.ref_image.shape[0])
-        else:
-            out["labels"] = decode_labels(ef.sections["semantic"])
-        if out["labels"].shape[0] != self.codec.video.resolution:
-            raise ValueError("semantic map has the wrong size")
-        if "thumbnail" in ef.sections:
-            out["thumb"] = decode_thumbnail(ef.sections["thumbnail"])
+        side = self.codec.video.resolution
+        if ef.kind == "anchor":
+            return parse_conditions(ef.sections, None, None, side)
+        motion = decode_motion(ef.sections["motion"])
+        out = parse_conditions(ef.sections, self.ref_parts, motion, side)
+        out["motion"] = motion
+        out["ref"] = warp(self.ref_image, motion)
+        out["ref_mask"] = covered(motion, side)
         return out
 
     def _conceal(self, ef: EncodedFrame) -> Decoded:
@@ -280,23 +274,32 @@ class DiffusionDecoder:
 
     # --- helpers for subclasses -----------------------------------------------
     def run_sampler(self, ef: EncodedFrame, parsed: dict, steps: int, *, ref: np.ndarray | None = None,
-                    ref_mask: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
-        """Sample one frame conditioned on its labels (+ thumbnail, + reference if given).
+                    ref_mask: np.ndarray | None = None, strength: float = 1.0, start=None) -> np.ndarray:
+        """Sample one frame conditioned on the parts in ``parsed`` (+ a reference if given).
 
         ``ref_mask`` ``[H, W]`` marks where the warped reference shows real content (1) and
         where the motion uncovered what it never saw (0). The model is told so through its
-        mask channel, and a refinement starts there from the upsampled thumbnail (when the
-        frame has one) instead of the reference's repeated edge.
+        mask channel, and a refinement starts there from the upsampled low-res frame (when the
+        frame has one) instead of the reference's repeated edge. ``start`` (``(index, x_t)``)
+        resumes from a given intermediate sample instead.
         """
         from .sampler import sample
         den = self.codec.denoiser
-        thumb = parsed.get("thumb")
-        cond = den.condition(parsed["labels"][None], None if ref is None else ref[None],
-                             None if ref is None or ref_mask is None else ref_mask[None],
-                             thumb=None if thumb is None else thumb[None])
-        start = None
-        if ref is not None:
-            start = den.to_model((ref if ref_mask is None else fill_uncovered(ref, ref_mask, thumb))[None])
-        res = sample(den, cond, steps, start=start, strength=strength,
-                     generator=frame_generator(self.seed, ef.frame), scheduler=self.spec.sampler)
+        res = sample(den, self.condition(parsed, ref, ref_mask), steps, start=self._start(ref, ref_mask, parsed),
+                     strength=strength, cached=start, generator=frame_generator(self.seed, ef.frame),
+                     scheduler=self.spec.sampler)
         return den.to_image(res.x0)[0]
+
+    def condition(self, parsed: dict, ref: np.ndarray | None = None, ref_mask: np.ndarray | None = None):
+        """The denoiser's conditioning tensor ``[1, C, H, W]`` for one frame."""
+        def one(x):
+            return None if x is None else [x]
+        return self.codec.denoiser.condition(
+            1, self.codec.video.resolution, labels=one(parsed.get("labels")), ref=one(ref), ref_mask=one(ref_mask),
+            lowres=one(parsed.get("lowres")), structure=one(parsed.get("structure")))
+
+    def _start(self, ref, ref_mask, parsed):
+        if ref is None:
+            return None
+        filled = ref if ref_mask is None else fill_uncovered(ref, ref_mask, parsed.get("lowres"))
+        return self.codec.denoiser.to_model(filled[None])

@@ -199,14 +199,36 @@ def decode_label_map(data: bytes, side: tuple[int, int], predicted: np.ndarray |
     return np.array(rows, np.uint8)
 
 
-def encode_residuals(values: np.ndarray) -> bytes:
-    """Arithmetic-code small signed integers (|v| < 2**15)."""
-    zero, sign, mag = [_HALF] * 2, [_HALF], [_HALF] * 32
+def _residual_models(n_contexts: int) -> list[tuple[list[int], list[int], list[int]]]:
+    # per context: zero flag (2 states: previous value of the context zero or not), sign, magnitude
+    return [([_HALF] * 2, [_HALF], [_HALF] * 32) for _ in range(n_contexts)]
+
+
+def _context_list(contexts, count: int) -> list[int]:
+    if contexts is None:
+        return [0] * count
+    ctx = np.asarray(contexts, np.int64).ravel()
+    if ctx.size != count or (count and (ctx.min() < 0 or ctx.max() > 63)):
+        raise ValueError(f"contexts must give one id in [0, 63] per value ({count} values)")
+    return ctx.tolist()
+
+
+def encode_residuals(values: np.ndarray, contexts: np.ndarray | None = None) -> bytes:
+    """Arithmetic-code small signed integers (|v| < 2**15).
+
+    ``contexts`` (optional, same length as ``values``, ids in [0, 63]) gives each value a
+    context whose probability models are kept apart, e.g. DC and AC transform
+    coefficients; None codes everything in one context.
+    """
+    vals = np.asarray(values, np.int64).ravel().tolist()
+    ctx = _context_list(contexts, len(vals))
+    models = _residual_models(max(ctx, default=0) + 1)
+    prev_zero = [1] * len(models)
     enc = RangeEncoder()
-    prev_zero = 1
-    for v in np.asarray(values, np.int64).ravel().tolist():
-        enc.bit(zero, prev_zero, 0 if v == 0 else 1)
-        prev_zero = int(v == 0)
+    for v, c in zip(vals, ctx):
+        zero, sign, mag = models[c]
+        enc.bit(zero, prev_zero[c], 0 if v == 0 else 1)
+        prev_zero[c] = int(v == 0)
         if v == 0:
             continue
         enc.bit(sign, 0, 1 if v < 0 else 0)
@@ -221,15 +243,17 @@ def encode_residuals(values: np.ndarray) -> bytes:
     return enc.finish()
 
 
-def decode_residuals(data: bytes, count: int) -> np.ndarray:
-    """Inverse of :func:`encode_residuals` for ``count`` values (int64)."""
-    zero, sign, mag = [_HALF] * 2, [_HALF], [_HALF] * 32
+def decode_residuals(data: bytes, count: int, contexts: np.ndarray | None = None) -> np.ndarray:
+    """Inverse of :func:`encode_residuals` for ``count`` values (int64), with the same ``contexts``."""
+    ctx = _context_list(contexts, count)
+    models = _residual_models(max(ctx, default=0) + 1)
+    prev_zero = [1] * len(models)
     dec = RangeDecoder(data)
     out = []
-    prev_zero = 1
-    for _ in range(count):
-        nz = dec.bit(zero, prev_zero)
-        prev_zero = 1 - nz
+    for c in ctx:
+        zero, sign, mag = models[c]
+        nz = dec.bit(zero, prev_zero[c])
+        prev_zero[c] = 1 - nz
         if not nz:
             out.append(0)
             continue

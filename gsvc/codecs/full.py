@@ -1,6 +1,6 @@
 """``full``: plain diffusion semantic communication. Every frame is generated from pure
-noise with ``codec.steps`` steps, conditioned on its semantic map (and the thumbnail
-when ``codec.thumbnail="all"``). No reference, so no drift and no speed-up."""
+noise with ``codec.steps`` steps, conditioned on what the frame carries (semantic map,
+low-res frame, structure map: ``codec.semantic``, ``codec.lowres``, ``codec.structure``). No reference, so no drift and no speed-up."""
 from __future__ import annotations
 
 from .base import DecodePlan

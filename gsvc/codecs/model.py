@@ -2,8 +2,7 @@
 
 Images are ``[B, 3, H, W]`` float32 in [-1, 1] inside the model. The conditioning
 input (:meth:`Denoiser.condition`) is concatenated to the noisy image on the channel
-axis: one-hot labels (``NUM_CLASSES``), a reference image (3) and its validity mask
-(1), and a thumbnail upsampled to full size (3, zeros when absent). The UNet predicts
+axis (see :mod:`gsvc.codecs.denoiser` for its planes); every part may be absent. The UNet predicts
 ``v`` (v-prediction, Salimans & Ho 2022); the DDIM schedule uses trailing timestep
 spacing and a zero-SNR terminal step (Lin et al. 2024), so few-step sampling starts
 from pure noise.
@@ -17,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..video.classes import NUM_CLASSES
-from .denoiser import DenoiserConfig, build_unet
+from .denoiser import COND_CHANNELS, DenoiserConfig, build_unet
 
-__all__ = ["Denoiser", "make_scheduler", "default_weights_path", "save_denoiser", "SCHEDULE"]
+__all__ = ["Denoiser", "make_scheduler", "default_weights_path", "save_denoiser", "served_resolutions", "SCHEDULE"]
 
 #: noise schedule shared by training and every sampler
 SCHEDULE = dict(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
@@ -38,8 +37,21 @@ def make_scheduler(kind: str = "ddim"):
     raise ValueError(f"codec.sampler={kind!r} is not 'ddim' or 'dpm'")
 
 
-def default_weights_path(resolution: int = 64) -> Path:
-    return Path(str(resources.files("gsvc.codecs") / "weights" / f"denoiser-{resolution}.safetensors"))
+def default_weights_path() -> Path:
+    """The shipped weights (one file for every resolution the model serves)."""
+    return Path(str(resources.files("gsvc.codecs") / "weights" / "denoiser.safetensors"))
+
+
+def _config_of(path: Path) -> DenoiserConfig:
+    meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
+    return DenoiserConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta.get("config", {}).items()})
+
+
+def served_resolutions(path: str | Path | None = None) -> tuple[int, ...]:
+    """Frame sides (px) the weights at ``path`` (None: the shipped ones) serve, from the config
+    beside them; reads no weights, so scenarios can be checked before anything runs."""
+    p = Path(path) if path is not None else default_weights_path()
+    return tuple(_config_of(p).resolutions_px) if p.exists() else ()
 
 
 def save_denoiser(den: "Denoiser", path: str | Path, meta: dict | None = None) -> Path:
@@ -77,48 +89,58 @@ class Denoiser:
                 f"denoiser weights not found at {p}; train them with `gsvc train {p.parent}` "
                 "(about 40 minutes on a 2-core CPU) or pass the path of weights you trained")
         meta = json.loads(p.with_suffix(".json").read_text()) if p.with_suffix(".json").exists() else {}
-        cfg = DenoiserConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                for k, v in meta.get("config", {}).items()})
+        cfg = _config_of(p)
         unet = build_unet(cfg)
         state = {k: v.to(torch.float32) for k, v in load_file(str(p)).items()}
         unet.load_state_dict(state)
         return cls(unet, cfg, device, meta)
 
-    def condition(self, labels: np.ndarray, ref: np.ndarray | None = None, ref_mask: np.ndarray | None = None,
-                  thumb: np.ndarray | None = None):
-        """Conditioning tensor ``[B, NUM_CLASSES + 7, H, W]``.
+    def condition(self, batch: int, side_px: int, *, labels=None, ref=None, ref_mask=None, lowres=None,
+                  structure=None):
+        """Conditioning tensor ``[batch, COND_CHANNELS, side_px, side_px]``.
+
+        Every part is optional: None (absent for the whole batch), an array with a leading
+        batch axis, or a list with one array or None per item.
 
         Args:
-            labels: ``[B, H, W]`` uint8 class ids.
-            ref: ``[B, H, W, 3]`` float in [0, 1] or None.
-            ref_mask: ``[B]`` or ``[B, H, W]`` in [0, 1] (1 = use the reference); None = all ones if ref given.
-            thumb: ``[B, n, n, 3]`` float in [0, 1], or a list of ``[n, n, 3]`` / None per item
-                (None: that item has no thumbnail), or None.
+            labels: ``[H, W]`` uint8 class ids per item.
+            ref: ``[H, W, 3]`` float in [0, 1] per item (a motion-compensated reference).
+            ref_mask: ``[H, W]`` in [0, 1] per item (1 = the reference shows this pixel);
+                all ones where a reference is given without a mask.
+            lowres: ``[n, n, 3]`` float in [0, 1] per item, any ``n`` dividing ``side_px``
+                (upsampled bilinearly here).
+            structure: ``[H, W]`` {0, 1} edge map per item.
         """
         import torch
         import torch.nn.functional as F
-        lab = torch.as_tensor(np.asarray(labels, np.int64), device=self.device)
-        b, h, w = lab.shape
-        onehot = F.one_hot(lab.clamp(0, NUM_CLASSES - 1), NUM_CLASSES).permute(0, 3, 1, 2).float()
-        zeros3 = torch.zeros(b, 3, h, w, device=self.device)
-        if ref is None:
-            r, m = zeros3, torch.zeros(b, 1, h, w, device=self.device)
-        else:
-            r = self.to_model(ref)
-            mk = np.ones(b, np.float32) if ref_mask is None else np.asarray(ref_mask, np.float32)
-            mk = torch.as_tensor(mk, device=self.device)
-            m = (mk.view(b, 1, 1, 1) if mk.ndim == 1 else mk.view(b, 1, h, w)).expand(b, 1, h, w)
-            r = r * m
-        if thumb is None:
-            t = zeros3
-        elif isinstance(thumb, list):
-            t = zeros3.clone()
-            for i, th in enumerate(thumb):
-                if th is not None:
-                    t[i] = F.interpolate(self.to_model(th[None]), size=(h, w), mode="bilinear", align_corners=False)[0]
-        else:
-            t = F.interpolate(self.to_model(thumb), size=(h, w), mode="bilinear", align_corners=False)
-        return torch.cat([onehot, r, m, t], 1)
+        b, s, dev = batch, side_px, self.device
+
+        def items(part):
+            return [None] * b if part is None else list(part)
+
+        out = torch.zeros(b, COND_CHANNELS, s, s, device=dev)
+        k = NUM_CLASSES
+        for i, lab in enumerate(items(labels)):
+            if lab is not None:
+                ids = torch.as_tensor(np.asarray(lab, np.int64), device=dev).clamp(0, k - 1)
+                out[i, :k] = F.one_hot(ids, k).permute(2, 0, 1).float()
+        masks = items(ref_mask)
+        for i, r in enumerate(items(ref)):
+            if r is not None:
+                m = torch.ones(s, s, device=dev) if masks[i] is None else \
+                    torch.as_tensor(np.asarray(masks[i], np.float32), device=dev)
+                out[i, k:k + 3] = self.to_model(np.asarray(r)[None])[0] * m
+                out[i, k + 3] = m
+        for i, lr in enumerate(items(lowres)):
+            if lr is not None:
+                out[i, k + 4:k + 7] = F.interpolate(self.to_model(np.asarray(lr)[None]), size=(s, s), mode="bilinear",
+                                                    align_corners=False)[0]
+                out[i, k + 7] = 1.0
+        for i, st in enumerate(items(structure)):
+            if st is not None:
+                out[i, k + 8] = torch.as_tensor(np.asarray(st, np.float32), device=dev) * 2 - 1
+                out[i, k + 9] = 1.0
+        return out
 
     def to_model(self, rgb: np.ndarray):
         """``[B, H, W, 3]`` in [0, 1] -> ``[B, 3, H, W]`` in [-1, 1]."""

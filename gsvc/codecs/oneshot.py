@@ -1,6 +1,6 @@
 """``oneshot``: one denoiser evaluation per frame, straight from noise to an image
 (the single-pass generators of GAN-era semantic communication), conditioned on the
-semantic map (and thumbnail). The fastest diffusion path, and the blurriest."""
+frame's conditions (semantic map, low-res frame, structure map). The fastest diffusion path, and the blurriest."""
 from __future__ import annotations
 
 from .base import DecodePlan

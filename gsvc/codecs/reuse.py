@@ -47,10 +47,8 @@ class ReuseDecoder(DiffusionDecoder):
     def generate(self, ef, plan, parsed):
         from .sampler import sample
         den = self.codec.denoiser
-        thumb = parsed.get("thumb")
         if ef.kind == "anchor":
-            cond = den.condition(parsed["labels"][None], thumb=None if thumb is None else thumb[None])
-            res = sample(den, cond, plan.steps, generator=frame_generator(self.seed, ef.frame), keep=True,
+            res = sample(den, self.condition(parsed), plan.steps, generator=frame_generator(self.seed, ef.frame), keep=True,
                          scheduler=self.spec.sampler)
             self.cache, self.cache_frame, self.cache_steps = res.samples, ef.frame, plan.steps
             return den.to_image(res.x0)[0]
@@ -59,9 +57,7 @@ class ReuseDecoder(DiffusionDecoder):
         cached = self.cache[i0][0].permute(1, 2, 0).cpu().numpy()          # [H, W, 3] noisy sample
         moved = warp(np.ascontiguousarray(cached), parsed["motion"])
         x = den.to_model((moved[None] + 1) / 2)                            # back to [1, 3, H, W], same scale
-        cond = den.condition(parsed["labels"][None], parsed["ref"][None], parsed["ref_mask"][None],
-                             thumb=None if thumb is None else thumb[None])
-        res = sample(den, cond, n, cached=(i0, x), generator=frame_generator(self.seed, ef.frame),
+        res = sample(den, self.condition(parsed, parsed["ref"], parsed["ref_mask"]), n, cached=(i0, x), generator=frame_generator(self.seed, ef.frame),
                      scheduler=self.spec.sampler)
         return den.to_image(res.x0)[0]
 

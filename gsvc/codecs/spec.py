@@ -7,10 +7,12 @@ from pydantic import field_validator, model_validator
 
 from ..spec import Spec, bounded
 
-__all__ = ["CodecSpec", "REFERENCE_CODECS"]
+__all__ = ["CodecSpec", "REFERENCE_CODECS", "DIFFUSION_CODECS"]
 
 #: codecs that decode from a reference and so can run under ``codec.control="adaptive"``
 REFERENCE_CODECS = ("cvsc", "reuse", "anchor_residual", "content_motion")
+#: codecs that run the shared denoiser
+DIFFUSION_CODECS = ("full", "oneshot") + REFERENCE_CODECS
 
 
 class CodecSpec(Spec):
@@ -19,10 +21,17 @@ class CodecSpec(Spec):
     ``steps``: length of a diffusion codec's sampling schedule (``full`` runs all of it
     from noise; ``cvsc`` runs the last ``ceil(strength * steps)`` of it from the warped
     reference; ``anchor_steps`` is used for anchors). ``gop``: frames per group (anchor
-    period). ``bitrate_kbps``: target rate of rate-controlled codecs. ``thumbnail``: send
-    an 8x8 thumbnail with no frame, with anchors, or with every frame. ``label_factor``:
-    downsampling of the transmitted label map. ``weights``: path of denoiser weights
-    (None: the shipped ones).
+    period of the diffusion codecs). ``bitrate_kbps``: target rate of rate-controlled codecs.
+    ``keyframe_s``: period of the classic codecs' keyframes (None: only at the start and
+    on loss or request, as WebRTC senders do). ``weights``: path of denoiser weights (None:
+    the shipped ones).
+
+    What a diffusion frame is conditioned on (each a section whose bytes are counted):
+    ``semantic="auto"`` sends the label map where the source has true labels (``"off"``:
+    never), with ``label_factor`` its downsampling; ``lowres`` sends the frame at
+    ``1/lowres_factor`` of its side with no frame, with anchors or with every frame, coded
+    with quantiser step ``lowres_quant`` (8-bit levels; smaller is finer and costs more);
+    ``structure`` sends its edge map likewise.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
     :mod:`gsvc.codecs.control`: the sender detects cuts (``cut_threshold``) and large motion
@@ -42,7 +51,12 @@ class CodecSpec(Spec):
     anchor_ratio: float = bounded(4.0, 1.0, 100.0, "", "anchor size / delta size (synthetic codec)")
     strength: float = bounded(0.3, 0.01, 1.0, "", "noise strength a reference is taken to before refinement")
     anchor_steps: int | None = bounded(None, 1, 1000, "steps", "schedule length for anchors (None: steps)")
-    thumbnail: Literal["off", "anchors", "all"] = "anchors"
+    keyframe_s: float | None = bounded(10.0, 0.1, 86_400.0, "s", "period of classic keyframes (None: on demand only)")
+    semantic: Literal["auto", "off"] = "auto"
+    lowres: Literal["off", "anchors", "all"] = "all"
+    lowres_factor: Literal[2, 4, 8, 16] = 4
+    lowres_quant: int = bounded(8, 1, 255, "levels", "quantiser step of the low-res frame's DCT coefficients")
+    structure: Literal["off", "anchors", "all"] = "off"
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
     weights: str | None = None
@@ -67,4 +81,12 @@ class CodecSpec(Spec):
         if self.control == "adaptive" and self.name not in REFERENCE_CODECS:
             raise ValueError(f"codec.control='adaptive' needs a reference-based codec ({', '.join(REFERENCE_CODECS)}); "
                              f"codec.name={self.name!r} has no reference to adapt")
+        return self
+
+    @model_validator(mode="after")
+    def _something_to_condition_on(self) -> "CodecSpec":
+        if self.name in DIFFUSION_CODECS and self.semantic == "off" and self.lowres == "off" \
+                and self.structure == "off":
+            raise ValueError(f"codec.name={self.name!r} needs something to generate from: codec.semantic, "
+                             "codec.lowres and codec.structure are all 'off'; switch one on")
         return self

@@ -1,14 +1,27 @@
-"""``gsvc train``: train the shared denoiser on procedural street scenes.
+"""``gsvc train``: train the shared denoiser on content gsvc generates, for every resolution.
 
-Data: ``pool_clips`` procedural clips (seeds ``0 .. pool_clips-1``, camera and motion
-drawn per clip) of ``clip_frames`` frames. Each training example is a (reference,
-target) pair ``gap`` frames apart (1..``max_gap``), the reference degraded (blur,
-noise) to look like a reconstruction and motion-compensated with the codec's own
-estimated motion field; its mask is 0 on the pixels the motion uncovered (as the
-decoders pass it, :func:`gsvc.codecs.motion.covered`). With probability ``p_no_ref``
-the reference is dropped (mask 0, as for anchors and ``full``), with ``p_wrong_ref``
-it comes from another clip (a scene cut the model must see through), and the 8x8
-thumbnail is given with ``p_thumb``. The model learns v-prediction under the shared schedule
+Data (the mixture is :attr:`TrainConfig.mix`): clips of ``clip_frames`` frames drawn per
+clip from three families, every one made by code, none from an image file:
+
+* procedural street scenes with their true labels (:mod:`gsvc.video.procedural`);
+* camera paths over dead-leaves images (:func:`gsvc.video.synthetic.dead_leaves`);
+* camera paths over fractal textures (:func:`gsvc.video.synthetic.fractal_texture`).
+
+Cameras pan, zoom, shake or stay, at 0.3-6 px/frame. Each clip is rendered at a side
+drawn from :attr:`TrainConfig.sides_px` (64-256 px) and a fixed ``crop_px`` window of it is
+kept: the fully convolutional model learns on windows what every resolution looks like,
+and every condition is computed at the clip's own scale (the low-res frame at ``1/k`` of
+the side, edges smoothed in proportion to it).
+
+Each training example is a (reference, target) pair ``gap`` frames apart (1..``max_gap``),
+the reference degraded (blur, noise) to look like a reconstruction and motion-compensated
+with the codec's own estimated motion field; its mask is 0 on the pixels the motion
+uncovered. With probability ``p_no_ref`` the reference is dropped, with ``p_wrong_ref`` it
+comes from another clip (a scene cut the model must see through). Conditions are each
+given independently: true labels (where the clip has them) with ``p_labels``, the
+low-res frame with ``p_lowres`` (factor from ``lowres_factors``, quantiser step drawn from
+``lowres_quant``, quantised exactly as :func:`gsvc.codecs.lowres.encode_lowres` does), the
+edge map with ``p_structure``. The model learns v-prediction under the shared schedule
 (:data:`gsvc.codecs.model.SCHEDULE`).
 
 Deterministic for its seed: every step draws its batch and noise from generators
@@ -32,57 +45,87 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from ..video import VideoSpec, phase_shift_px, procedural_clip
+from ..video import VideoSpec, phase_shift_px, photo_source, procedural_clip
 from ..video.quality import psnr_db, ssim
+from ..video.synthetic import synthetic_image
 from .denoiser import DenoiserConfig
+from .lowres import quantize_lowres
 from .model import Denoiser, make_scheduler, save_denoiser
 from .motion import covered, estimate_motion, warp
-from .semantic import quantize_thumbnail
+from .structure import edge_map
 
-__all__ = ["TrainConfig", "train", "validate"]
+__all__ = ["TrainConfig", "train", "validate", "make_pool", "make_batch", "make_clip"]
 
 VAL_SEED0 = 1_000_000
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 4500
+    steps: int = 3400
     batch: int = 16
     lr: float = 1e-3
     warmup_steps: int = 100
     ema_decay: float = 0.995
     seed: int = 0
-    resolution: int = 64
-    pool_clips: int = 240
+    crop_px: int = 64
+    sides_px: tuple[int, ...] = (64, 128, 256)
+    p_sides: tuple[float, ...] = (0.4, 0.3, 0.3)
+    mix: tuple[float, float, float] = (0.35, 0.45, 0.2)  # procedural, dead leaves, fractal
+    pool_clips: int = 300
     clip_frames: int = 16
     max_gap: int = 14
     p_no_ref: float = 0.3
     p_wrong_ref: float = 0.1
-    p_thumb: float = 0.5
+    p_labels: float = 0.7
+    p_lowres: float = 0.85
+    lowres_factors: tuple[int, ...] = (2, 4, 8)
+    p_lowres_factors: tuple[float, ...] = (0.3, 0.45, 0.25)
+    lowres_quant: tuple[int, int] = (2, 24)
+    p_structure: float = 0.3
     checkpoint_every: int = 50
-    max_minutes: float = 45.0
+    max_minutes: float = 42.0
 
 
-def _clip_spec(rng: np.random.Generator, cfg: TrainConfig) -> VideoSpec:
-    return VideoSpec(seconds=cfg.clip_frames / 15, fps=15, resolution=cfg.resolution,
+FAMILIES = ("procedural", "dead_leaves", "fractal")
+
+
+def _clip_spec(rng: np.random.Generator, side_px: int, frames: int) -> VideoSpec:
+    return VideoSpec(seconds=frames / 15, fps=15, resolution=side_px,
                      camera=str(rng.choice(["pan", "zoom", "shake", "static"], p=[0.5, 0.15, 0.25, 0.1])),
-                     motion_px=float(rng.uniform(0.3, 4.0)))
+                     motion_px=float(rng.uniform(0.3, 6.0)))
 
 
-def make_pool(cfg: TrainConfig, seed0: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``n`` clips: rgb ``[n, T, H, W, 3]`` float16, labels ``[n, T, H, W]`` uint8,
-    per-frame global shifts ``[n, T, 2]`` (phase correlation, px)."""
-    rgbs, labs, shifts = [], [], []
+def make_clip(cfg: TrainConfig, seed: int, frames: int | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """One training clip of the mixture: rgb ``[T, crop, crop, 3]`` uint8, labels ``[T, crop, crop]``
+    uint8 or None, and the side (px) of the frame it is a window of."""
+    rng = np.random.default_rng([seed, 0xC11B])
+    frames = frames or cfg.clip_frames
+    family = FAMILIES[int(rng.choice(3, p=cfg.mix))]
+    side = int(rng.choice(cfg.sides_px, p=cfg.p_sides))
+    spec = _clip_spec(rng, side, frames)
+    if family == "procedural":
+        clip = procedural_clip(spec, seed)
+        rgb, labels = clip.rgb, clip.labels
+    else:
+        photo = synthetic_image(family, seed, int(side * 1.3) + 2, int(side * 2))
+        rgb, labels = photo_source(photo, spec, seed).clip(0, frames).rgb, None
+    c = cfg.crop_px
+    y0, x0 = (int(rng.integers(0, side - c + 1)) // 8 * 8 for _ in range(2))
+    rgb = (np.clip(np.asarray(rgb)[:, y0:y0 + c, x0:x0 + c], 0, 1) * 255 + 0.5).astype(np.uint8)
+    return rgb, None if labels is None else np.asarray(labels)[:, y0:y0 + c, x0:x0 + c].astype(np.uint8), side
+
+
+def make_pool(cfg: TrainConfig, seed0: int, n: int, frames: int | None = None) -> list[dict]:
+    """``n`` clips of the mixture (seeds ``seed0 ..``), each with its per-frame global shifts ``[T, 2]``."""
+    pool = []
     for i in range(n):
-        rng = np.random.default_rng([seed0, i])
-        clip = procedural_clip(_clip_spec(rng, cfg), seed0 + i)
-        rgbs.append(clip.rgb.astype(np.float16))
-        labs.append(clip.labels)
-        sh = np.zeros((len(clip.rgb), 2), np.float32)
-        for t in range(1, len(clip.rgb)):
-            sh[t] = phase_shift_px(clip.rgb[t - 1], clip.rgb[t])
-        shifts.append(sh)
-    return np.stack(rgbs), np.stack(labs), np.stack(shifts)
+        rgb, labels, side = make_clip(cfg, seed0 + i, frames)
+        f = rgb.astype(np.float32) / 255
+        shifts = np.zeros((len(rgb), 2), np.float32)
+        for t in range(1, len(rgb)):
+            shifts[t] = phase_shift_px(f[t - 1], f[t])
+        pool.append({"rgb": rgb, "labels": labels, "side": side, "shifts": shifts})
+    return pool
 
 
 def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -90,37 +133,48 @@ def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out + rng.normal(0, rng.uniform(0, 0.03), img.shape), 0, 1).astype(np.float32)
 
 
-def make_batch(pool, cfg: TrainConfig, rng: np.random.Generator):
-    """One batch: targets ``[B, H, W, 3]``, labels, references, masks ``[B, H, W]`` (0 where the warp
-    uncovered content), thumbnails or None per item."""
-    rgb, lab, shifts = pool
-    n, t = rgb.shape[:2]
-    tgt, labels, refs, masks, thumbs = [], [], [], [], []
+def make_batch(pool: list[dict], cfg: TrainConfig, rng: np.random.Generator):
+    """One batch: targets ``[B, H, W, 3]``, and per item labels, reference, mask ``[H, W]`` (0 where the
+    warp uncovered content), low-res frame and edge map (each None when not given)."""
+    n = len(pool)
+    tgt, labels, refs, masks, lowres, structure = [], [], [], [], [], []
     for _ in range(cfg.batch):
         c = int(rng.integers(n))
+        clip = pool[c]
+        t = len(clip["rgb"])
         j = int(rng.integers(1, t))
         gap = int(rng.integers(1, min(cfg.max_gap, j) + 1))
-        cur = rgb[c, j].astype(np.float32)
+        cur = clip["rgb"][j].astype(np.float32) / 255
         u = rng.random()
-        side = cur.shape[0]
         if u < cfg.p_no_ref:
-            ref, mask = np.zeros_like(cur), np.zeros((side, side), np.float32)
+            ref, mask = None, None
         elif u < cfg.p_no_ref + cfg.p_wrong_ref:
-            other = int((c + rng.integers(1, n)) % n)
-            ref = _degrade(rgb[other, int(rng.integers(t))].astype(np.float32), rng)
-            mask = np.ones((side, side), np.float32)
+            other = pool[int((c + rng.integers(1, n)) % n)]
+            ref = _degrade(other["rgb"][int(rng.integers(len(other["rgb"])))].astype(np.float32) / 255, rng)
+            mask = np.ones(cur.shape[:2], np.float32)
         else:
-            r0 = _degrade(rgb[c, j - gap].astype(np.float32), rng)
-            prior = tuple(float(v) for v in shifts[c, j - gap + 1:j + 1].sum(0))
-            m = estimate_motion(rgb[c, j - gap].astype(np.float32), cur, prior_px=prior)
-            ref, mask = warp(r0, m), covered(m, side)
-        th = quantize_thumbnail(cur) if rng.random() < cfg.p_thumb else None
+            prev = clip["rgb"][j - gap].astype(np.float32) / 255
+            prior = tuple(float(v) for v in clip["shifts"][j - gap + 1:j + 1].sum(0))
+            m = estimate_motion(prev, cur, prior_px=prior)
+            ref, mask = warp(_degrade(prev, rng), m), covered(m, cur.shape[0])
+        lab = clip["labels"][j] if clip["labels"] is not None and rng.random() < cfg.p_labels else None
+        lr = None
+        if rng.random() < cfg.p_lowres:
+            factor = int(rng.choice(cfg.lowres_factors, p=cfg.p_lowres_factors))
+            lr = quantize_lowres(cur, factor, int(rng.integers(cfg.lowres_quant[0], cfg.lowres_quant[1] + 1)))
+        st = edge_map(cur, clip["side"] * cur.shape[0] // cfg.crop_px) if rng.random() < cfg.p_structure else None
         tgt.append(cur)
-        labels.append(lab[c, j])
+        labels.append(lab)
         refs.append(ref)
         masks.append(mask)
-        thumbs.append(th)
-    return np.stack(tgt), np.stack(labels), np.stack(refs), np.stack(masks), thumbs
+        lowres.append(lr)
+        structure.append(st)
+    return np.stack(tgt), labels, refs, masks, lowres, structure
+
+
+def _plain(d: dict) -> dict:
+    """A config dict with tuples as lists (as it reads back from a checkpoint or JSON)."""
+    return json.loads(json.dumps(d))
 
 
 def _lr(step: int, cfg: TrainConfig) -> float:
@@ -155,13 +209,13 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     step, elapsed_s = 0, 0.0
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=False)
-        if ck["config"] != asdict(cfg):
+        if ck["config"] != _plain(asdict(cfg)):
             raise ValueError(f"{ckpt_path} was made with another training config; remove it or pass the same one")
         unet.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         ema, history, step, elapsed_s = ck["ema"], ck["history"], ck["step"], ck["elapsed_s"]
         log(f"resumed at step {step} ({elapsed_s / 60:.1f} min so far)")
-    log(f"building the training pool: {cfg.pool_clips} procedural clips of {cfg.clip_frames} frames")
+    log(f"building the training pool: {cfg.pool_clips} clips of {cfg.clip_frames} frames")
     pool = make_pool(cfg, cfg.seed * 7919, cfg.pool_clips)
     t_start = time.perf_counter() - elapsed_s
     while step < cfg.steps:
@@ -170,9 +224,10 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
             break
         rng = np.random.default_rng([cfg.seed, step])
         g = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        tgt, labels, refs, masks, thumbs = make_batch(pool, cfg, rng)
+        tgt, labels, refs, masks, lowres, structure = make_batch(pool, cfg, rng)
         x0 = den.to_model(tgt)
-        cond = den.condition(labels, refs, masks, thumbs)
+        cond = den.condition(len(tgt), tgt.shape[1], labels=labels, ref=refs, ref_mask=masks, lowres=lowres,
+                             structure=structure)
         noise = torch.randn(x0.shape, generator=g)
         t = torch.randint(0, sched.config.num_train_timesteps, (len(x0),), generator=g)
         xt = sched.add_noise(x0, noise, t)
@@ -193,7 +248,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             elapsed_s = time.perf_counter() - t_start
             _atomic_torch_save({"model": unet.state_dict(), "opt": opt.state_dict(), "ema": ema, "history": history,
-                                "step": step, "elapsed_s": elapsed_s, "config": asdict(cfg)}, ckpt_path)
+                                "step": step, "elapsed_s": elapsed_s, "config": _plain(asdict(cfg))}, ckpt_path)
             recent = np.mean([l for _, l in history[-cfg.checkpoint_every:]])
             log(f"step {step}/{cfg.steps}  loss {recent:.4f}  {elapsed_s / 60:.1f} min")
     elapsed_s = time.perf_counter() - t_start
@@ -202,42 +257,56 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     val = validate(den, cfg)
     log("validation: " + json.dumps(val))
     meta = _meta(cfg, den, history, step, elapsed_s, val)
-    weights = save_denoiser(den, out / f"denoiser-{cfg.resolution}.safetensors", meta)
+    weights = save_denoiser(den, out / "denoiser.safetensors", meta)
     (out / "MODEL_CARD.md").write_text(_model_card(meta))
     return weights
 
 
-def validate(den: Denoiser, cfg: TrainConfig, clips: int = 6, frames: int = 8) -> dict:
-    """PSNR/SSIM on held-out clips (seeds from 1 000 000) for the codecs' main decode paths."""
+#: decode paths checked on held-out clips: name -> (labels, low-res factor, reference, steps, strength)
+VAL_PATHS = {
+    "labels_20": (True, None, False, 20, 1.0),
+    "lowres4_10": (False, 4, False, 10, 1.0),
+    "lowres2_10": (False, 2, False, 10, 1.0),
+    "refine_lowres4_s0.3_of10": (False, 4, True, 10, 0.3),
+}
+VAL_QUANT = 8
+
+
+def validate(den: Denoiser, cfg: TrainConfig, clips: int = 8, frames: int = 6) -> dict:
+    """PSNR/SSIM on held-out clips of the mixture (seeds from 1 000 000) for the codecs' main
+    decode paths, per family and for all clips together."""
     import torch
     from .diffusion import fill_uncovered
     from .sampler import sample
-    vcfg = TrainConfig(**{**asdict(cfg), "clip_frames": frames})
-    rgb, lab, shifts = make_pool(vcfg, VAL_SEED0, clips)
-    rgb = rgb.astype(np.float32)
-    res: dict[str, list] = {"full_20": [], "thumb_10": [], "refine_s0.3_of10": []}
+    pool = make_pool(cfg, VAL_SEED0, clips, frames)
+    res: dict[str, dict[str, list]] = {k: {} for k in VAL_PATHS}
     g = torch.Generator().manual_seed(0)
-    for c in range(clips):
-        cur, prev, labels = rgb[c, 1:], rgb[c, :-1], lab[c, 1:]
-        motions = [estimate_motion(prev[i], cur[i], prior_px=tuple(shifts[c, i + 1])) for i in range(len(cur))]
-        ref = np.stack([warp(prev[i], m) for i, m in enumerate(motions)])
-        mask = np.stack([covered(m, cur.shape[1]) for m in motions])
-        thumbs = np.stack([quantize_thumbnail(x) for x in cur])
-        filled = np.stack([fill_uncovered(r, m, t) for r, m, t in zip(ref, mask, thumbs)])
-        outs = {
-            "full_20": sample(den, den.condition(labels), 20, generator=g).x0,
-            "thumb_10": sample(den, den.condition(labels, thumb=thumbs), 10, generator=g).x0,
-            "refine_s0.3_of10": sample(den, den.condition(labels, ref, mask, thumbs), 10, start=den.to_model(filled),
-                                       strength=0.3, generator=g).x0,
-        }
-        for k, x in outs.items():
-            img = Denoiser.to_image(x)
-            res[k].append((psnr_db(cur, img), ssim(cur, img)))
+    for clip in pool:
+        rgb = clip["rgb"].astype(np.float32) / 255
+        cur, prev = rgb[1:], rgb[:-1]
+        b, side = len(cur), cur.shape[1]
+        family = "procedural" if clip["labels"] is not None else "synthetic"
+        motions = [estimate_motion(prev[i], cur[i], prior_px=tuple(clip["shifts"][i + 1])) for i in range(b)]
+        ref = [warp(prev[i], m) for i, m in enumerate(motions)]
+        mask = [covered(m, side) for m in motions]
+        for name, (use_labels, factor, use_ref, steps, strength) in VAL_PATHS.items():
+            if use_labels and clip["labels"] is None:
+                continue
+            lr = None if factor is None else [quantize_lowres(x, factor, VAL_QUANT) for x in cur]
+            cond = den.condition(b, side, labels=list(clip["labels"][1:]) if use_labels else None,
+                                 ref=ref if use_ref else None, ref_mask=mask if use_ref else None, lowres=lr)
+            start = None
+            if use_ref:
+                start = den.to_model(np.stack([fill_uncovered(r, m, x) for r, m, x in zip(ref, mask, lr)]))
+            img = Denoiser.to_image(sample(den, cond, steps, start=start, strength=strength, generator=g).x0)
+            for fam in (family, "all"):
+                res[name].setdefault(fam, []).append((psnr_db(cur, img), ssim(cur, img)))
     summary = {}
-    for k, vals in res.items():
-        p = np.concatenate([v[0] for v in vals])
-        s = np.concatenate([v[1] for v in vals])
-        summary[k] = {"psnr_db": round(float(p.mean()), 2), "ssim": round(float(s.mean()), 4)}
+    for name, by_family in res.items():
+        for fam, vals in by_family.items():
+            p = np.concatenate([v[0] for v in vals])
+            s = np.concatenate([v[1] for v in vals])
+            summary[f"{name}/{fam}"] = {"psnr_db": round(float(p.mean()), 2), "ssim": round(float(s.mean()), 4)}
     return summary
 
 
@@ -259,44 +328,54 @@ def _meta(cfg, den, history, step, elapsed_s, val) -> dict:
 
 def _model_card(meta: dict) -> str:
     t = meta["train"]
+    mix = ", ".join(f"{f} {p:.0%}" for f, p in zip(FAMILIES, t["mix"]))
+    sides = ", ".join(f"{s} px {p:.0%}" for s, p in zip(t["sides_px"], t["p_sides"]))
     lines = [
         "# gsvc shared denoiser", "",
-        f"A `diffusers.UNet2DModel` ({meta['parameters']:,} parameters, config `{json.dumps(meta['config'])}`) "
-        "conditioned on a one-hot semantic map, a motion-compensated reference with its mask, and an 8x8 thumbnail; "
-        "v-prediction under the schedule in `gsvc.codecs.model.SCHEDULE`. Weights stored as float16 safetensors "
-        "(EMA of the training weights).", "",
+        f"A fully convolutional `diffusers.UNet2DModel` ({meta['parameters']:,} parameters, config "
+        f"`{json.dumps(meta['config'])}`) conditioned on whatever a frame carries: a one-hot semantic map, a "
+        "motion-compensated reference with its validity mask, the low-resolution frame (any factor, upsampled) and "
+        "an edge map, each with its presence flag; v-prediction under the schedule in `gsvc.codecs.model.SCHEDULE`. "
+        "One file serves every side in `resolutions_px`. Weights stored as float16 safetensors (EMA of the "
+        "training weights). Licence: Apache-2.0, as gsvc; trained only on data gsvc generates.", "",
         "## How it was made", "",
         f"- Command: `gsvc train` (config below), {meta['steps_done']} steps of batch {t['batch']} in "
         f"{meta['wall_minutes']} min on {meta['machine']}, {meta['created']}.",
-        f"- Data: {t['pool_clips']} procedural street clips (`gsvc.video`, seeds 0..{t['pool_clips'] - 1}) of "
-        f"{t['clip_frames']} frames at {t['resolution']}x{t['resolution']}, camera pan/zoom/shake/static, "
-        f"0.3-4 px/frame; (reference, target) pairs 1-{t['max_gap']} frames apart, the reference blurred and "
-        "noised like a reconstruction, warped with the codecs' own motion estimate and masked per pixel where the "
-        f"motion uncovered content; no reference in {t['p_no_ref']:.0%} of examples, a reference from another clip "
-        f"(a cut) in {t['p_wrong_ref']:.0%}, the thumbnail in {t['p_thumb']:.0%}.",
+        f"- Data: {t['pool_clips']} clips of {t['clip_frames']} frames (seeds from {t['seed'] * 7919}), the "
+        f"mixture {mix}: procedural street scenes with their labels, camera paths over dead-leaves images and over "
+        f"fractal textures (`gsvc.video.synthetic`); no image file of any package. Each clip rendered at {sides} "
+        f"and a {t['crop_px']} px window of it kept; cameras pan/zoom/shake/static at 0.3-6 px/frame.",
+        f"- Examples: (reference, target) pairs 1-{t['max_gap']} frames apart, the reference blurred and noised like "
+        "a reconstruction, warped with the codecs' own motion estimate and masked where the motion uncovered "
+        f"content; no reference in {t['p_no_ref']:.0%}, one from another clip (a cut) in {t['p_wrong_ref']:.0%}. "
+        f"Labels (where true ones exist) in {t['p_labels']:.0%}; the low-res frame in {t['p_lowres']:.0%} "
+        f"(factor {t['lowres_factors']} with probabilities {t['p_lowres_factors']}, quantiser step "
+        f"{t['lowres_quant'][0]}-{t['lowres_quant'][1]} levels, as `encode_lowres` decodes it); the edge map in "
+        f"{t['p_structure']:.0%}.",
         f"- Versions: {json.dumps(meta['versions'])}.", "",
-        "## Validation (held-out clips, seeds from 1 000 000)", "",
-        "| decode path | PSNR dB | SSIM |", "| --- | --- | --- |",
+        "## Validation (held-out clips of the same mixture, seeds from 1 000 000)", "",
+        "| decode path / clips | PSNR dB | SSIM |", "| --- | --- | --- |",
     ]
     for k, v in meta["validation"].items():
         lines.append(f"| {k} | {v['psnr_db']} | {v['ssim']} |")
-    lines += ["", "`full_20`: from noise, labels only, 20 steps; `thumb_10`: from noise with the thumbnail, 10 steps; "
-              "`refine_s0.3_of10`: from the motion-warped previous original (uncovered pixels masked and "
-              "filled from the thumbnail) noised to strength 0.3 of a 10-step schedule (3 evaluations).", "",
-              "## Loss curve (mean over 50 steps)", "", "| step | loss |",
-              "| --- | --- |"]
+    lines += ["", "`labels_20`: from noise, labels only, 20 steps; `lowresK_10`: from noise with the low-res frame at "
+              f"factor K (quantiser step {VAL_QUANT}), 10 steps; `refine_lowres4_s0.3_of10`: from the motion-warped "
+              "previous original (uncovered pixels masked and filled from the low-res frame) noised to strength 0.3 "
+              "of a 10-step schedule (3 evaluations).", "",
+              "## Loss curve (mean over 50 steps)", "", "| step | loss |", "| --- | --- |"]
     lines += [f"| {s + 1} | {l} |" for s, l in meta["loss_curve"]]
     lines += ["", "## Limits", "",
-              "Trained only on gsvc's procedural scenes at 64x64 on a CPU budget: it is a small, honest stand-in for a "
-              "production semantic-video diffusion model, good enough to measure how the codecs trade evaluations "
-              "for quality, not to judge absolute image quality on natural video.", ""]
+              "A small model trained for about 40 minutes on a 2-core CPU. It restores what the conditions carry "
+              "(it is, on real content, mostly a learned upsampler of the low-res frame guided by the reference); "
+              "it cannot invent the detail a production latent diffusion model would. Quality figures on real "
+              "video are in `benchmarks/results/bench_codecs.txt`.", ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m gsvc.codecs.train OUT_DIR [--steps N] [--minutes M] [--fresh]`` (also ``gsvc train``)."""
     import argparse
-    ap = argparse.ArgumentParser(prog="gsvc train", description="train the shared denoiser on procedural scenes")
+    ap = argparse.ArgumentParser(prog="gsvc train", description="train the shared denoiser on generated content")
     ap.add_argument("out", type=Path)
     ap.add_argument("--steps", type=int, default=TrainConfig.steps)
     ap.add_argument("--batch", type=int, default=TrainConfig.batch)

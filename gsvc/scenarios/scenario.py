@@ -41,7 +41,28 @@ class Scenario(Spec):
             raise ValueError("receiver.decode='timing-only' skips the decode, so receiver.latency cannot be "
                              "'measured'; give 'profile:NAME' or an inline profile")
         validate_pair(self.channel, self.link)
+        self._check_model_serves_video()
         return self
+
+    def _check_model_serves_video(self) -> None:
+        """A diffusion codec that decodes for real needs weights that serve ``video.resolution``,
+        and a low-res factor that divides it."""
+        from ..codecs.model import served_resolutions
+        from ..codecs.spec import DIFFUSION_CODECS
+        c, side = self.codec, self.video.resolution
+        if c.name not in DIFFUSION_CODECS:
+            return
+        if c.lowres != "off" and (side % c.lowres_factor or side // c.lowres_factor < 4):
+            raise ValueError(f"codec.lowres_factor={c.lowres_factor} does not divide video.resolution={side} into a "
+                             "low-res frame of at least 4 px; choose a factor that divides it")
+        if self.timing_only:
+            return
+        served = served_resolutions(c.weights)
+        if side not in served:
+            model = c.weights or "the shipped denoiser"
+            have = ", ".join(map(str, served)) or "none (no weights found there)"
+            raise ValueError(f"video.resolution={side} is not served by {model}; it serves {have} px "
+                             "(or run with receiver.decode='timing-only')")
 
     # --- dotted paths -------------------------------------------------------------
     @classmethod

@@ -16,7 +16,7 @@ added to each of them without changing what they do with ``control="off"``:
    by a request over the feedback path after loss, a degraded anchor or low confidence
    (:mod:`.receiver`).
 5. **Quality safeguard**: when the wanted plan does not fit, fewer steps, then warp-only
-   (the reference moved to the frame, no denoiser) or the thumbnail for an anchor, then
+   (the reference moved to the frame, no denoiser) or the low-res frame for an anchor, then
    repeat; the path taken is the log's ``plan`` column, next to ``steps``,
    ``cut_detected`` and ``confidence``.
 """

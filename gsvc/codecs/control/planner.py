@@ -6,7 +6,7 @@ Each frame gets a *ladder* of plans, best first and cheaper down the ladder:
   then with one step fewer at a time down to one step (``<path>-short``), then ``warp``
   (show the reference moved to the frame: no denoiser), then ``repeat`` (the last image);
 * an anchor: generate with its full schedule, then shorter schedules (``generate-short``),
-  then ``thumbnail`` (the transmitted thumbnail upsampled) if there is one, then ``repeat``.
+  then ``lowres`` (the transmitted low-res frame upsampled) if there is one, then ``repeat``.
 
 :class:`DeadlinePlanner` takes the first plan whose expected service time plus a
 safety margin fits the time left to the frame's playout deadline; when none fits it
@@ -23,7 +23,7 @@ from ..base import DecodePlan
 __all__ = ["DeadlinePlanner", "wanted_strength", "short_name", "FALLBACK_PATHS"]
 
 #: paths that run no denoiser and exist only as fallbacks
-FALLBACK_PATHS = ("warp", "thumbnail", "repeat")
+FALLBACK_PATHS = ("warp", "lowres", "repeat")
 
 
 def wanted_strength(nominal: float, confidence: float, trust_confidence: float) -> float:

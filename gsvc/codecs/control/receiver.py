@@ -4,8 +4,8 @@ Receiver-driven anchor refresh: a decoder asks the sender for an anchor (through
 feedback path, so the request takes the scenario's uplink delay) when a delta's
 confidence is below ``min_confidence``, when its reference is broken (a lost anchor, or
 an anchor that could only be repeated), or when an anchor could only be shown from its
-thumbnail. It asks once and then waits: the next anchor that arrives, complete or not,
-answers the request. After two thumbnail anchors in a row it stops asking for that reason
+low-res frame. It asks once and then waits: the next anchor that arrives, complete or not,
+answers the request. After two low-res anchors in a row it stops asking for that reason
 (the budget does not allow a generated anchor; more anchors would only cost bytes) until
 an anchor is generated again.
 """
@@ -32,7 +32,7 @@ class ReceiverControl:
         self.trust_confidence = spec.trust_confidence
         self.min_confidence = spec.min_confidence
         self.request_pending = False
-        self.thumbnail_anchors = 0  # consecutive anchors shown from their thumbnail
+        self.lowres_anchors = 0  # consecutive anchors shown from their low-res frame
         self._seen: tuple[int, ControlInfo] = (-1, _UNKNOWN)
 
     def set_cost_model(self, fn) -> None:
@@ -62,11 +62,11 @@ class ReceiverControl:
             return [nominal]
         if ef.kind == "anchor":
             rungs = [nominal] + [DecodePlan(short_name(nominal.path), k, k) for k in range(nominal.steps - 1, 0, -1)]
-            if "thumbnail" in ef.sections:
-                rungs.append(DecodePlan("thumbnail"))
+            if "lowres" in ef.sections:
+                rungs.append(DecodePlan("lowres"))
             return rungs + [DecodePlan("repeat")]
         base = dec.refine_plan(ef, nominal)
-        if base is None:  # nothing to refine with: show the warp (content_motion without labels)
+        if base is None:  # nothing to refine with: show the warp (content_motion sent no conditions for it)
             return [nominal, DecodePlan("repeat")]
         n = dec.schedule_steps()
         k_want = max(base.steps, n - start_index(n, wanted_strength(base.strength, info.confidence,
@@ -83,9 +83,9 @@ class ReceiverControl:
         if frame != ef.frame:
             info = _UNKNOWN
         if ef.kind == "anchor":
-            thumb = (out.path or plan.path) == "thumbnail"
-            self.thumbnail_anchors = self.thumbnail_anchors + 1 if thumb else 0
-        degraded_anchor = ef.kind == "anchor" and self.thumbnail_anchors == 1
+            degraded = (out.path or plan.path) == "lowres"
+            self.lowres_anchors = self.lowres_anchors + 1 if degraded else 0
+        degraded_anchor = ef.kind == "anchor" and self.lowres_anchors == 1
         low = ef.kind == "delta" and info.confidence < self.min_confidence and not math.isnan(info.confidence)
         request = (out.request_anchor or degraded_anchor or low) and not self.request_pending
         self.request_pending = self.request_pending or request

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...video import estimate_labels
 from ..base import Feedback
 from .confidence import ControlInfo, encode_control
 from .detect import SceneChange, SceneChangeDetector
@@ -31,9 +32,13 @@ class SenderControl:
         self.drift_limit = spec.drift_limit
         self.anchor_frame = -1  # index of the last anchor sent
 
-    def observe(self, rgb: np.ndarray, labels: np.ndarray) -> SceneChange:
-        """Detection for a newly captured frame against the previous one (call once per frame, in order)."""
-        return self.detector.observe(rgb, labels)
+    def observe(self, rgb: np.ndarray, labels: np.ndarray | None) -> SceneChange:
+        """Detection for a newly captured frame against the previous one (call once per frame, in order).
+
+        A source without labels is analysed with the colour-class estimate of
+        :func:`gsvc.video.estimate_labels`: it serves the detector only and is never sent.
+        """
+        return self.detector.observe(rgb, estimate_labels(rgb) if labels is None else labels)
 
     def feedback_wants_anchor(self, feedback: Sequence[Feedback]) -> bool:
         return any(f.kind == "anchor_request" and f.frame >= self.anchor_frame

@@ -1,0 +1,118 @@
+"""The conditioning sections of a diffusion frame, coded at the sender and parsed at the receiver.
+
+Which parts a frame carries is set by the codec spec:
+
+* ``semantic`` (``codec.semantic="auto"`` and the source has true labels): the label map;
+* ``lowres`` (``codec.lowres`` = ``"anchors"`` or ``"all"``): the frame at ``1/codec.lowres_factor``
+  of its side, lossy (:mod:`gsvc.codecs.lowres`);
+* ``structure`` (``codec.structure`` = ``"anchors"`` or ``"all"``): the edge map, lossless
+  (:mod:`gsvc.codecs.structure`).
+
+Anchors code each part on its own; deltas code it against the anchor's version moved by
+the frame's motion (or unmoved for codecs that send no motion), so a delta depends on its
+anchor only. Both ends keep the anchor's parts exactly as the receiver decodes them
+(:class:`AnchorConditions`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lowres import decode_lowres, encode_lowres, predict_lowres
+from .motion import MotionField, warp_labels
+from .semantic import decode_labels, encode_labels
+from .structure import decode_structure, edge_map, encode_structure
+
+__all__ = ["AnchorConditions", "ConditionCoder", "parse_conditions"]
+
+
+@dataclass(frozen=True)
+class AnchorConditions:
+    """The anchor's parts as decoded: labels ``[H, W]`` uint8, lowres ``[n, n, 3]`` float32,
+    structure ``[H, W]`` uint8; None for a part the anchor did not carry."""
+
+    labels: np.ndarray | None = None
+    lowres: np.ndarray | None = None
+    structure: np.ndarray | None = None
+
+    def predicted_labels(self, motion: MotionField | None) -> np.ndarray | None:
+        if self.labels is None:
+            return None
+        return self.labels if motion is None else warp_labels(self.labels, motion)
+
+    def predicted_lowres(self, motion: MotionField | None, side_px: int) -> np.ndarray | None:
+        if self.lowres is None:
+            return None
+        return self.lowres if motion is None else predict_lowres(self.lowres, motion, side_px)
+
+    def predicted_structure(self, motion: MotionField | None) -> np.ndarray | None:
+        if self.structure is None:
+            return None
+        return self.structure if motion is None else warp_labels(self.structure, motion)
+
+
+class ConditionCoder:
+    """Sender side: codes a frame's conditioning sections and remembers the anchor's."""
+
+    def __init__(self, spec, side_px: int):
+        self.spec, self.side = spec, side_px
+        self.anchor_parts = AnchorConditions()
+
+    def _labels(self, frame) -> np.ndarray | None:
+        return frame.labels if self.spec.semantic == "auto" else None
+
+    def anchor(self, frame, rgb: np.ndarray) -> dict[str, bytes]:
+        """Sections of an anchor ``rgb`` ``[H, W, 3]``; it becomes the reference of later deltas."""
+        spec, sections = self.spec, {}
+        labels = lowres = structure = None
+        if self._labels(frame) is not None:
+            sections["semantic"] = encode_labels(frame.labels, factor=spec.label_factor)
+            labels = decode_labels(sections["semantic"])
+        if spec.lowres != "off":
+            sections["lowres"], lowres = encode_lowres(rgb, spec.lowres_factor, spec.lowres_quant)
+        if spec.structure != "off":
+            structure = edge_map(rgb)
+            sections["structure"] = encode_structure(structure)
+        self.anchor_parts = AnchorConditions(labels, lowres, structure)
+        return sections
+
+    def delta(self, frame, rgb: np.ndarray, motion: MotionField | None, parts: tuple[str, ...] | None = None
+              ) -> dict[str, bytes]:
+        """Sections of a delta against the anchor moved by ``motion`` (the motion as the receiver decodes
+        it; None: unmoved). ``parts`` limits which parts are sent (default: those the spec sends in deltas)."""
+        spec, a, sections = self.spec, self.anchor_parts, {}
+        if parts is None:
+            parts = ("semantic",) + tuple(p for p in ("lowres", "structure") if getattr(spec, p) == "all")
+        if "semantic" in parts and self._labels(frame) is not None:
+            sections["semantic"] = encode_labels(frame.labels, a.predicted_labels(motion), factor=spec.label_factor)
+        if "lowres" in parts and spec.lowres != "off":
+            sections["lowres"], _ = encode_lowres(rgb, spec.lowres_factor, spec.lowres_quant,
+                                                  a.predicted_lowres(motion, self.side))
+        if "structure" in parts and spec.structure != "off":
+            sections["structure"] = encode_structure(edge_map(rgb), a.predicted_structure(motion))
+        return sections
+
+
+def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None, motion: MotionField | None,
+                     side_px: int) -> dict[str, np.ndarray]:
+    """Decode the conditioning parts present in ``sections``: ``labels``, ``lowres``, ``structure``.
+
+    ``anchor`` None: the frame is an anchor (every part intra-coded). ValueError on malformed
+    or mismatched data.
+    """
+    a = anchor or AnchorConditions()
+    out = {}
+    if "semantic" in sections:
+        out["labels"] = decode_labels(sections["semantic"], a.predicted_labels(motion))
+        if out["labels"].shape != (side_px, side_px):
+            raise ValueError("semantic map has the wrong size")
+    if "lowres" in sections:
+        out["lowres"] = decode_lowres(sections["lowres"], a.predicted_lowres(motion, side_px))
+        if side_px % out["lowres"].shape[0]:
+            raise ValueError("low-res frame has the wrong size")
+    if "structure" in sections:
+        out["structure"] = decode_structure(sections["structure"], a.predicted_structure(motion))
+        if out["structure"].shape != (side_px, side_px):
+            raise ValueError("structure map has the wrong size")
+    return out

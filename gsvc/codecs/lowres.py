@@ -1,0 +1,200 @@
+"""The low-resolution frame: what any content can send next to (or instead of) semantics.
+
+The sender averages the frame over ``factor x factor`` blocks (``side / factor``
+pixels a side), converts it to YCbCr (BT.601, full range), and codes
+it as a small transform codec of its own:
+
+* Y, Cb, Cr at the low-res size (4:4:4), 4x4 orthonormal DCT blocks, one uniform quantiser
+  step ``quant`` (in 8-bit levels) for every luma coefficient and ``CHROMA_STEP`` times it for chroma, rounding with a dead zone (offset 1/3, as H.264 reference encoders
+  do for intra blocks);
+* intra (anchors): each block's DC predicted from the previous block's reconstructed DC;
+* inter (deltas): the residual against ``predicted``, the *anchor's* decoded low-res
+  frame moved by the transmitted motion (:func:`predict_lowres`), so a delta depends on
+  the anchor only, as every other section of a diffusion delta does: a lost delta breaks
+  nothing after it;
+* coefficients arithmetic-coded (:func:`gsvc.codecs.entropy.encode_residuals`) with
+  separate contexts for DC, low and high frequencies of luma and chroma, behind a 16-bit
+  checksum of the quantised values, so a damaged section raises ``ValueError`` and the
+  frame is concealed instead of shown wrong.
+
+Why not H.264 of the low-resolution stream: at 8-16 px a side one x264 frame carries a
+slice header and, on keyframes, parameter sets that cost as much as the picture, its P
+frames chain on the previous frame (one loss breaks the group, which the diffusion
+codecs' anchor-only dependency avoids), and its rate control works per frame, not per
+quantiser step. ``benchmarks/bench_lowres.py`` measures both on the same frames.
+
+The encoder and decoder reconstruct with the same NumPy code, so the encoder's
+:func:`encode_lowres` returns exactly the image the receiver will decode.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from scipy.ndimage import zoom as nd_zoom
+
+from .entropy import checksum, decode_residuals, encode_residuals
+
+__all__ = ["downsample", "upsample_lowres", "encode_lowres", "decode_lowres", "quantize_lowres",
+           "predict_lowres", "LOWRES_FACTORS"]
+
+#: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
+LOWRES_FACTORS = (2, 4, 8, 16)
+_INTRA, _INTER = 0, 1
+_B = 4  # transform block side
+_DEADZONE = 1.0 / 3.0
+#: chroma quantiser step relative to luma's (chroma errors cost less PSNR per level: Y carries 0.3-0.6 of R, G, B)
+CHROMA_STEP = 1.5
+
+# orthonormal 4-point DCT-II matrix
+_C = np.array([[np.sqrt((1 if k == 0 else 2) / _B) * np.cos(np.pi * (2 * n + 1) * k / (2 * _B))
+                for n in range(_B)] for k in range(_B)])
+# zig-zag scan of a 4x4 block, and the context class of each scan position (0 DC, 1 low, 2 high)
+_ZIGZAG = np.array([0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15])
+_BAND = np.array([0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2])
+_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_RGB = np.linalg.inv(_YCC)
+
+
+def downsample(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """``[H, W, C]`` -> ``[H/factor, W/factor, C]`` float32 block means (H, W multiples of ``factor``)."""
+    h, w, c = rgb.shape
+    if h % factor or w % factor:
+        raise ValueError(f"a {h}x{w} frame does not split into {factor}x{factor} blocks; "
+                         f"codec.lowres_factor must divide video.resolution")
+    return np.asarray(rgb, np.float32).reshape(h // factor, factor, w // factor, factor, c).mean((1, 3))
+
+
+def upsample_lowres(lowres: np.ndarray, side_px: int) -> np.ndarray:
+    """``[n, n, 3]`` -> ``[side_px, side_px, 3]`` float32 in [0, 1] (bilinear, pixel centres aligned)."""
+    f = side_px / lowres.shape[0]
+    return np.clip(nd_zoom(lowres, (f, f, 1), order=1, mode="nearest", grid_mode=True), 0, 1).astype(np.float32)
+
+
+def predict_lowres(ref_lowres: np.ndarray, motion, side_px: int) -> np.ndarray:
+    """The anchor's low-res frame ``[n, n, 3]`` moved by ``motion`` (a full-resolution
+    :class:`~gsvc.codecs.motion.MotionField`): upsampled, warped, averaged down again."""
+    from .motion import warp
+    factor = side_px // ref_lowres.shape[0]
+    return downsample(warp(upsample_lowres(ref_lowres, side_px), motion), factor)
+
+
+def _pad4(plane: np.ndarray) -> np.ndarray:
+    h, w = plane.shape
+    return np.pad(plane, ((0, -h % _B), (0, -w % _B)), mode="edge")
+
+
+def _planes(ycc: np.ndarray) -> list[np.ndarray]:
+    """Y, Cb, Cr planes (4:4:4: at 8-16 px a side, 4:2:0 chroma costs more dB than bits), each padded
+    to multiples of 4."""
+    return [_pad4(ycc[:, :, c]) for c in range(3)]
+
+
+def _unplanes(planes: list[np.ndarray], n: int) -> np.ndarray:
+    return np.stack([p[:n, :n] for p in planes], -1)
+
+
+def _blocks(plane: np.ndarray) -> np.ndarray:
+    """``[h, w]`` -> ``[h/4 * w/4, 4, 4]`` in raster order of blocks."""
+    h, w = plane.shape
+    return plane.reshape(h // _B, _B, w // _B, _B).transpose(0, 2, 1, 3).reshape(-1, _B, _B)
+
+
+def _unblocks(blocks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    return blocks.reshape(h // _B, w // _B, _B, _B).transpose(0, 2, 1, 3).reshape(h, w)
+
+
+def _layout(n: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Padded plane shapes for an ``n``-px low-res frame and the context id of every coded value."""
+    ny = n + (-n % _B)
+    shapes = [(ny, ny)] * 3
+    ctx = [np.tile(_BAND + (0 if p == 0 else 3), (s[0] // _B) * (s[1] // _B)) for p, s in enumerate(shapes)]
+    return shapes, np.concatenate(ctx)
+
+
+def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coded integers in scan order, the reconstruction ``[n, n, 3]`` in RGB [0, 1])."""
+    n = lowres.shape[0]
+    step = quant / 255.0
+    base = np.full_like(lowres, 0.5) if predicted is None else np.asarray(predicted, np.float32)
+    ycc_base = base @ _YCC.T
+    resid = _planes(lowres @ _YCC.T - ycc_base)
+    coded, recon_planes = [], []
+    for p, plane in enumerate(resid):
+        blk = _blocks(plane)
+        coef = _C @ blk @ _C.T
+        st = step * (CHROMA_STEP if p else 1.0)
+        q = (np.sign(coef) * np.floor(np.abs(coef) / st + _DEADZONE)).astype(np.int64)
+        recon_planes.append(_unblocks(_C.T @ (q * st) @ _C, plane.shape))
+        flat = q.reshape(len(q), -1)[:, _ZIGZAG]
+        if predicted is None:  # DC from the previous block's DC
+            dc = flat[:, 0].copy()
+            flat[1:, 0] = dc[1:] - dc[:-1]
+        coded.append(flat.ravel())
+    recon = np.clip((_unplanes(recon_planes, n) + ycc_base) @ _RGB.T, 0, 1).astype(np.float32)
+    return np.concatenate(coded), recon
+
+
+def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: int) -> np.ndarray:
+    step = quant / 255.0
+    base = np.full((n, n, 3), 0.5, np.float32) if predicted is None else np.asarray(predicted, np.float32)
+    shapes, _ = _layout(n)
+    planes, pos = [], 0
+    for p, shape in enumerate(shapes):
+        st = step * (CHROMA_STEP if p else 1.0)
+        nb = (shape[0] // _B) * (shape[1] // _B)
+        flat = coded[pos:pos + nb * 16].reshape(nb, 16).copy()
+        pos += nb * 16
+        if predicted is None:
+            flat[:, 0] = np.cumsum(flat[:, 0])
+        q = np.empty_like(flat)
+        q[:, _ZIGZAG] = flat
+        planes.append(_unblocks(_C.T @ (q.reshape(nb, _B, _B) * st) @ _C, shape))
+    return np.clip((_unplanes(planes, n) + base @ _YCC.T) @ _RGB.T, 0, 1).astype(np.float32)
+
+
+def quantize_lowres(rgb: np.ndarray, factor: int, quant: int, predicted: np.ndarray | None = None) -> np.ndarray:
+    """The low-res frame ``[n, n, 3]`` a receiver decodes from :func:`encode_lowres`, without coding it
+    (for training)."""
+    return _quantise(downsample(rgb, factor), predicted, quant)[1]
+
+
+def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
+                  predicted: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
+    """Code a frame's low-res version.
+
+    Args:
+        rgb: ``[H, W, 3]`` float in [0, 1], H = W a multiple of ``factor``.
+        factor: side reduction (``codec.lowres_factor``).
+        quant: quantiser step of the DCT coefficients in 8-bit levels, 1-255 (``codec.lowres_quant``).
+        predicted: ``[n, n, 3]`` prediction (inter), or None (intra).
+
+    Returns:
+        (section bytes, the decoded low-res frame ``[n, n, 3]`` float32 in [0, 1]).
+    """
+    if not 1 <= quant <= 255:
+        raise ValueError(f"codec.lowres_quant={quant} must lie in [1, 255] levels")
+    small = downsample(rgb, factor)
+    n = small.shape[0]
+    coded, recon = _quantise(small, predicted, quant)
+    _, ctx = _layout(n)
+    head = struct.pack("<BHBH", _INTRA if predicted is None else _INTER, n, quant,
+                       checksum(coded.astype(np.int16)))
+    return head + encode_residuals(coded, ctx), recon
+
+
+def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
+    """Bytes -> the low-res frame ``[n, n, 3]`` float32 in [0, 1]; ValueError on malformed bytes."""
+    if len(data) < 6:
+        raise ValueError("low-res section too short")
+    mode, n, quant, crc = struct.unpack("<BHBH", data[:6])
+    if mode not in (_INTRA, _INTER) or not 0 < n <= 1024 or quant == 0:
+        raise ValueError("low-res section has a bad header")
+    if mode == _INTER and (predicted is None or predicted.shape[:2] != (n, n)):
+        raise ValueError("inter-coded low-res section needs the anchor's low-res frame of the same size")
+    _, ctx = _layout(n)
+    coded = decode_residuals(data[6:], len(ctx), ctx)
+    if np.abs(coded).max(initial=0) > 32767 or checksum(coded.astype(np.int16)) != crc:
+        raise ValueError("low-res section corrupt (checksum mismatch)")
+    return _dequantise(coded, n, predicted if mode == _INTER else None, quant)
