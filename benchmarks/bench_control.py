@@ -153,7 +153,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.quick:
         a.seconds, a.codecs = 3.0, "cvsc"
-    shipped = default_weights_path(64)
+    shipped = default_weights_path()
     if a.weights is None:
         if not shipped.exists():
             raise SystemExit(f"no shipped weights at {shipped}; train them (gsvc train) or pass --weights")

@@ -32,8 +32,9 @@ def decode_one(dec, ef, complete=True):
 
 @pytest.fixture(scope="module", params=NAMES)
 def session(request, frames):
-    """One clip through encoder and decoder at 100 kbit/s: (name, encoded frames, decoded frames)."""
-    codec = make(request.param)
+    """One clip through encoder and decoder at 100 kbit/s, a keyframe every second:
+    (name, encoded frames, decoded frames)."""
+    codec = make(request.param, keyframe_s=1.0)
     enc, dec = codec.encoder(0), codec.decoder(0)
     efs = [ef for f in frames for ef in enc.encode(f, [])]
     return request.param, efs, [decode_one(dec, ef) for ef in efs]
@@ -54,7 +55,22 @@ def test_bytes_are_real_and_decode(session, frames):
     assert b"x264" not in efs[0].sections["bitstream"] and b"x265" not in efs[0].sections["bitstream"]
 
 
-def test_anchors_come_every_gop_and_deltas_reference_the_previous_frame(session):
+@pytest.mark.parametrize("name", NAMES)
+def test_real_time_default_sends_one_keyframe_and_does_not_starve_it(name, frames):
+    """As a WebRTC sender: a keyframe at the start, none periodically within 10 s, and a rate
+    control whose buffer lets the keyframe carry a usable picture at a low rate."""
+    codec = make(name, bitrate_kbps=32.0)
+    enc, dec = codec.encoder(0), codec.decoder(0)
+    efs = [ef for f in frames for ef in enc.encode(f, [])]
+    assert [ef.frame for ef in efs if ef.kind == "anchor"] == [0]
+    first = decode_one(dec, efs[0]).image
+    assert efs[0].nbytes > 300
+    assert psnr_db(frames[0].rgb[None], first[None])[0] > 20.0
+    kbps = sum(ef.nbytes for ef in efs) * 8 / 1e3 / VIDEO.seconds
+    assert kbps < 32.0 * 1.25
+
+
+def test_anchors_come_every_keyframe_interval_and_deltas_reference_the_previous_frame(session):
     _, efs, outs = session
     assert [ef.frame for ef in efs if ef.kind == "anchor"] == [0, 15, 30]
     assert all(ef.refs == (ef.frame - 1,) for ef in efs if ef.kind == "delta")

@@ -169,7 +169,7 @@ def test_tiny_deadline_never_misses_and_logs_the_fallback_path(tiny_weights, nam
     f = gsvc.run(_tight(name, tiny_weights, "adaptive")).frames
     assert (fixed["status"] == "late").mean() > 0.5
     assert (f["status"] == "late").sum() == 0
-    assert "thumbnail" in set(f["plan"]) and not {"generate", "refine"} & set(f["plan"])
+    assert "lowres" in set(f["plan"]) and not {"generate", "refine"} & set(f["plan"])
     assert (f["steps"] < 4).all() and f["psnr_db"].notna().all()  # never the full 4 steps
     assert f.loc[f["scene_cut"], "cut_detected"].all()
 
@@ -213,4 +213,4 @@ def test_content_motion_refines_the_frames_its_warp_explains_badly(tiny_weights,
             assert (plan.path == "refine" and d.unet_evals >= 2) == ("semantic" in ef.sections)
     assert any(p.path == "refine" for p, _ in out) and any(p.path == "warp" for p, _ in out)
     tight = decode_all(c, efs, budget_ms=9.0, cost_ms=lambda evals: 10.0 * evals)  # room for no evaluation
-    assert {p.path for p, _ in tight} <= {"thumbnail", "warp"}
+    assert {p.path for p, _ in tight} <= {"lowres", "warp"}

@@ -10,7 +10,7 @@ from gsvc.codecs.denoiser import DenoiserConfig
 from gsvc.codecs.model import Denoiser, save_denoiser
 from gsvc.codecs.motion import decode_motion, encode_motion, estimate_motion
 from gsvc.codecs.registry import make_codec
-from gsvc.codecs.semantic import decode_labels, decode_thumbnail, encode_labels, encode_thumbnail
+from gsvc.codecs.semantic import decode_labels, encode_labels
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.video import VideoSpec, open_source, procedural_clip
@@ -20,7 +20,7 @@ TINY = DenoiserConfig(block_out_channels=(8, 16, 16), norm_num_groups=4, attenti
 
 @pytest.fixture(scope="module")
 def tiny_weights(tmp_path_factory):
-    return str(save_denoiser(Denoiser.fresh(TINY, seed=1), tmp_path_factory.mktemp("w") / "denoiser-64.safetensors"))
+    return str(save_denoiser(Denoiser.fresh(TINY, seed=1), tmp_path_factory.mktemp("w") / "denoiser.safetensors"))
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +45,8 @@ def test_label_maps_round_trip_intra_and_inter():
     assert len(inter) < len(intra)
 
 
-def test_thumbnail_and_motion_round_trip_through_bytes():
+def test_motion_round_trips_through_bytes():
     rgb = procedural_clip(VideoSpec(seconds=0.2, fps=15, resolution=64), 2).rgb
-    th = decode_thumbnail(encode_thumbnail(rgb[0]))
-    assert th.shape == (8, 8, 3) and np.abs(th - rgb[0].reshape(8, 8, 8, 8, 3).mean((1, 3))).max() <= 0.5 / 31 + 1e-6
     m = estimate_motion(rgb[0], rgb[1])
     back = decode_motion(encode_motion(m))
     assert back.global_px == m.global_px and np.array_equal(back.blocks_px, m.blocks_px)

@@ -7,8 +7,9 @@ import pytest
 from gsvc.codecs.diffusion import fill_uncovered
 from gsvc.codecs.entropy import decode_label_map, decode_residuals, encode_label_map, encode_residuals
 from gsvc.codecs.motion import MotionField, covered, decode_motion, encode_motion, estimate_motion, warp_labels
-from gsvc.codecs.semantic import (decode_labels, decode_thumbnail, encode_labels, encode_thumbnail,
-                                  quantize_thumbnail)
+from gsvc.codecs.lowres import decode_lowres, encode_lowres, predict_lowres, quantize_lowres
+from gsvc.codecs.semantic import decode_labels, encode_labels
+from gsvc.codecs.structure import decode_structure, edge_map, encode_structure
 from gsvc.video import VideoSpec, procedural_clip
 
 
@@ -36,9 +37,9 @@ def test_random_label_maps_with_every_class_round_trip():
         encode_label_map(lab + 16)
 
 
-def test_training_thumbnails_equal_what_the_receiver_decodes(clip):
-    for rgb in clip.rgb[:4]:
-        assert np.array_equal(quantize_thumbnail(rgb), decode_thumbnail(encode_thumbnail(rgb)))
+def test_training_lowres_frames_equal_what_the_receiver_decodes(clip):
+    for rgb, factor, quant in zip(clip.rgb[:4], (2, 4, 8, 4), (3, 8, 16, 30)):
+        assert np.array_equal(quantize_lowres(rgb, factor, quant), decode_lowres(encode_lowres(rgb, factor, quant)[0]))
 
 
 def test_residuals_round_trip_including_extremes():
@@ -47,14 +48,32 @@ def test_residuals_round_trip_including_extremes():
     assert len(encode_residuals(np.zeros(192, int))) < 8
 
 
-@pytest.mark.parametrize("section", ["labels", "inter labels", "thumbnail", "motion"])
+def test_residual_contexts_keep_separate_statistics_and_round_trip():
+    rng = np.random.default_rng(2)
+    vals = np.r_[rng.integers(-40, 41, 100), rng.integers(-1, 2, 400)]
+    ctx = np.r_[np.zeros(100, int), np.ones(400, int)]
+    data = encode_residuals(vals, ctx)
+    assert np.array_equal(decode_residuals(data, len(vals), ctx), vals)
+    assert len(data) < len(encode_residuals(vals))  # two statistics code cheaper than one mixed
+    with pytest.raises(ValueError, match="contexts"):
+        encode_residuals(vals, ctx[:10])
+
+
+@pytest.mark.parametrize("section", ["labels", "inter labels", "lowres", "inter lowres", "structure",
+                                     "inter structure", "motion"])
 def test_damaged_sections_raise_instead_of_decoding_wrong(clip, section):
     m = estimate_motion(clip.rgb[0], clip.rgb[3])
     pred = warp_labels(clip.labels[0], m)
+    anchor_lowres = encode_lowres(clip.rgb[0], 4, 8)[1]
+    pred_lowres = predict_lowres(anchor_lowres, m, 64)
+    edges, pred_edges = edge_map(clip.rgb[3]), warp_labels(edge_map(clip.rgb[0]), m)
     data, decode = {
         "labels": (encode_labels(clip.labels[3]), decode_labels),
         "inter labels": (encode_labels(clip.labels[3], pred), lambda b: decode_labels(b, pred)),
-        "thumbnail": (encode_thumbnail(clip.rgb[3]), decode_thumbnail),
+        "lowres": (encode_lowres(clip.rgb[3], 4, 8)[0], decode_lowres),
+        "inter lowres": (encode_lowres(clip.rgb[3], 4, 8, pred_lowres)[0], lambda b: decode_lowres(b, pred_lowres)),
+        "structure": (encode_structure(edges), decode_structure),
+        "inter structure": (encode_structure(edges, pred_edges), lambda b: decode_structure(b, pred_edges)),
         "motion": (encode_motion(m), decode_motion),
     }[section]
     intact = decode(data)
@@ -74,7 +93,7 @@ def test_damaged_sections_raise_instead_of_decoding_wrong(clip, section):
     assert raised >= len(damaged) - 4
 
 
-def test_covered_marks_what_a_pan_uncovers_and_the_thumbnail_fills_it():
+def test_covered_marks_what_a_pan_uncovers_and_the_lowres_frame_fills_it():
     mask = covered(MotionField((5.0, 0.0), np.zeros((1, 1, 2), np.float32)), 64)
     assert mask[:, :59].min() == 1 and mask[:, 59:].max() == 0
     assert covered(MotionField((0.0, -3.0), np.zeros((4, 4, 2), np.float32)), 64)[:3].max() == 0

@@ -105,11 +105,14 @@ def test_several_files_play_in_turn_with_a_cut_at_each_join(tmp_path, street):
     assert [i for i, f in enumerate(frames) if f.scene_cut] == [4, 8]
 
 
-def test_unlabelled_files_get_estimated_labels_unless_asked_for_none(tmp_path, street):
+def test_unlabelled_files_get_no_labels_unless_the_estimate_is_asked_for(tmp_path, street):
     path = str(write_video(tmp_path / "clip.mkv", street, fps=10))
-    auto = open_source(VideoSpec(source="file", path=path, seconds=1.0, fps=10, resolution=32), seed=0)
-    none = open_source(VideoSpec(source="file", path=path, seconds=1.0, fps=10, resolution=32, labels="none"), 0)
-    assert auto.frame(0).labels.shape == (32, 32) and none.frame(0).labels is None
+    spec = VideoSpec(source="file", path=path, seconds=1.0, fps=10, resolution=32)
+    auto = open_source(spec, seed=0)
+    est = open_source(spec.model_copy(update={"labels": "estimate"}), 0)
+    none = open_source(spec.model_copy(update={"labels": "none"}), 0)
+    assert auto.frame(0).labels is None and none.frame(0).labels is None
+    assert est.frame(0).labels.shape == (32, 32)
 
 
 def test_array_source_reads_npz_with_labels(tmp_path):
@@ -135,7 +138,7 @@ def test_photo_source_reads_an_image_file_and_gives_same_frames_for_same_seed(tm
     spec = VideoSpec(source="photo", path=path, seconds=0.5, fps=10, resolution=32, camera="zoom")
     a, b = open_source(spec, seed=3), open_source(spec, seed=3)
     assert np.array_equal(a.frame(4).rgb, b.frame(4).rgb)
-    assert a.frame(4).labels is not None  # estimated, since a photo has none
+    assert a.frame(4).labels is None  # a photo has no true labels
 
 
 def test_several_photos_split_the_clip_into_scenes(photo):

@@ -135,14 +135,15 @@ def _classic_decode_ms(resolution: int, log) -> float:
 
 
 def _semantic_encode_ms(resolution: int, repeats: int, log) -> float:
-    """Median time to encode a delta frame of the diffusion codecs (motion field + inter-coded labels)."""
+    """Median time to encode a delta frame of the diffusion codecs at their default conditioning
+    (motion field, inter-coded labels and low-res frame)."""
     from ..video import VideoSpec, open_source
     from .registry import make_codec
     from .spec import CodecSpec
     video = VideoSpec(seconds=max(1.0, (repeats * 4 + 2) / 15), fps=15, resolution=resolution)
     frames = open_source(video, 0).read_all()
     # a cvsc sender: building it loads no weights (only its decoder would)
-    enc = make_codec(CodecSpec(name="cvsc", gop=10_000, thumbnail="off"), video).encoder(0)
+    enc = make_codec(CodecSpec(name="cvsc", gop=10_000), video).encoder(0)
     enc.encode(frames[0], [])
     times = []
     for f in frames[1:]:

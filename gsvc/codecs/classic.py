@@ -1,12 +1,13 @@
 """``h264`` and ``h265``: classic low-delay baselines (libx264 / libx265 through PyAV).
 
 Sender: one encoder per stream at the video's size and frame rate, rate-controlled
-to ``codec.bitrate_kbps`` with a VBV buffer of :data:`VBV_FRAMES` frame intervals,
+to ``codec.bitrate_kbps`` with a VBV buffer of :data:`VBV_S` seconds at that rate,
 no B-frames and no lookahead, so each ``encode`` returns the bytes of the frame
 just given (no encoder delay). Keyframes (IDR, with parameter sets repeated) come
-on the first frame, every ``codec.gop`` frames, and when feedback reports a loss
+as in a real-time (WebRTC) sender: on the first frame, when feedback reports a loss
 or asks for an anchor about a frame sent since the last keyframe (older reports
-are already answered by it). Each frame is one section, ``"bitstream"`` (Annex B).
+are already answered by it), and every ``codec.keyframe_s`` seconds (None: never
+periodically). Each frame is one section, ``"bitstream"`` (Annex B).
 
 Receiver: one FFmpeg decoder per stream. A frame whose data is incomplete, or a
 delta whose reference chain is broken (a frame was lost, skipped or undecodable
@@ -33,15 +34,17 @@ from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .registry import register
 
 __all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px", "measure_decode_ms",
-           "PRESET", "VBV_FRAMES", "PIX_FMT"]
+           "PRESET", "VBV_S", "PIX_FMT", "keyframe_interval"]
 
 #: encoder speed preset (x264/x265 ``--preset``); ``veryfast`` is a common real-time choice
 PRESET = "veryfast"
-#: VBV buffer size in frame intervals at the target rate. One interval (the textbook
-#: low-delay setting) starves these tiny frames: at 64x64 px and 64 kbit/s x264 sends half
-#: the target and x265 falls to QP 51 (~3 kbit/s). Three keep both within 10 % at
-#: 64-128 kbit/s; at 32 kbit/s x264 still undershoots (its keyframes hit QP 51).
-VBV_FRAMES = 3.0
+#: VBV buffer size, seconds at the target rate: what WebRTC gives its real-time encoder
+#: (libvpx ``rc_buf_sz = 1000`` ms in libwebrtc's ``LibvpxVp8Encoder::InitEncode``), so a
+#: keyframe may take up to a second of the rate and the next frames pay it back. A buffer of
+#: a few frame intervals starves keyframes: measured here at 64 px, 15 fps, 32 kbit/s on a
+#: procedural pan, 3 intervals gave x264 keyframes of 53 bytes at 15.0 dB (24.6 kbit/s, 23.6 dB
+#: mean over 4 s); one second gives 1682 bytes at 25.5 dB (33.5 kbit/s, 24.5 dB mean).
+VBV_S = 1.0
 #: pixel format given to the encoders (4:2:0, as real-time video uses). Chroma subsampling
 #: alone limits PSNR to ~27.5 dB on the 64 px procedural scenes (sharp coloured edges).
 PIX_FMT = "yuv420p"
@@ -60,22 +63,31 @@ def h265_ctu_px(side_px: int) -> int:
     return 64 if side_px >= 128 else 32 if side_px >= 64 else 16
 
 
-def encoder_options(name: str, bitrate_kbps: float, fps: float, gop: int, side_px: int = 1080) -> dict[str, str]:
+def keyframe_interval(keyframe_s: float | None, fps: float) -> int | None:
+    """Frames between periodic keyframes (None: no periodic keyframes)."""
+    return None if keyframe_s is None else max(1, int(round(keyframe_s * fps)))
+
+
+def encoder_options(name: str, bitrate_kbps: float, fps: float, keyint: int | None,
+                    side_px: int = 1080) -> dict[str, str]:
     """FFmpeg encoder options for ``name`` (``"h264"`` or ``"h265"``); ``fps`` in frames/s,
-    ``side_px`` the coded picture side (sets x265's CTU size, :func:`h265_ctu_px`).
+    ``keyint`` frames between periodic keyframes (None: none), ``side_px`` the coded picture
+    side (sets x265's CTU size, :func:`h265_ctu_px`).
 
     ``tune=zerolatency`` already gives no B-frames and no lookahead in both encoders
     (x264 ``common/base.c``; x265 docs, "Presets and tunings"); they are also set
     explicitly. Parameter names are those of ``x264 --fullhelp`` and the x265 CLI
     reference (x265.readthedocs.io/en/master/cli.html), passed through FFmpeg's
     ``x264-params`` / ``x265-params``; ``forced-idr`` is an FFmpeg wrapper option. ``vbv-maxrate`` (kbit/s) caps the rate at the target,
-    ``vbv-bufsize`` (kbit) is :data:`VBV_FRAMES` frames at that rate. ``scenecut=0``:
+    ``vbv-bufsize`` (kbit) is :data:`VBV_S` seconds at that rate. ``scenecut=0``:
     keyframes only when the codec asks. One thread (x264 ``threads=1``; x265
     ``frame-threads=1:pools=none``) makes the bytes identical run to run.
     """
-    bufsize_kbit = max(1, int(round(bitrate_kbps * VBV_FRAMES / fps)))
+    bufsize_kbit = max(1, int(round(bitrate_kbps * VBV_S)))
+    # no periodic keyframe: x264 "infinite", x265 -1 (both CLI references)
+    key = keyint if keyint is not None else ("infinite" if name == "h264" else -1)
     rc = (f"vbv-maxrate={max(1, int(round(bitrate_kbps)))}:vbv-bufsize={bufsize_kbit}"
-          f":keyint={gop}:min-keyint=1:scenecut=0:bframes=0:rc-lookahead=0")
+          f":keyint={key}:min-keyint=1:scenecut=0:bframes=0:rc-lookahead=0")
     # forced-idr: a forced keyframe is an IDR (decodable after any loss), not an open-GOP I frame
     opts = {"preset": PRESET, "tune": "zerolatency", "forced-idr": "1"}
     if name == "h264":
@@ -118,7 +130,8 @@ class ClassicCodec:
         self.side = int(video_spec.resolution)
         self.coded_side = self.side + self.side % 2  # 4:2:0 needs even sizes; odd frames are edge-padded
         self.rate = Fraction(video_spec.fps).limit_denominator(1001)  # frames/s
-        self.options = encoder_options(self.name, codec_spec.bitrate_kbps, float(self.rate), codec_spec.gop,
+        self.keyint = keyframe_interval(codec_spec.keyframe_s, float(self.rate))
+        self.options = encoder_options(self.name, codec_spec.bitrate_kbps, float(self.rate), self.keyint,
                                        self.coded_side)
 
     def encoder(self, stream_seed: int) -> "ClassicEncoder":
@@ -148,14 +161,14 @@ class ClassicEncoder:
         ctx.pix_fmt = PIX_FMT
         ctx.framerate, ctx.time_base = codec.rate, 1 / codec.rate
         ctx.bit_rate = int(round(codec.spec.bitrate_kbps * 1e3))  # bit/s
-        ctx.gop_size, ctx.max_b_frames, ctx.thread_count = codec.spec.gop, 0, 1
+        ctx.gop_size, ctx.max_b_frames, ctx.thread_count = codec.keyint or 1_000_000, 0, 1
         ctx.options = dict(codec.options)
         ctx.open()
         self.ctx = ctx
         self.last_key: int | None = None
 
     def _wants_key(self, index: int, feedback: Sequence[Feedback]) -> bool:
-        if self.last_key is None or index - self.last_key >= self.codec.spec.gop:
+        if self.last_key is None or self.codec.keyint is not None and index - self.last_key >= self.codec.keyint:
             return True
         return any(f.frame >= self.last_key for f in feedback)
 
@@ -238,7 +251,7 @@ def measure_decode_ms(name: str, resolution: int, frames: int = 60, bitrate_kbps
                       fps: float = 15.0) -> float:
     """Median wall time of one ``decode`` call here, ms, over ``frames`` procedural frames.
 
-    Encodes the clip first (``codec.gop`` default), then times the decoder alone,
+    Encodes the clip first (keyframe on the first frame), then times the decoder alone,
     including the conversion to RGB that ``decode`` returns.
     """
     from ..video import VideoSpec, open_source

@@ -13,7 +13,7 @@ carry propagation through a cached byte; Pavlov's LZMA SDK, ``LzmaEnc.c`` /
   prediction): intra 182 vs 228 bytes, inter 85 vs 138 one frame apart and 139 vs 207
   seven frames apart. Their periodic details (windows, lane marks) are what remains.
 * :func:`encode_residuals` / :func:`decode_residuals`: small signed integers (a
-  thumbnail's prediction residual) with an adaptive zero flag, sign and an
+  low-res frame's transform coefficients, motion vectors) with an adaptive zero flag, sign and an
   exponential-Golomb-like magnitude.
 
 Arithmetic-coded bytes carry no redundancy, so a flipped or missing byte decodes to

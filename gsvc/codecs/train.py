@@ -61,7 +61,7 @@ VAL_SEED0 = 1_000_000
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 3400
+    steps: int = 2800
     batch: int = 16
     lr: float = 1e-3
     warmup_steps: int = 100
@@ -83,7 +83,7 @@ class TrainConfig:
     lowres_quant: tuple[int, int] = (2, 24)
     p_structure: float = 0.3
     checkpoint_every: int = 50
-    max_minutes: float = 42.0
+    max_minutes: float = 46.0
 
 
 FAMILIES = ("procedural", "dead_leaves", "fractal")

@@ -120,5 +120,5 @@ def open_source(spec: VideoSpec, seed: int) -> VideoSource:
         source = _load_clips(spec)
     has_truth = spec.source == "procedural" or (spec.source == "array" and source.clip(0, 1).labels is not None)
     if spec.labels == "none" or spec.labels == "estimate" or (spec.labels == "auto" and not has_truth):
-        return ReplacedLabels(source, estimate=spec.labels != "none")
+        return ReplacedLabels(source, estimate=spec.labels == "estimate")
     return source

@@ -51,9 +51,11 @@ class VideoSpec(Spec):
     ``cut_rate_hz`` drawn from the seed. For file and array sources ``cuts_s`` marks cuts
     known to be in the material.
 
-    Labels (``labels``): ``"auto"`` gives true labels where the source has them and the
-    heuristic estimate of :mod:`gsvc.video.segment` otherwise; ``"estimate"`` always uses
-    the estimate; ``"none"`` gives no labels.
+    Labels (``labels``): ``"auto"`` gives true labels where the source has them
+    (procedural scenes, arrays with labels) and none otherwise; ``"estimate"`` always uses
+    the colour-class heuristic of :mod:`gsvc.video.segment` (a street-scene palette, not a
+    segmentation of real video: it is there to study what wrong semantics cost); ``"none"``
+    gives no labels.
     """
 
     spec_path = "video"

@@ -1,0 +1,177 @@
+"""Conditioning any content can supply: low-res frame and structure sections, switches, resolutions."""
+import numpy as np
+import pytest
+
+import gsvc
+from gsvc.codecs.denoiser import DenoiserConfig
+from gsvc.codecs.lowres import decode_lowres, downsample, encode_lowres, predict_lowres, upsample_lowres
+from gsvc.codecs.model import Denoiser, save_denoiser, served_resolutions
+from gsvc.codecs.motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
+from gsvc.codecs.registry import make_codec
+from gsvc.codecs.spec import CodecSpec
+from gsvc.codecs.structure import decode_structure, edge_map, encode_structure
+from gsvc.scenarios import Scenario
+from gsvc.spec import SpecError
+from gsvc.video import VideoSpec, open_source, photo_source
+from gsvc.video.quality import psnr_db
+from gsvc.video.synthetic import synthetic_image
+
+TINY = DenoiserConfig(block_out_channels=(8, 16, 16), norm_num_groups=4)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    return str(save_denoiser(Denoiser.fresh(TINY, seed=1), tmp_path_factory.mktemp("w") / "denoiser.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """A generated stand-in for a photograph (no labels)."""
+    return synthetic_image("dead_leaves", 7, 100, 160)
+
+
+def photo_frames(photo, side=64, seconds=0.4):
+    spec = VideoSpec(seconds=seconds, fps=15, resolution=side, camera="pan", motion_px=1.5, pan_angle_deg=0.0)
+    return photo_source(photo, spec, 1).read_all()
+
+
+def test_lowres_frame_round_trips_and_finer_steps_cost_more_and_match_better(photo):
+    rgb = photo_frames(photo)[0].rgb
+    sizes, errors = [], []
+    for quant in (2, 8, 32):
+        data, recon = encode_lowres(rgb, 4, quant)
+        assert np.array_equal(decode_lowres(data), recon) and recon.shape == (16, 16, 3)
+        sizes.append(len(data))
+        errors.append(float(np.abs(recon - downsample(rgb, 4)).mean()))
+    assert sizes[0] > sizes[1] > sizes[2]
+    assert errors[0] < errors[1] < errors[2] and errors[0] < 2 / 255
+
+
+def test_inter_coded_lowres_from_the_moved_anchor_is_cheaper_than_intra(photo):
+    frames = photo_frames(photo)
+    a, b = frames[0].rgb, frames[3].rgb
+    _, anchor = encode_lowres(a, 4, 8)
+    m = decode_motion(encode_motion(estimate_motion(a, b)))
+    pred = predict_lowres(anchor, m, 64)
+    inter, recon = encode_lowres(b, 4, 8, pred)
+    assert np.array_equal(decode_lowres(inter, pred), recon)
+    assert len(inter) < 0.8 * len(encode_lowres(b, 4, 8)[0])
+    with pytest.raises(ValueError, match="anchor"):
+        decode_lowres(inter)  # an inter section cannot be decoded without the anchor's frame
+
+
+def test_structure_map_round_trips_and_scales_with_the_frame(photo):
+    frames = {side: photo_frames(photo, side, 0.3) for side in (64, 128)}
+    e64, e128 = edge_map(frames[64][0].rgb), edge_map(frames[128][0].rgb)
+    assert set(np.unique(e64)) == {0, 1}
+    assert 0.5 < e128.mean() * 2 / e64.mean() < 2.0  # about half the edge pixels per area at twice the side
+    m = estimate_motion(frames[64][0].rgb, frames[64][2].rgb)
+    pred = warp_labels(e64, m)
+    e2 = edge_map(frames[64][2].rgb)
+    assert np.array_equal(decode_structure(encode_structure(e2, pred), pred), e2)
+    assert np.array_equal(decode_structure(encode_structure(e64)), e64)
+
+
+def test_upsampled_lowres_is_exact_on_a_ramp():
+    yy, xx = np.mgrid[0:64, 0:64] / 64.0
+    img = np.stack([xx, yy, (xx + yy) / 2], -1).astype(np.float32)
+    assert np.abs(upsample_lowres(downsample(img, 4), 64) - img)[4:-4, 4:-4].max() < 1e-6
+
+
+@pytest.mark.parametrize("parts, expect", [
+    (dict(), {"semantic", "lowres"}),
+    (dict(lowres="off"), {"semantic"}),
+    (dict(semantic="off", structure="all"), {"lowres", "structure"}),
+    (dict(lowres="anchors"), {"semantic"}),
+])
+def test_each_part_is_a_counted_section_switched_by_the_spec(tiny_weights, parts, expect):
+    video = VideoSpec(seconds=0.4, fps=15, resolution=64)
+    frames = open_source(video, 2).read_all()
+    enc = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, gop=4, **parts), video).encoder(0)
+    efs = [ef for f in frames for ef in enc.encode(f, [])]
+    delta = efs[1]
+    assert delta.kind == "delta" and set(delta.sections) == expect | {"motion"}
+    assert delta.nbytes == sum(len(b) for b in delta.sections.values())
+    if parts.get("lowres") == "anchors":
+        assert "lowres" in efs[0].sections
+
+
+def test_a_source_without_labels_sends_no_semantic_section(tiny_weights, photo):
+    video = VideoSpec(seconds=0.4, fps=15, resolution=64)
+    enc = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, gop=4), video).encoder(0)
+    efs = [ef for f in photo_frames(photo) for ef in enc.encode(f, [])]
+    assert all("semantic" not in ef.sections and "lowres" in ef.sections for ef in efs)
+    only_labels = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, lowres="off"), video).encoder(0)
+    with pytest.raises(ValueError, match="nothing to condition"):
+        only_labels.encode(photo_frames(photo)[0], [])
+
+
+@pytest.mark.parametrize("section", ["lowres", "structure"])
+def test_damaged_lowres_or_structure_section_is_concealed_never_shown(tiny_weights, section):
+    video = VideoSpec(seconds=0.4, fps=15, resolution=64)
+    frames = open_source(video, 2).read_all()
+    c = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, steps=2, gop=6, structure="all"), video)
+    enc, dec = c.encoder(0), c.decoder(0)
+    efs = [ef for f in frames for ef in enc.encode(f, [])]
+    for ef in efs[:2]:
+        dec.decode(ef, dec.plan(ef, True, None))
+    last, motion = dec.last_image, dec.last_motion
+    data = bytearray(efs[2].sections[section])
+    data[len(data) // 2] ^= 0x10
+    bad = type(efs[2])(efs[2].frame, efs[2].kind, {**efs[2].sections, section: bytes(data)}, efs[2].refs)
+    out = dec.decode(bad, dec.plan(bad, True, None))
+    assert out.path == "conceal" and not out.request_anchor  # a delta breaks no reference: nothing to ask for
+    assert np.array_equal(out.image, warp(last, motion))  # the last image moved by the last motion
+
+
+@pytest.mark.parametrize("side", [64, 128, 256])
+def test_one_set_of_weights_decodes_every_served_resolution(tiny_weights, side):
+    video = VideoSpec(seconds=0.2, fps=15, resolution=side)
+    frames = open_source(video, 4).read_all()
+    c = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, steps=2, gop=4), video)
+    enc, dec = c.encoder(0), c.decoder(0)
+    for f in frames[:2]:
+        (ef,) = enc.encode(f, [])
+        out = dec.decode(ef, dec.plan(ef, True, None))
+        assert out.image.shape == (side, side, 3) and np.isfinite(out.image).all() and out.path is None
+
+
+def test_unserved_resolution_is_refused_naming_the_field_and_what_is_served(tmp_path):
+    narrow = str(save_denoiser(Denoiser.fresh(DenoiserConfig(block_out_channels=(8, 16, 16), norm_num_groups=4,
+                                                             resolutions_px=(64,))), tmp_path / "n.safetensors"))
+    assert served_resolutions(narrow) == (64,)
+    with pytest.raises(SpecError, match=r"video.resolution=128 .* serves 64 px"):
+        Scenario(video=dict(resolution=128, seconds=0.2), codec=dict(name="cvsc", weights=narrow))
+    with pytest.raises(SpecError, match="video.resolution=32"):
+        Scenario(video=dict(resolution=32, seconds=0.2), codec=dict(name="full"))
+    Scenario(video=dict(resolution=128, seconds=0.2), codec=dict(name="h264"))  # classic codecs serve any size
+    with pytest.raises(SpecError, match="codec.lowres_factor=8"):
+        Scenario(video=dict(resolution=100, seconds=0.2), codec=dict(name="cvsc", lowres_factor=8, weights=narrow),
+                 receiver=dict(decode="timing-only", latency="profile:cpu-2core"))
+    with pytest.raises(SpecError, match="needs something to generate from"):
+        CodecSpec(name="cvsc", semantic="off", lowres="off")
+
+
+def test_photo_source_run_scores_what_the_viewer_saw(tiny_weights, tmp_path, photo):
+    from gsvc.video import write_image
+    path = str(write_image(tmp_path / "still.png", photo))
+    sc = Scenario(video=dict(source="photo", path=path, seconds=0.4, fps=15, resolution=64, motion_px=1),
+                  codec=dict(name="cvsc", weights=tiny_weights, steps=2, gop=4),
+                  channel=dict(model="ideal", rate_mbps=20), jitter=dict(mode="fixed", delay_ms=2000),
+                  receiver=dict(latency="profile:cpu-2core"))
+    f = gsvc.run(sc).frames
+    assert len(f) == 6 and (f["status"] == "ok").all()
+    assert f["psnr_db"].notna().all() and f["ssim"].notna().all()
+    # the random tiny model still starts deltas from the anchor moved by the motion: far from noise
+    assert f["psnr_db"].min() > 8.0
+
+
+def test_dead_leaves_images_are_deterministic_and_look_natural():
+    a, b = synthetic_image("dead_leaves", 3, 80, 120), synthetic_image("dead_leaves", 3, 80, 120)
+    assert np.array_equal(a, b) and a.shape == (80, 120, 3) and 0 <= a.min() and a.max() <= 1
+    assert not np.array_equal(a, synthetic_image("dead_leaves", 4, 80, 120))
+    # natural-image statistics: neighbouring pixels are strongly correlated, yet there are edges
+    g = a.mean(-1)
+    corr = np.corrcoef(g[:, :-1].ravel(), g[:, 1:].ravel())[0, 1]
+    assert 0.6 < corr < 0.995
+    assert psnr_db(a[None], np.full_like(a, a.mean())[None])[0] < 20
