@@ -1,16 +1,25 @@
-"""Codec table on held-out procedural clips: rate, denoiser work, decode time here, quality.
+"""Codec tables at 64, 128 and 256 px: rate, denoiser work, decode time here, quality,
+against H.264 and H.265 at the same rate, on real content and on held-out procedural clips.
 
-Each codec encodes and decodes every frame of the same clips (seeds from 2 000 000,
-never used in training) in order, with all data delivered; decode time is the
-wall-clock time on this machine.
+Clips (all frames encoded and decoded in order, all data delivered; decode time is the
+wall-clock time on this machine):
 
-Equal-rate comparison: H.264 and H.265 are run over a ladder of target rates on the
-same clips, and their PSNR/SSIM are interpolated (linearly in log-rate) at the rate
-each semantic codec actually used. A semantic codec below the lowest rate the
-classic encoder reached is marked ``<min`` (the classic codec cannot go that low at
-this size: its rate control bottoms out at QP 51).
+* ``dev``: the one real-content development clip, a camera path over ``grace_hopper.jpg``
+  from matplotlib's sample data (camera ``mixed``, 1.5 px/frame at 64 px and in proportion
+  above, two hard cuts to new viewpoints). It was never used for training.
+* ``procedural``: held-out procedural street clips (seeds from 2 000 000, never used in training).
 
-    python benchmarks/bench_codecs.py [--clips 3] [--seconds 2] [--quick] [--weights PATH]
+Equal-rate comparison: H.264 and H.265 (the real-time settings of :mod:`gsvc.codecs.classic`)
+are run over a ladder of target rates on the same clips, and their PSNR/SSIM are
+interpolated (linearly in log-rate) at the rate each row actually used. A row below the
+lowest rate the classic encoder reached is compared with that lowest point and marked
+``*`` (the classic codec cannot go lower at this size: its rate control bottoms out at QP 51).
+
+Also printed: the classic baselines before and after the real-time settings (VBV of 3 frame
+intervals and a keyframe every 15 frames, as gsvc 0.1 ran them, against a 1 s VBV and
+keyframes only at the start), and the stress clips (cut, large motion) at 64 px.
+
+    python benchmarks/bench_codecs.py [--sides 64,128,256] [--clips 2] [--seconds 3] [--quick] [--weights PATH]
 """
 from __future__ import annotations
 
@@ -21,127 +30,189 @@ import time
 import numpy as np
 import torch
 
-from gsvc.codecs.registry import codec_names, make_codec
+from gsvc.codecs import classic
+from gsvc.codecs.registry import make_codec
 from gsvc.codecs.spec import CodecSpec
-from gsvc.video import VideoSpec, open_source
+from gsvc.video import VideoSpec, open_source, photo_source
 from gsvc.video.quality import psnr_db, ssim, to_uint8
 
 HELD_OUT_SEED0 = 2_000_000
-#: target rates of the classic codecs' rate-quality ladder, kbit/s
-LADDER_KBPS = (4, 6, 8, 12, 16, 24, 32, 48, 64, 96)
+#: target rates of the classic codecs' rate-quality ladder, kbit/s (scaled by (side/64)^1.5 above 64 px)
+LADDER_KBPS = (4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+CLASSIC = ("h264", "h265")
 
 
-def at_rate(ladder: list[dict], kbps: float) -> dict | None:
-    """PSNR/SSIM of a classic codec at ``kbps``: linear in log-rate between the ladder's
-    achieved points (None below its lowest achieved rate; its best point above the top)."""
+def dev_photo() -> np.ndarray:
+    import matplotlib.cbook as cbook
+    import matplotlib.image as mpimg
+    return mpimg.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def dev_clip(side: int, seconds: float) -> list:
+    """The real-content dev clip at ``side`` px."""
+    spec = VideoSpec(seconds=seconds, fps=15, resolution=side, camera="mixed", motion_px=1.5 * side / 64,
+                     cuts_s=[round(seconds / 3, 2), round(2 * seconds / 3, 2)])
+    return photo_source(dev_photo(), spec, seed=0).read_all()
+
+
+def procedural_clips(side: int, seconds: float, n: int, seed0: int = HELD_OUT_SEED0, **extra) -> list[list]:
+    video = VideoSpec(seconds=seconds, fps=15, resolution=side, motion_px=2 * side / 64, camera="pan", **extra)
+    return [open_source(video, seed0 + k).read_all() for k in range(n)]
+
+
+def at_rate(ladder: list[dict], kbps: float) -> tuple[dict, bool]:
+    """PSNR/SSIM of a classic codec at ``kbps``: linear in log-rate between the ladder's achieved
+    points; below its lowest point that point and True (the classic codec cannot go that low)."""
     pts = sorted(ladder, key=lambda r: r["kbps"])
     if kbps < pts[0]["kbps"]:
-        return None
+        return pts[0], True
     if kbps >= pts[-1]["kbps"]:
-        return pts[-1]
+        return pts[-1], False
     x = np.log([p["kbps"] for p in pts])
-    return {k: float(np.interp(np.log(kbps), x, [p[k] for p in pts])) for k in ("psnr", "ssim")}
+    return {k: float(np.interp(np.log(kbps), x, [p[k] for p in pts])) for k in ("psnr", "ssim")}, False
 
 
-def run_codec(spec: CodecSpec, video: VideoSpec, clips: list) -> dict:
+def run_codec(spec: CodecSpec, side: int, clips: list[list]) -> dict:
+    video = VideoSpec(seconds=len(clips[0]) / 15, fps=15, resolution=side)
     codec = make_codec(spec, video)
-    nbytes, evals, ms, ps, ss = 0, 0, 0.0, [], []
-    n = 0
+    nbytes, evals, ms, ps, ss, n = 0, 0, 0.0, [], [], 0
     for k, frames in enumerate(clips):
         enc, dec = codec.encoder(k), codec.decoder(k)
-        for f in frames:
-            for ef in enc.encode(f, []):
-                t0 = time.perf_counter()
-                d = dec.decode(ef, dec.plan(ef, True, None))
-                ms += (time.perf_counter() - t0) * 1e3
-                nbytes += ef.nbytes
-                evals += d.unet_evals
-                ref = to_uint8(frames[ef.frame].rgb)[None]
-                img = to_uint8(d.image)[None]
-                ps.append(float(psnr_db(ref, img)[0]))
-                ss.append(float(ssim(ref, img)[0]))
-                n += 1
-    seconds = n / video.fps
-    return {"kbps": nbytes * 8 / 1e3 / seconds, "evals": evals / n, "ms": ms / n,
+        efs = [ef for f in frames for ef in enc.encode(f, [])]
+        efs += enc.flush() if hasattr(enc, "flush") else []
+        for ef in efs:
+            t0 = time.perf_counter()
+            d = dec.decode(ef, dec.plan(ef, True, None))
+            ms += (time.perf_counter() - t0) * 1e3
+            nbytes += ef.nbytes
+            evals += d.unet_evals
+            ref, img = to_uint8(frames[ef.frame].rgb)[None], to_uint8(d.image)[None]
+            ps.append(float(psnr_db(ref, img)[0]))
+            ss.append(float(ssim(ref, img)[0]))
+            n += 1
+    return {"kbps": nbytes * 8 / 1e3 / (n / 15), "evals": evals / n, "ms": ms / n,
             "psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}
 
 
-def stress_clips(seconds: float) -> dict:
-    return {
-        "smooth (pan 1 px/frame)": dict(camera="pan", motion_px=1.0),
-        "scene cut mid-clip": dict(camera="pan", motion_px=1.0, cuts_s=[round(seconds / 2, 2)]),
-        "large motion (shake 8 px/frame)": dict(camera="shake", motion_px=8.0),
-    }
+def label(name: str, kw: dict) -> str:
+    return name + "".join(f" {k}={v}" for k, v in kw.items())
 
 
-def stress_table(a, rows) -> None:
-    """PSNR and evaluations per frame of each codec on smooth, cut and large-motion clips."""
-    print(f"\nStress clips ({a.clips} held-out clips x {a.seconds:g} s each): PSNR dB / evaluations per frame")
-    names = [n + "".join(f" {k}={v}" for k, v in kw.items()) for n, kw in rows if n != "full" or kw.get("steps") != 50]
-    stress = stress_clips(a.seconds)
-    print(f"{'codec':<50}" + "".join(f"{c:>34}" for c in stress))
-    table = {n: [] for n in names}
-    for label, extra in stress.items():
-        video = VideoSpec(seconds=a.seconds, fps=15, resolution=64, **extra)
-        clips = [open_source(video, HELD_OUT_SEED0 + 100 + k).read_all() for k in range(a.clips)]
-        for (name, kw), n in zip([r for r in rows if r[0] != "full" or r[1].get("steps") != 50], names):
-            r = run_codec(CodecSpec(name=name, weights=a.weights, **kw), video, clips)
-            table[n].append(f"{r['psnr']:.2f} / {r['evals']:.2f}")
-    for n, cells in table.items():
-        print(f"{n:<50}" + "".join(f"{c:>34}" for c in cells))
+def rows_for(side: int, quick: bool, has_labels: bool) -> list[tuple[str, dict]]:
+    rows = [("cvsc", {}), ("oneshot", {}), ("content_motion", {})]
+    if quick:
+        return rows
+    if side == 64:
+        rows += [("full", {}), ("cvsc", dict(lowres_factor=2)), ("cvsc", dict(lowres_factor=8)),
+                 ("cvsc", dict(lowres_quant=16)), ("cvsc", dict(lowres="anchors")),
+                 ("cvsc", dict(structure="all")), ("cvsc", dict(strength=0.5)),
+                 ("reuse", {}), ("anchor_residual", {}), ("content_motion", dict(lowres_factor=2))]
+        if has_labels:
+            rows += [("cvsc", dict(lowres="off")), ("full", dict(lowres="off"))]
+    elif side == 128:
+        rows += [("cvsc", dict(lowres_factor=8)), ("reuse", {}), ("anchor_residual", {})]
+    return rows
+
+
+def ladder_kbps(side: int) -> list[float]:
+    return [round(k * (side / 64) ** 1.5, 1) for k in LADDER_KBPS]
+
+
+def quality_table(title: str, side: int, clips: list[list], rows, weights) -> None:
+    print(f"\n== {title}, {side}x{side} px, {len(clips)} clip(s) x {len(clips[0]) / 15:g} s, 15 fps ==")
+    ladders = {n: [run_codec(CodecSpec(name=n, bitrate_kbps=kb), side, clips) for kb in ladder_kbps(side)]
+               for n in CLASSIC}
+    print(f"{'codec':<44}{'kbps':>7}{'evals/fr':>9}{'ms/fr':>8}{'PSNR dB':>9}{'SSIM':>7}"
+          + "".join(f"{'dPSNR ' + n:>12}{'dSSIM ' + n:>12}" for n in CLASSIC))
+    for name, kw in rows:
+        try:
+            r = run_codec(CodecSpec(name=name, weights=weights, **kw), side, clips)
+        except ValueError as e:  # e.g. labels only on a source without labels
+            print(f"{label(name, kw):<44}  (not applicable: {e})")
+            continue
+        cells = ""
+        for n in CLASSIC:
+            at, below = at_rate(ladders[n], r["kbps"])
+            mark = "*" if below else " "
+            cells += f"{r['psnr'] - at['psnr']:>+11.2f}{mark}{r['ssim'] - at['ssim']:>+11.3f}{mark}"
+        print(f"{label(name, kw):<44}{r['kbps']:>7.1f}{r['evals']:>9.2f}{r['ms']:>8.1f}{r['psnr']:>9.2f}"
+              f"{r['ssim']:>7.3f}" + cells)
+    for n, lad in ladders.items():
+        print(f"{n} ladder (target -> kbps / PSNR / SSIM): " + ", ".join(
+            f"{kb:g} -> {r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f}" for kb, r in zip(ladder_kbps(side), lad)))
+
+
+def classic_before_after(clips: dict[str, list[list]]) -> None:
+    """gsvc 0.1's classic settings (VBV of 3 frame intervals, keyframe every 15 frames) against the
+    real-time ones (1 s VBV, keyframe at the start only), at 64 px."""
+    print("\n== classic baselines before / after the real-time settings, 64 px: kbps / PSNR / SSIM "
+          "(and the first keyframe: bytes / PSNR) ==")
+    print(f"{'clip':<12}{'codec':<6}{'target':>7}{'before':>34}{'after':>34}")
+    saved = classic.VBV_S
+    for clip_name, cl in clips.items():
+        for n in CLASSIC:
+            for kb in (16, 32, 64):
+                cells = []
+                for vbv_s, key_s in ((3 / 15, 1.0), (saved, CodecSpec().keyframe_s)):
+                    classic.VBV_S = vbv_s
+                    r = run_codec(CodecSpec(name=n, bitrate_kbps=kb, keyframe_s=key_s), 64, cl)
+                    codec = make_codec(CodecSpec(name=n, bitrate_kbps=kb, keyframe_s=key_s),
+                                       VideoSpec(seconds=1, fps=15, resolution=64))
+                    ef = codec.encoder(0).encode(cl[0][0], [])[0]
+                    img = codec.decoder(0).decode(ef, codec.decoder(0).plan(ef, True, None)).image
+                    first = float(psnr_db(to_uint8(cl[0][0].rgb)[None], to_uint8(img)[None])[0])
+                    cells.append(f"{r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f} ({ef.nbytes} B/{first:.1f})")
+                classic.VBV_S = saved
+                print(f"{clip_name:<12}{n:<6}{kb:>7}{cells[0]:>34}{cells[1]:>34}")
+
+
+def stress_table(a, weights) -> None:
+    """PSNR and evaluations per frame on smooth, cut and large-motion procedural clips, 64 px."""
+    stress = {"smooth (pan 1 px/frame)": dict(camera="pan", motion_px=1.0),
+              "scene cut mid-clip": dict(camera="pan", motion_px=1.0, cuts_s=[round(a.seconds / 2, 2)]),
+              "large motion (shake 8 px/frame)": dict(camera="shake", motion_px=8.0)}
+    rows = [("full", {}), ("oneshot", {}), ("cvsc", {}), ("cvsc", dict(control="adaptive")), ("reuse", {}),
+            ("anchor_residual", {}), ("content_motion", {})]
+    print(f"\n== stress clips, 64 px ({a.clips} held-out clips x {a.seconds:g} s each): PSNR dB / evaluations per frame ==")
+    print(f"{'codec':<34}" + "".join(f"{c:>34}" for c in stress))
+    for name, kw in rows:
+        cells = []
+        for extra in stress.values():
+            video = VideoSpec(seconds=a.seconds, fps=15, resolution=64, **extra)
+            clips = [open_source(video, HELD_OUT_SEED0 + 100 + k).read_all() for k in range(a.clips)]
+            r = run_codec(CodecSpec(name=name, weights=weights, **kw), 64, clips)
+            cells.append(f"{r['psnr']:.2f} / {r['evals']:.2f}")
+        print(f"{label(name, kw):<34}" + "".join(f"{c:>34}" for c in cells))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--clips", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--quick", action="store_true", help="one short clip, fewer rows")
+    ap.add_argument("--sides", default="64,128,256")
+    ap.add_argument("--clips", type=int, default=2, help="held-out procedural clips per table")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--quick", action="store_true", help="64 px, short clips, three rows")
     ap.add_argument("--weights", default=None, help="denoiser weights (default: the shipped ones)")
     a = ap.parse_args()
+    sides = [int(s) for s in a.sides.split(",")]
     if a.quick:
-        a.clips, a.seconds = 1, 0.6
-    video = VideoSpec(seconds=a.seconds, fps=15, resolution=64, motion_px=2, camera="pan")
-    clips = [open_source(video, HELD_OUT_SEED0 + k).read_all() for k in range(a.clips)]
+        sides, a.clips, a.seconds = [64], 1, 1.0
+    d = CodecSpec()
     print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; {a.clips} held-out clips x {a.seconds:g} s, 64x64, 15 fps")
-    rows = [("full", dict(steps=50)), ("full", dict(steps=10)), ("oneshot", {}),
-            ("cvsc", dict(steps=10, strength=0.3, gop=15)),
-            ("cvsc", dict(steps=10, strength=0.3, gop=15, thumbnail="all")),
-            ("cvsc", dict(steps=10, strength=0.4, gop=15, thumbnail="all")),
-            ("cvsc", dict(steps=10, strength=0.5, gop=15, thumbnail="all")),
-            ("reuse", dict(steps=10, strength=0.3, gop=15)), ("anchor_residual", dict(steps=10, strength=0.3, gop=15)),
-            ("content_motion", dict(steps=10, gop=8))]
-    if a.quick:
-        rows = [("full", dict(steps=10)), ("oneshot", {}), ("cvsc", dict(steps=10, strength=0.3, gop=15))]
-    results = []
-    for name, kw in rows:
-        label = name + "".join(f" {k}={v}" for k, v in kw.items())
-        results.append((label, run_codec(CodecSpec(name=name, weights=a.weights, **kw), video, clips)))
-    ladders = {name: [run_codec(CodecSpec(name=name, bitrate_kbps=kb, gop=15), video, clips) for kb in LADDER_KBPS]
-               for name in ("h264", "h265") if name in codec_names()}
-    print(f"\n{'codec':<50}{'kbps':>7}{'evals/frame':>12}{'ms/frame':>10}{'PSNR dB':>9}{'SSIM':>7}"
-          + "".join(f"{'dSSIM ' + n:>12}{'dPSNR ' + n:>12}" for n in ladders))
-    for label, r in results:
-        cells = ""
-        for lad in ladders.values():
-            at = at_rate(lad, r["kbps"])
-            cells += (f"{r['ssim'] - at['ssim']:>+12.3f}{r['psnr'] - at['psnr']:>+12.2f}" if at
-                      else f"{'<min':>12}{'<min':>12}")
-        print(f"{label:<50}{r['kbps']:>7.1f}{r['evals']:>12.2f}{r['ms']:>10.1f}{r['psnr']:>9.2f}{r['ssim']:>7.3f}"
-              + cells)
-    for name, lad in ladders.items():
-        print(f"{name} ladder (target -> kbps / PSNR / SSIM): " + ", ".join(
-            f"{kb:g} -> {r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f}" for kb, r in zip(LADDER_KBPS, lad)))
-    print("dSSIM/dPSNR: the row's SSIM/PSNR minus the classic codec's at the same kbps (interpolated in log-rate).")
-    stress_table(a, rows)
-    print()
-    by = dict(results)
-    if "full steps=50" in by:
-        f = by["full steps=50"]
-        for label, c in results:
-            if label.startswith("cvsc"):
-                print(f"{label} vs full steps=50: {f['evals'] / c['evals']:.1f}x fewer evaluations, "
-                      f"PSNR {c['psnr'] - f['psnr']:+.2f} dB (target: <= 5 evaluations at no PSNR loss)")
+          f"{torch.get_num_threads()} threads. Defaults: steps={d.steps} strength={d.strength} gop={d.gop} "
+          f"semantic={d.semantic} lowres={d.lowres} lowres_factor={d.lowres_factor} lowres_quant={d.lowres_quant} "
+          f"structure={d.structure}; classic keyframe_s={d.keyframe_s}, VBV {classic.VBV_S:g} s")
+    t0 = time.perf_counter()
+    for side in sides:
+        quality_table("dev clip: camera over grace_hopper.jpg (real content, no labels)", side,
+                      [dev_clip(side, a.seconds)], rows_for(side, a.quick, False), a.weights)
+        quality_table("held-out procedural clips (true labels)", side, procedural_clips(side, a.seconds, a.clips),
+                      rows_for(side, a.quick, True), a.weights)
+    print("dPSNR/dSSIM: the row minus the classic codec at the same kbps (interpolated in log-rate); "
+          "* = the row's rate is below the lowest the classic codec reached, compared with that lowest point.")
+    if not a.quick:
+        classic_before_after({"dev": [dev_clip(64, a.seconds)], "procedural": procedural_clips(64, a.seconds, a.clips)})
+        stress_table(a, a.weights)
+    print(f"\nwall time {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

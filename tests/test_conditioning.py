@@ -175,3 +175,14 @@ def test_dead_leaves_images_are_deterministic_and_look_natural():
     corr = np.corrcoef(g[:, :-1].ravel(), g[:, 1:].ravel())[0, 1]
     assert 0.6 < corr < 0.995
     assert psnr_db(a[None], np.full_like(a, a.mean())[None])[0] < 20
+
+
+def test_finer_anchor_lowres_predicts_coarser_deltas_and_decodes(tiny_weights, photo):
+    video = VideoSpec(seconds=0.4, fps=15, resolution=64)
+    c = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, steps=2, gop=4, anchor_lowres_factor=2), video)
+    enc, dec = c.encoder(0), c.decoder(0)
+    efs = [ef for f in photo_frames(photo) for ef in enc.encode(f, [])]
+    from gsvc.codecs.lowres import lowres_side
+    assert [lowres_side(ef.sections["lowres"]) for ef in efs[:3]] == [32, 16, 16]
+    for ef in efs:
+        assert dec.decode(ef, dec.plan(ef, True, None)).path is None

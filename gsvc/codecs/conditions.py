@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lowres import decode_lowres, encode_lowres, predict_lowres
+from .lowres import decode_lowres, encode_lowres, lowres_side, predict_lowres
 from .motion import MotionField, warp_labels
 from .semantic import decode_labels, encode_labels
 from .structure import decode_structure, edge_map, encode_structure
@@ -41,10 +41,12 @@ class AnchorConditions:
             return None
         return self.labels if motion is None else warp_labels(self.labels, motion)
 
-    def predicted_lowres(self, motion: MotionField | None, side_px: int) -> np.ndarray | None:
+    def predicted_lowres(self, motion: MotionField | None, side_px: int, factor: int) -> np.ndarray | None:
+        """The anchor's low-res frame moved by ``motion`` at ``side_px / factor`` px (a delta may be
+        sent at another factor than its anchor)."""
         if self.lowres is None:
             return None
-        return self.lowres if motion is None else predict_lowres(self.lowres, motion, side_px)
+        return predict_lowres(self.lowres, motion, side_px, factor)
 
     def predicted_structure(self, motion: MotionField | None) -> np.ndarray | None:
         if self.structure is None:
@@ -70,7 +72,8 @@ class ConditionCoder:
             sections["semantic"] = encode_labels(frame.labels, factor=spec.label_factor)
             labels = decode_labels(sections["semantic"])
         if spec.lowres != "off":
-            sections["lowres"], lowres = encode_lowres(rgb, spec.lowres_factor, spec.lowres_quant)
+            factor = spec.anchor_lowres_factor or spec.lowres_factor
+            sections["lowres"], lowres = encode_lowres(rgb, factor, spec.lowres_quant)
         if spec.structure != "off":
             structure = edge_map(rgb)
             sections["structure"] = encode_structure(structure)
@@ -88,7 +91,7 @@ class ConditionCoder:
             sections["semantic"] = encode_labels(frame.labels, a.predicted_labels(motion), factor=spec.label_factor)
         if "lowres" in parts and spec.lowres != "off":
             sections["lowres"], _ = encode_lowres(rgb, spec.lowres_factor, spec.lowres_quant,
-                                                  a.predicted_lowres(motion, self.side))
+                                                  a.predicted_lowres(motion, self.side, spec.lowres_factor))
         if "structure" in parts and spec.structure != "off":
             sections["structure"] = encode_structure(edge_map(rgb), a.predicted_structure(motion))
         return sections
@@ -108,9 +111,11 @@ def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None
         if out["labels"].shape != (side_px, side_px):
             raise ValueError("semantic map has the wrong size")
     if "lowres" in sections:
-        out["lowres"] = decode_lowres(sections["lowres"], a.predicted_lowres(motion, side_px))
-        if side_px % out["lowres"].shape[0]:
+        n = lowres_side(sections["lowres"])
+        if not 0 < n <= side_px or side_px % n:
             raise ValueError("low-res frame has the wrong size")
+        pred = None if anchor is None else a.predicted_lowres(motion, side_px, side_px // n)
+        out["lowres"] = decode_lowres(sections["lowres"], pred)
     if "structure" in sections:
         out["structure"] = decode_structure(sections["structure"], a.predicted_structure(motion))
         if out["structure"].shape != (side_px, side_px):

@@ -36,7 +36,7 @@ from scipy.ndimage import zoom as nd_zoom
 from .entropy import checksum, decode_residuals, encode_residuals
 
 __all__ = ["downsample", "upsample_lowres", "encode_lowres", "decode_lowres", "quantize_lowres",
-           "predict_lowres", "LOWRES_FACTORS"]
+           "predict_lowres", "lowres_side", "LOWRES_FACTORS"]
 
 #: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
 LOWRES_FACTORS = (2, 4, 8, 16)
@@ -71,12 +71,23 @@ def upsample_lowres(lowres: np.ndarray, side_px: int) -> np.ndarray:
     return np.clip(nd_zoom(lowres, (f, f, 1), order=1, mode="nearest", grid_mode=True), 0, 1).astype(np.float32)
 
 
-def predict_lowres(ref_lowres: np.ndarray, motion, side_px: int) -> np.ndarray:
+def predict_lowres(ref_lowres: np.ndarray, motion, side_px: int, factor: int | None = None) -> np.ndarray:
     """The anchor's low-res frame ``[n, n, 3]`` moved by ``motion`` (a full-resolution
-    :class:`~gsvc.codecs.motion.MotionField`): upsampled, warped, averaged down again."""
+    :class:`~gsvc.codecs.motion.MotionField`, or None: not moved): upsampled, warped, averaged
+    down again to ``side_px / factor`` (default: the anchor's own size)."""
     from .motion import warp
-    factor = side_px // ref_lowres.shape[0]
-    return downsample(warp(upsample_lowres(ref_lowres, side_px), motion), factor)
+    factor = factor or side_px // ref_lowres.shape[0]
+    if motion is None and factor * ref_lowres.shape[0] == side_px:
+        return ref_lowres
+    up = upsample_lowres(ref_lowres, side_px)
+    return downsample(up if motion is None else warp(up, motion), factor)
+
+
+def lowres_side(data: bytes) -> int:
+    """Side (px) of the low-res frame in a section, read from its header; ValueError if too short."""
+    if len(data) < 6:
+        raise ValueError("low-res section too short")
+    return struct.unpack("<H", data[1:3])[0]
 
 
 def _pad4(plane: np.ndarray) -> np.ndarray:
@@ -179,9 +190,14 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
     n = small.shape[0]
     coded, recon = _quantise(small, predicted, quant)
     _, ctx = _layout(n)
-    head = struct.pack("<BHBH", _INTRA if predicted is None else _INTER, n, quant,
-                       checksum(coded.astype(np.int16)))
+    mode = _INTRA if predicted is None else _INTER
+    head = struct.pack("<BHBH", mode, n, quant, _checksum(mode, n, quant, coded))
     return head + encode_residuals(coded, ctx), recon
+
+
+def _checksum(mode: int, n: int, quant: int, coded: np.ndarray) -> int:
+    """Over the header fields too: a flipped quantiser step would otherwise decode to a wrong image."""
+    return checksum(np.concatenate([[mode, n, quant], coded]).astype(np.int16))
 
 
 def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
@@ -195,6 +211,6 @@ def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarra
         raise ValueError("inter-coded low-res section needs the anchor's low-res frame of the same size")
     _, ctx = _layout(n)
     coded = decode_residuals(data[6:], len(ctx), ctx)
-    if np.abs(coded).max(initial=0) > 32767 or checksum(coded.astype(np.int16)) != crc:
+    if np.abs(coded).max(initial=0) > 32767 or _checksum(mode, n, quant, coded) != crc:
         raise ValueError("low-res section corrupt (checksum mismatch)")
     return _dequantise(coded, n, predicted if mode == _INTER else None, quant)

@@ -31,6 +31,8 @@ class CodecSpec(Spec):
     never), with ``label_factor`` its downsampling; ``lowres`` sends the frame at
     ``1/lowres_factor`` of its side with no frame, with anchors or with every frame, coded
     with quantiser step ``lowres_quant`` (8-bit levels; smaller is finer and costs more);
+    anchors at ``1/anchor_lowres_factor`` instead when set (a finer anchor, as classic codecs
+    spend more on I frames: every delta of ``cvsc`` starts from it);
     ``structure`` sends its edge map likewise.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
@@ -55,6 +57,7 @@ class CodecSpec(Spec):
     semantic: Literal["auto", "off"] = "auto"
     lowres: Literal["off", "anchors", "all"] = "all"
     lowres_factor: Literal[2, 4, 8, 16] = 4
+    anchor_lowres_factor: Literal[2, 4, 8, 16] | None = None
     lowres_quant: int = bounded(8, 1, 255, "levels", "quantiser step of the low-res frame's DCT coefficients")
     structure: Literal["off", "anchors", "all"] = "off"
     sampler: Literal["ddim", "dpm"] = "ddim"

@@ -52,9 +52,10 @@ class Scenario(Spec):
         c, side = self.codec, self.video.resolution
         if c.name not in DIFFUSION_CODECS:
             return
-        if c.lowres != "off" and (side % c.lowres_factor or side // c.lowres_factor < 4):
-            raise ValueError(f"codec.lowres_factor={c.lowres_factor} does not divide video.resolution={side} into a "
-                             "low-res frame of at least 4 px; choose a factor that divides it")
+        for field, factor in (("lowres_factor", c.lowres_factor), ("anchor_lowres_factor", c.anchor_lowres_factor)):
+            if c.lowres != "off" and factor and (side % factor or side // factor < 4):
+                raise ValueError(f"codec.{field}={factor} does not divide video.resolution={side} into a low-res "
+                                 "frame of at least 4 px; choose a factor that divides it")
         if self.timing_only:
             return
         served = served_resolutions(c.weights)
