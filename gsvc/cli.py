@@ -191,7 +191,7 @@ def presets_cmd(name: str | None) -> None:
 @click.option("--device", default="cpu", show_default=True, help="torch device: cpu or cuda[:N]")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="JSON path (default: ./NAME.json)")
-@click.option("--resolution", "resolutions", type=int, multiple=True, default=(32, 64, 128), show_default=True)
+@click.option("--resolution", "resolutions", type=int, multiple=True, default=(64, 128, 256), show_default=True)
 @click.option("--batch", "batches", type=int, multiple=True, default=(1, 2, 4, 8), show_default=True)
 @click.option("--model", type=click.Choice(["gsvc", "sd15"]), default="gsvc", show_default=True,
               help="gsvc: the shared denoiser; sd15: an SD-1.5-shaped UNet (production-size receiver)")

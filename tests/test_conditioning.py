@@ -186,3 +186,18 @@ def test_finer_anchor_lowres_predicts_coarser_deltas_and_decodes(tiny_weights, p
     assert [lowres_side(ef.sections["lowres"]) for ef in efs[:3]] == [32, 16, 16]
     for ef in efs:
         assert dec.decode(ef, dec.plan(ef, True, None)).path is None
+
+
+def test_adaptive_control_finds_cuts_in_content_without_labels(tiny_weights, tmp_path, photo):
+    """The sender's detector works on the colour-class estimate it computes for itself (never sent)."""
+    from gsvc.video import write_image
+    paths = [str(write_image(tmp_path / "a.png", photo)),
+             str(write_image(tmp_path / "b.png", synthetic_image("fractal", 2, 100, 160)))]
+    sc = Scenario(video=dict(source="photo", path=paths, seconds=0.8, fps=15, resolution=64, motion_px=1),
+                  codec=dict(name="cvsc", weights=tiny_weights, steps=2, gop=30, control="adaptive"),
+                  channel=dict(model="ideal", rate_mbps=20), jitter=dict(mode="fixed", delay_ms=2000),
+                  receiver=dict(latency="profile:cpu-2core"))
+    f = gsvc.run(sc).frames
+    cut = f.index[f["scene_cut"]]
+    assert len(cut) == 1 and f.loc[cut, "cut_detected"].all() and (f.loc[cut, "kind"] == "anchor").all()
+    assert f["cut_detected"].sum() <= 2

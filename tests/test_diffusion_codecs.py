@@ -58,7 +58,7 @@ def test_encoded_sizes_are_the_lengths_of_real_bytes(tiny_weights, frames):
     assert [ef.kind for ef in efs[:5]] == ["anchor", "delta", "delta", "delta", "anchor"]
     for ef in efs:
         assert ef.nbytes == sum(len(b) for b in ef.sections.values()) > 0
-    assert set(efs[1].sections) == {"motion", "semantic"}
+    assert set(efs[1].sections) == {"motion", "semantic", "lowres"}
 
 
 def test_decode_is_deterministic_for_a_seed(tiny_weights, frames):

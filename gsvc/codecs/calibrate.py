@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .denoiser import DenoiserConfig, build_unet
+from .model import Denoiser
 from .latency import JitterSpec, LatencyProfile
 
 __all__ = ["calibrate", "write_profile", "build_sd15_unet", "SD15_UNET"]
@@ -58,7 +59,7 @@ def _device_name(device: str) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
-def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 64, 128),
+def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (64, 128, 256),
               batches: Sequence[int] = (1, 2, 4, 8), repeats: int = 5,
               log: Callable[[str], None] = print, model: str = "gsvc") -> LatencyProfile:
     """Measure and return a profile on ``device``.
@@ -95,13 +96,15 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 
         res = 64 if 64 in resolutions else resolutions[0]
         sched = DDIMScheduler(num_train_timesteps=1000)
         sched.set_timesteps(4)
-        labels = torch.randint(0, NUM_CLASSES, (1, res, res), device=device)
+        den = Denoiser(unet, cfg, device)
+        rng = np.random.default_rng(0)
+        labels = rng.integers(0, NUM_CLASSES, (1, res, res))
+        ref, lowres = rng.random((1, res, res, 3)), rng.random((1, res // 4, res // 4, 3))
         img = torch.rand(1, 3, res, res, device=device)
 
-        def per_frame():
-            onehot = torch.nn.functional.one_hot(labels, NUM_CLASSES).permute(0, 3, 1, 2).float()
-            inp = torch.cat([img, onehot, img, img[:, :1], img], 1)
-            return sched.step(inp[:, :3], sched.timesteps[0], img).prev_sample
+        def per_frame():  # the default conditioning (labels, reference + mask, low-res frame) and one DDIM update
+            cond = den.condition(1, res, labels=labels, ref=ref, ref_mask=np.ones((1, res, res)), lowres=lowres)
+            return sched.step(cond[:, :3], sched.timesteps[0], img).prev_sample
 
         per_frame_ms, _ = _median_ms(per_frame, repeats * 4, sync)
         x = torch.randn(1, cfg.in_channels, res, res, device=device)
@@ -122,7 +125,8 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (32, 
         jitter=JitterSpec(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in deviations)),
         notes=(f"measured by `gsvc calibrate` on {device}; jitter = deviations of {len(samples)} repeated "
                f"batch-1 evaluations at {res} px from their median; classic_ms = median H.264 frame decode "
-               f"(PyAV, {res} px); encode_ms = median semantic encode of a cvsc delta frame (motion + labels) "
+               f"(PyAV, {res} px); encode_ms = median encode of a cvsc delta frame at its default conditioning "
+               f"(motion, labels, low-res frame) "
                f"at {res} px"),
     )
 
