@@ -105,7 +105,7 @@ def rows_for(side: int, quick: bool, has_labels: bool) -> list[tuple[str, dict]]
     if side == 64:
         rows += [("full", {}), ("cvsc", dict(lowres_factor=2)), ("cvsc", dict(lowres_factor=8)),
                  ("cvsc", dict(lowres_quant=16)), ("cvsc", dict(lowres="anchors")),
-                 ("cvsc", dict(structure="all")), ("cvsc", dict(strength=0.5)),
+                 ("cvsc", dict(structure="all")), ("cvsc", dict(strength=0.5)), ("cvsc", dict(lowres_backprojection=0)),
                  ("reuse", {}), ("anchor_residual", {}), ("content_motion", dict(lowres_factor=2))]
         if has_labels:
             rows += [("cvsc", dict(lowres="off")), ("full", dict(lowres="off"))]

@@ -201,3 +201,14 @@ def test_adaptive_control_finds_cuts_in_content_without_labels(tiny_weights, tmp
     cut = f.index[f["scene_cut"]]
     assert len(cut) == 1 and f.loc[cut, "cut_detected"].all() and (f.loc[cut, "kind"] == "anchor").all()
     assert f["cut_detected"].sum() <= 2
+
+
+def test_back_projection_makes_an_image_agree_with_its_lowres_frame(photo):
+    from gsvc.codecs.lowres import back_project
+    rgb = photo_frames(photo)[0].rgb
+    lowres = downsample(rgb, 4)
+    up = upsample_lowres(lowres, 64)
+    fixed = back_project(up, lowres, 5)
+    assert np.abs(downsample(fixed, 4) - lowres).mean() < 0.3 * np.abs(downsample(up, 4) - lowres).mean()
+    assert psnr_db(rgb[None], fixed[None])[0] > psnr_db(rgb[None], up[None])[0] + 0.3
+    assert back_project(up, lowres, 0) is not None and np.array_equal(back_project(up, lowres, 0), up)

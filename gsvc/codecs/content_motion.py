@@ -139,6 +139,7 @@ class ContentMotionDecoder(DiffusionDecoder):
                     content = upsample_lowres(parsed["lowres"], side)
                 else:
                     content = self.run_sampler(ef, parsed, plan.steps)
+                content = self.agree_with_lowres(content, parsed)
                 self.ref_image, self.ref_frame, self.broken = content, ef.frame, False
                 self.ref_parts = AnchorConditions(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
             image = warp(self.ref_image, motion)
@@ -146,6 +147,7 @@ class ContentMotionDecoder(DiffusionDecoder):
                 parsed = parse_conditions(ef.sections, self.ref_parts, motion, side)
                 image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
                                          ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
+                image = self.agree_with_lowres(image, parsed)
         except (ValueError, KeyError):
             return self._conceal(ef)
         self.last_image, self.last_motion = image, motion

@@ -36,7 +36,7 @@ from ..video import phase_shift_px
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
 from .conditions import AnchorConditions, ConditionCoder, parse_conditions
-from .lowres import upsample_lowres
+from .lowres import back_project, upsample_lowres
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
@@ -226,12 +226,20 @@ class DiffusionDecoder:
             image = upsample_lowres(parsed["lowres"], self.codec.video.resolution)
         else:
             image = self.generate(ef, plan, parsed)
+        image = self.agree_with_lowres(image, parsed)
         if ef.kind == "anchor":
             self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
             self.ref_parts = AnchorConditions(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
         self.last_image = image
         self.last_motion = parsed.get("motion", ZERO_MOTION)
         return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+
+    def agree_with_lowres(self, image: np.ndarray, parsed: dict) -> np.ndarray:
+        """The image made consistent with the frame's transmitted low-res version, if it has one
+        (``codec.lowres_backprojection`` steps of :func:`gsvc.codecs.lowres.back_project`)."""
+        if "lowres" not in parsed or not self.spec.lowres_backprojection:
+            return image
+        return back_project(image, parsed["lowres"], self.spec.lowres_backprojection)
 
     def _parse(self, ef: EncodedFrame) -> dict:
         side = self.codec.video.resolution

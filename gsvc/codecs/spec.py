@@ -32,7 +32,9 @@ class CodecSpec(Spec):
     ``1/lowres_factor`` of its side with no frame, with anchors or with every frame, coded
     with quantiser step ``lowres_quant`` (8-bit levels; smaller is finer and costs more);
     anchors at ``1/anchor_lowres_factor`` instead when set (a finer anchor, as classic codecs
-    spend more on I frames: every delta of ``cvsc`` starts from it);
+    spend more on I frames: every delta of ``cvsc`` starts from it); the receiver makes every
+    frame that carries a low-res version agree with it (``lowres_backprojection`` steps of
+    iterative back-projection, 0 = off; none of the published methods does this);
     ``structure`` sends its edge map likewise.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
@@ -59,6 +61,8 @@ class CodecSpec(Spec):
     lowres_factor: Literal[2, 4, 8, 16] = 4
     anchor_lowres_factor: Literal[2, 4, 8, 16] | None = None
     lowres_quant: int = bounded(8, 1, 255, "levels", "quantiser step of the low-res frame's DCT coefficients")
+    lowres_backprojection: int = bounded(
+        3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")
     structure: Literal["off", "anchors", "all"] = "off"
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
