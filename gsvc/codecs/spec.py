@@ -59,7 +59,7 @@ class CodecSpec(Spec):
     semantic: Literal["auto", "off"] = "auto"
     lowres: Literal["off", "anchors", "all"] = "all"
     lowres_factor: Literal[2, 4, 8, 16] = 4
-    anchor_lowres_factor: Literal[2, 4, 8, 16] | None = None
+    anchor_lowres_factor: Literal[2, 4, 8, 16] | None = 2
     lowres_quant: int = bounded(8, 1, 255, "levels", "quantiser step of the low-res frame's DCT coefficients")
     lowres_backprojection: int = bounded(
         3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")

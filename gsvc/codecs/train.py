@@ -95,12 +95,14 @@ def _clip_spec(rng: np.random.Generator, side_px: int, frames: int) -> VideoSpec
                      motion_px=float(rng.uniform(0.3, 6.0)))
 
 
-def make_clip(cfg: TrainConfig, seed: int, frames: int | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """One training clip of the mixture: rgb ``[T, crop, crop, 3]`` uint8, labels ``[T, crop, crop]``
-    uint8 or None, and the side (px) of the frame it is a window of."""
+def make_clip(cfg: TrainConfig, seed: int, frames: int | None = None,
+              family: str | None = None) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """One training clip of the mixture (or of ``family``): rgb ``[T, crop, crop, 3]`` uint8, labels
+    ``[T, crop, crop]`` uint8 or None, and the side (px) of the frame it is a window of."""
     rng = np.random.default_rng([seed, 0xC11B])
     frames = frames or cfg.clip_frames
-    family = FAMILIES[int(rng.choice(3, p=cfg.mix))]
+    drawn = FAMILIES[int(rng.choice(3, p=cfg.mix))]
+    family = family or drawn
     side = int(rng.choice(cfg.sides_px, p=cfg.p_sides))
     spec = _clip_spec(rng, side, frames)
     if family == "procedural":
@@ -115,11 +117,12 @@ def make_clip(cfg: TrainConfig, seed: int, frames: int | None = None) -> tuple[n
     return rgb, None if labels is None else np.asarray(labels)[:, y0:y0 + c, x0:x0 + c].astype(np.uint8), side
 
 
-def make_pool(cfg: TrainConfig, seed0: int, n: int, frames: int | None = None) -> list[dict]:
-    """``n`` clips of the mixture (seeds ``seed0 ..``), each with its per-frame global shifts ``[T, 2]``."""
+def make_pool(cfg: TrainConfig, seed0: int, n: int, frames: int | None = None, balanced: bool = False) -> list[dict]:
+    """``n`` clips of the mixture (seeds ``seed0 ..``), each with its per-frame global shifts ``[T, 2]``;
+    ``balanced``: the families in turn instead of drawn (for validation)."""
     pool = []
     for i in range(n):
-        rgb, labels, side = make_clip(cfg, seed0 + i, frames)
+        rgb, labels, side = make_clip(cfg, seed0 + i, frames, FAMILIES[i % 3] if balanced else None)
         f = rgb.astype(np.float32) / 255
         shifts = np.zeros((len(rgb), 2), np.float32)
         for t in range(1, len(rgb)):
@@ -272,13 +275,13 @@ VAL_PATHS = {
 VAL_QUANT = 8
 
 
-def validate(den: Denoiser, cfg: TrainConfig, clips: int = 8, frames: int = 6) -> dict:
-    """PSNR/SSIM on held-out clips of the mixture (seeds from 1 000 000) for the codecs' main
-    decode paths, per family and for all clips together."""
+def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -> dict:
+    """PSNR/SSIM on held-out clips (seeds from 1 000 000, the three families in turn) for the codecs'
+    main decode paths, for procedural and synthetic clips and for all together."""
     import torch
     from .diffusion import fill_uncovered
     from .sampler import sample
-    pool = make_pool(cfg, VAL_SEED0, clips, frames)
+    pool = make_pool(cfg, VAL_SEED0, clips, frames, balanced=True)
     res: dict[str, dict[str, list]] = {k: {} for k in VAL_PATHS}
     g = torch.Generator().manual_seed(0)
     for clip in pool:
