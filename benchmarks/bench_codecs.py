@@ -147,7 +147,7 @@ def classic_before_after(clips: dict[str, list[list]]) -> None:
     real-time ones (1 s VBV, keyframe at the start only), at 64 px."""
     print("\n== classic baselines before / after the real-time settings, 64 px: kbps / PSNR / SSIM "
           "(and the first keyframe: bytes / PSNR) ==")
-    print(f"{'clip':<12}{'codec':<6}{'target':>7}{'before':>34}{'after':>34}")
+    print(f"{'clip':<12}{'codec':<6}{'target':>7}  {'before':>40}  {'after':>40}")
     saved = classic.VBV_S
     for clip_name, cl in clips.items():
         for n in CLASSIC:
@@ -163,7 +163,7 @@ def classic_before_after(clips: dict[str, list[list]]) -> None:
                     first = float(psnr_db(to_uint8(cl[0][0].rgb)[None], to_uint8(img)[None])[0])
                     cells.append(f"{r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f} ({ef.nbytes} B/{first:.1f})")
                 classic.VBV_S = saved
-                print(f"{clip_name:<12}{n:<6}{kb:>7}{cells[0]:>34}{cells[1]:>34}")
+                print(f"{clip_name:<12}{n:<6}{kb:>7}  {cells[0]:>40}  {cells[1]:>40}")
 
 
 def stress_table(a, weights) -> None:
