@@ -24,7 +24,17 @@ from .motion import MotionField, warp_labels
 from .semantic import decode_labels, encode_labels
 from .structure import decode_structure, edge_map, encode_structure
 
-__all__ = ["AnchorConditions", "ConditionCoder", "parse_conditions"]
+__all__ = ["AnchorConditions", "ConditionCoder", "parse_conditions", "PARTS"]
+
+#: section names of the conditioning parts
+PARTS = ("semantic", "lowres", "structure")
+
+
+def _moved(label_map: np.ndarray | None, motion: MotionField | None) -> np.ndarray | None:
+    """A label or edge map moved by ``motion`` (None: unmoved; None map: None)."""
+    if label_map is None or motion is None:
+        return label_map
+    return warp_labels(label_map, motion)
 
 
 @dataclass(frozen=True)
@@ -36,10 +46,13 @@ class AnchorConditions:
     lowres: np.ndarray | None = None
     structure: np.ndarray | None = None
 
+    @classmethod
+    def of(cls, parsed: dict) -> "AnchorConditions":
+        """The parts of a decoded anchor, from :func:`parse_conditions`' result."""
+        return cls(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
+
     def predicted_labels(self, motion: MotionField | None) -> np.ndarray | None:
-        if self.labels is None:
-            return None
-        return self.labels if motion is None else warp_labels(self.labels, motion)
+        return _moved(self.labels, motion)
 
     def predicted_lowres(self, motion: MotionField | None, side_px: int, factor: int) -> np.ndarray | None:
         """The anchor's low-res frame moved by ``motion`` at ``side_px / factor`` px (a delta may be
@@ -49,9 +62,7 @@ class AnchorConditions:
         return predict_lowres(self.lowres, motion, side_px, factor)
 
     def predicted_structure(self, motion: MotionField | None) -> np.ndarray | None:
-        if self.structure is None:
-            return None
-        return self.structure if motion is None else warp_labels(self.structure, motion)
+        return _moved(self.structure, motion)
 
 
 class ConditionCoder:
@@ -86,7 +97,7 @@ class ConditionCoder:
         it; None: unmoved). ``parts`` limits which parts are sent (default: those the spec sends in deltas)."""
         spec, a, sections = self.spec, self.anchor_parts, {}
         if parts is None:
-            parts = ("semantic",) + tuple(p for p in ("lowres", "structure") if getattr(spec, p) == "all")
+            parts = ("semantic",) + tuple(p for p in PARTS[1:] if getattr(spec, p) == "all")
         if "semantic" in parts and self._labels(frame) is not None:
             sections["semantic"] = encode_labels(frame.labels, a.predicted_labels(motion), factor=spec.label_factor)
         if "lowres" in parts and spec.lowres != "off":

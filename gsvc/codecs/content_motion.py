@@ -16,7 +16,7 @@ import numpy as np
 
 from .base import DecodePlan, Decoded, EncodedFrame
 from .control.confidence import reference_confidence
-from .conditions import AnchorConditions, ConditionCoder, parse_conditions
+from .conditions import PARTS, AnchorConditions, ConditionCoder, parse_conditions
 from .diffusion import DiffusionCodec, DiffusionDecoder
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
@@ -104,7 +104,7 @@ class ContentMotionEncoder:
                     conf = reference_confidence(warp(content, sent), predicted, rgb[k], f.labels)
                     sections["control"] = self.control.delta_section(change, conf)
                     if conf < self.spec.trust_confidence:  # the warp will not do: send conditions to refine with
-                        sections.update(self.cond.delta(f, rgb[k], sent, parts=("semantic", "lowres", "structure")))
+                        sections.update(self.cond.delta(f, rgb[k], sent, parts=PARTS))
             out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), cut,
                                     meta={"distance_px": motion.magnitude_px(), "group": g0}))
         return out
@@ -119,7 +119,7 @@ class ContentMotionDecoder(DiffusionDecoder):
     def refine_plan(self, ef, nominal):
         """Under adaptive control a delta the warp explains badly carries its conditions: refine it
         from the warped content frame like ``cvsc`` (``ceil(strength * steps)`` steps, more at low confidence)."""
-        if not {"semantic", "lowres", "structure"} & set(ef.sections):
+        if not set(PARTS) & set(ef.sections):
             return None
         n = self.spec.steps
         k = n - start_index(n, self.spec.strength)
@@ -141,7 +141,7 @@ class ContentMotionDecoder(DiffusionDecoder):
                     content = self.run_sampler(ef, parsed, plan.steps)
                 content = self.agree_with_lowres(content, parsed)
                 self.ref_image, self.ref_frame, self.broken = content, ef.frame, False
-                self.ref_parts = AnchorConditions(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
+                self.ref_parts = AnchorConditions.of(parsed)
             image = warp(self.ref_image, motion)
             if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
                 parsed = parse_conditions(ef.sections, self.ref_parts, motion, side)

@@ -229,7 +229,7 @@ class DiffusionDecoder:
         image = self.agree_with_lowres(image, parsed)
         if ef.kind == "anchor":
             self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
-            self.ref_parts = AnchorConditions(parsed.get("labels"), parsed.get("lowres"), parsed.get("structure"))
+            self.ref_parts = AnchorConditions.of(parsed)
         self.last_image = image
         self.last_motion = parsed.get("motion", ZERO_MOTION)
         return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
@@ -282,19 +282,18 @@ class DiffusionDecoder:
 
     # --- helpers for subclasses -----------------------------------------------
     def run_sampler(self, ef: EncodedFrame, parsed: dict, steps: int, *, ref: np.ndarray | None = None,
-                    ref_mask: np.ndarray | None = None, strength: float = 1.0, start=None) -> np.ndarray:
+                    ref_mask: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
         """Sample one frame conditioned on the parts in ``parsed`` (+ a reference if given).
 
         ``ref_mask`` ``[H, W]`` marks where the warped reference shows real content (1) and
         where the motion uncovered what it never saw (0). The model is told so through its
         mask channel, and a refinement starts there from the upsampled low-res frame (when the
-        frame has one) instead of the reference's repeated edge. ``start`` (``(index, x_t)``)
-        resumes from a given intermediate sample instead.
+        frame has one) instead of the reference's repeated edge.
         """
         from .sampler import sample
         den = self.codec.denoiser
         res = sample(den, self.condition(parsed, ref, ref_mask), steps, start=self._start(ref, ref_mask, parsed),
-                     strength=strength, cached=start, generator=frame_generator(self.seed, ef.frame),
+                     strength=strength, generator=frame_generator(self.seed, ef.frame),
                      scheduler=self.spec.sampler)
         return den.to_image(res.x0)[0]
 

@@ -101,7 +101,7 @@ def make_clip(cfg: TrainConfig, seed: int, frames: int | None = None,
     ``[T, crop, crop]`` uint8 or None, and the side (px) of the frame it is a window of."""
     rng = np.random.default_rng([seed, 0xC11B])
     frames = frames or cfg.clip_frames
-    drawn = FAMILIES[int(rng.choice(3, p=cfg.mix))]
+    drawn = FAMILIES[int(rng.choice(3, p=cfg.mix))]  # drawn even when given: the clip's later draws stay the same
     family = family or drawn
     side = int(rng.choice(cfg.sides_px, p=cfg.p_sides))
     spec = _clip_spec(rng, side, frames)
