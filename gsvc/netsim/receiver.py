@@ -12,8 +12,8 @@ Timing assumptions:
 * The decoder's plan is made when service starts, with the time left to the
   frame's playout deadline as its budget. The service time comes from the latency
   model for the batch size and the largest number of denoiser evaluations in it.
-* The real decode (when not timing-only) runs at service start; its images are
-  kept for scoring.
+* The real decode (when not timing-only) runs at service start; its image is handed
+  to ``on_done`` when the service ends, and not kept.
 
 Event cost: one SimPy timeout per batch (and one timer per batching wait).
 """
@@ -56,7 +56,6 @@ class GpuPool:
         self.edf = spec.policy == "edf"
         self.max_wait_s = spec.max_wait_ms / 1e3
         self.busy_s = 0.0
-        self.images: dict[int, object] = {}  # row -> decoded image
         for dec in decoders:
             if hasattr(dec, "set_cost_model"):
                 dec.set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
@@ -140,8 +139,6 @@ class GpuPool:
         now = self.env.now
         for job, plan, decoded in results:
             self.log.cols["decode_done_ms"][job.row] = now * 1e3
-            if decoded is not None and decoded.image is not None:
-                self.images[job.row] = decoded.image
             self.busy[job.stream] = False
             q = self.waiting[job.stream]
             if q:

@@ -16,8 +16,8 @@ import numpy as np
 import simpy
 
 from ..codecs.base import Codec
-from ..video.quality import to_uint8
-from .display import resolve_display, score_viewer
+from ..metrics import StreamScorer
+from .display import Screen, resolve_display
 from .feedback import FeedbackPath
 from .framelog import FrameLog
 from .jitter import JitterBuffer
@@ -52,7 +52,7 @@ class _Stream:
     """Sender side of one stream: captures, encodes and transmits frame by frame."""
 
     def __init__(self, env, idx, inp: StreamInput, codec: Codec, latency, link_spec, fps, num_frames,
-                 log: FrameLog, deliver: Callable, keep_originals: bool):
+                 log: FrameLog, deliver: Callable, screen: Screen | None):
         self.env, self.idx, self.inp, self.codec = env, idx, inp, codec
         self.latency, self.log, self.deliver = latency, log, deliver
         self.mtu = link_spec.mtu_bytes
@@ -62,7 +62,7 @@ class _Stream:
         self.link = Link(inp.trace)
         self.feedback = FeedbackPath(link_spec.uplink_delay_ms / 1e3)
         self.encoder_free_s = 0.0
-        self.originals: list[np.ndarray] = [] if keep_originals else None
+        self.screen = screen
         self.measure_encode = getattr(latency, "kind", "") == "measured"
 
     def run(self):
@@ -73,10 +73,10 @@ class _Stream:
             if capture_s > env.now:
                 yield env.timeout(capture_s - env.now)
             frame = next(frames)
-            if self.originals is not None:
-                self.originals.append(to_uint8(frame.rgb))
             r = log.row(self.idx, n)
             cols["capture_ms"][r] = capture_s * 1e3
+            if self.screen is not None:
+                self.screen.captured(n, capture_s * 1e3, frame.rgb)
             cols["scene_cut"][r] = frame.scene_cut
             if self.measure_encode:
                 t0 = time.perf_counter()
@@ -126,9 +126,18 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     incomplete = np.zeros(n_streams * num_frames, bool)
     jitters: list[JitterBuffer] = []
     senders: list[_Stream] = []
+    scorer = StreamScorer(cols) if score else None
+    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer) if score else None
+               for s in range(n_streams)]
 
     def on_done(job: Job, decoded, now_s: float) -> None:
         jitters[job.stream].note_receiver_delay(now_s - job.release_s)
+        screen = screens[job.stream]
+        if screen is not None:
+            now_ms = now_s * 1e3
+            screen.advance(now_ms)
+            screen.decoded(job.frame, now_ms, None if decoded is None else decoded.image,
+                           cols["plan"][job.row] == "skip")
         if decoded is not None and decoded.request_anchor:
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 
@@ -140,6 +149,8 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             ef, complete = payload
             r = log.row(s, frame)
             cols["playout_ms"][r] = playout_s * 1e3
+            if screens[s] is not None:
+                screens[s].released(frame)
             pool.submit(Job(s, frame, ef, complete, env.now, playout_s, r))
         return release
 
@@ -152,7 +163,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
 
     for s, inp in enumerate(inputs):
         jitters.append(JitterBuffer(jitter_spec, fps, make_release(s)))
-        st = _Stream(env, s, inp, codec, latency, link_spec, fps, num_frames, log, deliver, score)
+        st = _Stream(env, s, inp, codec, latency, link_spec, fps, num_frames, log, deliver, screens[s])
         senders.append(st)
         env.process(st.run())
 
@@ -166,10 +177,8 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         env.run()
 
     for s in range(n_streams):
+        if screens[s] is not None:
+            screens[s].finish()
         sl = log.stream_slice(s)
-        viewer = resolve_display(cols, sl, jitter_spec.late, incomplete[sl])
-        if score:
-            psnr, ss = score_viewer(senders[s].originals, pool.images, viewer, sl.start)
-            cols["psnr_db"][sl] = psnr
-            cols["ssim"][sl] = ss
+        resolve_display(cols, sl, jitter_spec.late, incomplete[sl])
     return SimOutput(log.to_frame(), pool.busy_s, env.now, time.perf_counter() - t_wall)

@@ -1,0 +1,45 @@
+"""The per-frame metrics a run can score, by name, and the log columns they fill."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..video.quality import psnr_db, ssim
+
+__all__ = ["Metric", "METRICS", "DEFAULT_METRICS", "metric_columns"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One per-frame quality metric.
+
+    Attributes:
+        name: what a scenario calls it (``"psnr"``).
+        column: the per-frame log column it fills (``"psnr_db"``), unit in the name.
+        fn: ``fn(ref, test) -> [T] float64`` on ``[T, H, W, 3]`` uint8 arrays; each
+            frame's score must depend on that frame pair alone, so that scoring in
+            batches of any size gives the same numbers.
+    """
+
+    name: str
+    column: str
+    fn: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("psnr", "psnr_db", psnr_db),
+    Metric("ssim", "ssim", ssim),
+)}
+
+#: what every run with images scores
+DEFAULT_METRICS: tuple[str, ...] = ("psnr", "ssim")
+
+
+def metric_columns(names=DEFAULT_METRICS) -> list[str]:
+    """Log columns filled by the metrics ``names``; an unknown name is refused."""
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise ValueError(f"metrics={list(names)!r} names unknown metrics {unknown}; known: {sorted(METRICS)}")
+    return [METRICS[n].column for n in names]
