@@ -27,9 +27,12 @@ __all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Deco
 FrameKind = Literal["anchor", "delta"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class EncodedFrame:
-    """What the sender transmits for one frame.
+    """What the sender transmits for one frame; read-only by convention.
+
+    Slotted rather than frozen for the same reason as :class:`~gsvc.video.Frame`
+    (one is built per frame, and a frozen one costs six times as much).
 
     Attributes:
         frame: index of the frame this data decodes to.
@@ -51,7 +54,7 @@ class EncodedFrame:
 
     @property
     def nbytes(self) -> int:
-        return sum(len(b) for b in self.sections.values())
+        return sum(map(len, self.sections.values()))
 
     def section_bytes(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.sections.items()}

@@ -61,11 +61,11 @@ class _Encoder:
 class _Decoder:
     def __init__(self, steps: int):
         self.steps = steps
+        # plans are immutable and the same for every frame: built once, not once per frame
+        self._generate, self._conceal = DecodePlan("generate", steps, steps), DecodePlan("conceal")
 
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
-        if not complete:
-            return DecodePlan("conceal")
-        return DecodePlan("generate", self.steps, self.steps)
+        return self._generate if complete else self._conceal
 
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         return Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")

@@ -6,6 +6,8 @@ DataFrame of DESIGN.md once, at the end of the run.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -45,6 +47,10 @@ class FrameLog:
         self.cols["stream"][:] = np.repeat(np.arange(streams), frames)
         self.cols["frame"][:] = np.tile(np.arange(frames), streams)
         self.cols["gpu"][:] = -1
+
+    def columns(self) -> SimpleNamespace:
+        """The same arrays as ``cols``, as attributes (``log.columns().bytes[row] = n``)."""
+        return SimpleNamespace(**self.cols)
 
     def row(self, stream: int, frame: int) -> int:
         return stream * self.frames + frame

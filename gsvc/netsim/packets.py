@@ -16,6 +16,8 @@ def packetise(payload_bytes: int, mtu_bytes: int, header_bytes: int = HEADER_BYT
     room = mtu_bytes - header_bytes
     if room <= 0:
         raise ValueError(f"link.mtu_bytes={mtu_bytes} leaves no room after {header_bytes} header bytes")
+    if 0 <= payload_bytes <= room:
+        return [payload_bytes + header_bytes]  # the common case of a small frame, kept cheap
     full, rest = divmod(max(payload_bytes, 0), room)
     sizes = [room + header_bytes] * full
     if rest or full == 0:

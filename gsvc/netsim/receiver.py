@@ -55,7 +55,10 @@ class GpuPool:
         self._timer_at = None
         self.edf = spec.policy == "edf"
         self.max_wait_s = spec.max_wait_ms / 1e3
+        self._batching = spec.max_batch > 1 and self.max_wait_s > 0
+        self._observe = getattr(latency, "observe", None)
         self.busy_s = 0.0
+        self._cols = log.columns()  # attribute access to the log's arrays: the per-frame writes are hot
         for dec in decoders:
             if hasattr(dec, "set_cost_model"):
                 dec.set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
@@ -73,7 +76,7 @@ class GpuPool:
 
     def _dispatch(self) -> None:
         while self.free and self._ready:
-            if self._should_wait():
+            if self._batching and self._should_wait():
                 return
             gpu = heapq.heappop(self.free)
             batch = []
@@ -85,7 +88,7 @@ class GpuPool:
 
     def _should_wait(self) -> bool:
         """Batching: hold a free GPU while the batch is short and the oldest frame may still wait."""
-        if self.spec.max_batch == 1 or self.max_wait_s == 0 or len(self._ready) >= self.spec.max_batch:
+        if len(self._ready) >= self.spec.max_batch:
             return False
         oldest = min(self.waiting[s][0].release_s for _, _, s in self._ready)
         wake = oldest + self.max_wait_s
@@ -103,7 +106,7 @@ class GpuPool:
 
     def _start(self, gpu: int, batch: list[Job]) -> None:
         now = self.env.now
-        cols = self.log.cols
+        c = self._cols
         results, max_evals, classic, wall_ms = [], 0, True, 0.0
         for job in batch:
             dec = self.decoders[job.stream]
@@ -117,28 +120,28 @@ class GpuPool:
             max_evals = max(max_evals, plan.unet_evals)
             classic = classic and plan.unet_evals == 0 and plan.path == "classic"
             r = job.row
-            cols["decode_start_ms"][r] = now * 1e3
-            cols["queue_wait_ms"][r] = (now - job.release_s) * 1e3
-            cols["gpu"][r] = gpu
-            cols["batch"][r] = len(batch)
-            cols["plan"][r] = plan.path if decoded is None or decoded.path is None else decoded.path
-            cols["steps"][r] = plan.steps if decoded is None else decoded.steps
-            cols["unet_evals"][r] = plan.unet_evals if decoded is None else decoded.unet_evals
-            cols["anchor"][r] = job.ef.kind == "anchor" if decoded is None else decoded.anchor
-            if decoded is not None:
-                cols["cut_detected"][r] = decoded.cut_detected
-                cols["confidence"][r] = decoded.confidence
+            c.decode_start_ms[r] = now * 1e3
+            c.queue_wait_ms[r] = (now - job.release_s) * 1e3
+            c.gpu[r] = gpu
+            c.batch[r] = len(batch)
+            if decoded is None:
+                c.plan[r], c.steps[r], c.unet_evals[r] = plan.path, plan.steps, plan.unet_evals
+                c.anchor[r] = job.ef.kind == "anchor"
+            else:
+                c.plan[r] = plan.path if decoded.path is None else decoded.path
+                c.steps[r], c.unet_evals[r], c.anchor[r] = decoded.steps, decoded.unet_evals, decoded.anchor
+                c.cut_detected[r], c.confidence[r] = decoded.cut_detected, decoded.confidence
         service_s = self.latency.decode_ms(max_evals, len(batch), self.resolution, classic=classic,
                                            measured_ms=None if self.timing_only else wall_ms) / 1e3
-        if hasattr(self.latency, "observe"):
-            self.latency.observe(max_evals, service_s * 1e3)
+        if self._observe is not None:
+            self._observe(max_evals, service_s * 1e3)
         self.busy_s += service_s
         self.env.timeout(service_s).callbacks.append(lambda _e: self._finish(gpu, results))
 
     def _finish(self, gpu: int, results: list) -> None:
         now = self.env.now
         for job, plan, decoded in results:
-            self.log.cols["decode_done_ms"][job.row] = now * 1e3
+            self._cols.decode_done_ms[job.row] = now * 1e3
             self.busy[job.stream] = False
             q = self.waiting[job.stream]
             if q:

@@ -55,6 +55,7 @@ class _Stream:
                  log: FrameLog, deliver: Callable, screen: Screen | None):
         self.env, self.idx, self.inp, self.codec = env, idx, inp, codec
         self.latency, self.log, self.deliver = latency, log, deliver
+        self.cols, self.row0 = log.columns(), log.row(idx, 0)
         self.mtu = link_spec.mtu_bytes
         self.interval_s = 1.0 / fps
         self.num_frames = num_frames
@@ -66,45 +67,46 @@ class _Stream:
         self.measure_encode = getattr(latency, "kind", "") == "measured"
 
     def run(self):
-        env, cols, log = self.env, self.log.cols, self.log
+        env, c, row0 = self.env, self.cols, self.row0
         frames = iter(self.inp.frames)
+        encode, arrived, screen = self.encoder.encode, self.feedback.arrived, self.screen
+        start_s, interval_s = self.inp.start_s, self.interval_s
         for n in range(self.num_frames):
-            capture_s = self.inp.start_s + n * self.interval_s
+            capture_s = start_s + n * interval_s
             if capture_s > env.now:
                 yield env.timeout(capture_s - env.now)
             frame = next(frames)
-            r = log.row(self.idx, n)
-            cols["capture_ms"][r] = capture_s * 1e3
-            if self.screen is not None:
-                self.screen.captured(n, capture_s * 1e3, frame.rgb)
-            cols["scene_cut"][r] = frame.scene_cut
+            r = row0 + n
+            c.capture_ms[r] = capture_s * 1e3
+            if screen is not None:
+                screen.captured(n, capture_s * 1e3, frame.rgb)
+            c.scene_cut[r] = frame.scene_cut
             if self.measure_encode:
                 t0 = time.perf_counter()
-                efs = self.encoder.encode(frame, self.feedback.arrived(env.now))
+                efs = encode(frame, arrived(env.now))
                 wall_ms = (time.perf_counter() - t0) * 1e3
             else:
-                efs, wall_ms = self.encoder.encode(frame, self.feedback.arrived(env.now)), None
-            start_s = max(env.now, self.encoder_free_s)
-            self.encoder_free_s = start_s + self.latency.encode_ms(wall_ms) / 1e3
+                efs, wall_ms = encode(frame, arrived(env.now)), None
+            self.encoder_free_s = max(env.now, self.encoder_free_s) + self.latency.encode_ms(wall_ms) / 1e3
             if n == self.num_frames - 1 and hasattr(self.encoder, "flush"):
                 efs = list(efs) + self.encoder.flush()  # a group codec emits its last, short group
             for ef in efs:
                 self._transmit(ef, self.encoder_free_s)
 
     def _transmit(self, ef, ready_s: float) -> None:
-        cols, r = self.log.cols, self.log.row(self.idx, ef.frame)
+        c, r = self.cols, self.row0 + ef.frame
         nbytes = ef.nbytes
         sizes = packetise(nbytes, self.mtu)
         burst = self.link.send(sizes, ready_s)
-        cols["encode_done_ms"][r] = ready_s * 1e3
-        cols["bytes"][r] = nbytes
-        cols["packets"][r] = len(sizes)
-        cols["packets_lost"][r] = burst.packets_lost
-        cols["tx_done_ms"][r] = burst.tx_done_s * 1e3
-        cols["kind"][r] = ef.kind
+        c.encode_done_ms[r] = ready_s * 1e3
+        c.bytes[r] = nbytes
+        c.packets[r] = len(sizes)
+        c.packets_lost[r] = burst.packets_lost
+        c.tx_done_ms[r] = burst.tx_done_s * 1e3
+        c.kind[r] = ef.kind
         arrive_s = burst.last_arrival_s
-        cols["arrive_ms"][r] = arrive_s * 1e3
-        complete = burst.complete
+        c.arrive_ms[r] = arrive_s * 1e3
+        complete = burst.packets_lost == 0
         ev = self.env.timeout(arrive_s - self.env.now)
         ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, complete))
 
@@ -144,14 +146,18 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     decoders = [codec.decoder(inp.codec_seed) for inp in inputs]
     pool = GpuPool(env, receiver_spec, latency, decoders, resolution, log, timing_only, on_done)
 
+    c = log.columns()
+
     def make_release(s: int):
+        row0, screen, submit = log.row(s, 0), screens[s], pool.submit
+
         def release(frame: int, playout_s: float, payload) -> None:
             ef, complete = payload
-            r = log.row(s, frame)
-            cols["playout_ms"][r] = playout_s * 1e3
-            if screens[s] is not None:
-                screens[s].released(frame)
-            pool.submit(Job(s, frame, ef, complete, env.now, playout_s, r))
+            r = row0 + frame
+            c.playout_ms[r] = playout_s * 1e3
+            if screen is not None:
+                screen.released(frame)
+            submit(Job(s, frame, ef, complete, env.now, playout_s, r))
         return release
 
     def deliver(s: int, ef, complete: bool) -> None:
@@ -159,7 +165,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         if not complete:
             incomplete[r] = True
             senders[s].feedback.send(env.now, "loss", ef.frame)
-        jitters[s].arrive(env.now, ef.frame, cols["capture_ms"][r] / 1e3, (ef, complete))
+        jitters[s].arrive(env.now, ef.frame, c.capture_ms[r] / 1e3, (ef, complete))
 
     for s, inp in enumerate(inputs):
         jitters.append(JitterBuffer(jitter_spec, fps, make_release(s)))
