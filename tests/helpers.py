@@ -1,6 +1,8 @@
 """Small builders shared by the tests."""
 from __future__ import annotations
 
+import numpy as np
+
 from gsvc.codecs.latency import JitterSpec, LatencyProfile
 from gsvc.scenarios import Scenario
 
@@ -24,3 +26,21 @@ def timing_scenario(**kw) -> Scenario:
         else:
             base[k] = v
     return Scenario(**base)
+
+
+def check_accounting(frames, streams: int, per_stream: int):
+    """Every captured frame has exactly one outcome, and its timestamps are in causal order."""
+    assert len(frames) == streams * per_stream
+    counts = frames.groupby("stream")["status"].value_counts().unstack(fill_value=0)
+    for s in range(streams):
+        total = sum(int(counts.loc[s].get(k, 0)) for k in ("ok", "late", "lost", "skipped"))
+        assert total == per_stream
+    assert set(frames["status"]) <= {"ok", "late", "lost", "skipped"}
+    c, e, a = frames["capture_ms"], frames["encode_done_ms"], frames["arrive_ms"]
+    s, d = frames["decode_start_ms"], frames["decode_done_ms"]
+    assert (c <= e + 1e-9).all() and (e <= a + 1e-9).all() and (a <= s + 1e-9).all() and (s <= d + 1e-9).all()
+    shown = frames["display_ms"].notna()
+    assert (frames.loc[shown, "display_ms"] >= frames.loc[shown, "decode_done_ms"] - 1e-9).all()
+    for _, g in frames.groupby("stream"):  # per-stream decode order
+        assert (np.diff(g["decode_start_ms"].to_numpy()) >= -1e-9).all()
+        assert (g["decode_start_ms"].to_numpy()[1:] >= g["decode_done_ms"].to_numpy()[:-1] - 1e-9).all()

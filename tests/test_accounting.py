@@ -7,7 +7,7 @@ from gsvc.codecs.registry import make_codec
 from gsvc.netsim.simulation import StreamInput, simulate
 from gsvc.netsim.trace import ChannelTrace
 from gsvc.scenarios.run import _placeholder_frames
-from helpers import profile, timing_scenario
+from helpers import check_accounting, profile, timing_scenario
 
 
 def lossy_trace(rng: np.random.Generator, slots: int, loss: float, harq_rounds: int) -> ChannelTrace:
@@ -18,23 +18,6 @@ def lossy_trace(rng: np.random.Generator, slots: int, loss: float, harq_rounds: 
     deliver = (np.arange(slots) + 1) * slot_s + rounds * 2e-3 + 0.004
     lost = rng.random(slots) < loss
     return ChannelTrace(slot_s, tb, deliver, lost)
-
-
-def check_accounting(frames, streams: int, per_stream: int):
-    assert len(frames) == streams * per_stream
-    counts = frames.groupby("stream")["status"].value_counts().unstack(fill_value=0)
-    for s in range(streams):
-        total = sum(int(counts.loc[s].get(k, 0)) for k in ("ok", "late", "lost", "skipped"))
-        assert total == per_stream
-    assert set(frames["status"]) <= {"ok", "late", "lost", "skipped"}
-    c, e, a = frames["capture_ms"], frames["encode_done_ms"], frames["arrive_ms"]
-    s, d = frames["decode_start_ms"], frames["decode_done_ms"]
-    assert (c <= e + 1e-9).all() and (e <= a + 1e-9).all() and (a <= s + 1e-9).all() and (s <= d + 1e-9).all()
-    shown = frames["display_ms"].notna()
-    assert (frames.loc[shown, "display_ms"] >= frames.loc[shown, "decode_done_ms"] - 1e-9).all()
-    for _, g in frames.groupby("stream"):  # per-stream decode order
-        assert (np.diff(g["decode_start_ms"].to_numpy()) >= -1e-9).all()
-        assert (g["decode_start_ms"].to_numpy()[1:] >= g["decode_done_ms"].to_numpy()[:-1] - 1e-9).all()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -162,12 +162,13 @@ def _tight(name, weights, control):
     """A run whose deadline leaves no time for even one denoiser evaluation (100 ms each).
 
     content_motion holds a group of 6 frames before it sends them: 5 frame intervals more delay.
+    Load shedding is off: the comparison is the codec alone against the controller.
     """
     delay_ms = 60.0 + (5 * 1000 / 15 if name == "content_motion" else 0.0)
     return Scenario(video=dict(seconds=1.0, fps=15, motion_px=2, cuts_s=[0.5]),
                     codec=dict(name=name, steps=4, gop=6, weights=weights, control=control),
                     jitter=dict(mode="fixed", delay_ms=delay_ms),
-                    receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 100.0}})))
+                    receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 100.0}}), shed="off"))
 
 
 @pytest.mark.parametrize("name", ["cvsc", "content_motion"])

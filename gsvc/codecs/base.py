@@ -22,7 +22,8 @@ import numpy as np
 
 from ..video.frame import Frame
 
-__all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec"]
+__all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec", "SKIP",
+           "SHED_REASONS"]
 
 FrameKind = Literal["anchor", "delta"]
 
@@ -118,10 +119,31 @@ class Encoder(Protocol):
     def encode(self, frame: Frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]: ...
 
 
+#: the plan of a frame the receiver does not decode (load shedding): never shown
+SKIP = DecodePlan("skip")
+
+#: why a frame was shed: ``"late"`` (it would miss its deadline and no later frame needs it),
+#: ``"resync"`` (later frames need it, but it is already past its deadline: the decoder drops
+#: its reference and the receiver asks the sender for an anchor)
+SHED_REASONS = ("late", "resync")
+
+
 @runtime_checkable
 class Decoder(Protocol):
-    """Receiver state of one stream. A decoder may also define ``set_cost_model(fn)``: the
-    simulator then gives it ``fn(unet_evals) -> expected service ms`` for deadline-aware plans."""
+    """Receiver state of one stream.
+
+    A decoder may also define
+
+    * ``set_cost_model(fn)``: the simulator then gives it ``fn(unet_evals) -> expected
+      service ms`` for deadline-aware plans;
+    * ``shed(ef, plan, budget_ms, arrived_late) -> str | None``: called (after ``plan``) when
+      the plan is expected to finish after the frame's playout deadline (``budget_ms`` is
+      the time left to it; ``arrived_late``: the frame reached the receiver after its
+      deadline, so the network, not the decoder, made it late); returns a reason of
+      :data:`SHED_REASONS` to skip the frame (updating its own reference state as skipping
+      requires) or None to decode it anyway. Only the codec knows which frames later ones
+      need. A decoder without it has every frame decoded.
+    """
 
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan: ...
 

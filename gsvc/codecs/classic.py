@@ -217,6 +217,18 @@ class ClassicDecoder:
         self.broken = True
         return DecodePlan("conceal")
 
+    def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
+        """Load shedding: every frame is the next one's reference, so a late frame is decoded
+        if it arrived late or can still start before its deadline; one the receiver's queue
+        held past its deadline makes the chain drop and a keyframe be asked for (``"resync"``,
+        as a PLI would). A frame that could only be concealed is skipped (``"late"``, or
+        ``"resync"`` while the chain is broken)."""
+        if plan.path == "classic":
+            if budget_ms >= 0 or arrived_late:
+                return None
+            self.broken = True
+        return "resync" if self.broken else "late"
+
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         if plan.path == "classic":
             image = self._decode(ef.sections.get("bitstream", b""))

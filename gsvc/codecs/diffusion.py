@@ -206,6 +206,22 @@ class DiffusionDecoder:
         """Length of the schedule a delta's refinement runs the end of."""
         return self.spec.steps
 
+    def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
+        """Load shedding: may this frame, which would miss its deadline, be skipped?
+
+        Deltas depend on their anchor only, so a late delta is skipped (``"late"``). An anchor
+        (of a codec that has deltas) is needed by its group: it is decoded late if it arrived
+        late or can still start before its deadline; an anchor the receiver's queue held past
+        its deadline, or one that could only be concealed, is dropped with the reference and
+        a new anchor asked for (``"resync"``).
+        """
+        if ef.kind != "anchor" or self.codec.intra_only:
+            return "late"
+        if plan.path == "conceal" or budget_ms < 0 and not arrived_late:
+            self.broken = True
+            return "resync"
+        return None
+
     # --- decoding -------------------------------------------------------------
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         out = self.decode_frame(ef, plan)

@@ -143,12 +143,17 @@ class ProfileLatency:
     def encode_ms(self, measured_ms: float | None = None) -> float:
         return self.profile.encode_ms
 
-    def expected_ms(self, evals: int, batch: int, resolution: int) -> float:
+    def expected_ms(self, evals: int, batch: int, resolution: int, classic: bool = False) -> float:
         """Mean service time (jitter at its mean) for planning, ms."""
         p = self.profile
         j = p.jitter
         mean_jitter = (float(np.mean(j.samples_ms)) if j.samples_ms else 0.0) if j.dist == "empirical" else j.mean_ms
-        return max(0.0, p.overhead_ms + p.per_frame_ms * batch + evals * p.eval_time_ms(resolution, batch) + mean_jitter)
+        if classic:
+            return max(0.0, p.overhead_ms + p.classic_ms * batch + mean_jitter)
+        key = (resolution, batch)
+        if key not in self._eval_ms:
+            self._eval_ms[key] = p.eval_time_ms(resolution, batch)
+        return max(0.0, p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_ms[key] + mean_jitter)
 
 
 class MeasuredLatency:
@@ -175,8 +180,9 @@ class MeasuredLatency:
             self._per_eval_ms = service_ms / evals if self._per_eval_ms is None else \
                 0.9 * self._per_eval_ms + 0.1 * service_ms / evals
 
-    def expected_ms(self, evals: int, batch: int, resolution: int) -> float:
-        """Mean service time for planning: the running ms per evaluation seen so far (0 before any)."""
+    def expected_ms(self, evals: int, batch: int, resolution: int, classic: bool = False) -> float:
+        """Mean service time for planning: the running ms per evaluation seen so far (0 before any;
+        0 for a classic decode, which is not learned)."""
         return evals * (self._per_eval_ms or 0.0)
 
 

@@ -59,13 +59,30 @@ class _Encoder:
 
 
 class _Decoder:
+    """Each delta needs the frame before it (as in a classic P-chain)."""
+
     def __init__(self, steps: int):
         self.steps = steps
         # plans are immutable and the same for every frame: built once, not once per frame
         self._generate, self._conceal = DecodePlan("generate", steps, steps), DecodePlan("conceal")
+        self.broken = False  # load shedding dropped the chain; deltas wait for an anchor
 
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
+        if self.broken:
+            if ef.kind == "delta" or not complete:
+                return self._conceal
+            self.broken = False
         return self._generate if complete else self._conceal
+
+    def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
+        """Load shedding, as the classic codecs do it: a late frame is decoded if it arrived late
+        or can start before its deadline (the next delta needs it); one the receiver held past
+        its deadline makes the chain drop and an anchor be asked for. Concealments are skipped."""
+        if plan.path != "conceal" and (budget_ms >= 0 or arrived_late):
+            return None
+        if plan.path != "conceal":
+            self.broken = True
+        return "resync" if self.broken else "late"
 
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         return Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")

@@ -6,7 +6,7 @@ A decoded frame is displayed
   incomplete and a concealment was shown);
 * when its decode finishes if that is after playout (``late``, with ``late="show"``),
   or never (``late="drop"``); the previous image stays on screen meanwhile;
-* never if it was planned as ``skip`` (``skipped``).
+* never if it was planned as ``skip`` (``skipped``, or ``lost`` if its data was incomplete).
 
 The image a frame's slot is scored on is whatever was on screen at its playout time:
 the frame itself if it was on time, else the frame last displayed before it (the
@@ -38,8 +38,8 @@ def resolve_display(cols: dict, sl: slice, late_policy: str, incomplete: np.ndar
     skipped = cols["plan"][sl] == "skip"
     on_time = done <= playout + ON_TIME_TOLERANCE_MS
     status = np.where(on_time, "ok", "late").astype(object)
-    status[incomplete] = "lost"
     status[skipped] = "skipped"
+    status[incomplete] = "lost"  # whether concealed or shed, its data did not arrive
     display = np.where(on_time, playout, done if late_policy == "show" else np.nan)
     display[skipped | np.isnan(done)] = np.nan
     cols["status"][sl] = status

@@ -24,7 +24,7 @@ COLUMNS: dict[str, str] = {
     "decode_start_ms": "float64", "decode_done_ms": "float64", "display_ms": "float64",
     "latency_ms": "float64", "status": "object",
     "steps": "int32", "unet_evals": "int32", "gpu": "int32", "batch": "int32",
-    "queue_wait_ms": "float64", "plan": "object", "kind": "object",
+    "queue_wait_ms": "float64", "plan": "object", "skip_reason": "object", "kind": "object",
     "anchor": "bool", "scene_cut": "bool", "cut_detected": "bool", "confidence": "float64",
     "psnr_db": "float64", "ssim": "float64",
 }
@@ -60,6 +60,6 @@ class FrameLog:
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame({k: self.cols[k] for k in COLUMNS})
-        for k in ("status", "plan", "kind"):
+        for k in ("status", "plan", "skip_reason", "kind"):
             df[k] = df[k].astype(str)
         return df

@@ -12,6 +12,10 @@ Timing assumptions:
 * The decoder's plan is made when service starts, with the time left to the
   frame's playout deadline as its budget. The service time comes from the latency
   model for the batch size and the largest number of denoiser evaluations in it.
+* Load shedding (``receiver.shed="on"``): when a plan's expected service time (batch of
+  one) would end after the frame's playout deadline, the decoder's ``shed`` decides
+  whether to skip it (:data:`~gsvc.codecs.base.SHED_REASONS`). A skipped frame takes no
+  GPU time: it is done at once and the stream's next frame becomes eligible.
 * The real decode (when not timing-only) runs at service start; its image is handed
   to ``on_done`` when the service ends, and not kept.
 
@@ -25,28 +29,35 @@ from collections import deque
 
 import simpy
 
+from ..codecs.base import SHED_REASONS, SKIP
+from .display import ON_TIME_TOLERANCE_MS
+
 __all__ = ["GpuPool", "Job"]
 
 
 class Job:
     """One frame waiting for, or in, decode."""
 
-    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row")
+    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row", "skip_reason")
 
     def __init__(self, stream, frame, ef, complete, release_s, playout_s, row):
         self.stream, self.frame, self.ef, self.complete = stream, frame, ef, complete
         self.release_s, self.playout_s, self.row = release_s, playout_s, row
+        self.skip_reason = ""
 
 
 class GpuPool:
     """Shared decode servers; ``submit`` jobs, results land in the frame log."""
 
     def __init__(self, env: simpy.Environment, spec, latency, decoders, resolution: int, log,
-                 timing_only: bool, on_done):
+                 timing_only: bool, on_done, on_skip=None):
         self.env, self.spec, self.latency = env, spec, latency
         self.decoders, self.resolution, self.log = decoders, resolution, log
         self.timing_only = timing_only
         self.on_done = on_done  # on_done(job, decoded_or_None, now_s)
+        self.on_skip = on_skip or (lambda job, reason, now_s: None)  # on_skip(job, reason, now_s)
+        # per stream the decoder's shed(ef, plan, budget_ms), None where it has none or shedding is off
+        self._shed = [getattr(d, "shed", None) for d in decoders] if spec.shed == "on" else None
         self.free = list(range(spec.gpus))  # heap of idle GPU ids
         self.waiting = [deque() for _ in decoders]  # per stream, released jobs in frame order
         self.busy = [False] * len(decoders)
@@ -78,13 +89,52 @@ class GpuPool:
         while self.free and self._ready:
             if self._batching and self._should_wait():
                 return
-            gpu = heapq.heappop(self.free)
+            now = self.env.now
             batch = []
             while self._ready and len(batch) < self.spec.max_batch:
                 stream = heapq.heappop(self._ready)[2]
                 self.busy[stream] = True
-                batch.append(self.waiting[stream].popleft())
-            self._start(gpu, batch)
+                job = self.waiting[stream].popleft()
+                plan = self._plan(job, now)
+                if plan is SKIP:
+                    self._skip(job, now)
+                else:
+                    batch.append((job, plan))
+            if batch:
+                self._start(heapq.heappop(self.free), batch)
+
+    def _plan(self, job: Job, now: float):
+        """The decoder's plan for ``job`` at service start, or ``SKIP`` if it sheds the frame."""
+        dec = self.decoders[job.stream]
+        budget_ms = (job.playout_s - now) * 1e3
+        plan = dec.plan(job.ef, job.complete, budget_ms)
+        if self._shed is None or self._shed[job.stream] is None:
+            return plan
+        cost_ms = self.latency.expected_ms(plan.unet_evals, 1, self.resolution,
+                                           classic=plan.unet_evals == 0 and plan.path == "classic")
+        if cost_ms <= budget_ms + ON_TIME_TOLERANCE_MS:
+            return plan
+        reason = self._shed[job.stream](job.ef, plan, budget_ms, job.release_s > job.playout_s)
+        if reason is None:
+            return plan
+        if reason not in SHED_REASONS:
+            raise ValueError(f"decoder of stream {job.stream} shed frame {job.frame} for {reason!r}; "
+                             f"a reason is one of {SHED_REASONS}")
+        job.skip_reason = reason
+        return SKIP
+
+    def _skip(self, job: Job, now: float) -> None:
+        """Finish a shed frame at once: no GPU time, the stream's next frame may start."""
+        c, r = self._cols, job.row
+        c.decode_start_ms[r] = c.decode_done_ms[r] = now * 1e3
+        c.queue_wait_ms[r] = (now - job.release_s) * 1e3
+        c.plan[r], c.skip_reason[r], c.batch[r] = SKIP.path, job.skip_reason, 0
+        c.anchor[r] = False
+        self.busy[job.stream] = False
+        q = self.waiting[job.stream]
+        if q:
+            self._make_eligible(q[0])
+        self.on_skip(job, job.skip_reason, now)
 
     def _should_wait(self) -> bool:
         """Batching: hold a free GPU while the batch is short and the oldest frame may still wait."""
@@ -104,13 +154,12 @@ class GpuPool:
             self._timer_at = None
         self._dispatch()
 
-    def _start(self, gpu: int, batch: list[Job]) -> None:
+    def _start(self, gpu: int, batch: list[tuple[Job, object]]) -> None:
         now = self.env.now
         c = self._cols
         results, max_evals, classic, wall_ms = [], 0, True, 0.0
-        for job in batch:
+        for job, plan in batch:
             dec = self.decoders[job.stream]
-            plan = dec.plan(job.ef, job.complete, (job.playout_s - now) * 1e3)
             decoded = None
             if not self.timing_only:
                 t0 = time.perf_counter()

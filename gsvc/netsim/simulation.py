@@ -160,8 +160,12 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         if decoded is not None and decoded.request_anchor:
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 
+    def on_skip(job: Job, reason: str, now_s: float) -> None:
+        if reason == "resync":
+            senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
+
     decoders = [codec.decoder(inp.codec_seed) for inp in inputs]
-    pool = GpuPool(env, receiver_spec, latency, decoders, resolution, log, timing_only, on_done)
+    pool = GpuPool(env, receiver_spec, latency, decoders, resolution, log, timing_only, on_done, on_skip)
 
     c = log.columns()
 

@@ -38,6 +38,11 @@ class ReceiverSpec(Spec):
     ``max_batch`` frames; a free GPU waits up to ``max_wait_ms`` for a batch to fill.
     ``latency``: ``"profile:NAME"``, ``"measured"`` or an inline :class:`LatencyProfile`.
     ``decode="timing-only"`` skips the model and reports no quality.
+    ``shed="on"``: a frame that would finish decoding after its playout deadline is not
+    decoded unless the codec says a later frame needs it (it is then ``skipped``, with the
+    reason in ``skip_reason``); a needed frame already past its deadline is skipped too and
+    an anchor is asked for, since that costs less than catching up. ``"off"``: every frame
+    is decoded, however late.
     """
 
     spec_path = "receiver"
@@ -48,6 +53,7 @@ class ReceiverSpec(Spec):
     latency: str | LatencyProfile = "profile:cpu-2core"
     latency_scale: float = bounded(1.0, 1e-6, 1e6, "", "factor on measured wall-clock times")
     decode: Literal["real", "timing-only"] = "real"
+    shed: Literal["on", "off"] = "on"
 
     @field_validator("latency")
     @classmethod

@@ -1,0 +1,97 @@
+"""Receiver load shedding: frames that cannot make their deadline are not decoded unless needed."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gsvc
+from gsvc.codecs.denoiser import DenoiserConfig
+from gsvc.codecs.latency import LatencyProfile
+from gsvc.codecs.model import Denoiser, save_denoiser
+from gsvc.scenarios import Scenario
+from gsvc.spec import SpecError
+from helpers import check_accounting, profile, timing_scenario
+
+TINY = DenoiserConfig(block_out_channels=(8, 16, 16), norm_num_groups=4, attention_at_lowest=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    return str(save_denoiser(Denoiser.fresh(TINY, seed=1), tmp_path_factory.mktemp("w") / "denoiser.safetensors"))
+
+
+def _overloaded(shed: str, codec: dict, streams: int, eval_ms: float, delay_ms: float = 150.0) -> Scenario:
+    return timing_scenario(streams=streams, codec=codec, video=dict(seconds=4, fps=15),
+                           jitter=dict(mode="fixed", delay_ms=delay_ms),
+                           receiver=dict(latency=profile(eval_ms=eval_ms), shed=shed))
+
+
+@pytest.mark.parametrize("codec,streams", [(dict(name="full", steps=100), 10), (dict(name="synthetic", steps=4), 200)])
+def test_shedding_bounds_latency_of_an_overloaded_receiver(codec, streams):
+    # 100 steps x 0.5 ms = 50 ms per frame for 10 streams at 15 fps: 7.5x what one GPU can do;
+    # 4 steps x 2 ms for 200 streams: 16x
+    eval_ms = 0.5 if codec["name"] == "full" else 2.0
+    off = gsvc.run(_overloaded("off", codec, streams, eval_ms))
+    on = gsvc.run(_overloaded("on", codec, streams, eval_ms))
+    decode_ms = codec["steps"] * eval_ms
+    assert off.summary["latency_ms_p95"] > 10_000  # the queue grows for the whole run
+    assert on.summary["latency_ms_p95"] <= 150.0 + decode_ms + 1e-6
+    check_accounting(on.frames, streams, 60)
+    assert on.summary["shown"] > 0.05 * len(on.frames)  # it still shows what it can
+    f = on.frames
+    assert (f.loc[f["status"] == "skipped", "skip_reason"] != "").all()
+    assert (f.loc[f["status"] != "skipped", "skip_reason"] == "").all()
+
+
+def test_intra_frames_nothing_depends_on_are_shed_as_late():
+    f = gsvc.run(_overloaded("on", dict(name="full", steps=100), 10, 0.5)).frames
+    assert set(f.loc[f["status"] == "skipped", "skip_reason"]) == {"late"}
+    assert (f.loc[f["status"] == "skipped", "unet_evals"] == 0).all()  # no GPU time spent on them
+    assert (f.loc[f["status"] == "skipped", "gpu"] == -1).all()
+
+
+def test_a_chain_held_past_its_deadline_is_dropped_and_an_anchor_asked_for():
+    sc = _overloaded("on", dict(name="synthetic", steps=4, gop=1000), 200, 2.0)
+    f = gsvc.run(sc).frames
+    assert "resync" in set(f["skip_reason"])
+    # the only anchors after frame 0 are the ones the receiver asked for
+    for s in range(3):
+        g = f[f["stream"] == s].reset_index(drop=True)
+        resync = g.index[g["skip_reason"] == "resync"]
+        later_anchors = g.index[(g["kind"] == "anchor") & (g.index > 0)]
+        assert len(resync) and len(later_anchors)
+        assert g.loc[later_anchors[0], "capture_ms"] >= g.loc[resync[0], "decode_start_ms"] + sc.link.uplink_delay_ms
+
+
+def test_network_late_frames_of_a_chain_are_still_decoded():
+    # a 2 Mbit/s stream over a 1 Mbit/s link: frames arrive late, the GPU is idle
+    sc = timing_scenario(codec=dict(name="synthetic", bitrate_kbps=2000), channel=dict(model="ideal", rate_mbps=1.0),
+                         receiver=dict(latency=profile(eval_ms=1.0)))
+    f = gsvc.run(sc).frames
+    assert (f["status"] == "late").sum() > 30
+    assert (f["status"] != "skipped").all()
+
+
+def test_decoded_frames_are_the_ones_the_codec_needs(tiny_weights):
+    # 4 steps x 40 ms: an anchor (160 ms) cannot make a 100 ms deadline, the deltas behind it neither
+    sc = Scenario(video=dict(seconds=2.0, fps=15, motion_px=2),
+                  codec=dict(name="cvsc", steps=4, gop=5, weights=tiny_weights),
+                  jitter=dict(mode="fixed", delay_ms=100.0),
+                  receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 40.0}})))
+    f = gsvc.run(sc).frames
+    skipped, late = f[f["status"] == "skipped"], f[f["status"] == "late"]
+    assert len(skipped) > 5 and len(late) > 0
+    assert (skipped["kind"] == "delta").all() and (skipped["skip_reason"] == "late").all()
+    assert (late["kind"] == "anchor").all()  # decoded late only because its group needs it
+    assert f.loc[f["status"] != "skipped", "psnr_db"].notna().all()
+    assert np.isnan(f["latency_ms"][f["status"] == "skipped"]).all()
+
+
+def test_shedding_off_decodes_every_frame():
+    f = gsvc.run(_overloaded("off", dict(name="full", steps=100), 10, 0.5)).frames
+    assert (f["status"] != "skipped").all() and (f["skip_reason"] == "").all()
+
+
+def test_unknown_shed_setting_is_refused_naming_the_field():
+    with pytest.raises(SpecError, match="receiver.shed"):
+        timing_scenario(receiver=dict(shed="sometimes"))
