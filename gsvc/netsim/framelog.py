@@ -19,7 +19,7 @@ STATUSES = ("ok", "late", "lost", "skipped")
 COLUMNS: dict[str, str] = {
     "stream": "int32", "frame": "int32",
     "capture_ms": "float64", "encode_done_ms": "float64",
-    "bytes": "int64", "packets": "int32", "packets_lost": "int32",
+    "bytes": "int64", "packets": "int32", "packets_lost": "int32", "packets_retx": "int32",
     "tx_done_ms": "float64", "arrive_ms": "float64", "playout_ms": "float64",
     "decode_start_ms": "float64", "decode_done_ms": "float64", "display_ms": "float64",
     "latency_ms": "float64", "status": "object",

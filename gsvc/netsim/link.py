@@ -68,11 +68,6 @@ class Link:
         self._lost_list = self._lost.tolist()
         self.next_slot = 0  # absolute index of the first slot not yet used
 
-    def _bits_before(self, slot: int) -> int:
-        """Bits carried by absolute slots ``[0, slot)`` of the repeating trace."""
-        q, j = divmod(slot, self.n)
-        return q * self._total + (self._cum_list[j - 1] if j else 0)
-
     def _fate(self, lo: int, hi: int) -> tuple[float, bool]:
         """Latest delivery time and any loss over absolute slots ``[lo, hi]``."""
         q0, j0 = divmod(lo, self.n)
@@ -88,9 +83,11 @@ class Link:
     def send(self, packet_bytes, ready_s: float) -> Burst:
         """Transmit packets (sizes in bytes, in order) whose data is ready at ``ready_s``."""
         first_free = math.ceil(ready_s / self.slot_s - 1e-9)
-        start = max(self.next_slot, first_free)
-        end_bit = self._bits_before(start)
+        start = self.next_slot if self.next_slot > first_free else first_free
         n, total, cum = self.n, self._total, self._cum_list
+        q, j = divmod(start, n)
+        end_bit = q * total + (cum[j - 1] if j else 0)  # bits carried by slots [0, start)
+        deliver, lost_in, dur = self._deliver_list, self._lost_list, self._dur
         arrive, lost = [], []
         last = start
         # plain Python over a few packets per frame: numpy's per-call overhead would dominate here;
@@ -103,7 +100,7 @@ class Link:
             j1 = bisect_left(cum, r1 + 1)
             last = q1 * n + j1
             if q0 == q1 and j0 == j1:  # the packet fits in one slot
-                d, l = self._deliver_list[j0] + q0 * self._dur, self._lost_list[j0]
+                d, l = deliver[j0] + q0 * dur, lost_in[j0]
             else:
                 d, l = self._fate(q0 * n + j0, last)
             arrive.append(d)

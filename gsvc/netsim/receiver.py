@@ -68,6 +68,8 @@ class GpuPool:
         self.max_wait_s = spec.max_wait_ms / 1e3
         self._batching = spec.max_batch > 1 and self.max_wait_s > 0
         self._observe = getattr(latency, "observe", None)
+        self._learns = self._observe is not None  # its expected costs change as it observes
+        self._cost_ms: dict[tuple[int, bool], float] = {}
         self.busy_s = 0.0
         self._cols = log.columns()  # attribute access to the log's arrays: the per-frame writes are hot
         for dec in decoders:
@@ -110,8 +112,11 @@ class GpuPool:
         plan = dec.plan(job.ef, job.complete, budget_ms)
         if self._shed is None or self._shed[job.stream] is None:
             return plan
-        cost_ms = self.latency.expected_ms(plan.unet_evals, 1, self.resolution,
-                                           classic=plan.unet_evals == 0 and plan.path == "classic")
+        key = (plan.unet_evals, plan.path == "classic")
+        cost_ms = self._cost_ms.get(key)
+        if cost_ms is None or self._learns:  # a profile's expected cost never changes: look it up once
+            cost_ms = self._cost_ms[key] = self.latency.expected_ms(plan.unet_evals, 1, self.resolution,
+                                                                    classic=key == (0, True))
         if cost_ms <= budget_ms + ON_TIME_TOLERANCE_MS:
             return plan
         reason = self._shed[job.stream](job.ef, plan, budget_ms, job.release_s > job.playout_s)

@@ -45,7 +45,11 @@ class ChannelSpec(Spec):
     - ``constant``: constant ``rate_mbps`` at the link's slot rate; each slot's data is
       lost with probability ``loss_rate``.
     - ``mahimahi``: a recorded Mahimahi trace ``trace_file`` (one delivery opportunity of
-      ``trace_packet_bytes`` per line, ms timestamps), repeating; ``loss_rate`` as above.
+      ``trace_packet_bytes`` per line, ms timestamps), or a throughput trace (``time_s,
+      Mbit/s`` per line, the FCC/HSDPA form), repeating; ``loss_rate`` as above.
+    - losses on ``constant`` and ``mahimahi``: ``loss_model="bernoulli"`` (each slot on its
+      own) or ``"gilbert-elliott"`` (bursts: mean ``loss_rate``, mean burst length
+      ``loss_burst_slots`` delivery slots).
     - ``awgn``: constant ``snr_db``.
     - ``rayleigh``: flat Rayleigh fading, Doppler from ``speed_kmh`` and ``carrier_ghz``.
     - ``tdl-a`` ... ``tdl-e``, ``cdl-a`` ... ``cdl-e``: TR 38.901 Sec. 7.7 link-level
@@ -79,6 +83,9 @@ class ChannelSpec(Spec):
     trace_file: Union[str, None] = None
     trace_packet_bytes: int = bounded(1500, 1, 65_535, "bytes", "bytes per Mahimahi delivery opportunity")
     loss_rate: float = bounded(0.0, 0.0, 0.99, "", "probability that a slot's data is lost (constant, mahimahi)")
+    loss_model: Literal["bernoulli", "gilbert-elliott"] = "bernoulli"
+    loss_burst_slots: float = bounded(1.0, 1.0, 10_000.0, "slots",
+                                      "mean length of a loss burst, in delivery slots (gilbert-elliott)")
 
     @model_validator(mode="after")
     def _check_model_fields(self) -> "ChannelSpec":
@@ -91,6 +98,18 @@ class ChannelSpec(Spec):
         if self.loss_rate > 0 and self.model not in ("constant", "mahimahi"):
             raise ValueError(f"{p}.loss_rate={self.loss_rate:g} applies only to {p}.model 'constant' or 'mahimahi'; "
                              f"with {p}.model={self.model!r} losses come from HARQ")
+        if self.loss_model == "gilbert-elliott" and self.model not in ("constant", "mahimahi"):
+            raise ValueError(f"{p}.loss_model='gilbert-elliott' applies only to {p}.model 'constant' or 'mahimahi'; "
+                             f"with {p}.model={self.model!r} losses come from HARQ")
+        if self.loss_model == "bernoulli" and self.loss_burst_slots != 1.0:
+            raise ValueError(f"{p}.loss_burst_slots={self.loss_burst_slots:g} is read only by "
+                             f"{p}.loss_model='gilbert-elliott' (independent losses have bursts of 1/(1 - loss_rate))")
+        if self.loss_model == "gilbert-elliott" and self.loss_rate > 0:
+            need = self.loss_rate / (1.0 - self.loss_rate)
+            if self.loss_burst_slots < need:
+                raise ValueError(f"{p}.loss_burst_slots={self.loss_burst_slots:g} is too short for {p}.loss_rate="
+                                 f"{self.loss_rate:g}: a mean loss of p needs bursts of at least p / (1 - p) = "
+                                 f"{need:.3g} slots")
         return self
 
 
@@ -100,6 +119,8 @@ class LinkSpec(Spec):
     The stream is given the whole carrier (all N_RB of TS 38.101 Table 5.3.2-1)
     in every slot; each slot carries one transport block on ``pdsch_symbols`` OFDM
     symbols minus ``dmrs_re_per_prb`` DMRS resource elements per PRB.
+    ``nack="on"``: the receiver asks for lost packets again while a retransmission can
+    still arrive before the frame's playout deadline (:mod:`gsvc.netsim.sender`).
     """
 
     spec_path = "link"
@@ -121,6 +142,7 @@ class LinkSpec(Spec):
     core_delay_ms: float = bounded(5.0, 0.0, 1000.0, "ms", "one-way delay from the base station to the receiver")
     uplink_delay_ms: float = bounded(10.0, 0.0, 1000.0, "ms", "one-way delay of feedback from receiver to sender")
     trace_s: float = bounded(10.0, 0.1, 3600.0, "s", "length of the channel trace drawn (it repeats after)")
+    nack: Literal["off", "on"] = "off"
 
     @field_validator("mcs", mode="before")
     @classmethod

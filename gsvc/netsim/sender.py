@@ -1,0 +1,156 @@
+"""The sender of one stream: capture, encode, packetise, transmit, retransmit.
+
+Timing assumptions:
+
+* Frame ``n`` is captured at ``start_s + n / fps`` and handed to the encoder with the
+  feedback that has reached the sender by then. Encoding takes the latency model's
+  ``encode_ms``; one frame at a time (a frame waits for the encoder to be free).
+* The encoded frame is cut into MTU-sized packets (:func:`packetise`) and queued on the
+  stream's :class:`~gsvc.netsim.link.Link` as one burst.
+* Retransmission (``link.nack="on"``, NACK/RTX as in RFC 4585 sec. 6.2.1 and RFC 4588):
+  once a frame's last packet has arrived or is known lost, the receiver asks for the
+  missing packets if a retransmission can still arrive before the frame's playout
+  deadline. It judges that from the round trip: the uplink delay plus the one-way delay
+  this frame's burst took. The request reaches the sender after ``link.uplink_delay_ms``,
+  the missing packets are queued on the link behind whatever is there, and the rounds
+  repeat while the deadline allows. The frame goes to the jitter buffer when it is
+  complete or no further round fits.
+* Rate control (``link.rate_control``): the sender's bandwidth estimator reads the
+  receiver reports that the feedback path delivered and sets the encoder's target rate
+  before each frame (:mod:`gsvc.netsim.ratecontrol`).
+
+Event cost: one timeout per capture and per delivery, plus two per retransmission round.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ..codecs.base import Codec
+from .feedback import FeedbackPath
+from .link import Link
+from .packets import packetise
+from .trace import ChannelTrace
+
+__all__ = ["Sender"]
+
+
+class Sender:
+    """Sender side of one stream: captures, encodes and transmits frame by frame.
+
+    ``deliver(stream, ef, complete)`` is called when a frame reaches the receiver (or is
+    known incomplete); ``playout_deadline_s(frame)`` is the receiver's current idea of
+    the frame's playout time (used to decide whether a retransmission can still help).
+    """
+
+    def __init__(self, env, idx: int, frames, trace: ChannelTrace, codec_seed: int, start_s: float, codec: Codec,
+                 latency, link_spec, fps: float, num_frames: int, log, deliver: Callable, screen,
+                 playout_deadline_s: Callable[[int], float]):
+        self.env, self.idx, self.codec = env, idx, codec
+        self.frames_in, self.start_s = frames, start_s
+        self.latency, self.deliver, self.screen = latency, deliver, screen
+        self.cols, self.row0 = log.columns(), log.row(idx, 0)
+        self.mtu = link_spec.mtu_bytes
+        self.interval_s = 1.0 / fps
+        self.num_frames = num_frames
+        self.encoder = codec.encoder(codec_seed)
+        self.link = Link(trace)
+        self.uplink_s = link_spec.uplink_delay_ms / 1e3
+        self.feedback = FeedbackPath(self.uplink_s)
+        self.nack = link_spec.nack == "on"
+        self.playout_deadline_s = playout_deadline_s
+        self.encoder_free_s = 0.0
+        self.measure_encode = getattr(latency, "kind", "") == "measured"
+        self._n = 0
+        self._frames = None
+
+    def start(self) -> None:
+        """Schedule the captures: frame ``n`` at ``start_s + n / fps``.
+
+        Each capture schedules the next with a bare timeout callback rather than running as
+        a SimPy process: resuming a generator costs about a microsecond per frame more, and
+        the events happen at the same times in the same order.
+        """
+        self._frames = iter(self.frames_in)
+        self._next_capture()
+
+    def _next_capture(self) -> None:
+        if self._n >= self.num_frames:
+            return
+        capture_s = self.start_s + self._n * self.interval_s
+        now = self.env.now
+        if capture_s > now:
+            self.env.timeout(capture_s - now).callbacks.append(self._capture)
+        else:
+            self._capture(None)
+
+    def _capture(self, _event) -> None:
+        c, n, now = self.cols, self._n, self.env.now
+        capture_s = self.start_s + n * self.interval_s
+        frame = next(self._frames)
+        r = self.row0 + n
+        c.capture_ms[r] = capture_s * 1e3
+        if self.screen is not None:
+            self.screen.captured(n, capture_s * 1e3, frame.rgb)
+        c.scene_cut[r] = frame.scene_cut
+        if self.measure_encode:
+            t0 = time.perf_counter()
+            efs = self.encoder.encode(frame, self.feedback.arrived(now))
+            wall_ms = (time.perf_counter() - t0) * 1e3
+        else:
+            efs, wall_ms = self.encoder.encode(frame, self.feedback.arrived(now)), None
+        self.encoder_free_s = max(now, self.encoder_free_s) + self.latency.encode_ms(wall_ms) / 1e3
+        if n == self.num_frames - 1 and hasattr(self.encoder, "flush"):
+            efs = list(efs) + self.encoder.flush()  # a group codec emits its last, short group
+        for ef in efs:
+            self._transmit(ef, self.encoder_free_s)
+        self._n = n + 1
+        self._next_capture()
+
+    def _transmit(self, ef, ready_s: float) -> None:
+        c, r = self.cols, self.row0 + ef.frame
+        nbytes = ef.nbytes
+        sizes = packetise(nbytes, self.mtu)
+        burst = self.link.send(sizes, ready_s)
+        c.encode_done_ms[r] = ready_s * 1e3
+        c.bytes[r] = nbytes
+        c.packets[r] = len(sizes)
+        c.packets_lost[r] = burst.packets_lost
+        c.tx_done_ms[r] = burst.tx_done_s * 1e3
+        c.kind[r] = ef.kind
+        arrive_s = burst.last_arrival_s
+        c.arrive_ms[r] = arrive_s * 1e3
+        if burst.packets_lost and self.nack:
+            missing = [size for size, lost in zip(sizes, burst.lost) if lost]
+            ev = self.env.timeout(arrive_s - self.env.now)
+            ev.callbacks.append(lambda _e: self._missing(ef, missing, ready_s))
+            return
+        complete = burst.packets_lost == 0
+        ev = self.env.timeout(arrive_s - self.env.now)
+        ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, complete))
+
+    # --- retransmission ------------------------------------------------------
+    def _missing(self, ef, missing: list[int], sent_s: float) -> None:
+        """The receiver knows ``missing`` packets (sizes) of ``ef`` are lost: ask again, or give up."""
+        now = self.env.now
+        round_trip_s = self.uplink_s + (now - sent_s)
+        if now + round_trip_s > self.playout_deadline_s(ef.frame):
+            self.deliver(self.idx, ef, False)
+            return
+        ev = self.env.timeout(self.uplink_s)
+        ev.callbacks.append(lambda _e: self._retransmit(ef, missing))
+
+    def _retransmit(self, ef, missing: list[int]) -> None:
+        """A NACK for ``missing`` packets of ``ef`` reached the sender: queue them again."""
+        c, r, now = self.cols, self.row0 + ef.frame, self.env.now
+        burst = self.link.send(missing, now)
+        c.packets_retx[r] += len(missing)
+        c.packets_lost[r] = burst.packets_lost
+        c.tx_done_ms[r] = burst.tx_done_s * 1e3
+        c.arrive_ms[r] = burst.last_arrival_s * 1e3
+        still = [size for size, lost in zip(missing, burst.lost) if lost]
+        ev = self.env.timeout(burst.last_arrival_s - now)
+        if still:
+            ev.callbacks.append(lambda _e: self._missing(ef, still, now))
+        else:
+            ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, True))
