@@ -92,6 +92,11 @@ def encoder_options(name: str, bitrate_kbps: float, fps: float, keyint: int | No
     opts = {"preset": PRESET, "tune": "zerolatency", "forced-idr": "1"}
     if name == "h264":
         opts["x264-params"] = rc + ":threads=1"
+        # the same VBV on the codec context: FFmpeg's libx264 reconfigures the encoder when the
+        # context's rate fields differ from x264's, so they must agree for a later change of
+        # ``bit_rate`` (rate control) to take effect; the bytes are unchanged by it
+        opts["maxrate"] = f"{max(1, int(round(bitrate_kbps)))}k"
+        opts["bufsize"] = f"{bufsize_kbit}k"
     elif name == "h265":
         opts["x265-params"] = (rc + f":ctu={h265_ctu_px(side_px)}:frame-threads=1:pools=none:repeat-headers=1"
                                ":info=0:log-level=error")
@@ -166,6 +171,12 @@ class ClassicEncoder:
         ctx.open()
         self.ctx = ctx
         self.last_key: int | None = None
+        self.last_index = -1  # the last frame encoded
+
+    def set_target_kbps(self, kbps: float) -> None:
+        """Rate control: aim at ``kbps`` (at most ``codec.bitrate_kbps``, the VBV's maximum rate,
+        which an open encoder cannot raise). Only libx264 takes a new rate mid-stream."""
+        self.ctx.bit_rate = int(round(min(kbps, self.codec.spec.bitrate_kbps) * 1e3))
 
     def _wants_key(self, index: int, feedback: Sequence[Feedback]) -> bool:
         if self.last_key is None or self.codec.keyint is not None and index - self.last_key >= self.codec.keyint:
@@ -188,10 +199,12 @@ class ClassicEncoder:
             raise RuntimeError(f"{c.encoder_lib} returned {len(packets)} packets for frame {frame.index}; "
                                "zero-latency encoding gives exactly one")
         data = _strip_sei(bytes(packets[0]), _SEI_TYPES[c.name], hevc=c.name == "h265")
+        prev, self.last_index = self.last_index, frame.index
         if packets[0].is_keyframe:
             self.last_key = frame.index
             return [EncodedFrame(frame.index, "anchor", {"bitstream": data}, (), frame.scene_cut)]
-        return [EncodedFrame(frame.index, "delta", {"bitstream": data}, (frame.index - 1,), frame.scene_cut)]
+        # the reference is the last frame encoded (the sender may drop frames before the encoder)
+        return [EncodedFrame(frame.index, "delta", {"bitstream": data}, (prev,), frame.scene_cut)]
 
 
 class ClassicDecoder:

@@ -20,6 +20,7 @@ from .conditions import PARTS, AnchorConditions, ConditionCoder, parse_condition
 from .diffusion import DiffusionCodec, DiffusionDecoder
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
+from .ratelevels import RateLadder
 from .registry import register
 from .sampler import start_index
 
@@ -44,6 +45,14 @@ class ContentMotionEncoder:
             self.control = SenderControl(self.spec)
         self.changes: dict = {}  # frame index -> SceneChange (adaptive control)
         self.drift_start = False  # the buffered group was started by drift
+        self.ladder: RateLadder | None = None  # made by the first set_target_kbps (rate control)
+
+    def set_target_kbps(self, kbps: float) -> None:
+        """Rate control: the settings of the :class:`~gsvc.codecs.ratelevels.RateLadder` rung for
+        ``kbps`` (a new anchor period takes effect with the next group)."""
+        if self.ladder is None:
+            self.ladder = RateLadder(self.spec, self.codec.video.fps)
+        self.spec = self.cond.spec = self.ladder.spec_for(kbps)
 
     def encode(self, frame, feedback) -> list[EncodedFrame]:
         out = []
@@ -107,6 +116,8 @@ class ContentMotionEncoder:
                         sections.update(self.cond.delta(f, rgb[k], sent, parts=PARTS))
             out.append(EncodedFrame(f.index, kind, sections, () if k == 0 else (g0,), cut,
                                     meta={"distance_px": motion.magnitude_px(), "group": g0}))
+            if self.ladder is not None:
+                self.ladder.observe(out[-1].nbytes)
         return out
 
 

@@ -37,6 +37,7 @@ from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
 from .conditions import AnchorConditions, ConditionCoder, parse_conditions
 from .lowres import back_project, upsample_lowres
+from .ratelevels import RateLadder
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
@@ -106,6 +107,7 @@ class DiffusionEncoder:
         self.cond = ConditionCoder(self.spec, codec.video.resolution)
         self.acc_px = np.zeros(2)
         self.since_anchor = 0
+        self.ladder: RateLadder | None = None  # made by the first set_target_kbps (rate control)
         self.control = None
         if self.spec.control == "adaptive":
             from .control import SenderControl
@@ -118,12 +120,22 @@ class DiffusionEncoder:
             return self.control.feedback_wants_anchor(feedback)
         return any(f.kind in ("loss", "anchor_request") for f in feedback)
 
+    def set_target_kbps(self, kbps: float) -> None:
+        """Rate control: the settings of the :class:`~gsvc.codecs.ratelevels.RateLadder` rung for ``kbps``."""
+        if self.ladder is None:
+            self.ladder = RateLadder(self.spec, self.codec.video.fps)
+        self.spec = self.cond.spec = self.ladder.spec_for(kbps)
+
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         rgb = np.asarray(frame.rgb, np.float32)
         change = None if self.control is None else self.control.observe(rgb, frame.labels)
         if self._wants_anchor(feedback) or change is not None and change.cut:
-            return [self._anchor(frame, rgb, change)]
-        return [self._delta(frame, rgb, change)]
+            out = self._anchor(frame, rgb, change)
+        else:
+            out = self._delta(frame, rgb, change)
+        if self.ladder is not None:
+            self.ladder.observe(out.nbytes)
+        return [out]
 
     def _anchor(self, frame, rgb: np.ndarray, change, drift: bool = False) -> EncodedFrame:
         sections = self.cond.anchor(frame, rgb)

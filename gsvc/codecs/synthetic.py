@@ -27,11 +27,15 @@ class SyntheticCodec:
     makes_images = False
 
     def __init__(self, codec_spec, video_spec):
-        self.spec = codec_spec
-        per_frame_bytes = codec_spec.bitrate_kbps * 1e3 / 8 / video_spec.fps
-        g, r = codec_spec.gop, codec_spec.anchor_ratio
-        self.delta_bytes = max(1, int(round(per_frame_bytes * g / (g - 1 + r))))
-        self.anchor_bytes = max(1, int(round(self.delta_bytes * r)))
+        self.spec, self.fps = codec_spec, video_spec.fps
+        self.delta_bytes, self.anchor_bytes = self.sizes(codec_spec.bitrate_kbps)
+
+    def sizes(self, kbps: float) -> tuple[int, int]:
+        """Bytes of a delta and of an anchor at ``kbps`` (one anchor per ``gop`` frames)."""
+        per_frame_bytes = kbps * 1e3 / 8 / self.fps
+        g, r = self.spec.gop, self.spec.anchor_ratio
+        delta = max(1, int(round(per_frame_bytes * g / (g - 1 + r))))
+        return delta, max(1, int(round(delta * r)))
 
     def encoder(self, stream_seed: int) -> "_Encoder":
         return _Encoder(self, np.random.default_rng(stream_seed))
@@ -43,18 +47,25 @@ class SyntheticCodec:
 class _Encoder:
     def __init__(self, codec: SyntheticCodec, rng: np.random.Generator):
         self.codec, self.since_anchor = codec, None
+        self.delta_bytes, self.anchor_bytes = codec.delta_bytes, codec.anchor_bytes
+        self.last_index = -1
         # Random.randbytes (own instance, seeded from the stream's generator) costs a tenth of
         # Generator.bytes per call, which matters at ~1e5 frames per wall second
         self._randbytes = random.Random(int(rng.integers(2**63))).randbytes
+
+    def set_target_kbps(self, kbps: float) -> None:
+        """Rate control: payload sizes for ``kbps`` from the next frame on."""
+        self.delta_bytes, self.anchor_bytes = self.codec.sizes(kbps)
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         c = self.codec
         anchor = self.since_anchor is None or self.since_anchor + 1 >= c.spec.gop or bool(feedback and any(
             f.kind in ("loss", "anchor_request") for f in feedback))
         self.since_anchor = 0 if anchor else self.since_anchor + 1
-        n = c.anchor_bytes if anchor else c.delta_bytes
+        n = self.anchor_bytes if anchor else self.delta_bytes
         kind = "anchor" if anchor else "delta"
-        refs = () if anchor else (frame.index - 1,)
+        refs = () if anchor else (self.last_index,)  # the last frame encoded (the sender may drop some)
+        self.last_index = frame.index
         return [EncodedFrame(frame.index, kind, {"payload": self._randbytes(n)}, refs, frame.scene_cut)]
 
 

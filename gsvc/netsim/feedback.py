@@ -1,4 +1,4 @@
-"""The feedback path from receiver to sender (loss reports, anchor requests).
+"""The feedback path from receiver to sender (loss reports, anchor requests, receiver reports).
 
 A message sent at ``t`` reaches the sender at ``t + uplink_delay_s``; the encoder
 reads what has arrived when it encodes the next frame. No event is needed: the
@@ -21,9 +21,13 @@ class FeedbackPath:
         self._pending: deque[tuple[float, Feedback]] = deque()
 
     def send(self, now_s: float, kind: str, frame: int) -> None:
-        self._pending.append((now_s + self.delay_s, Feedback(kind, frame, now_s)))
+        self.post(now_s, Feedback(kind, frame, now_s))
 
-    def arrived(self, now_s: float) -> list[Feedback]:
+    def post(self, now_s: float, message) -> None:
+        """Send any message (e.g. a receiver report) at ``now_s``; it arrives ``uplink_delay_s`` later."""
+        self._pending.append((now_s + self.delay_s, message))
+
+    def arrived(self, now_s: float) -> list:
         """Messages that have reached the sender by ``now_s`` (each returned once)."""
         if not self._pending or self._pending[0][0] > now_s + 1e-12:
             return []  # the common case, kept cheap: it runs once per captured frame

@@ -28,8 +28,12 @@ from typing import Callable
 
 from ..codecs.base import Codec
 from .feedback import FeedbackPath
-from .link import Link
+from .link import Burst, Link
 from .packets import packetise
+from .ratecontrol import FrameReport, ProbeReport, probe_cluster, probe_rate_kbps
+
+#: pacing rate over the target rate (libwebrtc goog_cc_network_control.cc, kDefaultPaceMultiplier)
+PACE_MULTIPLIER = 2.5
 from .trace import ChannelTrace
 
 __all__ = ["Sender"]
@@ -45,7 +49,8 @@ class Sender:
 
     def __init__(self, env, idx: int, frames, trace: ChannelTrace, codec_seed: int, start_s: float, codec: Codec,
                  latency, link_spec, fps: float, num_frames: int, log, deliver: Callable, screen,
-                 playout_deadline_s: Callable[[int], float]):
+                 playout_deadline_s: Callable[[int], float], rate_controller=None,
+                 drop: Callable[[int, int], None] | None = None):
         self.env, self.idx, self.codec = env, idx, codec
         self.frames_in, self.start_s = frames, start_s
         self.latency, self.deliver, self.screen = latency, deliver, screen
@@ -59,6 +64,12 @@ class Sender:
         self.feedback = FeedbackPath(self.uplink_s)
         self.nack = link_spec.nack == "on"
         self.playout_deadline_s = playout_deadline_s
+        self.rate = rate_controller  # None: rate control off
+        self.drop = drop  # drop(stream, frame): the sender dropped a frame before the encoder
+        self.reports = FeedbackPath(self.uplink_s)  # receiver reports for the rate controller
+        self._set_target = getattr(self.encoder, "set_target_kbps", None)
+        self._pacer_free_s = 0.0
+        self._timing: dict[int, tuple] = {}  # frame -> (send_s, arrive_s, lost) per packet, until reported
         self.encoder_free_s = 0.0
         self.measure_encode = getattr(latency, "kind", "") == "measured"
         self._n = 0
@@ -93,6 +104,18 @@ class Sender:
         if self.screen is not None:
             self.screen.captured(n, capture_s * 1e3, frame.rgb)
         c.scene_cut[r] = frame.scene_cut
+        if self.rate is not None:
+            for report in self.reports.arrived(now):
+                self.rate.on_report(report, now)
+            c.target_kbps[r] = kbps = self.rate.target_kbps(now)
+            if self.rate.congested(now) and self.encoder_free_s <= now:
+                c.plan[r], c.skip_reason[r] = "skip", "congestion"
+                self.drop(self.idx, n)
+                self._n = n + 1
+                self._next_capture()
+                return
+            if self._set_target is not None:
+                self._set_target(kbps)
         if self.measure_encode:
             t0 = time.perf_counter()
             efs = self.encoder.encode(frame, self.feedback.arrived(now))
@@ -111,7 +134,7 @@ class Sender:
         c, r = self.cols, self.row0 + ef.frame
         nbytes = ef.nbytes
         sizes = packetise(nbytes, self.mtu)
-        burst = self.link.send(sizes, ready_s)
+        burst = self.link.send(sizes, ready_s) if self.rate is None else self._paced(sizes, ready_s, r)
         c.encode_done_ms[r] = ready_s * 1e3
         c.bytes[r] = nbytes
         c.packets[r] = len(sizes)
@@ -120,6 +143,8 @@ class Sender:
         c.kind[r] = ef.kind
         arrive_s = burst.last_arrival_s
         c.arrive_ms[r] = arrive_s * 1e3
+        if self.rate is not None:
+            self._after_frame(r, nbytes, ready_s)
         if burst.packets_lost and self.nack:
             missing = [size for size, lost in zip(sizes, burst.lost) if lost]
             ev = self.env.timeout(arrive_s - self.env.now)
@@ -128,6 +153,51 @@ class Sender:
         complete = burst.packets_lost == 0
         ev = self.env.timeout(arrive_s - self.env.now)
         ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, complete))
+
+    # --- rate control --------------------------------------------------------
+    def _paced(self, sizes: list[int], ready_s: float, r: int) -> Burst:
+        """Send ``sizes`` through the pacer: packets leave one by one at :data:`PACE_MULTIPLIER` times
+        the target rate (libwebrtc ``goog_cc_network_control.cc`` ``kDefaultPaceMultiplier``), so
+        the receiver's reports carry the per-packet timing the delay-based estimator reads."""
+        rate_bps = PACE_MULTIPLIER * self.cols.target_kbps[r] * 1e3
+        t = max(ready_s, self._pacer_free_s)
+        sends, arrive, lost, first = [], [], [], None
+        for size in sizes:
+            b = self.link.send((size,), t)
+            first = b if first is None else first
+            sends.append(t)
+            arrive.append(b.arrive_s[0])
+            lost.append(b.lost[0])
+            t += size * 8 / rate_bps
+        self._pacer_free_s = t
+        self._timing[self._frame_of_row(r)] = (tuple(sends), tuple(arrive), tuple(lost))
+        return Burst(first.tx_start_s, b.tx_done_s, tuple(arrive), tuple(lost), max(arrive), sum(lost))
+
+    def _after_frame(self, r: int, nbytes: int, ready_s: float) -> None:
+        """Tell the rate controller what was sent; send a probe cluster behind the frame if it asks."""
+        self.rate.on_sent(nbytes)
+        probe = self.rate.probe_kbps(self.env.now)
+        if probe is None:
+            return
+        sizes = probe_cluster(probe, self.mtu)
+        burst = self.link.send(sizes, ready_s)
+        self.cols.probe_bytes[r] += sum(sizes)
+        report = ProbeReport(probe_rate_kbps(sizes, burst.arrive_s, burst.lost), probe)
+        ev = self.env.timeout(burst.last_arrival_s - self.env.now)
+        ev.callbacks.append(lambda _e: self.reports.post(self.env.now, report))
+
+    def _frame_of_row(self, r: int) -> int:
+        return r - self.row0
+
+    def report(self, frame: int, now_s: float) -> FrameReport:
+        """What the receiver reports about ``frame``, which reached it at ``now_s``: per packet when
+        it was sent and when it arrived (the transport-wide feedback of RTP, draft-holmer-rmcat-
+        transport-wide-cc-extensions-01), its size and what was lost."""
+        c, r = self.cols, self.row0 + frame
+        sends, arrive, lost = self._timing.pop(frame, ((), (), ()))
+        timing = tuple((t_s, a_s) for t_s, a_s, lo in zip(sends, arrive, lost) if not lo)
+        return FrameReport(frame, c.encode_done_ms[r] / 1e3, now_s, int(c.bytes[r]),
+                           int(c.packets[r] + c.packets_retx[r]), int(c.packets_lost[r]), timing)
 
     # --- retransmission ------------------------------------------------------
     def _missing(self, ef, missing: list[int], sent_s: float) -> None:

@@ -20,6 +20,7 @@ from ..metrics import StreamScorer
 from .display import Screen, resolve_display
 from .framelog import FrameLog
 from .jitter import JitterBuffer
+from .ratecontrol import make_rate_controller
 from .receiver import GpuPool, Job
 from .sender import Sender
 from .trace import ChannelTrace
@@ -91,20 +92,35 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         row0, screen, submit = log.row(s, 0), screens[s], pool.submit
 
         def release(frame: int, playout_s: float, payload) -> None:
-            ef, complete = payload
             r = row0 + frame
             c.playout_ms[r] = playout_s * 1e3
             if screen is not None:
                 screen.released(frame)
-            submit(Job(s, frame, ef, complete, env.now, playout_s, r))
+            if payload is not None:  # None: the sender dropped it; there is nothing to decode
+                submit(Job(s, frame, payload[0], payload[1], env.now, playout_s, r))
         return release
+
+    reports = link_spec.rate_control != "off"
+
+    def rate_controller():
+        """One stream's controller, starting at (and capped by) the codec's ``bitrate_kbps``."""
+        if not reports:
+            return None
+        return make_rate_controller(link_spec.rate_control, codec.spec.bitrate_kbps, link_spec.uplink_delay_ms / 1e3)
 
     def deliver(s: int, ef, complete: bool) -> None:
         r = log.row(s, ef.frame)
         if not complete:
             incomplete[r] = True
             senders[s].feedback.send(env.now, "loss", ef.frame)
+        if reports:
+            senders[s].reports.post(env.now, senders[s].report(ef.frame, env.now))
         jitters[s].arrive(env.now, ef.frame, c.capture_ms[r] / 1e3, (ef, complete))
+
+    def drop(s: int, frame: int) -> None:
+        """The sender of stream ``s`` dropped ``frame`` before encoding it: the jitter buffer moves past it."""
+        r = log.row(s, frame)
+        jitters[s].arrive(env.now, frame, c.capture_ms[r] / 1e3, None)
 
     def make_deadline(s: int):
         def playout_deadline_s(frame: int) -> float:
@@ -115,7 +131,8 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     for s, inp in enumerate(inputs):
         jitters.append(JitterBuffer(jitter_spec, fps, make_release(s)))
         st = Sender(env, s, inp.frames, inp.trace, inp.codec_seed, inp.start_s, codec, latency, link_spec, fps,
-                    num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s))
+                    num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s),
+                    rate_controller=rate_controller(), drop=drop)
         senders.append(st)
         st.start()
 

@@ -42,7 +42,22 @@ class Scenario(Spec):
                              "'measured'; give 'profile:NAME' or an inline profile")
         validate_pair(self.channel, self.link)
         self._check_model_serves_video()
+        self._check_rate_control()
         return self
+
+    def _check_rate_control(self) -> None:
+        """``link.rate_control`` needs a codec whose rate can change while it runs."""
+        c, ctl = self.codec, self.link.rate_control
+        if ctl == "off":
+            return
+        if c.name == "h265":
+            raise ValueError(f"link.rate_control={ctl!r} needs a codec whose rate can change mid-stream; "
+                             "codec.name='h265' cannot (FFmpeg's libx265 wrapper applies no bitrate change to an "
+                             "open encoder); use 'h264', a diffusion codec or 'synthetic', or link.rate_control='off'")
+        if c.name in ("full", "oneshot") and c.lowres == "off":
+            raise ValueError(f"link.rate_control={ctl!r} has nothing to turn with codec.name={c.name!r} and "
+                             "codec.lowres='off' (its rate knobs are the low-res frame's quantiser and the "
+                             "anchor period); switch codec.lowres on or set link.rate_control='off'")
 
     def _check_model_serves_video(self) -> None:
         """A diffusion codec that decodes for real needs weights that serve ``video.resolution``,

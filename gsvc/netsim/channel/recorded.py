@@ -1,4 +1,4 @@
-"""Traces given as a rate or a recording: constant-rate links and Mahimahi traces.
+"""Traces given as a rate or a recording: constant-rate links, Mahimahi and throughput traces.
 
 Mahimahi format (Netravali et al., "Mahimahi: Accurate Record-and-Replay for
 HTTP", USENIX ATC 2015; ``mm-link``): one integer per line, a time in ms at which
@@ -7,19 +7,88 @@ packets in that ms. The trace repeats with period equal to its last timestamp.
 Here a timestamp ``t`` becomes one opportunity in 1-ms slot ``(t - 1) mod period``,
 whose data is delivered at its end, ``t`` ms (so 0 and ``period`` coincide, as in
 Mahimahi).
+
+Throughput format (the "time_s, Mbit/s" traces of the FCC and HSDPA sets as Pensieve
+(Mao et al., SIGCOMM 2017) and Sabre use them): one ``time_s, rate_mbps`` pair per line,
+comma or blank separated, ``#`` comments; the rate holds until the next line's time, the
+last one for as long as the interval before it. It becomes 1-ms slots carrying that many
+bits (rounded so the total over any span is exact to one bit). ``channel.trace_file`` may
+name a bundled trace as ``"bundled:NAME"`` (:func:`bundled_traces`).
 """
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
 from ..trace import ChannelTrace, constant_rate_trace
 from .spec import ChannelSpec, LinkSpec
 
-__all__ = ["read_mahimahi_ms", "mahimahi_trace", "constant_trace"]
+__all__ = ["read_mahimahi_ms", "read_throughput", "mahimahi_trace", "constant_trace", "bundled_traces",
+           "resolve_trace_path", "gilbert_elliott"]
 
 MAHIMAHI_SLOT_S = 1e-3
+_BUNDLED = "bundled:"
+
+
+def bundled_traces() -> list[str]:
+    """Names of the traces shipped with gsvc (synthetic, made for tests and examples)."""
+    return sorted(p.stem for p in (Path(__file__).parent / "traces").glob("*.csv"))
+
+
+def resolve_trace_path(path: str, field: str = "channel.trace_file") -> str:
+    """The file behind ``channel.trace_file`` (``"bundled:NAME"`` or a path)."""
+    if not path.startswith(_BUNDLED):
+        return path
+    name = path[len(_BUNDLED):]
+    if name not in bundled_traces():
+        raise ValueError(f"{field}={path!r} names no bundled trace; bundled: {', '.join(bundled_traces())}")
+    return str(Path(__file__).parent / "traces" / f"{name}.csv")
+
+
+def _is_throughput_trace(path: str) -> bool:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            text = line.split("#", 1)[0].strip()
+            if text:
+                return len(text.replace(",", " ").split()) == 2
+    return False
+
+
+def read_throughput(path: str, field: str = "channel.trace_file") -> tuple[np.ndarray, np.ndarray]:
+    """A "time_s, Mbit/s" trace: ``(times_s [n], rates_mbps [n])`` float64, times increasing from >= 0."""
+    times, rates = [], []
+    with open(path, encoding="utf-8") as fh:
+        for num, line in enumerate(fh, 1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            parts = text.replace(",", " ").split()
+            try:
+                t, r = (float(x) for x in parts)
+            except ValueError:
+                raise ValueError(f"{field}={path!r} line {num}: {text!r} is not 'time_s, Mbit/s'") from None
+            if not (np.isfinite(t) and np.isfinite(r)) or t < 0 or r < 0 or (times and t <= times[-1]):
+                raise ValueError(f"{field}={path!r} line {num}: time {t:g} s must be >= 0 and increase, "
+                                 f"rate {r:g} Mbit/s must be >= 0")
+            times.append(t)
+            rates.append(r)
+    if not times or max(rates) <= 0:
+        raise ValueError(f"{field}={path!r} has no positive rate; a throughput trace needs at least one")
+    return np.asarray(times), np.asarray(rates)
+
+
+def _throughput_slots(times_s: np.ndarray, rates_mbps: np.ndarray) -> np.ndarray:
+    """Bits per 1-ms slot, ``[period_ms]`` int64, of a piecewise-constant rate (repeating)."""
+    last = times_s[-1] - times_s[-2] if len(times_s) > 1 else 1.0
+    ends = np.append(times_s[1:], times_s[-1] + last) - times_s[0]
+    period = max(1, int(round(ends[-1] * 1e3)))
+    t_s = np.arange(1, period + 1) * 1e-3  # slot ends, s from the first sample
+    edges = np.append(0.0, ends)
+    bits_at_edges = np.append(0.0, np.cumsum(rates_mbps * 1e6 * np.diff(edges)))
+    cum = np.rint(np.interp(t_s, edges, bits_at_edges)).astype(np.int64)  # exact: the rate is piecewise constant
+    return np.diff(np.append(0, cum))
 
 
 def read_mahimahi_ms(path: str, field: str = "channel.trace_file") -> np.ndarray:
@@ -89,17 +158,26 @@ def gilbert_elliott(n: int, loss: float, burst: float, rng: np.random.Generator)
 
 
 def mahimahi_trace(channel: ChannelSpec, link: LinkSpec, seed: int) -> ChannelTrace:
-    """The Mahimahi trace ``channel.trace_file`` as 1-ms slots, plus ``link.core_delay_ms``."""
-    stamps = read_mahimahi_ms(channel.trace_file, f"{channel.spec_path}.trace_file")
-    period = int(stamps[-1])
-    slots = (stamps - 1) % period
-    count = np.bincount(slots, minlength=period).astype(np.int64)
-    tb_bits = count * channel.trace_packet_bytes * 8
+    """The recorded trace ``channel.trace_file`` (Mahimahi or throughput format) as 1-ms slots,
+    plus ``link.core_delay_ms``."""
+    field = f"{channel.spec_path}.trace_file"
+    path = resolve_trace_path(channel.trace_file, field)
+    if not os.path.isfile(path):
+        raise ValueError(f"{field}={channel.trace_file!r} does not exist")
+    if _is_throughput_trace(path):
+        tb_bits = _throughput_slots(*read_throughput(path, field))
+        period, stamps = len(tb_bits), None
+    else:
+        stamps = read_mahimahi_ms(path, field)
+        period = int(stamps[-1])
+        count = np.bincount((stamps - 1) % period, minlength=period).astype(np.int64)
+        tb_bits = count * channel.trace_packet_bytes * 8
     deliver = (np.arange(period) + 1) * MAHIMAHI_SLOT_S + link.core_delay_ms * 1e-3
     lost = _apply_loss(channel, tb_bits > 0, seed)
     return ChannelTrace(slot_s=MAHIMAHI_SLOT_S, tb_bits=tb_bits, deliver_s=deliver, lost=lost,
-                        meta={"model": "mahimahi", "trace_file": os.path.abspath(channel.trace_file),
-                              "period_ms": period, "opportunities": int(len(stamps)), "seed": int(seed),
+                        meta={"model": "mahimahi", "trace_file": os.path.abspath(path),
+                              "format": "throughput" if stamps is None else "mahimahi",
+                              "period_ms": period, "opportunities": int(np.count_nonzero(tb_bits)), "seed": int(seed),
                               "loss_rate": channel.loss_rate, "loss_model": channel.loss_model,
                               "loss_burst_slots": channel.loss_burst_slots})
 

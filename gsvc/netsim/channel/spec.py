@@ -121,6 +121,9 @@ class LinkSpec(Spec):
     symbols minus ``dmrs_re_per_prb`` DMRS resource elements per PRB.
     ``nack="on"``: the receiver asks for lost packets again while a retransmission can
     still arrive before the frame's playout deadline (:mod:`gsvc.netsim.sender`).
+    ``rate_control``: ``"gcc"`` or ``"throughput"`` set the encoder's target rate from the
+    receiver's reports (:mod:`gsvc.netsim.ratecontrol`), starting at and never above
+    ``codec.bitrate_kbps``; ``"off"``: the codec's own settings throughout.
     """
 
     spec_path = "link"
@@ -143,6 +146,7 @@ class LinkSpec(Spec):
     uplink_delay_ms: float = bounded(10.0, 0.0, 1000.0, "ms", "one-way delay of feedback from receiver to sender")
     trace_s: float = bounded(10.0, 0.1, 3600.0, "s", "length of the channel trace drawn (it repeats after)")
     nack: Literal["off", "on"] = "off"
+    rate_control: Literal["off", "gcc", "throughput"] = "off"
 
     @field_validator("mcs", mode="before")
     @classmethod
