@@ -66,7 +66,9 @@ def scenario(clip: str, name: str, control: str, a) -> gsvc.Scenario:
         "name": f"{clip}-{name}-{control}", "video": video,
         "codec": dict(name=name, steps=a.steps, gop=a.gop, strength=0.3, weights=a.weights, control=control),
         "jitter": dict(mode="fixed", delay_ms=a.deadline_ms + buffer_ms),
-        "receiver": dict(gpus=1, policy="edf", latency="profile:cpu-2core", decode="real"),
+        # load shedding off: the comparison is the codec's own plan against the controller's,
+        # with every frame decoded (shedding would turn the codec's misses into skips)
+        "receiver": dict(gpus=1, policy="edf", latency="profile:cpu-2core", decode="real", shed="off"),
     })
 
 
