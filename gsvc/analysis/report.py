@@ -22,6 +22,7 @@ from .. import __version__
 from ..scenarios import RunResult, load_run
 from ..scenarios.store import SweepResults, is_sweep_store
 from .plots import frame_timeline, gpu_queue_timeline, latency_cdf
+from .rd import bd_rate, rd_curves
 from .stats import KEY_METRICS, aggregate, ci_table
 from .sweep_plots import METRIC_LABELS, pareto_frontier, sweep_curves
 
@@ -130,6 +131,7 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
                                          by="codec.name" if "codec.name" in keys else None),
                "Latency-quality trade-off of every grid point (mean over seeds) and its Pareto front"
                + ("" if better else "; quality was not measured, so the freeze ratio stands in for it") + ".")
+    _rd_section(doc, s, keys)
     worst = s.loc[s["latency_ms_p95"].fillna(-1).idxmax()]
     point = res.run(worst["spec_hash"])
     name = ", ".join(f"{k}={worst[k]}" for k in keys) or "the base scenario"
@@ -140,6 +142,26 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
     doc.table(s, summary=f"Every run ({len(s)} rows)")
     _scenario_and_versions(doc, res.definition["base"], point.meta,
                            "Base scenario; each point sets the grid keys above and its seed.")
+
+
+def _rd_section(doc: _Doc, s, keys: list[str]) -> None:
+    """RD curves and BD-rates when the sweep varies the codec and each codec's rate, with quality measured."""
+    if "codec.name" not in keys or s["psnr_db_mean"].isna().all() or s["codec.name"].nunique() < 2:
+        return
+    if not (s.groupby("codec.name")["bitrate_kbps"].nunique() >= 2).all():
+        return
+    try:
+        anchor = "h264" if "h264" in set(s["codec.name"]) else str(sorted(s["codec.name"].unique())[0])
+        deltas = {m: bd_rate(s, anchor=anchor, metric=m, keys=keys) for m in ("psnr_db", "ssim")}
+    except ImportError as e:
+        doc.p(f"BD-rate not computed: {e}", "note")
+        return
+    doc.figure(lambda f: rd_curves(s, f, metric="psnr_db", anchor=anchor, keys=keys),
+               f"Rate vs PSNR per codec (mean over seeds), BD-rate against {anchor} (PCHIP, JVET CTC).")
+    table = pd.DataFrame({"codec": list(deltas["psnr_db"]),
+                          "BD-rate PSNR (%)": list(deltas["psnr_db"].values()),
+                          "BD-rate SSIM (%)": [deltas["ssim"][c] for c in deltas["psnr_db"]]})
+    doc.table(table, summary=f"Bjontegaard-delta rate against {anchor} (negative: fewer bits for the same quality)")
 
 
 def _run_figures(doc: _Doc, run: RunResult, where: str = "") -> None:

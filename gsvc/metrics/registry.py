@@ -19,18 +19,28 @@ class Metric:
         name: what a scenario calls it (``"psnr"``).
         column: the per-frame log column it fills (``"psnr_db"``), unit in the name.
         fn: ``fn(ref, test) -> [T] float64`` on ``[T, H, W, 3]`` uint8 arrays; each
-            frame's score must depend on that frame pair alone, so that scoring in
-            batches of any size gives the same numbers.
+            frame's score must depend on that frame pair alone (on the pair and the slot
+            before it for a temporal metric), so that scoring in batches of any size
+            gives the same numbers.
     """
 
     name: str
     column: str
-    fn: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    fn: Callable[..., np.ndarray]
+    #: ``fn(prev_ref, ref, prev_test, test)``: scores a frame against the slot before it
+    #: (NaN on a stream's first slot)
+    temporal: bool = False
+
+
+def _flicker(*args):
+    from .temporal import flicker
+    return flicker(*args)
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
+    Metric("flicker", "flicker", _flicker, temporal=True),
 )}
 
 #: what every run with images scores

@@ -25,15 +25,22 @@ class StreamScorer:
             raise ValueError(f"batch_frames={batch_frames} must be at least 1")
         self.cols, self.batch_frames = cols, batch_frames
         self.metrics = [METRICS[n] for n in metrics]
+        self._temporal = any(m.temporal for m in self.metrics)
         self._rows: list[int] = []
         self._ref: list[np.ndarray] = []
         self._test: list[np.ndarray] = []
+        self._prev: list[tuple | None] = []  # per queued pair: (prev_ref, prev_test) of its stream, or None
+        self._last: dict[int, tuple] = {}  # stream -> its last (ref, test), for temporal metrics
 
-    def add(self, row: int, ref: np.ndarray, test: np.ndarray) -> None:
-        """Queue log row ``row``: ``ref``/``test`` are ``[H, W, 3]`` uint8 (original, shown)."""
+    def add(self, row: int, ref: np.ndarray, test: np.ndarray, stream: int = 0) -> None:
+        """Queue log row ``row`` of ``stream``: ``ref``/``test`` are ``[H, W, 3]`` uint8 (original, shown),
+        given in slot order within each stream."""
         self._rows.append(row)
         self._ref.append(ref)
         self._test.append(test)
+        if self._temporal:
+            self._prev.append(self._last.get(stream))
+            self._last[stream] = (ref, test)
         if len(self._rows) >= self.batch_frames:
             self.flush()
 
@@ -44,6 +51,16 @@ class StreamScorer:
         ref, test = np.stack(self._ref), np.stack(self._test)
         for m in self.metrics:
             col = self.cols[m.column]
-            for row, v in zip(self._rows, m.fn(ref, test).tolist()):
+            values = self._temporal_scores(m, ref, test) if m.temporal else m.fn(ref, test)
+            for row, v in zip(self._rows, np.asarray(values).tolist()):
                 col[row] = v
-        self._rows, self._ref, self._test = [], [], []
+        self._rows, self._ref, self._test, self._prev = [], [], [], []
+
+    def _temporal_scores(self, m, ref: np.ndarray, test: np.ndarray) -> np.ndarray:
+        out = np.full(len(ref), np.nan)
+        have = [k for k, p in enumerate(self._prev) if p is not None]
+        if have:
+            prev_ref = np.stack([self._prev[k][0] for k in have])
+            prev_test = np.stack([self._prev[k][1] for k in have])
+            out[have] = m.fn(prev_ref, ref[have], prev_test, test[have])
+        return out

@@ -79,9 +79,9 @@ class Screen:
     ``scorer``: a :class:`~gsvc.metrics.StreamScorer`.
     """
 
-    def __init__(self, cols, row0: int, frames: int, late_policy: str, scorer):
+    def __init__(self, cols, row0: int, frames: int, late_policy: str, scorer, stream: int = 0):
         self.playout_ms = cols["playout_ms"]
-        self.row0, self.frames, self.scorer = row0, frames, scorer
+        self.row0, self.frames, self.scorer, self.stream = row0, frames, scorer, stream
         self.late_show = late_policy == "show"
         self._originals: dict[int, np.ndarray] = {}  # frame -> [H, W, 3] uint8, until its slot is scored
         self._capture_ms: dict[int, float] = {}
@@ -135,7 +135,7 @@ class Screen:
             if self._grey is None:
                 self._grey = np.full_like(ref, 128)
             seen = self._grey
-        self.scorer.add(self.row0 + n, ref, seen)
+        self.scorer.add(self.row0 + n, ref, seen, self.stream)
         self._next = n + 1
 
     def _forget(self, now_ms: float) -> None:

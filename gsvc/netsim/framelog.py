@@ -33,11 +33,14 @@ COLUMNS: dict[str, str] = {
 class FrameLog:
     """Preallocated columns for ``streams x frames`` rows."""
 
-    def __init__(self, streams: int, frames: int):
+    def __init__(self, streams: int, frames: int, extra_float: tuple[str, ...] | list[str] = ()):
+        """``extra_float``: float64 columns besides :data:`COLUMNS` (the chosen quality metrics)."""
         self.streams, self.frames = streams, frames
         n = streams * frames
         self.cols: dict[str, np.ndarray] = {}
-        for name, dtype in COLUMNS.items():
+        self.names = list(COLUMNS) + [c for c in extra_float if c not in COLUMNS]
+        for name in self.names:
+            dtype = COLUMNS.get(name, "float64")
             if dtype == "float64":
                 self.cols[name] = np.full(n, np.nan)
             elif dtype == "object":
@@ -59,7 +62,7 @@ class FrameLog:
         return slice(stream * self.frames, (stream + 1) * self.frames)
 
     def to_frame(self) -> pd.DataFrame:
-        df = pd.DataFrame({k: self.cols[k] for k in COLUMNS})
+        df = pd.DataFrame({k: self.cols[k] for k in self.names})
         for k in ("status", "plan", "skip_reason", "kind"):
             df[k] = df[k].astype(str)
         return df

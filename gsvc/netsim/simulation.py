@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from ..codecs.base import Codec
-from ..metrics import StreamScorer
+from ..metrics import DEFAULT_METRICS, StreamScorer, metric_columns
 from .display import Screen, resolve_display
 from .framelog import FrameLog
 from .jitter import JitterBuffer
@@ -49,23 +49,25 @@ class SimOutput:
 
 def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_frames: int, resolution: int,
              link_spec, jitter_spec, receiver_spec, latency, timing_only: bool,
-             progress: Callable[[float], None] | None = None) -> SimOutput:
+             progress: Callable[[float], None] | None = None,
+             metrics: Sequence[str] = DEFAULT_METRICS) -> SimOutput:
     """Run the pipeline for every stream until every frame has been decoded.
 
     Returns the per-frame log (status, display, latency and quality filled in) and
     the GPU busy time. ``progress(fraction)`` is called as simulated time advances.
+    ``metrics``: the per-frame quality metrics scored on what was shown (:mod:`gsvc.metrics`).
     """
     t_wall = time.perf_counter()
     env = simpy.Environment()
     n_streams = len(inputs)
-    log = FrameLog(n_streams, num_frames)
+    log = FrameLog(n_streams, num_frames, extra_float=metric_columns(metrics))
     cols = log.cols
     score = not timing_only and codec.makes_images
     incomplete = np.zeros(n_streams * num_frames, bool)
     jitters: list[JitterBuffer] = []
     senders: list[Sender] = []
-    scorer = StreamScorer(cols) if score else None
-    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer) if score else None
+    scorer = StreamScorer(cols, metrics) if score else None
+    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer, s) if score else None
                for s in range(n_streams)]
 
     def on_done(job: Job, decoded, now_s: float) -> None:

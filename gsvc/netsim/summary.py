@@ -10,7 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["summarize", "freeze_gaps_ms"]
+__all__ = ["summarize", "freeze_gaps_ms", "playback_stats", "OPTIONAL_METRIC_COLUMNS"]
+
+#: per-frame quality columns a scenario may ask for (``Scenario.metrics``); each gets a ``_mean``
+OPTIONAL_METRIC_COLUMNS = ("lpips", "dists", "vmaf", "flicker")
 
 
 def freeze_gaps_ms(display_ms: np.ndarray, fps: float) -> np.ndarray:
@@ -19,6 +22,30 @@ def freeze_gaps_ms(display_ms: np.ndarray, fps: float) -> np.ndarray:
     gaps = np.diff(t)
     interval = 1000.0 / fps
     return gaps[gaps >= max(3 * interval, interval + 150.0)]
+
+
+def playback_stats(display_ms: np.ndarray, fps: float) -> tuple[float, float]:
+    """``(harmonic_framerate, time_between_freezes_ms_mean)`` of one stream's rendered frames.
+
+    As libwebrtc's ``video/video_quality_observer2.cc`` reports them (UMA
+    ``HarmonicFrameRate`` and ``MeanTimeBetweenFreezesMs``): the harmonic frame rate is the
+    rendered duration over the sum of squared inter-frame intervals (s / s^2 = 1/s), so long
+    gaps weigh more than many short ones; the time between freezes is the mean length of
+    the smooth stretches the freezes (:func:`freeze_gaps_ms`) cut the playback into. NaN
+    with fewer than two rendered frames.
+    """
+    t = np.sort(display_ms[~np.isnan(display_ms)])
+    if len(t) < 2:
+        return float("nan"), float("nan")
+    gaps = np.diff(t)
+    harmonic = float((t[-1] - t[0]) / 1e3 / np.sum((gaps / 1e3) ** 2)) if np.any(gaps > 0) else float("nan")
+    interval = 1000.0 / fps
+    freeze = gaps >= max(3 * interval, interval + 150.0)
+    # smooth stretches: from the first frame (or the end of a freeze) to the next freeze's start
+    bounds = np.concatenate(([t[0]], t[1:][freeze], [t[-1]]))
+    starts_of_freezes = np.concatenate((t[:-1][freeze], [t[-1]]))
+    stretches = starts_of_freezes - bounds[:-1]
+    return harmonic, float(stretches.mean())
 
 
 def _busy_s(frames: pd.DataFrame) -> float:
@@ -34,7 +61,9 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
     status = frames["status"].value_counts()
     lat = frames["latency_ms"].dropna().to_numpy()
     q = (lambda p: float(np.percentile(lat, p))) if len(lat) else (lambda p: float("nan"))
-    freezes = [freeze_gaps_ms(g["display_ms"].to_numpy(), fps) for _, g in frames.groupby("stream")]
+    by_stream = [g["display_ms"].to_numpy() for _, g in frames.groupby("stream")]
+    freezes = [freeze_gaps_ms(d, fps) for d in by_stream]
+    playback = np.array([playback_stats(d, fps) for d in by_stream]).reshape(-1, 2)
     freeze_ms = float(sum(f.sum() for f in freezes))
     streams = int(frames["stream"].nunique())
     duration_s = n / streams / fps if streams else 0.0
@@ -53,11 +82,19 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
         "freeze_count": int(sum(len(f) for f in freezes)),
         "freeze_ms_total": freeze_ms,
         "stall_ratio": freeze_ms / 1e3 / (duration_s * streams) if duration_s else float("nan"),
+        "harmonic_framerate": float(np.nanmean(playback[:, 0])) if np.isfinite(playback[:, 0]).any() else float("nan"),
+        "time_between_freezes_ms_mean": (float(np.nanmean(playback[:, 1])) if np.isfinite(playback[:, 1]).any()
+                                         else float("nan")),
         "psnr_db_mean": float(frames["psnr_db"].mean()),
         "ssim_mean": float(frames["ssim"].mean()),
         "bitrate_kbps": float(frames["bytes"].sum()) * 8 / 1e3 / duration_s / streams if duration_s else float("nan"),
         "gpu_utilization": float(_busy_s(frames) / (gpus * span_s)) if span_s > 0 else float("nan"),
         "unet_evals_per_frame": float(frames["unet_evals"].mean()),
     }
+    for col in OPTIONAL_METRIC_COLUMNS:
+        if col in frames:
+            out[f"{col}_mean"] = float(frames[col].mean())
+    if "vmaf" in frames:
+        out["vmaf_p5"] = float(np.nanpercentile(frames["vmaf"], 5)) if frames["vmaf"].notna().any() else float("nan")
     # None, not NaN, for "not measured" (e.g. quality in timing-only runs): valid JSON, compares equal
     return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in out.items()}

@@ -60,12 +60,12 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None) -> RunRes
     out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
                    resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
                    receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
-                   progress=progress)
+                   progress=progress, metrics=sc.metrics)
     summary = summarize(out.frames, sc.video.fps, sc.receiver.gpus)
     meta = {
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
         "spec_hash": sc.spec_hash(), "timing_only": timing_only,
-        "quality": "none: timing-only run" if timing_only else "psnr/ssim of the frames shown",
+        "quality": "none: timing-only run" if timing_only else f"{'/'.join(sc.metrics)} of the frames shown",
         "latency_model": latency.kind if not hasattr(latency, "profile") else f"profile:{latency.profile.name}",
         "latency_profile": latency.profile.model_dump(mode="json") if hasattr(latency, "profile") else None,
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,

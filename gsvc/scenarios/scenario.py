@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 
 from ..codecs.spec import CodecSpec
 from ..netsim.channel import ChannelSpec, LinkSpec, validate_pair
@@ -33,6 +33,17 @@ class Scenario(Spec):
     link: LinkSpec = LinkSpec()
     jitter: JitterBufferSpec = JitterBufferSpec()
     receiver: ReceiverSpec = ReceiverSpec()
+    #: per-frame quality of what the viewer saw (``gsvc.metrics.METRICS``); psnr and ssim always
+    metrics: tuple[str, ...] = ("psnr", "ssim")
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, v):
+        from ..metrics import METRICS
+        unknown = [m for m in v if m not in METRICS]
+        if unknown:
+            raise ValueError(f"names unknown metrics {unknown}; known: {sorted(METRICS)}")
+        return tuple(dict.fromkeys(("psnr", "ssim") + tuple(v)))
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":

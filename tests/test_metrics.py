@@ -1,0 +1,105 @@
+"""Quality metrics beyond PSNR/SSIM: temporal flicker, playback statistics, Bjontegaard deltas."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gsvc
+from gsvc.analysis import bd_metric, bd_rate, rd_curves, render_report
+from gsvc.metrics import StreamScorer
+from gsvc.metrics.temporal import flicker
+from gsvc.netsim.summary import playback_stats
+from gsvc.scenarios import Scenario
+from gsvc.spec import SpecError
+from gsvc.video import VideoSpec, open_source
+from gsvc.video.quality import to_uint8
+
+
+@pytest.fixture(scope="module")
+def clip():
+    v = VideoSpec(seconds=1, fps=15, resolution=64, motion_px=3, camera="pan")
+    return np.stack([to_uint8(f.rgb) for f in open_source(v, 4)])
+
+
+def test_flicker_is_low_for_the_originals_and_high_for_a_frozen_screen(clip):
+    prev, cur = clip[:-1], clip[1:]
+    faithful = flicker(prev, cur, prev, cur)
+    frozen = flicker(prev, cur, prev, prev)  # the screen keeps the previous frame
+    assert faithful.mean() < 0.2 * frozen.mean()
+    assert np.isfinite(faithful).all()
+
+
+def test_temporal_scores_do_not_depend_on_the_batch_size(clip):
+    def score(batch):
+        cols = {"psnr_db": np.full(len(clip), np.nan), "ssim": np.full(len(clip), np.nan),
+                "flicker": np.full(len(clip), np.nan)}
+        sc = StreamScorer(cols, ("psnr", "ssim", "flicker"), batch_frames=batch)
+        for k in range(len(clip)):
+            sc.add(k, clip[k], clip[max(k - 1, 0)])
+        sc.flush()
+        return cols
+    one, many = score(1), score(16)
+    for col in ("psnr_db", "ssim", "flicker"):
+        np.testing.assert_array_equal(one[col], many[col])
+    assert np.isnan(one["flicker"][0]) and np.isfinite(one["flicker"][1:]).all()
+
+
+def test_scenario_metrics_add_columns_and_summary_fields():
+    sc = Scenario(name="m", video=dict(seconds=1, fps=15, resolution=32, motion_px=2), codec=dict(name="h264"),
+                  metrics=["flicker"], receiver=dict(latency="profile:cpu-2core"))
+    assert sc.metrics == ("psnr", "ssim", "flicker")
+    r = gsvc.run(sc)
+    assert r.frames["flicker"].iloc[1:].notna().all()
+    assert r.summary["flicker_mean"] == pytest.approx(r.frames["flicker"].mean())
+    assert "flicker" in r.meta["quality"]
+    assert "flicker" not in gsvc.run(sc.updated({"metrics": []})).frames
+
+
+def test_unknown_metric_is_refused_naming_the_field():
+    with pytest.raises(SpecError, match="metrics"):
+        Scenario(metrics=["lpipz"])
+
+
+def test_playback_stats_follow_libwebrtc_definitions():
+    t = np.arange(45) * 1000 / 15  # 3 s at 15 fps, no freeze
+    harmonic, between = playback_stats(t, 15)
+    assert harmonic == pytest.approx(15.0)
+    assert between == pytest.approx(t[-1])
+    gap = np.concatenate((t[t < 1000], t[t >= 1600]))  # a 666 ms freeze
+    harmonic, between = playback_stats(gap, 15)
+    d = np.diff(gap) / 1e3
+    assert harmonic == pytest.approx((gap[-1] - gap[0]) / 1e3 / np.sum(d ** 2))
+    assert between == pytest.approx(((t[t < 1000][-1] - 0) + (gap[-1] - 1600)) / 2)
+    assert np.isnan(playback_stats(np.array([5.0]), 15)[0])
+
+
+def _rd_table():
+    rows = []
+    for codec, scale in (("h264", 1.0), ("semantic", 0.8)):
+        for kbps in (50, 100, 200, 400):
+            for seed in (0, 1):
+                rows.append({"codec.name": codec, "codec.bitrate_kbps": kbps, "seed": seed,
+                             "bitrate_kbps": kbps * scale, "psnr_db_mean": 20 + 5 * np.log2(kbps / 50)})
+    return pd.DataFrame(rows)
+
+
+def test_bd_rate_of_a_codec_with_a_fifth_fewer_bits_is_minus_20_percent():
+    s = _rd_table()
+    assert bd_rate(s, anchor="h264")["semantic"] == pytest.approx(-20.0, abs=1e-6)
+    assert bd_metric(s, anchor="h264")["semantic"] == pytest.approx(5 * np.log2(1 / 0.8), abs=1e-6)
+    with pytest.raises(ValueError, match="anchor"):
+        bd_rate(s, anchor="vp9")
+    buf = rd_curves(s, io.BytesIO())
+    assert buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sweep_report_over_codecs_and_rates_shows_the_bd_rate(tmp_path):
+    base = Scenario(name="rd", video=dict(seconds=1, fps=15, resolution=32), codec=dict(name="h264"),
+                    receiver=dict(latency="profile:cpu-2core"))
+    res = gsvc.sweep(base, {"codec.name": ["h264", "h265"], "codec.bitrate_kbps": [16, 64]}, seeds=1,
+                     executor="serial", out=tmp_path / "s", progress=False)
+    page = render_report(res)
+    assert "BD-rate" in page and "Rate vs PSNR" in page
