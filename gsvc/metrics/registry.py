@@ -37,9 +37,15 @@ def _flicker(*args):
     return flicker(*args)
 
 
+def _lpips(ref, test):
+    from .lpips import lpips
+    return lpips(ref, test)
+
+
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
+    Metric("lpips", "lpips", _lpips),
     Metric("flicker", "flicker", _flicker, temporal=True),
 )}
 
