@@ -103,3 +103,27 @@ def test_sweep_report_over_codecs_and_rates_shows_the_bd_rate(tmp_path):
                      executor="serial", out=tmp_path / "s", progress=False)
     page = render_report(res)
     assert "BD-rate" in page and "Rate vs PSNR" in page
+
+
+def test_vmaf_of_a_run_is_scored_per_frame_and_rises_with_the_rate():
+    sc = Scenario(name="v", video=dict(seconds=1, fps=15, resolution=64), codec=dict(name="h264", bitrate_kbps=16),
+                  metrics=["vmaf"], receiver=dict(latency="profile:cpu-2core"))
+    low = gsvc.run(sc)
+    high = gsvc.run(sc.updated({"codec.bitrate_kbps": 256}))
+    assert low.frames["vmaf"].between(0, 100).all() and low.frames["vmaf"].notna().all()
+    assert high.summary["vmaf_mean"] > low.summary["vmaf_mean"]
+    assert low.summary["vmaf_p5"] <= low.summary["vmaf_mean"]
+
+
+def test_vmaf_writer_scores_the_sequence_it_was_given(clip, tmp_path):
+    from gsvc.metrics.vmaf import VmafWriter, vmaf_files
+    noisy = np.clip(clip.astype(int) + np.random.default_rng(0).integers(-25, 25, clip.shape), 0, 255).astype(np.uint8)
+    w = VmafWriter()
+    for k in range(len(clip)):
+        w.add(100 + k, clip[k], noisy[k])
+    rows, values = w.close()
+    assert rows == list(range(100, 100 + len(clip))) and not w.dir.exists()
+    clip.tofile(tmp_path / "r.rgb")
+    noisy.tofile(tmp_path / "t.rgb")
+    np.testing.assert_array_equal(values, vmaf_files(str(tmp_path / "r.rgb"), str(tmp_path / "t.rgb"), 64, 64))
+    assert 0 < values.mean() < 100

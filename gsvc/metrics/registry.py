@@ -26,10 +26,13 @@ class Metric:
 
     name: str
     column: str
-    fn: Callable[..., np.ndarray]
+    fn: Callable[..., np.ndarray] | None
     #: ``fn(prev_ref, ref, prev_test, test)``: scores a frame against the slot before it
     #: (NaN on a stream's first slot)
     temporal: bool = False
+    #: scored over each stream's whole sequence at the end of the run (frames kept on disk,
+    #: not in memory); ``fn`` is unused, :mod:`gsvc.metrics.vmaf` does it
+    sequence: bool = False
 
 
 def _flicker(*args):
@@ -46,6 +49,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
     Metric("lpips", "lpips", _lpips),
+    Metric("vmaf", "vmaf", None, sequence=True),
     Metric("flicker", "flicker", _flicker, temporal=True),
 )}
 

@@ -24,7 +24,9 @@ class StreamScorer:
         if batch_frames < 1:
             raise ValueError(f"batch_frames={batch_frames} must be at least 1")
         self.cols, self.batch_frames = cols, batch_frames
-        self.metrics = [METRICS[n] for n in metrics]
+        self.metrics = [METRICS[n] for n in metrics if not METRICS[n].sequence]
+        self.sequences = [METRICS[n] for n in metrics if METRICS[n].sequence]
+        self._writers: dict[tuple[str, int], object] = {}  # (metric, stream) -> its on-disk sequence
         self._temporal = any(m.temporal for m in self.metrics)
         self._rows: list[int] = []
         self._ref: list[np.ndarray] = []
@@ -35,6 +37,12 @@ class StreamScorer:
     def add(self, row: int, ref: np.ndarray, test: np.ndarray, stream: int = 0) -> None:
         """Queue log row ``row`` of ``stream``: ``ref``/``test`` are ``[H, W, 3]`` uint8 (original, shown),
         given in slot order within each stream."""
+        for m in self.sequences:
+            key = (m.name, stream)
+            if key not in self._writers:
+                from .vmaf import VmafWriter
+                self._writers[key] = VmafWriter()
+            self._writers[key].add(row, ref, test)
         self._rows.append(row)
         self._ref.append(ref)
         self._test.append(test)
@@ -55,6 +63,16 @@ class StreamScorer:
             for row, v in zip(self._rows, np.asarray(values).tolist()):
                 col[row] = v
         self._rows, self._ref, self._test, self._prev = [], [], [], []
+
+    def close(self) -> None:
+        """The run is over: score what is queued and every sequence metric."""
+        self.flush()
+        for (name, _), writer in sorted(self._writers.items()):
+            rows, values = writer.close()
+            col = self.cols[METRICS[name].column]
+            for row, v in zip(rows, values.tolist()):
+                col[row] = v
+        self._writers = {}
 
     def _temporal_scores(self, m, ref: np.ndarray, test: np.ndarray) -> np.ndarray:
         out = np.full(len(ref), np.nan)

@@ -150,6 +150,9 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     for s in range(n_streams):
         if screens[s] is not None:
             screens[s].finish()
+    if scorer is not None:
+        scorer.close()
+    for s in range(n_streams):
         sl = log.stream_slice(s)
         resolve_display(cols, sl, jitter_spec.late, incomplete[sl])
     return SimOutput(log.to_frame(), pool.busy_s, env.now, time.perf_counter() - t_wall)
