@@ -40,18 +40,19 @@ def _summary_table(summary: dict) -> str:
     return "\n".join(rows)
 
 
-def _run_and_write(sc, out: Path) -> None:
+def _run_and_write(sc, out: Path, pictures: bool = False) -> None:
     from .analysis.plots import frame_timeline, latency_cdf
     from .scenarios import run
 
-    result = run(sc, progress=_progress(sc.name))
+    result = run(sc, progress=_progress(sc.name), pictures=pictures and not sc.timing_only)
     result.save(out)
     latency_cdf(result.frames, out / "latency_cdf.png", by="stream" if sc.streams <= 8 else None, title=sc.name)
     frame_timeline(result.frames, out / "timeline.png", title=f"{sc.name}: stream 0")
     click.echo(f"\n{sc.name}  ({'timing-only' if result.meta['timing_only'] else 'quality scored'}; "
                f"latency model {result.meta['latency_model']}; wall {result.meta['wall_s']:.1f} s)")
     click.echo(_summary_table(result.summary))
-    click.echo(f"wrote {out}/: frames.parquet summary.json scenario.json meta.json latency_cdf.png timeline.png")
+    extra = " video.mp4 strip.png" if result.pictures is not None else ""
+    click.echo(f"wrote {out}/: frames.parquet summary.json scenario.json meta.json latency_cdf.png timeline.png{extra}")
 
 
 @click.group()
@@ -72,7 +73,7 @@ def demo(out: Path, seconds: float | None) -> None:
             sc = sc.updated({"video.seconds": seconds})
     except SpecError as err:
         _fail("; ".join(err.lines))
-    _run_and_write(sc, out)
+    _run_and_write(sc, out, pictures=True)
 
 
 @main.command("run")

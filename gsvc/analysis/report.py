@@ -28,6 +28,9 @@ from .sweep_plots import METRIC_LABELS, pareto_frontier, sweep_curves
 
 __all__ = ["write_report", "render_report"]
 
+#: largest MP4 embedded in a report (bigger ones stay beside it as video.mp4)
+_MAX_VIDEO_BYTES = 20 * 2**20
+
 #: packages whose versions the report lists (distribution names)
 PACKAGES = ("numpy", "pandas", "pyarrow", "simpy", "torch", "sionna-no-rt", "diffusers", "matplotlib",
             "dask", "distributed", "pydantic")
@@ -57,6 +60,16 @@ class _Doc:
     def table(self, df: pd.DataFrame, summary: str | None = None) -> None:
         body = df.to_html(index=False, na_rep="n/a", float_format=lambda v: f"{v:.4g}", border=0)
         self.parts.append(f"<details><summary>{html.escape(summary)}</summary>{body}</details>" if summary else body)
+
+    def image(self, png: bytes, caption: str) -> None:
+        data = base64.b64encode(png).decode("ascii")
+        self.parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+    def video(self, mp4: bytes, caption: str) -> None:
+        data = base64.b64encode(mp4).decode("ascii")
+        self.parts.append(f'<figure><video controls muted loop src="data:video/mp4;base64,{data}"></video>'
+                          f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
     def figure(self, draw: Callable[[io.BytesIO], object], caption: str) -> None:
         buf = io.BytesIO()
@@ -187,6 +200,15 @@ def _run_report(res: RunResult, doc: _Doc) -> None:
     by = "stream" if 1 < res.scenario.streams <= _MAX_LINES else None
     doc.figure(lambda f: latency_cdf(res.frames, f, by=by), "Capture-to-display latency of every shown frame.")
     _run_figures(doc, res)
+    pics = res.pictures
+    if pics is not None:
+        doc.h(2, "What the viewer saw")
+        if pics.strip_png:
+            doc.image(pics.strip_png, "Stream 0 at its key moments (first slots, scene cuts, lowest PSNR, longest "
+                                      "freeze): original | its own decode (black: not decoded by its slot) | on screen.")
+        path = pics.videos.get(0)
+        if path and Path(path).exists() and Path(path).stat().st_size <= _MAX_VIDEO_BYTES:
+            doc.video(Path(path).read_bytes(), "Stream 0, every slot: original | decode | on screen (H.264).")
     doc.h(2, "Summary")
     shown = ("frames", "shown", "late", "lost", *KEY_METRICS)
     doc.table(pd.DataFrame([(k, res.summary[k]) for k in shown if k in res.summary], columns=["metric", "value"]))

@@ -79,9 +79,11 @@ class Screen:
     ``scorer``: a :class:`~gsvc.metrics.StreamScorer`.
     """
 
-    def __init__(self, cols, row0: int, frames: int, late_policy: str, scorer, stream: int = 0):
+    def __init__(self, cols, row0: int, frames: int, late_policy: str, scorer, stream: int = 0, recorder=None):
         self.playout_ms = cols["playout_ms"]
+        self.scene_cut = cols["scene_cut"]
         self.row0, self.frames, self.scorer, self.stream = row0, frames, scorer, stream
+        self.recorder = recorder  # a PictureRecorder (gsvc.netsim.pictures), or None
         self.late_show = late_policy == "show"
         self._originals: dict[int, np.ndarray] = {}  # frame -> [H, W, 3] uint8, until its slot is scored
         self._capture_ms: dict[int, float] = {}
@@ -136,6 +138,9 @@ class Screen:
                 self._grey = np.full_like(ref, 128)
             seen = self._grey
         self.scorer.add(self.row0 + n, ref, seen, self.stream)
+        if self.recorder is not None:
+            self.recorder.slot(n, ref, self._images.get(n), seen, self._shown[k][1] if k >= 0 else -1,
+                               bool(self.scene_cut[self.row0 + n]))
         self._next = n + 1
 
     def _forget(self, now_ms: float) -> None:

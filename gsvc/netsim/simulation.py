@@ -20,6 +20,7 @@ from ..metrics import DEFAULT_METRICS, StreamScorer, metric_columns
 from .display import Screen, resolve_display
 from .framelog import FrameLog
 from .jitter import JitterBuffer
+from .pictures import PictureRecorder, Pictures
 from .ratecontrol import make_rate_controller
 from .receiver import GpuPool, Job
 from .sender import Sender
@@ -50,12 +51,14 @@ class SimOutput:
 def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_frames: int, resolution: int,
              link_spec, jitter_spec, receiver_spec, latency, timing_only: bool,
              progress: Callable[[float], None] | None = None,
-             metrics: Sequence[str] = DEFAULT_METRICS) -> SimOutput:
+             metrics: Sequence[str] = DEFAULT_METRICS, pictures: bool = False) -> SimOutput:
     """Run the pipeline for every stream until every frame has been decoded.
 
     Returns the per-frame log (status, display, latency and quality filled in) and
     the GPU busy time. ``progress(fraction)`` is called as simulated time advances.
     ``metrics``: the per-frame quality metrics scored on what was shown (:mod:`gsvc.metrics`).
+    ``pictures``: record a side-by-side MP4 per stream and a PNG strip of stream 0
+    (:mod:`gsvc.netsim.pictures`; ``SimOutput.meta["pictures"]``).
     """
     t_wall = time.perf_counter()
     env = simpy.Environment()
@@ -67,7 +70,8 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     jitters: list[JitterBuffer] = []
     senders: list[Sender] = []
     scorer = StreamScorer(cols, metrics) if score else None
-    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer, s) if score else None
+    recorders = [PictureRecorder(s, fps, strip=s == 0) if score and pictures else None for s in range(n_streams)]
+    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer, s, recorders[s]) if score else None
                for s in range(n_streams)]
 
     def on_done(job: Job, decoded, now_s: float) -> None:
@@ -152,7 +156,11 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             screens[s].finish()
     if scorer is not None:
         scorer.close()
+    meta = {}
+    if any(r is not None for r in recorders):
+        videos = {s: r.close() for s, r in enumerate(recorders) if r is not None}
+        meta["pictures"] = Pictures({s: p for s, p in videos.items() if p}, recorders[0].strip_png())
     for s in range(n_streams):
         sl = log.stream_slice(s)
         resolve_display(cols, sl, jitter_spec.late, incomplete[sl])
-    return SimOutput(log.to_frame(), pool.busy_s, env.now, time.perf_counter() - t_wall)
+    return SimOutput(log.to_frame(), pool.busy_s, env.now, time.perf_counter() - t_wall, meta)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,12 @@ class RunResult:
     summary: dict
     scenario: Scenario
     meta: dict = field(default_factory=dict)
+    #: what ``gsvc.run(..., pictures=True)`` recorded (:class:`gsvc.netsim.pictures.Pictures`), or None
+    pictures: object = None
 
     def save(self, out_dir: str | os.PathLike) -> Path:
-        """Write ``frames.parquet``, ``summary.json``, ``scenario.json``, ``meta.json`` into ``out_dir``.
+        """Write ``frames.parquet``, ``summary.json``, ``scenario.json``, ``meta.json`` into ``out_dir``,
+        and with pictures ``video.mp4`` (stream 0; ``video-s{k}.mp4`` for stream k) and ``strip.png``.
 
         Each file is written to a temporary name and renamed, so an interrupted save never
         leaves a half-written file under the final name.
@@ -36,6 +40,12 @@ class RunResult:
         for name, obj in (("summary", self.summary), ("scenario", self.scenario.model_dump(mode="json")),
                           ("meta", self.meta)):
             _atomic(d / f"{name}.json", lambda p, o=obj: Path(p).write_text(json.dumps(o, indent=2, default=str)))
+        if self.pictures is not None:
+            for s, src in self.pictures.videos.items():
+                _atomic(d / ("video.mp4" if s == 0 else f"video-s{s}.mp4"),
+                        lambda p, src=src: shutil.copyfile(src, p))
+            if self.pictures.strip_png:
+                _atomic(d / "strip.png", lambda p: Path(p).write_bytes(self.pictures.strip_png))
         return d
 
 
@@ -55,9 +65,16 @@ def load_run(out_dir: str | os.PathLike) -> RunResult:
     d = Path(out_dir)
     if not (d / "frames.parquet").exists():
         raise FileNotFoundError(f"{d} holds no saved run (frames.parquet missing)")
+    pictures = None
+    if (d / "video.mp4").exists() or (d / "strip.png").exists():
+        from ..netsim.pictures import Pictures
+        videos = {0: str(d / "video.mp4")} if (d / "video.mp4").exists() else {}
+        videos.update({int(p.stem.split("-s")[1]): str(p) for p in d.glob("video-s*.mp4")})
+        pictures = Pictures(videos, (d / "strip.png").read_bytes() if (d / "strip.png").exists() else None)
     return RunResult(
         frames=pd.read_parquet(d / "frames.parquet"),
         summary=json.loads((d / "summary.json").read_text()),
         scenario=Scenario(**json.loads((d / "scenario.json").read_text())),
         meta=json.loads((d / "meta.json").read_text()),
+        pictures=pictures,
     )

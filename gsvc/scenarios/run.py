@@ -42,8 +42,12 @@ def _frames_for(sc: Scenario, stream: int, uses_pixels: bool):
     return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
 
 
-def run(sc: Scenario, progress: Callable[[float], None] | None = None) -> RunResult:
-    """Simulate ``sc`` and return its :class:`RunResult`. Same scenario -> identical frames table."""
+def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures: bool = False) -> RunResult:
+    """Simulate ``sc`` and return its :class:`RunResult`. Same scenario -> identical frames table.
+
+    ``pictures=True`` also records what the viewer saw (a side-by-side MP4 per stream and a PNG
+    strip of stream 0's key moments, :mod:`gsvc.netsim.pictures`); ``RunResult.save`` writes them.
+    """
     if not isinstance(sc, Scenario):
         raise TypeError(f"gsvc.run needs a Scenario, got {type(sc).__name__}")
     codec = make_codec(sc.codec, sc.video)
@@ -60,7 +64,7 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None) -> RunRes
     out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
                    resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
                    receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
-                   progress=progress, metrics=sc.metrics)
+                   progress=progress, metrics=sc.metrics, pictures=pictures)
     summary = summarize(out.frames, sc.video.fps, sc.receiver.gpus)
     meta = {
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
@@ -71,4 +75,4 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None) -> RunRes
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
         "channel": [inp.trace.meta for inp in inputs[:1]],
     }
-    return RunResult(out.frames, summary, sc, meta)
+    return RunResult(out.frames, summary, sc, meta, out.meta.get("pictures"))
