@@ -81,7 +81,7 @@ class Screen:
 
     def __init__(self, cols, row0: int, frames: int, late_policy: str, scorer, stream: int = 0, recorder=None):
         self.playout_ms = cols["playout_ms"]
-        self.scene_cut = cols["scene_cut"]
+        self.scene_cut = cols["scene_cut"] if recorder is not None else None
         self.row0, self.frames, self.scorer, self.stream = row0, frames, scorer, stream
         self.recorder = recorder  # a PictureRecorder (gsvc.netsim.pictures), or None
         self.late_show = late_policy == "show"
