@@ -125,19 +125,27 @@ class ProfileLatency:
         self.rng = rng
         self._eval_ms: dict[tuple[int, int], float] = {}  # (resolution, batch) -> ms; the table lookup is hot
         self._jitter: list[float] = []  # drawn, not yet used, in reverse order (pop() takes the next)
+        self._base_ms: dict[tuple, float] = {}  # (evals, batch, resolution, classic) -> ms before jitter
+
+    def _eval_time_ms(self, resolution: int, batch: int) -> float:
+        key = (resolution, batch)
+        if key not in self._eval_ms:
+            self._eval_ms[key] = self.profile.eval_time_ms(resolution, batch)
+        return self._eval_ms[key]
 
     def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
                   measured_ms: float | None = None) -> float:
-        p = self.profile
-        if classic:
-            base = p.overhead_ms + p.classic_ms * batch
-        else:
-            key = (resolution, batch)
-            if key not in self._eval_ms:
-                self._eval_ms[key] = p.eval_time_ms(resolution, batch)
-            base = p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_ms[key]
+        key = (evals, batch, resolution, classic)
+        base = self._base_ms.get(key)
+        if base is None:  # the same few keys recur every decode: the profile arithmetic is done once each
+            p = self.profile
+            if classic:
+                base = p.overhead_ms + p.classic_ms * batch
+            else:
+                base = p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_time_ms(resolution, batch)
+            self._base_ms[key] = base
         if not self._jitter:
-            self._jitter = p.jitter.sample(self.rng, self.JITTER_BLOCK)[::-1].tolist()
+            self._jitter = self.profile.jitter.sample(self.rng, self.JITTER_BLOCK)[::-1].tolist()
         return max(0.0, base + self._jitter.pop())
 
     def encode_ms(self, measured_ms: float | None = None) -> float:
@@ -150,10 +158,8 @@ class ProfileLatency:
         mean_jitter = (float(np.mean(j.samples_ms)) if j.samples_ms else 0.0) if j.dist == "empirical" else j.mean_ms
         if classic:
             return max(0.0, p.overhead_ms + p.classic_ms * batch + mean_jitter)
-        key = (resolution, batch)
-        if key not in self._eval_ms:
-            self._eval_ms[key] = p.eval_time_ms(resolution, batch)
-        return max(0.0, p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_ms[key] + mean_jitter)
+        return max(0.0, p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_time_ms(resolution, batch)
+                   + mean_jitter)
 
 
 class MeasuredLatency:

@@ -63,6 +63,10 @@ class JitterBuffer:
         """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not."""
         if self.adaptive:
             self.net.add(now_s - capture_s)
+        if frame == self.next_frame and not self._held:  # in order, nothing waiting: the common case
+            self.next_frame += 1
+            self.release(frame, capture_s + self._playout_delay_s(), payload)
+            return
         self._held[frame] = (capture_s, payload)
         while self.next_frame in self._held:
             cap, pl = self._held.pop(self.next_frame)

@@ -88,6 +88,19 @@ class Link:
         q, j = divmod(start, n)
         end_bit = q * total + (cum[j - 1] if j else 0)  # bits carried by slots [0, start)
         deliver, lost_in, dur = self._deliver_list, self._lost_list, self._dur
+        if len(packet_bytes) == 1:  # one packet, the common case of a small frame: no lists, no loop
+            q0, r0 = divmod(end_bit, total)
+            j0 = bisect_left(cum, r0 + 1)
+            q1, r1 = divmod(end_bit + packet_bytes[0] * 8 - 1, total)
+            j1 = bisect_left(cum, r1 + 1)
+            last = q1 * n + j1
+            if q0 == q1 and j0 == j1:
+                d, l = deliver[j0] + q0 * dur, lost_in[j0]
+            else:
+                d, l = self._fate(q0 * n + j0, last)
+            self.next_slot = last + 1
+            # tuple.__new__ skips the named tuple's argument handling (half its cost per frame)
+            return tuple.__new__(Burst, (start * self.slot_s, (last + 1) * self.slot_s, (d,), (l,), d, int(l)))
         arrive, lost = [], []
         last = start
         # plain Python over a few packets per frame: numpy's per-call overhead would dominate here;

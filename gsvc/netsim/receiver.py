@@ -77,11 +77,23 @@ class GpuPool:
                 dec.set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
 
     def submit(self, job: Job) -> None:
-        q = self.waiting[job.stream]
+        s = job.stream
+        if self.free and not self._ready and not self.busy[s] and not self.waiting[s] and not self._batching:
+            # the common case of a receiver with room: a free GPU, nobody else waiting, no batch to
+            # gather; start at once instead of going through the ready heap (same order, same times)
+            self.busy[s] = True
+            now = self.env.now
+            plan = self._plan(job, now)
+            if plan is SKIP:
+                self._skip(job, now)
+            else:
+                self._start(heapq.heappop(self.free), [(job, plan)])
+            return
+        q = self.waiting[s]
         q.append(job)
-        if len(q) == 1 and not self.busy[job.stream]:
+        if len(q) == 1 and not self.busy[s]:
             self._make_eligible(job)
-        self._dispatch()
+            self._dispatch()  # nothing else can have become startable: only this stream changed
 
     def _make_eligible(self, job: Job) -> None:
         self._seq += 1
@@ -202,4 +214,5 @@ class GpuPool:
                 self._make_eligible(q[0])
             self.on_done(job, decoded, now)
         heapq.heappush(self.free, gpu)
-        self._dispatch()
+        if self._ready:  # a call per finished batch otherwise, for nothing
+            self._dispatch()
