@@ -127,3 +127,60 @@ def test_vmaf_writer_scores_the_sequence_it_was_given(clip, tmp_path):
     noisy.tofile(tmp_path / "t.rgb")
     np.testing.assert_array_equal(values, vmaf_files(str(tmp_path / "r.rgb"), str(tmp_path / "t.rgb"), 64, 64))
     assert 0 < values.mean() < 100
+
+
+def _blur(x: np.ndarray) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+    return np.clip(gaussian_filter(x.astype(np.float32), sigma=(0, 1.5, 1.5, 0)), 0, 255).round().astype(np.uint8)
+
+
+def test_a_blurred_clip_scores_worse_than_the_original_on_every_metric(clip):
+    from gsvc.metrics.lpips import lpips
+    from gsvc.metrics.vmaf import VmafWriter
+    from gsvc.video.quality import psnr_db, ssim
+    blurred = _blur(clip)
+    assert (psnr_db(clip, blurred) < psnr_db(clip, clip)).all()
+    assert (ssim(clip, blurred) < ssim(clip, clip)).all()
+    assert (lpips(clip, blurred) > lpips(clip, clip) + 0.01).all()
+    same, worse = VmafWriter(), VmafWriter()
+    for k in range(len(clip)):
+        same.add(k, clip[k], clip[k])
+        worse.add(k, clip[k], blurred[k])
+    identical, blurry = same.close()[1], worse.close()[1]
+    # libvmaf's motion feature has no previous frame on the first one, which then scores a little lower
+    assert (identical[1:] >= 99).all() and identical.mean() >= 99 and (blurry < identical - 5).all()
+
+
+def test_flicker_is_larger_for_a_clip_with_shuffled_frames(clip):
+    order = np.random.default_rng(1).permutation(len(clip))
+    shuffled = clip[order]
+    prev, cur = clip[:-1], clip[1:]
+    assert flicker(prev, cur, shuffled[:-1], shuffled[1:]).mean() > 3 * flicker(prev, cur, prev, cur).mean()
+
+
+def test_bd_rate_of_the_bjontegaard_readme_example_matches_an_independent_pchip_integration():
+    from scipy.interpolate import PchipInterpolator
+    rate_a, psnr_a = [9487.76, 4593.60, 2486.44, 1358.24], [40.037, 38.615, 36.845, 34.851]
+    rate_t, psnr_t = [9787.80, 4469.00, 2451.52, 1356.24], [40.121, 38.651, 36.970, 34.987]
+    rows = [{"codec.name": c, "codec.bitrate_kbps": k, "seed": 0, "bitrate_kbps": r, "psnr_db_mean": p}
+            for c, rates, psnrs in (("anchor", rate_a, psnr_a), ("test", rate_t, psnr_t))
+            for k, (r, p) in enumerate(zip(rates, psnrs))]
+    got = bd_rate(pd.DataFrame(rows), anchor="anchor")["test"]
+    # JVET CTC: integrate log10(rate) as a PCHIP function of PSNR over the common PSNR range
+    lo, hi = max(min(psnr_a), min(psnr_t)), min(max(psnr_a), max(psnr_t))
+    def area(psnr, rate):
+        order = np.argsort(psnr)
+        return PchipInterpolator(np.array(psnr)[order], np.log10(np.array(rate))[order]).integrate(lo, hi)
+    expected = (10 ** ((area(psnr_t, rate_t) - area(psnr_a, rate_a)) / (hi - lo)) - 1) * 100
+    assert got == pytest.approx(expected, abs=1e-6)
+    assert got == pytest.approx(-4.4175, abs=1e-4)
+
+
+def test_a_missing_optional_extra_gives_an_install_hint(monkeypatch, clip):
+    import sys
+    monkeypatch.setitem(sys.modules, "cv2", None)  # as if OpenCV were not installed
+    with pytest.raises(ImportError, match=r"pip install -e \"\.\[perceptual\]\""):
+        flicker(clip[:1], clip[1:2], clip[:1], clip[1:2])
+    monkeypatch.setitem(sys.modules, "bjontegaard", None)
+    with pytest.raises(ImportError, match="perceptual"):
+        bd_rate(_rd_table())
