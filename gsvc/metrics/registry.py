@@ -45,10 +45,16 @@ def _lpips(ref, test):
     return lpips(ref, test)
 
 
+def _dists(ref, test):
+    from .dists import dists
+    return dists(ref, test)
+
+
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
     Metric("lpips", "lpips", _lpips),
+    Metric("dists", "dists", _dists),
     Metric("vmaf", "vmaf", None, sequence=True),
     Metric("flicker", "flicker", _flicker, temporal=True),
 )}
