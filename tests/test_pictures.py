@@ -61,9 +61,12 @@ def test_report_with_pictures_renders_in_headless_chromium(tmp_path):
     res = gsvc.run(_lossy(), pictures=True)
     page = write_report(res.save(tmp_path / "run"))
     shot = tmp_path / "shot.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run",
-                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,3000",
-                    page.as_uri()], check=True, timeout=120, capture_output=True)
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
+                           "--v=0", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+                           "--window-size=1200,3000", page.as_uri()], check=True, timeout=120, capture_output=True,
+                          text=True)
     img = av.open(str(shot)).decode(video=0).__next__().to_ndarray(format="rgb24")
     assert img.shape[0] == 3000 and img.std() > 10  # the page rendered content, not a blank page
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
+    assert not console, console  # the page logged nothing to the console: no script or resource errors
