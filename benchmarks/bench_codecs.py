@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -34,9 +35,16 @@ from gsvc.codecs import classic
 from gsvc.codecs.registry import make_codec
 from gsvc.codecs.spec import CodecSpec
 from gsvc.video import VideoSpec, open_source, photo_source
+from gsvc.metrics.dists import dists
+from gsvc.metrics.lpips import lpips
+from gsvc.metrics.vmaf import VmafWriter
 from gsvc.video.quality import psnr_db, ssim, to_uint8
 
 HELD_OUT_SEED0 = 2_000_000
+#: perceptual columns of every row (LPIPS, DISTS: lower is better; VMAF: higher)
+PERCEPTUAL = ("lpips", "dists", "vmaf")
+#: low-res quantiser steps of the semantic codecs' rate ladder for BD-rate
+BD_QUANTS = (4, 8, 16, 32)
 #: target rates of the classic codecs' rate-quality ladder, kbit/s (scaled by (side/64)^1.5 above 64 px)
 LADDER_KBPS = (4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 CLASSIC = ("h264", "h265")
@@ -72,14 +80,18 @@ def at_rate(ladder: list[dict], kbps: float) -> tuple[dict, bool]:
     return {k: float(np.interp(np.log(kbps), x, [p[k] for p in pts])) for k in ("psnr", "ssim")}, False
 
 
-def run_codec(spec: CodecSpec, side: int, clips: list[list]) -> dict:
+def run_codec(spec: CodecSpec, side: int, clips: list[list], perceptual: tuple[str, ...] = ()) -> dict:
+    """Rate, work, decode time and quality of ``spec`` over ``clips``; ``perceptual``: also these of
+    ``lpips``, ``dists``, ``vmaf`` (VMAF over each clip as a sequence)."""
     video = VideoSpec(seconds=len(clips[0]) / 15, fps=15, resolution=side)
     codec = make_codec(spec, video)
     nbytes, evals, ms, ps, ss, n = 0, 0, 0.0, [], [], 0
+    extra: dict[str, list[float]] = {m: [] for m in perceptual}
     for k, frames in enumerate(clips):
         enc, dec = codec.encoder(k), codec.decoder(k)
         efs = [ef for f in frames for ef in enc.encode(f, [])]
         efs += enc.flush() if hasattr(enc, "flush") else []
+        refs, imgs = [], []
         for ef in efs:
             t0 = time.perf_counter()
             d = dec.decode(ef, dec.plan(ef, True, None))
@@ -89,9 +101,26 @@ def run_codec(spec: CodecSpec, side: int, clips: list[list]) -> dict:
             ref, img = to_uint8(frames[ef.frame].rgb)[None], to_uint8(d.image)[None]
             ps.append(float(psnr_db(ref, img)[0]))
             ss.append(float(ssim(ref, img)[0]))
+            refs.append(ref[0])
+            imgs.append(img[0])
             n += 1
-    return {"kbps": nbytes * 8 / 1e3 / (n / 15), "evals": evals / n, "ms": ms / n,
-            "psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}
+        for m in perceptual:
+            extra[m] += perceptual_scores(m, np.stack(refs), np.stack(imgs)).tolist()
+    out = {"kbps": nbytes * 8 / 1e3 / (n / 15), "evals": evals / n, "ms": ms / n,
+           "psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}
+    out.update({m: float(np.mean(v)) for m, v in extra.items()})
+    return out
+
+
+def perceptual_scores(metric: str, ref: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """Per-frame ``metric`` of one clip in decode order (``[T, H, W, 3]`` uint8 each)."""
+    if metric == "vmaf":
+        w = VmafWriter()
+        for k in range(len(ref)):
+            w.add(k, ref[k], img[k])
+        return w.close()[1]
+    fn = {"lpips": lpips, "dists": dists}[metric]
+    return np.concatenate([fn(ref[s:s + 16], img[s:s + 16]) for s in range(0, len(ref), 16)])
 
 
 def label(name: str, kw: dict) -> str:
@@ -118,15 +147,15 @@ def ladder_kbps(side: int) -> list[float]:
     return [round(k * (side / 64) ** 1.5, 1) for k in LADDER_KBPS]
 
 
-def quality_table(title: str, side: int, clips: list[list], rows, weights) -> None:
+def quality_table(title: str, side: int, clips: list[list], rows, weights, bd: bool = False) -> None:
     print(f"\n== {title}, {side}x{side} px, {len(clips)} clip(s) x {len(clips[0]) / 15:g} s, 15 fps ==")
-    ladders = {n: [run_codec(CodecSpec(name=n, bitrate_kbps=kb), side, clips) for kb in ladder_kbps(side)]
-               for n in CLASSIC}
-    print(f"{'codec':<44}{'kbps':>7}{'evals/fr':>9}{'ms/fr':>8}{'PSNR dB':>9}{'SSIM':>7}"
-          + "".join(f"{'dPSNR ' + n:>12}{'dSSIM ' + n:>12}" for n in CLASSIC))
+    ladders = {n: [run_codec(CodecSpec(name=n, bitrate_kbps=kb), side, clips, ("lpips", "vmaf"))
+                   for kb in ladder_kbps(side)] for n in CLASSIC}
+    print(f"{'codec':<44}{'kbps':>7}{'evals/fr':>9}{'ms/fr':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}"
+          f"{'VMAF':>7}" + "".join(f"{'dPSNR ' + n:>12}{'dSSIM ' + n:>12}" for n in CLASSIC))
     for name, kw in rows:
         try:
-            r = run_codec(CodecSpec(name=name, weights=weights, **kw), side, clips)
+            r = run_codec(CodecSpec(name=name, weights=weights, **kw), side, clips, PERCEPTUAL)
         except ValueError as e:  # e.g. labels only on a source without labels
             print(f"{label(name, kw):<44}  (not applicable: {e})")
             continue
@@ -136,10 +165,48 @@ def quality_table(title: str, side: int, clips: list[list], rows, weights) -> No
             mark = "*" if below else " "
             cells += f"{r['psnr'] - at['psnr']:>+11.2f}{mark}{r['ssim'] - at['ssim']:>+11.3f}{mark}"
         print(f"{label(name, kw):<44}{r['kbps']:>7.1f}{r['evals']:>9.2f}{r['ms']:>8.1f}{r['psnr']:>9.2f}"
-              f"{r['ssim']:>7.3f}" + cells)
+              f"{r['ssim']:>7.3f}{r['lpips']:>7.3f}{r['dists']:>7.3f}{r['vmaf']:>7.1f}" + cells)
     for n, lad in ladders.items():
-        print(f"{n} ladder (target -> kbps / PSNR / SSIM): " + ", ".join(
-            f"{kb:g} -> {r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f}" for kb, r in zip(ladder_kbps(side), lad)))
+        print(f"{n} ladder (target -> kbps / PSNR / SSIM / LPIPS / VMAF): " + ", ".join(
+            f"{kb:g} -> {r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f} / {r['lpips']:.3f} / {r['vmaf']:.1f}"
+            for kb, r in zip(ladder_kbps(side), lad)))
+    if bd:
+        bd_table(side, clips, ladders, weights)
+
+
+def bd_table(side: int, clips: list[list], ladders: dict, weights) -> None:
+    """BD-rate (PCHIP) of cvsc and content_motion over their low-res quantiser ladder against H.264/H.265."""
+    from gsvc.analysis.rd import bd_rate
+    import pandas as pd
+    rows = []
+    for n, lad in ladders.items():
+        rows += [{"codec.name": n, "point": k, "seed": 0, "bitrate_kbps": r["kbps"], **_bd_metrics(r)}
+                 for k, r in enumerate(lad)]
+    for name in ("cvsc", "content_motion"):
+        for q in BD_QUANTS:
+            r = run_codec(CodecSpec(name=name, weights=weights, lowres_quant=q), side, clips, ("lpips", "vmaf"))
+            rows.append({"codec.name": name, "point": q, "seed": 0, "bitrate_kbps": r["kbps"], **_bd_metrics(r)})
+    s = pd.DataFrame(rows)
+    print(f"BD-rate % (PCHIP) over codec.lowres_quant in {BD_QUANTS}; negative: fewer bits than the anchor "
+          "for the same quality; ~: the quality ranges overlap by less than 75 %; n/a: fewer than two points")
+    print(f"{'codec':<16}" + "".join(f"{m + ' vs ' + a:>20}" for a in CLASSIC for m in _BD))
+    for name in ("cvsc", "content_motion"):
+        cells = ""
+        for a in CLASSIC:
+            for m in _BD:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    v = bd_rate(s[s["codec.name"].isin([name, a])], anchor=a, metric=m, keys=["point"]).get(name)
+                low = "~" if any("overlap" in str(w.message) for w in caught) else " "
+                cells += f"{v:>+19.1f}{low}" if v is not None and np.isfinite(v) else f"{'n/a':>20}"
+        print(f"{name:<16}" + cells)
+
+
+_BD = ("psnr", "ssim", "vmaf", "1-lpips")
+
+
+def _bd_metrics(r: dict) -> dict:
+    return {"psnr_mean": r["psnr"], "ssim_mean": r["ssim"], "vmaf_mean": r["vmaf"], "1-lpips_mean": 1 - r["lpips"]}
 
 
 def classic_before_after(clips: dict[str, list[list]]) -> None:
@@ -203,10 +270,11 @@ def main() -> None:
           f"structure={d.structure}; classic keyframe_s={d.keyframe_s}, VBV {classic.VBV_S:g} s")
     t0 = time.perf_counter()
     for side in sides:
+        bd = side == 64  # BD-rate ladders at 64 px (each costs eight more semantic-codec runs)
         quality_table("dev clip: camera over grace_hopper.jpg (real content, no labels)", side,
-                      [dev_clip(side, a.seconds)], rows_for(side, a.quick, False), a.weights)
+                      [dev_clip(side, a.seconds)], rows_for(side, a.quick, False), a.weights, bd)
         quality_table("held-out procedural clips (true labels)", side, procedural_clips(side, a.seconds, a.clips),
-                      rows_for(side, a.quick, True), a.weights)
+                      rows_for(side, a.quick, True), a.weights, bd)
     print("dPSNR/dSSIM: the row minus the classic codec at the same kbps (interpolated in log-rate); "
           "* = the row's rate is below the lowest the classic codec reached, compared with that lowest point.")
     if not a.quick:

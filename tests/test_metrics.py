@@ -186,3 +186,19 @@ def test_a_missing_optional_extra_gives_an_install_hint(monkeypatch, clip):
     monkeypatch.setitem(sys.modules, "bjontegaard", None)
     with pytest.raises(ImportError, match="perceptual"):
         bd_rate(_rd_table())
+
+
+def test_rd_points_drop_dominated_points_so_bd_rate_needs_no_monotone_input():
+    from gsvc.analysis import rd_points
+    s = _rd_table()
+    s.loc[(s["codec.name"] == "semantic") & (s["codec.bitrate_kbps"] == 400), "psnr_db_mean"] = 20.0  # worse for more
+    pts = rd_points(s)["semantic"]
+    assert len(pts) == 3 and pts["psnr_db_mean"].is_monotonic_increasing
+    assert bd_rate(s, anchor="h264")["semantic"] == pytest.approx(-20.0, abs=1e-6)
+
+
+def test_tlp_is_zero_for_the_originals_and_grows_when_the_screen_freezes(clip):
+    from gsvc.metrics.temporal import tlp
+    prev, cur = clip[:-1], clip[1:]
+    assert np.allclose(tlp(prev, cur, prev, cur), 0.0, atol=1e-7)
+    assert tlp(prev, cur, prev, prev).mean() > 0.01  # frozen screen: no perceptual change where there was one

@@ -4,7 +4,8 @@
 VCEG-M33, 2001) of every codec in a sweep against an anchor codec, with the piecewise
 cubic (PCHIP) interpolation of the JCT-VC / JVET common test conditions, computed by the
 ``bjontegaard`` package (``pip install -e ".[perceptual]"``). The points are the sweep's
-grid points (mean over seeds) of each codec; at least two distinct rates per codec.
+grid points (mean over seeds) of each codec, without dominated points (more bits for no
+more quality); at least two must remain per codec, else the delta is NaN.
 """
 from __future__ import annotations
 
@@ -47,8 +48,19 @@ def rd_points(summary: pd.DataFrame, metric: str = "psnr_db", rate: str = "bitra
     out = {}
     for name, g in summary.dropna(subset=[col, rate]).groupby(by):
         pts = g.groupby(keys)[[rate, col]].mean() if keys else g[[rate, col]].mean().to_frame().T
-        out[str(name)] = pts.sort_values(rate).reset_index(drop=True)
+        out[str(name)] = _monotone(pts.sort_values(rate).reset_index(drop=True), col)
     return out
+
+
+def _monotone(pts: pd.DataFrame, col: str) -> pd.DataFrame:
+    """The points whose quality is above every cheaper point's: a point that costs more bits for no
+    more quality is dominated, and the interpolation needs quality strictly increasing with rate."""
+    keep, best = [], -np.inf
+    for i, v in enumerate(pts[col].to_numpy()):
+        if v > best:
+            keep.append(i)
+            best = v
+    return pts.iloc[keep].reset_index(drop=True)
 
 
 def _delta(fn_name: str, summary, anchor, metric, rate, by, keys) -> dict[str, float]:

@@ -40,6 +40,11 @@ def _flicker(*args):
     return flicker(*args)
 
 
+def _tlp(*args):
+    from .temporal import tlp
+    return tlp(*args)
+
+
 def _lpips(ref, test):
     from .lpips import lpips
     return lpips(ref, test)
@@ -57,6 +62,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("dists", "dists", _dists),
     Metric("vmaf", "vmaf", None, sequence=True),
     Metric("flicker", "flicker", _flicker, temporal=True),
+    Metric("tlp", "tlp", _tlp, temporal=True),
 )}
 
 #: what every run with images scores

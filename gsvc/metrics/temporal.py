@@ -10,13 +10,20 @@ al. ECCV 2010 that Lai et al. use). A video that reproduces the originals' motio
 flicker scores about what the originals themselves score, which is near zero; frames
 frozen on screen while the scene moves score high.
 
-Needs OpenCV (``pip install -e ".[perceptual]"``).
+``tlp`` is the temporal LPIPS of Chu et al., "Learning Temporal Coherence via
+Self-Supervision for GAN-based Video Generation" (TecoGAN, ACM TOG 2020): how far the
+perceptual change between consecutive shown frames is from the change between the
+originals, ``|LPIPS(shown_t-1, shown_t) - LPIPS(orig_t-1, orig_t)|``; 0 when the shown video
+changes exactly as much as the original.
+
+``flicker`` needs OpenCV (``pip install -e ".[perceptual]"``), ``tlp`` the LPIPS weights
+(:mod:`gsvc.metrics.lpips`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["flicker"]
+__all__ = ["flicker", "tlp"]
 
 
 def _cv2():
@@ -58,3 +65,9 @@ def flicker(prev_ref: np.ndarray, ref: np.ndarray, prev_test: np.ndarray, test: 
         diff = np.sum((moved - test[k].astype(np.float32) / 255.0) ** 2, axis=-1) / 3.0
         out[k] = float(diff[mask].mean()) if mask.any() else float("nan")
     return out
+
+
+def tlp(prev_ref: np.ndarray, ref: np.ndarray, prev_test: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Temporal LPIPS per frame pair, ``[T]`` float64; all inputs ``[T, H, W, 3]`` uint8."""
+    from .lpips import lpips
+    return np.abs(lpips(prev_test, test) - lpips(prev_ref, ref))

@@ -13,7 +13,7 @@ import pandas as pd
 __all__ = ["summarize", "freeze_gaps_ms", "playback_stats", "OPTIONAL_METRIC_COLUMNS"]
 
 #: per-frame quality columns a scenario may ask for (``Scenario.metrics``); each gets a ``_mean``
-OPTIONAL_METRIC_COLUMNS = ("lpips", "dists", "vmaf", "flicker")
+OPTIONAL_METRIC_COLUMNS = ("lpips", "dists", "vmaf", "flicker", "tlp")
 
 
 def freeze_gaps_ms(display_ms: np.ndarray, fps: float) -> np.ndarray:
