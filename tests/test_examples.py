@@ -25,6 +25,16 @@ def test_snr_bandwidth_sweep_example_writes_a_store_and_report_for_two_codecs(tm
     assert len(res.summary) == 4
 
 
+def test_congestion_example_saves_both_runs_with_pictures_and_reports(tmp_path):
+    out = tmp_path / "congestion"
+    proc = run_example("congestion.py", "--out", str(out), "--seconds", "12", "--resolution", "32", "--kbps", "600")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("report:") == 2
+    for rc in ("off", "gcc"):
+        assert (out / rc / "video.mp4").exists() and (out / rc / "strip.png").exists()
+        assert (out / rc / "report.html").stat().st_size > 10_000
+
+
 def test_every_example_is_covered_by_a_test():
-    tested = {"snr_bandwidth_sweep.py"}
+    tested = {"snr_bandwidth_sweep.py", "congestion.py"}
     assert {p.name for p in (REPO / "examples").glob("*.py")} <= tested
