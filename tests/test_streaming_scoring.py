@@ -99,7 +99,7 @@ def test_screen_shows_last_displayed_frame_and_holds_only_what_is_in_flight():
             screen.released(k)
         else:
             screen.advance(t)
-            screen.decoded(k, t, frames[k], skipped=False)
+            screen.decoded(k, t, frames[k])
             display[k] = max(t, cols["playout_ms"][k])
         held = max(held, len(screen._images) + len(screen._originals))
     screen.finish()

@@ -20,14 +20,14 @@ from .conditions import PARTS, AnchorConditions, ConditionCoder, parse_condition
 from .diffusion import DiffusionCodec, DiffusionDecoder
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
-from .ratelevels import RateLadder
+from .ratelevels import LadderRateControl
 from .registry import register
 from .sampler import start_index
 
 IMPORTANCE_MSE = 0.005
 
 
-class ContentMotionEncoder:
+class ContentMotionEncoder(LadderRateControl):
     """Buffers a group of frames. Feedback needs no answer here: every group starts with an anchor.
 
     Under adaptive control a group is also closed early, before the frame that starts a new
@@ -45,14 +45,6 @@ class ContentMotionEncoder:
             self.control = SenderControl(self.spec)
         self.changes: dict = {}  # frame index -> SceneChange (adaptive control)
         self.drift_start = False  # the buffered group was started by drift
-        self.ladder: RateLadder | None = None  # made by the first set_target_kbps (rate control)
-
-    def set_target_kbps(self, kbps: float) -> None:
-        """Rate control: the settings of the :class:`~gsvc.codecs.ratelevels.RateLadder` rung for
-        ``kbps`` (a new anchor period takes effect with the next group)."""
-        if self.ladder is None:
-            self.ladder = RateLadder(self.spec, self.codec.video.fps)
-        self.spec = self.cond.spec = self.ladder.spec_for(kbps)
 
     def encode(self, frame, feedback) -> list[EncodedFrame]:
         out = []

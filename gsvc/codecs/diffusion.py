@@ -37,7 +37,7 @@ from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
 from .conditions import AnchorConditions, ConditionCoder, parse_conditions
 from .lowres import back_project, upsample_lowres
-from .ratelevels import RateLadder
+from .ratelevels import LadderRateControl
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
@@ -94,7 +94,7 @@ class DiffusionCodec:
         return self.decoder_cls(self, stream_seed)
 
 
-class DiffusionEncoder:
+class DiffusionEncoder(LadderRateControl):
     """Sender state: the anchor frame, its conditioning parts and the global motion accumulated since it.
 
     With ``codec.control="adaptive"`` a :class:`~gsvc.codecs.control.SenderControl` also
@@ -107,7 +107,6 @@ class DiffusionEncoder:
         self.cond = ConditionCoder(self.spec, codec.video.resolution)
         self.acc_px = np.zeros(2)
         self.since_anchor = 0
-        self.ladder: RateLadder | None = None  # made by the first set_target_kbps (rate control)
         self.control = None
         if self.spec.control == "adaptive":
             from .control import SenderControl
@@ -119,12 +118,6 @@ class DiffusionEncoder:
         if self.control is not None:
             return self.control.feedback_wants_anchor(feedback)
         return any(f.kind in ("loss", "anchor_request") for f in feedback)
-
-    def set_target_kbps(self, kbps: float) -> None:
-        """Rate control: the settings of the :class:`~gsvc.codecs.ratelevels.RateLadder` rung for ``kbps``."""
-        if self.ladder is None:
-            self.ladder = RateLadder(self.spec, self.codec.video.fps)
-        self.spec = self.cond.spec = self.ladder.spec_for(kbps)
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         rgb = np.asarray(frame.rgb, np.float32)

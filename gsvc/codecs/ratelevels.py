@@ -15,7 +15,7 @@ measurement has time to settle.
 """
 from __future__ import annotations
 
-__all__ = ["RateLadder"]
+__all__ = ["RateLadder", "LadderRateControl"]
 
 #: largest quantiser step of the low-res coder (``gsvc.codecs.lowres.encode_lowres``)
 MAX_QUANT = 255
@@ -53,6 +53,19 @@ class RateLadder:
     def _step(self, direction: int) -> None:
         self.level += direction
         self._frames_at_level = 0
+
+
+class LadderRateControl:
+    """``set_target_kbps`` for an encoder whose settings are ``self.spec`` and whose condition coder
+    ``self.cond`` reads the same spec: it follows the :class:`RateLadder` rung for the target. The
+    encoder reports each frame it sends with ``self.ladder.observe(nbytes)`` once ``self.ladder`` is set."""
+
+    ladder: RateLadder | None = None  # made by the first set_target_kbps
+
+    def set_target_kbps(self, kbps: float) -> None:
+        if self.ladder is None:
+            self.ladder = RateLadder(self.spec, self.codec.video.fps)
+        self.spec = self.cond.spec = self.ladder.spec_for(kbps)
 
 
 def _ladder(spec) -> list:

@@ -16,7 +16,7 @@ import functools
 
 import numpy as np
 
-from .weights import cached_arrays, package_file, restricted_load
+from .weights import cached_arrays, images_nchw, package_file, restricted_load, torch_weights
 
 __all__ = ["dists", "load_dists_weights"]
 
@@ -53,8 +53,7 @@ def load_dists_weights() -> dict[str, np.ndarray]:
 
 @functools.lru_cache(maxsize=2)
 def _net(device: str):
-    import torch
-    return {k: torch.from_numpy(v).to(device) for k, v in load_dists_weights().items()}
+    return torch_weights(load_dists_weights(), device)
 
 
 def _l2pool(x):
@@ -76,7 +75,7 @@ def dists(ref: np.ndarray, test: np.ndarray, device: str = "cpu") -> np.ndarray:
     std = torch.tensor(_STD, device=device).view(1, 3, 1, 1)
 
     def features(x):
-        t = torch.from_numpy(np.ascontiguousarray(x)).to(device).permute(0, 3, 1, 2).float() / 255.0
+        t = images_nchw(x, device)
         out, h, conv = [t], (t - mean) / std, 0
         for stage, n in enumerate(_STAGES):
             if stage:

@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from .weights import cached_arrays, package_file, restricted_load
+from .weights import cached_arrays, images_nchw, package_file, restricted_load, torch_weights
 
 __all__ = ["lpips", "load_lpips_weights", "restricted_load", "SOURCE"]
 
@@ -52,9 +52,7 @@ def load_lpips_weights() -> dict[str, np.ndarray]:
 
 @functools.lru_cache(maxsize=2)
 def _net(device: str):
-    import torch
-    w = {k: torch.from_numpy(v).to(device) for k, v in load_lpips_weights().items()}
-    return w
+    return torch_weights(load_lpips_weights(), device)
 
 
 def lpips(ref: np.ndarray, test: np.ndarray, device: str = "cpu") -> np.ndarray:
@@ -67,8 +65,7 @@ def lpips(ref: np.ndarray, test: np.ndarray, device: str = "cpu") -> np.ndarray:
     scale = torch.tensor(_SCALE, device=device).view(1, 3, 1, 1)
 
     def features(x):
-        t = torch.from_numpy(np.ascontiguousarray(x)).to(device).permute(0, 3, 1, 2).float() / 255.0
-        h = (t * 2 - 1 - shift) / scale
+        h = (images_nchw(x, device) * 2 - 1 - shift) / scale
         out = []
         for k, (_, stride, pad) in enumerate(_CONVS):
             h = F.relu(F.conv2d(h, w[f"conv{k}.weight"], w[f"conv{k}.bias"], stride=stride, padding=pad))

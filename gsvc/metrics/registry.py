@@ -1,6 +1,7 @@
 """The per-frame metrics a run can score, by name, and the log columns they fill."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -35,34 +36,21 @@ class Metric:
     sequence: bool = False
 
 
-def _flicker(*args):
-    from .temporal import flicker
-    return flicker(*args)
-
-
-def _tlp(*args):
-    from .temporal import tlp
-    return tlp(*args)
-
-
-def _lpips(ref, test):
-    from .lpips import lpips
-    return lpips(ref, test)
-
-
-def _dists(ref, test):
-    from .dists import dists
-    return dists(ref, test)
+def _lazy(module: str, name: str) -> Callable[..., np.ndarray]:
+    """``gsvc.metrics.<module>.<name>``, imported at its first call (optional extras stay optional)."""
+    def fn(*args):
+        return getattr(importlib.import_module(f".{module}", __package__), name)(*args)
+    return fn
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
-    Metric("lpips", "lpips", _lpips),
-    Metric("dists", "dists", _dists),
+    Metric("lpips", "lpips", _lazy("lpips", "lpips")),
+    Metric("dists", "dists", _lazy("dists", "dists")),
     Metric("vmaf", "vmaf", None, sequence=True),
-    Metric("flicker", "flicker", _flicker, temporal=True),
-    Metric("tlp", "tlp", _tlp, temporal=True),
+    Metric("flicker", "flicker", _lazy("temporal", "flicker"), temporal=True),
+    Metric("tlp", "tlp", _lazy("temporal", "tlp"), temporal=True),
 )}
 
 #: what every run with images scores

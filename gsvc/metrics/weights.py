@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["restricted_load", "package_file", "cache_dir", "cached_arrays"]
+__all__ = ["restricted_load", "package_file", "cache_dir", "cached_arrays", "torch_weights", "images_nchw"]
 
 _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
             ("numpy", "ndarray"), ("numpy", "dtype")}
@@ -73,3 +73,15 @@ def cached_arrays(name: str, sources: list[Path], build, provenance: dict) -> di
     info = dict(provenance, files={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sources})
     path.with_suffix(".json").write_text(json.dumps(info, indent=2))
     return arrays
+
+
+def torch_weights(arrays: dict[str, np.ndarray], device: str) -> dict:
+    """The arrays as torch tensors on ``device`` (callers cache the result per device)."""
+    import torch
+    return {k: torch.from_numpy(v).to(device) for k, v in arrays.items()}
+
+
+def images_nchw(x: np.ndarray, device: str):
+    """``[T, H, W, 3]`` uint8 images as a ``[T, 3, H, W]`` float32 tensor in [0, 1]."""
+    import torch
+    return torch.from_numpy(np.ascontiguousarray(x)).to(device).permute(0, 3, 1, 2).float() / 255.0

@@ -101,10 +101,9 @@ class Screen:
         """Frame ``frame`` left the jitter buffer; its playout time is in the log."""
         self._released = frame + 1
 
-    def decoded(self, frame: int, done_ms: float, image, skipped: bool) -> None:
-        """Frame ``frame`` finished decoding at ``done_ms`` (``image``: ``[H, W, 3]`` or None)."""
-        if skipped:
-            return
+    def decoded(self, frame: int, done_ms: float, image) -> None:
+        """Frame ``frame`` finished decoding at ``done_ms`` (``image``: ``[H, W, 3]`` or None).
+        Frames the receiver shed are never decoded, so never reach here."""
         playout = self.playout_ms[self.row0 + frame]
         if done_ms <= playout + ON_TIME_TOLERANCE_MS:
             shown_ms = playout

@@ -297,9 +297,12 @@ class GccController:
             self.loss_kbps *= 1.05 ** dt_s
         self.loss_kbps = min(max(self.loss_kbps, self.min_kbps), self.max_kbps)
 
+    def _target(self) -> float:
+        return min(max(min(self.delay_kbps, self.loss_kbps), self.min_kbps), self.max_kbps)
+
     def target_kbps(self, now_s: float) -> float:
-        """The encoder's target for the next frame."""
-        target = min(max(min(self.delay_kbps, self.loss_kbps), self.min_kbps), self.max_kbps)
+        """The encoder's target for the next frame (remembered for the probing rule)."""
+        target = self._target()
         self._history.append((now_s, target))
         while self._history[0][0] < now_s - _PROBE_MEMORY_S:
             self._history.popleft()
@@ -309,7 +312,7 @@ class GccController:
         """The congestion window is full: drop the next frame before the encoder."""
         if not math.isfinite(self._min_rtt_s):
             return False
-        window_bytes = self.target_kbps(now_s) * 1e3 / 8 * (self._min_rtt_s + _QUEUE_S)
+        window_bytes = self._target() * 1e3 / 8 * (self._min_rtt_s + _QUEUE_S)
         return self._outstanding_bytes > window_bytes
 
 

@@ -67,8 +67,7 @@ class GpuPool:
         self.edf = spec.policy == "edf"
         self.max_wait_s = spec.max_wait_ms / 1e3
         self._batching = spec.max_batch > 1 and self.max_wait_s > 0
-        self._observe = getattr(latency, "observe", None)
-        self._learns = self._observe is not None  # its expected costs change as it observes
+        self._observe = getattr(latency, "observe", None)  # a model that learns: its expected costs change
         self._cost_ms: dict[tuple[int, bool], float] = {}
         self.busy_s = 0.0
         self._cols = log.columns()  # attribute access to the log's arrays: the per-frame writes are hot
@@ -82,11 +81,8 @@ class GpuPool:
             # the common case of a receiver with room: a free GPU, nobody else waiting, no batch to
             # gather; start at once instead of going through the ready heap (same order, same times)
             self.busy[s] = True
-            now = self.env.now
-            plan = self._plan(job, now)
-            if plan is SKIP:
-                self._skip(job, now)
-            else:
+            plan = self._plan_or_skip(job, self.env.now)
+            if plan is not None:
                 self._start(heapq.heappop(self.free), [(job, plan)])
             return
         q = self.waiting[s]
@@ -109,13 +105,19 @@ class GpuPool:
                 stream = heapq.heappop(self._ready)[2]
                 self.busy[stream] = True
                 job = self.waiting[stream].popleft()
-                plan = self._plan(job, now)
-                if plan is SKIP:
-                    self._skip(job, now)
-                else:
+                plan = self._plan_or_skip(job, now)
+                if plan is not None:
                     batch.append((job, plan))
             if batch:
                 self._start(heapq.heappop(self.free), batch)
+
+    def _plan_or_skip(self, job: Job, now: float):
+        """The plan to decode ``job`` with, or None after shedding it (done at once, no GPU)."""
+        plan = self._plan(job, now)
+        if plan is SKIP:
+            self._skip(job, now)
+            return None
+        return plan
 
     def _plan(self, job: Job, now: float):
         """The decoder's plan for ``job`` at service start, or ``SKIP`` if it sheds the frame."""
@@ -126,7 +128,7 @@ class GpuPool:
             return plan
         key = (plan.unet_evals, plan.path == "classic")
         cost_ms = self._cost_ms.get(key)
-        if cost_ms is None or self._learns:  # a profile's expected cost never changes: look it up once
+        if cost_ms is None or self._observe is not None:  # a profile's expected cost never changes: once
             cost_ms = self._cost_ms[key] = self.latency.expected_ms(plan.unet_evals, 1, self.resolution,
                                                                     classic=key == (0, True))
         if cost_ms <= budget_ms + ON_TIME_TOLERANCE_MS:

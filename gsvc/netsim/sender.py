@@ -145,14 +145,13 @@ class Sender:
         c.arrive_ms[r] = arrive_s * 1e3
         if self.rate is not None:
             self._after_frame(r, nbytes, ready_s)
+        ev = self.env.timeout(arrive_s - self.env.now)
         if burst.packets_lost and self.nack:
             missing = [size for size, lost in zip(sizes, burst.lost) if lost]
-            ev = self.env.timeout(arrive_s - self.env.now)
             ev.callbacks.append(lambda _e: self._missing(ef, missing, ready_s))
-            return
-        complete = burst.packets_lost == 0
-        ev = self.env.timeout(arrive_s - self.env.now)
-        ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, complete))
+        else:
+            complete = burst.packets_lost == 0
+            ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, complete))
 
     # --- rate control --------------------------------------------------------
     def _paced(self, sizes: list[int], ready_s: float, r: int) -> Burst:
@@ -170,7 +169,7 @@ class Sender:
             lost.append(b.lost[0])
             t += size * 8 / rate_bps
         self._pacer_free_s = t
-        self._timing[self._frame_of_row(r)] = (tuple(sends), tuple(arrive), tuple(lost))
+        self._timing[r - self.row0] = (tuple(sends), tuple(arrive), tuple(lost))
         return Burst(first.tx_start_s, b.tx_done_s, tuple(arrive), tuple(lost), max(arrive), sum(lost))
 
     def _after_frame(self, r: int, nbytes: int, ready_s: float) -> None:
@@ -185,9 +184,6 @@ class Sender:
         report = ProbeReport(probe_rate_kbps(sizes, burst.arrive_s, burst.lost), probe)
         ev = self.env.timeout(burst.last_arrival_s - self.env.now)
         ev.callbacks.append(lambda _e: self.reports.post(self.env.now, report))
-
-    def _frame_of_row(self, r: int) -> int:
-        return r - self.row0
 
     def report(self, frame: int, now_s: float) -> FrameReport:
         """What the receiver reports about ``frame``, which reached it at ``now_s``: per packet when

@@ -80,8 +80,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         if screen is not None:
             now_ms = now_s * 1e3
             screen.advance(now_ms)
-            screen.decoded(job.frame, now_ms, None if decoded is None else decoded.image,
-                           cols["plan"][job.row] == "skip")
+            screen.decoded(job.frame, now_ms, None if decoded is None else decoded.image)
         if decoded is not None and decoded.request_anchor:
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 

@@ -16,12 +16,16 @@ __all__ = ["summarize", "freeze_gaps_ms", "playback_stats", "OPTIONAL_METRIC_COL
 OPTIONAL_METRIC_COLUMNS = ("lpips", "dists", "vmaf", "flicker", "tlp")
 
 
+def freeze_threshold_ms(fps: float) -> float:
+    """Shortest gap between rendered frames that is a freeze: ``max(3 T, T + 150 ms)``, ``T = 1000 / fps``."""
+    interval = 1000.0 / fps
+    return max(3 * interval, interval + 150.0)
+
+
 def freeze_gaps_ms(display_ms: np.ndarray, fps: float) -> np.ndarray:
     """Durations (ms) of the freezes among one stream's rendered display times."""
-    t = np.sort(display_ms[~np.isnan(display_ms)])
-    gaps = np.diff(t)
-    interval = 1000.0 / fps
-    return gaps[gaps >= max(3 * interval, interval + 150.0)]
+    gaps = np.diff(np.sort(display_ms[~np.isnan(display_ms)]))
+    return gaps[gaps >= freeze_threshold_ms(fps)]
 
 
 def playback_stats(display_ms: np.ndarray, fps: float) -> tuple[float, float]:
@@ -39,8 +43,7 @@ def playback_stats(display_ms: np.ndarray, fps: float) -> tuple[float, float]:
         return float("nan"), float("nan")
     gaps = np.diff(t)
     harmonic = float((t[-1] - t[0]) / 1e3 / np.sum((gaps / 1e3) ** 2)) if np.any(gaps > 0) else float("nan")
-    interval = 1000.0 / fps
-    freeze = gaps >= max(3 * interval, interval + 150.0)
+    freeze = gaps >= freeze_threshold_ms(fps)
     # smooth stretches: from the first frame (or the end of a freeze) to the next freeze's start
     bounds = np.concatenate(([t[0]], t[1:][freeze], [t[-1]]))
     starts_of_freezes = np.concatenate((t[:-1][freeze], [t[-1]]))
