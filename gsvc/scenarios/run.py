@@ -9,7 +9,8 @@ import numpy as np
 from .. import __version__
 from ..codecs.latency import make_latency_model
 from ..codecs.registry import make_codec
-from ..netsim.channel import draw_trace
+from ..netsim.channel import cell_is_shared, draw_traces
+from ..netsim.channel.cell import cell_stats
 from ..netsim.simulation import StreamInput, simulate
 from ..netsim.summary import summarize
 from ..video.frame import Frame
@@ -56,8 +57,9 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
                                  np.random.default_rng(derive_seed(sc.seed, "latency")))
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
     inputs = []
-    for s in range(sc.streams):
-        trace = draw_trace(sc.channel, sc.link, derive_seed(sc.seed, "trace", s))
+    traces = draw_traces(sc.channel, sc.link, sc.cell, [derive_seed(sc.seed, "trace", s) for s in range(sc.streams)],
+                         derive_seed(sc.seed, "cell"))
+    for s, trace in enumerate(traces):
         start_s = 0.0 if s == 0 else float(phase.uniform(0.0, sc.video.frame_interval_s))
         inputs.append(StreamInput(_frames_for(sc, s, codec.uses_pixels), trace,
                                   derive_seed(sc.seed, "codec", s), start_s))
@@ -66,6 +68,8 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
                    receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
                    progress=progress, metrics=sc.metrics, pictures=pictures)
     summary = summarize(out.frames, sc.video.fps, sc.receiver.gpus)
+    radio, per_stream = cell_stats(traces)
+    summary.update(radio)
     meta = {
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
         "spec_hash": sc.spec_hash(), "timing_only": timing_only,
@@ -74,5 +78,10 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "latency_profile": latency.profile.model_dump(mode="json") if hasattr(latency, "profile") else None,
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
         "channel": [inp.trace.meta for inp in inputs[:1]],
+        "streams": per_stream,
+        "cell": ({k: v for k, v in traces[0].meta.items() if k not in ("ue", "seed", "distance_m", "los", "indoor",
+                                                                       "geometry_sinr_db", "coupling_gain_db",
+                                                                       "prb_share", "mean_sinr_db")}
+                 if cell_is_shared(sc.cell) else None),
     }
     return RunResult(out.frames, summary, sc, meta, out.meta.get("pictures"))

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, field_validator, model_validator
 
 from ..codecs.spec import CodecSpec
-from ..netsim.channel import ChannelSpec, LinkSpec, validate_pair
+from ..netsim.channel import CellSpec, ChannelSpec, LinkSpec, validate_cell, validate_pair
 from ..netsim.specs import JitterBufferSpec, ReceiverSpec
 from ..spec import Spec, SpecError, bounded
 from ..video.spec import VideoSpec
@@ -31,6 +31,8 @@ class Scenario(Spec):
     codec: CodecSpec = CodecSpec()
     channel: ChannelSpec = ChannelSpec()
     link: LinkSpec = LinkSpec()
+    #: how the streams' UEs share the radio (one carrier each by default)
+    cell: CellSpec = CellSpec()
     jitter: JitterBufferSpec = JitterBufferSpec()
     receiver: ReceiverSpec = ReceiverSpec()
     #: per-frame quality of what the viewer saw (``gsvc.metrics.METRICS``); psnr and ssim always
@@ -52,6 +54,7 @@ class Scenario(Spec):
             raise ValueError("receiver.decode='timing-only' skips the decode, so receiver.latency cannot be "
                              "'measured'; give 'profile:NAME' or an inline profile")
         validate_pair(self.channel, self.link)
+        validate_cell(self.cell, self.channel, self.link, self.streams)
         self._check_model_serves_video()
         self._check_rate_control()
         return self

@@ -8,6 +8,8 @@ before the event loop:
 - ``awgn``, ``rayleigh``, ``tdl-*``, ``cdl-*``, ``umi``, ``uma``: Sionna fading, EESM
   PHY abstraction, OLLA and HARQ (:mod:`.linklevel`; the HARQ model is described
   in :mod:`.harq`). These are cached (:mod:`.cache`).
+- a shared cell (``cell.scheduler`` ``pf``/``round-robin`` or interference): every stream's
+  trace drawn together (:func:`draw_traces`, :mod:`.cell`, :mod:`.multicell`).
 
 Importing this package does not import torch or Sionna; the fading models do
 when first used.
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 
 from ..trace import ChannelTrace, constant_rate_trace
+from .cellspec import CellSpec, cell_is_shared, validate_cell
 from .spec import LINK_LEVEL_MODELS, MODELS, ChannelSpec, LinkSpec, validate_pair
 
-__all__ = ["ChannelSpec", "LinkSpec", "ChannelTrace", "draw_trace", "validate_pair", "MODELS"]
+__all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "draw_trace", "draw_traces", "validate_pair",
+           "validate_cell", "MODELS"]
 
 
 def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True) -> ChannelTrace:
@@ -52,3 +56,15 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
         from .cache import cached, library_versions, trace_key
         return cached(trace_key(channel.model_dump(), link.model_dump(), seed, library_versions()), make)
     raise ValueError(f"{channel.spec_path}.model={channel.model!r} is not implemented")
+
+
+def draw_traces(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds, cell_seed: int, *,
+                cache: bool = True) -> list[ChannelTrace]:
+    """Every stream's trace: each on its own (:func:`draw_trace`, ``cell.scheduler="dedicated"``
+    without interference) or all from one shared cell (:func:`.cell.draw_cell_traces`)."""
+    validate_pair(channel, link)
+    validate_cell(cell, channel, link, len(stream_seeds))
+    if not cell_is_shared(cell):
+        return [draw_trace(channel, link, s, cache=cache) for s in stream_seeds]
+    from .cell import draw_cell_traces
+    return draw_cell_traces(channel, link, cell, stream_seeds, cell_seed, cache=cache)

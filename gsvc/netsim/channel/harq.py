@@ -193,6 +193,113 @@ class HarqOlla:
             t += 1
         self.t, self.offset, self.last_db = t, offset, last_db
 
+    def step_chunk_shared(self, sinr_eff_db: np.ndarray, uniform: np.ndarray, prbs: np.ndarray,
+                          tbs_table: np.ndarray) -> None:
+        """Run the next slots of a UE that shares the carrier (:mod:`.cell`).
+
+        As :meth:`step_chunk`, except that the UE transmits only in slots where it was given PRBs:
+        a new TB's size is that of its MCS on ``prbs[t]`` PRBs, and a retransmission due in a slot
+        without PRBs waits for the UE's next allocation (it is decoded at its MCS's BLER on the
+        effective SINR of the PRBs it then gets; NR lets a retransmission take other resources).
+
+        Args:
+            sinr_eff_db: ``[chunk, M]`` float32, EESM effective SINR (dB) over the slot's allocation.
+            uniform: ``[chunk]`` float64 in [0, 1), the slot's decoding draw.
+            prbs: ``[chunk]`` int, PRBs allocated to the UE in each slot (0: not scheduled).
+            tbs_table: ``[M, num_prb + 1]`` int, TB bits per MCS and PRB count.
+        """
+        tb_table = self.tables
+        lo, step, npts = tb_table.snr_grid_db
+        inv, top = 1.0 / step, npts - 1
+        tbler, illa = tb_table.tbler.tolist(), tb_table.illa.tolist()
+        tbs = tbs_table.tolist()
+        m = sinr_eff_db.shape[1]
+        flat, u, alloc = sinr_eff_db.ravel().tolist(), uniform.tolist(), prbs.tolist()
+        due, report = self.due, self._report
+        rtt, n, slot, core, max_tx = self.rtt, self.n, self.slot_s, self.core_s, self.max_retx + 1
+        fixed, chase, up, down = self.fixed, self.chase, self.up, self.down
+        offset, last_db = self.offset, self.last_db
+        out_bits, out_del, out_lost = self.tb_bits, self.deliver_s, self.lost
+        out_mcs, out_tx, out_retx, out_eff = self.mcs_i, self.tx_count, self.retx, self.sinr_eff_db
+        log10 = math.log10
+        t = self.t
+        for i in range(len(u)):
+            fb = report.pop(t - rtt, None)
+            if fb is not None:
+                last_db = fb[0]
+                if fb[1] == 1:
+                    offset = max(offset - down, OLLA_OFFSET_MIN_DB)
+                elif fb[1] == 0:
+                    offset = min(offset + up, OLLA_OFFSET_MAX_DB)
+            tb = due.pop(t, None)
+            if alloc[i] == 0:                                    # not scheduled: nothing is sent
+                if tb is not None:
+                    s = t + 1
+                    while s in due:
+                        s += 1
+                    due[s] = tb
+                if t < n:
+                    out_del[t] = (t + 1) * slot + core
+                t += 1
+                continue
+            base = i * m
+            end_s = (t + 1) * slot + core
+            if tb is not None:                                   # retransmission
+                k = tb[1]
+                g = flat[base + k]
+                if chase:
+                    tb[2] += 10.0 ** (g / 10.0)
+                    gc = 10.0 * log10(tb[2])
+                else:
+                    gc = g
+                j = round((gc - lo) * inv)
+                p = tbler[k][0 if j < 0 else (top if j > top else j)]
+                tb[3] += 1
+                first = tb[0]
+                if u[i] >= p or tb[3] >= max_tx:
+                    out_del[first] = end_s
+                    out_tx[first] = tb[3]
+                    out_lost[first] = u[i] < p
+                else:
+                    s = t + rtt
+                    while s in due:
+                        s += 1
+                    due[s] = tb
+                report[t] = (g, -1)
+                if t < n:
+                    out_retx[t] = True
+                    out_del[t] = end_s
+                    out_mcs[t] = k
+                    out_eff[t] = g
+            elif t < n:                                          # new transport block
+                if fixed is None:
+                    j = round((last_db - offset - lo) * inv)
+                    k = illa[0 if j < 0 else (top if j > top else j)]
+                else:
+                    k = fixed
+                g = flat[base + k]
+                j = round((g - lo) * inv)
+                p = tbler[k][0 if j < 0 else (top if j > top else j)]
+                out_bits[t] = tbs[k][alloc[i]]
+                out_mcs[t] = k
+                out_eff[t] = g
+                out_del[t] = end_s
+                if u[i] >= p:
+                    out_tx[t] = 1
+                    report[t] = (g, 1)
+                else:
+                    report[t] = (g, 0)
+                    if max_tx == 1:
+                        out_tx[t] = 1
+                        out_lost[t] = True
+                    else:
+                        s = t + rtt
+                        while s in due:
+                            s += 1
+                        due[s] = [t, k, 10.0 ** (g / 10.0), 1]
+            t += 1
+        self.t, self.offset, self.last_db = t, offset, last_db
+
     def give_up_pending(self) -> None:
         """Mark TBs still waiting (the trace's channel ran out) as lost at the current time."""
         end_s = self.t * self.slot_s + self.core_s

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["PhyTables", "phy_tables", "tb_size_bits", "effective_sinr_db", "PDSCH_CATEGORY"]
+__all__ = ["PhyTables", "phy_tables", "tb_size_bits", "tb_size_table", "effective_sinr_db",
+           "effective_sinr_alloc_db", "PDSCH_CATEGORY"]
 
 #: Sionna's MCS category of the PDSCH tables (0 = PUSCH, 1 = PDSCH)
 PDSCH_CATEGORY = 1
@@ -151,4 +152,58 @@ def effective_sinr_db(sinr: np.ndarray, beta: np.ndarray, weights: np.ndarray) -
         eff = s_min - beta[None, :] * np.log(x @ weights)              # [B, M]
         np.clip(eff, lo, hi, out=eff)
         out[a:a + _EESM_BLOCK] = np.float32(10.0) * np.log10(eff)
+    return out
+
+
+def effective_sinr_alloc_db(sinr: np.ndarray, beta: np.ndarray, prbs: np.ndarray) -> np.ndarray:
+    """EESM over each slot's own allocation: :func:`effective_sinr_db` with per-slot group weights.
+
+    Args:
+        sinr: ``[num_slots, num_groups]`` float32, linear SINR per PRB group (> 0).
+        beta: ``[num_mcs]`` float32, EESM beta per MCS.
+        prbs: ``[num_slots, num_groups]``, PRBs of each group allocated in the slot (0: not allocated).
+
+    Returns:
+        ``sinr_eff_db: [num_slots, num_mcs]`` float32, dB; ``EESM_MIN_DB`` in slots with no allocation.
+    """
+    sinr = np.asarray(sinr, np.float32)
+    beta = np.asarray(beta, np.float32)
+    w = np.asarray(prbs, np.float32)
+    total = w.sum(axis=1, keepdims=True)
+    w = w / np.maximum(total, 1.0)                                      # [T, G] shares of the allocation
+    out = np.full((sinr.shape[0], beta.shape[0]), EESM_MIN_DB, np.float32)
+    neg_inv_beta = (np.float32(-1.0) / beta)[None, :, None]
+    lo, hi = np.float32(10.0 ** (EESM_MIN_DB / 10.0)), np.float32(10.0 ** (EESM_MAX_DB / 10.0))
+    for a in range(0, sinr.shape[0], _EESM_BLOCK):
+        s, wb = sinr[a:a + _EESM_BLOCK], w[a:a + _EESM_BLOCK]
+        used = wb > 0
+        rows = used.any(axis=1)
+        s_min = np.where(used, s, np.inf).min(axis=1, keepdims=True)   # over the allocated groups only
+        s_min = np.where(rows[:, None], s_min, 1.0)
+        x = (s - s_min)[:, None, :] * neg_inv_beta                     # [B, M, G]
+        np.exp(np.minimum(x, 0.0), out=x)                              # unallocated groups weigh 0 anyway
+        eff = s_min - beta[None, :] * np.log(np.maximum(np.einsum("bmg,bg->bm", x, wb), 1e-30))
+        np.clip(eff, lo, hi, out=eff)
+        blk = out[a:a + _EESM_BLOCK]
+        blk[rows] = np.float32(10.0) * np.log10(eff[rows])
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def tb_size_table(max_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int) -> np.ndarray:
+    """``[num_mcs, max_prb + 1]`` int64: TS 38.214 TB size of each tabulated MCS on ``n`` PRBs
+    (column 0 = no allocation = 0 bits), via ``sionna.phy.nr.utils.calculate_tb_size``."""
+    from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
+
+    from .spec import MCS_RANGE
+
+    lo_mcs, hi_mcs = MCS_RANGE[mcs_table]
+    mcs_t = torch.arange(lo_mcs, hi_mcs + 1, dtype=torch.int32)
+    qm, rate = decode_mcs_index(mcs_t, table_index=mcs_table, is_pusch=False, device="cpu")
+    m, n = len(mcs_t), torch.arange(1, max_prb + 1, dtype=torch.int32)
+    tbs, *_ = calculate_tb_size(qm[:, None].expand(-1, max_prb), rate[:, None].expand(-1, max_prb),
+                                num_prbs=n[None, :].expand(m, -1), num_ofdm_symbols=num_symbols,
+                                num_dmrs_per_prb=dmrs_re_per_prb, return_cw_length=False, device="cpu")
+    out = np.zeros((m, max_prb + 1), np.int64)
+    out[:, 1:] = tbs.numpy()
     return out

@@ -1,0 +1,106 @@
+"""How the streams of a scenario share the radio: one UE per stream in one cell.
+
+``cell.scheduler="dedicated"`` (the default) gives every stream a carrier of its own, as
+:class:`~gsvc.netsim.channel.spec.LinkSpec` describes; ``"pf"`` and ``"round-robin"`` put every
+stream's UE on the one carrier of the serving sector, and the scheduler splits its PRB groups
+in every slot (:mod:`.scheduler`). ``cell.interference="full-buffer"`` adds the downlink of every
+other sector of a hexagonal layout, transmitting on every PRB (``umi``/``uma`` only: interference
+needs geometry). Any setting other than dedicated without interference draws the streams' traces
+together (:mod:`.cell`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal, Union
+
+from pydantic import model_validator
+
+from ...spec import Spec, SpecError, bounded
+
+__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "GEOMETRY_MODELS"]
+
+#: channel models whose UEs are dropped in Sionna's hexagonal topology when the cell is shared
+GEOMETRY_MODELS = ("umi", "uma")
+
+
+class CellSpec(Spec):
+    """The cell the streams' UEs share (see module docstring).
+
+    ``rings``, ``isd_m``, ``min_distance_m``, ``max_distance_m``, ``indoor_probability`` and
+    ``ue_distances_m`` are read for ``channel.model`` ``umi``/``uma`` in a shared cell: each stream's
+    UE is dropped uniformly in the serving sector (sector 0 of the centre site) between the two
+    distances, or placed at ``ue_distances_m[stream]`` from the site at a random azimuth in the
+    sector; a UE whose best server is another sector is dropped again. None takes TR 38.901
+    Table 7.2-1's value (UMi: ISD 200 m, min 10 m; UMa: ISD 500 m, min 35 m). With other link-level
+    models every UE sees its own fading at ``channel.snr_db``.
+    ``pf_beta``: discount factor of the proportional-fair average rate (Sionna's
+    ``PFSchedulerSUMIMO`` default 0.98).
+    """
+
+    spec_path = "cell"
+    scheduler: Literal["dedicated", "pf", "round-robin"] = "dedicated"
+    interference: Literal["off", "full-buffer"] = "off"
+    rings: int = bounded(1, 1, 2, "rings", "rings of hexagonal sites around the serving site (7 or 19 sites)")
+    isd_m: Union[float, None] = bounded(None, 10.0, 10_000.0, "m", "inter-site distance (None: TR 38.901)")
+    min_distance_m: Union[float, None] = bounded(None, 1.0, 5_000.0, "m", "minimum 2D BS-UE distance")
+    max_distance_m: Union[float, None] = bounded(None, 1.0, 5_000.0, "m", "maximum 2D BS-UE distance")
+    indoor_probability: float = bounded(0.8, 0.0, 1.0, "", "share of indoor UEs (TR 38.901 Table 7.2-1: 0.8)")
+    ue_distances_m: Union[tuple[float, ...], None] = None
+    pf_beta: float = bounded(0.98, 0.5, 0.9999, "", "discount of the proportional-fair average rate")
+
+    @model_validator(mode="after")
+    def _check_distances(self) -> "CellSpec":
+        p = self.spec_path
+        if self.min_distance_m is not None and self.max_distance_m is not None \
+                and self.min_distance_m >= self.max_distance_m:
+            raise ValueError(f"{p}.min_distance_m={self.min_distance_m:g} must be below "
+                             f"{p}.max_distance_m={self.max_distance_m:g}")
+        if self.ue_distances_m is not None:
+            bad = [d for d in self.ue_distances_m if not (1.0 <= d <= 5_000.0) or math.isnan(d)]
+            if bad:
+                raise ValueError(f"{p}.ue_distances_m has {bad}; give distances in [1, 5000] m")
+        return self
+
+
+def cell_is_shared(cell: CellSpec) -> bool:
+    """Do the streams' traces have to be drawn together (a shared carrier or interference)?"""
+    return cell.scheduler != "dedicated" or cell.interference != "off"
+
+
+def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
+    """Raise :class:`~gsvc.spec.SpecError` if the cell does not fit the channel, link and streams."""
+    from .spec import LINK_LEVEL_MODELS
+    p, c = cell.spec_path, channel.spec_path
+    if not cell_is_shared(cell):
+        if cell.ue_distances_m is not None:
+            raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "
+                             f"'round-robin', or {p}.interference='full-buffer')"])
+        return
+    if channel.model not in LINK_LEVEL_MODELS:
+        raise SpecError([f"{p}.scheduler={cell.scheduler!r} with {p}.interference={cell.interference!r} needs a "
+                         f"link-level {c}.model (Sionna fading: {', '.join(LINK_LEVEL_MODELS)}); "
+                         f"{c}.model={channel.model!r} gives a rate, not per-PRB channels to schedule"])
+    geometric = channel.model in GEOMETRY_MODELS
+    if cell.interference == "full-buffer" and not geometric:
+        raise SpecError([f"{p}.interference='full-buffer' needs the geometry of {c}.model 'umi' or 'uma'; "
+                         f"{c}.model={channel.model!r} has no other sites"])
+    if cell.ue_distances_m is not None:
+        if not geometric:
+            raise SpecError([f"{p}.ue_distances_m places UEs in the 'umi'/'uma' topology; "
+                             f"{c}.model={channel.model!r} has none"])
+        if len(cell.ue_distances_m) != streams:
+            raise SpecError([f"{p}.ue_distances_m has {len(cell.ue_distances_m)} distances for streams={streams}; "
+                             "give one per stream"])
+    if geometric:
+        from .multicell import scenario_defaults
+        d = scenario_defaults(channel.model)
+        isd = cell.isd_m or d["isd_m"]
+        lo = cell.min_distance_m if cell.min_distance_m is not None else d["min_distance_m"]
+        radius = isd / math.sqrt(3.0)  # a site's hexagon reaches isd / sqrt(3) from its centre
+        if lo >= radius:
+            raise SpecError([f"{p}.min_distance_m={lo:g} leaves no room in a sector of {p}.isd_m={isd:g} "
+                             f"(its hexagon reaches {radius:.0f} m)"])
+        far = [x for x in (cell.ue_distances_m or ()) if x > radius or x < lo]
+        if far:
+            raise SpecError([f"{p}.ue_distances_m has {far} outside the serving sector "
+                             f"([{lo:g}, {radius:.0f}] m for {p}.isd_m={isd:g})"])
