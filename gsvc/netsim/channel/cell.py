@@ -36,7 +36,7 @@ from .phy import effective_sinr_alloc_db, phy_tables, tb_size_table
 from .scheduler import Scheduler
 from .spec import ChannelSpec, LinkSpec
 
-__all__ = ["draw_cell_traces", "cell_stats", "jain_index"]
+__all__ = ["draw_cell_traces", "cell_stats", "jain_index", "StarvedUE"]
 
 #: slots per chunk (10 UEs x 21 sectors: a few tens of MB per chunk)
 CHUNK_SLOTS = 8192
@@ -46,6 +46,16 @@ def jain_index(x) -> float:
     """Jain's fairness index ``(sum x)^2 / (n sum x^2)`` (1 = equal shares, 1/n = one takes all)."""
     x = np.asarray(x, float)
     return float(x.sum() ** 2 / (len(x) * (x ** 2).sum())) if len(x) and (x ** 2).sum() > 0 else float("nan")
+
+
+class StarvedUE(ValueError):
+    """A UE got no bits in the whole trace (``max-rate`` starves UEs with poorer channels).
+
+    ``goodputs_mbps``: every UE's goodput over the trace, for studies of the scheduler itself."""
+
+    def __init__(self, message: str, goodputs_mbps: list[float]):
+        super().__init__(message)
+        self.goodputs_mbps = goodputs_mbps
 
 
 class _Geometric:
@@ -175,10 +185,18 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
         if start + t >= n_new and all(m.pending == 0 for m in machines):
             break
     versions = _versions()
-    traces = []
-    for u, machine in enumerate(machines):
+    outs = []
+    for machine in machines:
         machine.give_up_pending()
-        out = machine.arrays()
+        outs.append(machine.arrays())
+    delivered = [float(np.where(o["lost"], 0, o["tb_bits"]).sum()) / (n_new * slot) / 1e6 for o in outs]
+    starved = [u for u, o in enumerate(outs) if o["tb_bits"].sum() == 0]
+    if starved:
+        raise StarvedUE(f"cell.scheduler={cell.scheduler!r} gave streams {starved} no PRBs in the whole trace "
+                        f"(link.trace_s={link.trace_s:g}); their video could never be delivered. Use 'pf' or "
+                        "'round-robin', or fewer streams", delivered)
+    traces = []
+    for u, out in enumerate(outs):
         meta = {"model": channel.model, "cell": cell.model_dump(mode="json"), "ue": u, "num_ue": num_ue,
                 "seed": int(stream_seeds[u]), "cell_seed": int(cell_seed), "num_prb": n_prb, "slot_s": slot,
                 "frequency_range": fr, "prb_group_size": nr.rbg_size_prb(n_prb),

@@ -1,7 +1,7 @@
 """How the streams of a scenario share the radio: one UE per stream in one cell.
 
 ``cell.scheduler="dedicated"`` (the default) gives every stream a carrier of its own, as
-:class:`~gsvc.netsim.channel.spec.LinkSpec` describes; ``"pf"`` and ``"round-robin"`` put every
+:class:`~gsvc.netsim.channel.spec.LinkSpec` describes; ``"pf"``, ``"max-rate"`` and ``"round-robin"`` put every
 stream's UE on the one carrier of the serving sector, and the scheduler splits its PRB groups
 in every slot (:mod:`.scheduler`). ``cell.interference="full-buffer"`` adds the downlink of every
 other sector of a hexagonal layout, transmitting on every PRB (``umi``/``uma`` only: interference
@@ -38,7 +38,7 @@ class CellSpec(Spec):
     """
 
     spec_path = "cell"
-    scheduler: Literal["dedicated", "pf", "round-robin"] = "dedicated"
+    scheduler: Literal["dedicated", "pf", "max-rate", "round-robin"] = "dedicated"
     interference: Literal["off", "full-buffer"] = "off"
     rings: int = bounded(1, 1, 2, "rings", "rings of hexagonal sites around the serving site (7 or 19 sites)")
     isd_m: Union[float, None] = bounded(None, 10.0, 10_000.0, "m", "inter-site distance (None: TR 38.901)")

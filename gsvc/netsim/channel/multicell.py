@@ -191,7 +191,9 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
     min_m = d["min_distance_m"] if min_distance_m is None else float(min_distance_m)
     carrier_hz = carrier_ghz * 1e9
     speed_mps = speed_kmh / 3.6
-    n_cand = num_ue if distances_m is not None else num_ue * _CANDIDATES_PER_UE
+    n_cand = num_ue * _CANDIDATES_PER_UE
+    if distances_m is not None:  # each UE's distance at several azimuths: the first served one is kept
+        distances_m = tuple(distances_m) * _CANDIDATES_PER_UE
     force_los = {"auto": None, "los": True, "nlos": False}[los]
     with sionna_generator(gen):
         for attempt in range(_MAX_ATTEMPTS):
@@ -200,17 +202,20 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
             ch = _channel_model(model, carrier_hz, num_rx_ant)
             ch.set_topology(ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, force_los, bs_vloc)
             coupling, parts = _links(ch, shadowing == "on")
-            serving = best_server(coupling)                                        # [U_cand]
-            keep = np.flatnonzero(serving == 0)
-            if distances_m is not None and len(keep) < num_ue:
-                continue                                                           # re-drop every UE
-            if len(keep) >= num_ue:
-                keep = keep[:num_ue]
+            served = best_server(coupling) == 0                                    # [U_cand]
+            if distances_m is not None:
+                tries = served.reshape(_CANDIDATES_PER_UE, num_ue)                 # [try, ue]
+                if tries.any(axis=0).all():
+                    keep = tries.argmax(axis=0) * num_ue + np.arange(num_ue)
+                    break
+            elif served.sum() >= num_ue:
+                keep = np.flatnonzero(served)[:num_ue]
                 break
         else:
+            what = "cell.ue_distances_m" if distances_m is not None else "cell.max_distance_m"
             raise ValueError(
                 f"cell: fewer than {num_ue} of the dropped UEs are best served by the serving sector after "
-                f"{_MAX_ATTEMPTS} drops; widen cell.max_distance_m or lower the number of streams")
+                f"{_MAX_ATTEMPTS} drops; check {what} or lower the number of streams")
     gains, omega, delays, scale = parts
     links = []
     for u in keep:

@@ -14,6 +14,8 @@ that of its share).
   the achievable rate of what it was given.
 - ``"round-robin"``: group ``g`` of slot ``t`` goes to UE ``(t * G + g) mod U``: every UE gets every
   group equally often, whatever its channel.
+- ``"max-rate"``: each group goes to the UE with the highest achievable rate on it (the greedy
+  reference PF is compared with: most throughput, least fairness).
 - ``"dedicated"``: every UE has every group in every slot (a carrier of its own).
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Scheduler:
     """Allocates the PRB groups of consecutive chunks of slots (state carries across chunks).
 
     Args:
-        kind: ``"pf"``, ``"round-robin"`` or ``"dedicated"``.
+        kind: ``"pf"``, ``"max-rate"``, ``"round-robin"`` or ``"dedicated"``.
         group_prbs: ``[G]`` int, PRBs in each group.
         num_ue: UEs sharing the carrier.
         csi_delay_slots: slots between an SINR and the scheduling decision that uses it (>= 1).
@@ -35,8 +37,8 @@ class Scheduler:
     """
 
     def __init__(self, kind: str, group_prbs, num_ue: int, csi_delay_slots: int, beta: float = 0.98):
-        if kind not in ("pf", "round-robin", "dedicated"):
-            raise ValueError(f"cell.scheduler={kind!r} is not 'pf', 'round-robin' or 'dedicated'")
+        if kind not in ("pf", "max-rate", "round-robin", "dedicated"):
+            raise ValueError(f"cell.scheduler={kind!r} is not 'pf', 'max-rate', 'round-robin' or 'dedicated'")
         self.kind = kind
         self.sizes = np.asarray(group_prbs, np.int64)
         self.num_ue = int(num_ue)
@@ -65,11 +67,11 @@ class Scheduler:
             out = np.where(owner[:, None, :] == np.arange(u_len)[None, :, None], self.sizes[None, None, :], 0)
             out = out.astype(np.int16)
         else:
-            out = self._pf(sinr)
+            out = self._by_rate(sinr)
         self.t += t_len
         return out
 
-    def _pf(self, sinr: np.ndarray) -> np.ndarray:
+    def _by_rate(self, sinr: np.ndarray) -> np.ndarray:
         t_len, u_len, g_len = sinr.shape
         rate = self.sizes[None, None, :] * np.log2(1.0 + sinr.astype(np.float64))        # [T, U, G]
         if self._history is None:  # before any report: the first slot's own channel
@@ -79,10 +81,11 @@ class Scheduler:
         beta, avg, last = self.beta, self.avg, self.last_rate
         groups = np.arange(g_len)
         sizes = self.sizes.astype(np.int16)
+        pf = self.kind == "pf"
         for i in range(t_len):
             avg = beta * avg + (1.0 - beta) * last
             r = seen[i]                                                                    # [U, G] reported
-            owner = np.argmax(r / avg[:, None], axis=0)                                    # [G]
+            owner = np.argmax(r / avg[:, None] if pf else r, axis=0)                       # [G]
             out[i, owner, groups] = sizes
             last = np.bincount(owner, weights=r[owner, groups], minlength=u_len)
         self.avg, self.last_rate = avg, last

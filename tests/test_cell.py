@@ -1,0 +1,166 @@
+"""The multi-user cell: Sionna's multi-cell channel, scheduling, interference, per-UE traces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import gsvc
+from gsvc import Scenario
+from gsvc.netsim.channel import CellSpec, ChannelSpec, LinkSpec, draw_traces
+from gsvc.netsim.channel import multicell
+from gsvc.netsim.channel.cell import StarvedUE, cell_stats, draw_cell_traces, jain_index
+from gsvc.netsim.channel.linklevel import draw_link_level
+from gsvc.netsim.channel.scheduler import Scheduler
+from gsvc.spec import SpecError
+
+LINK = LinkSpec(bandwidth_mhz=20, scs_khz=30, trace_s=1.0)
+
+
+def _goodputs(traces):
+    return np.array([t.goodput_mbps for t in traces])
+
+
+def test_sums_of_sinusoids_equal_sionnas_channel_coefficients_at_any_time():
+    gen = torch.Generator().manual_seed(5)
+    with multicell.sionna_generator(gen):
+        ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, bs_vloc = multicell._candidates(
+            "umi", 1, 3, 200.0, 10.0, None, 30 / 3.6, 0.5, None, gen)
+        ch = multicell._channel_model("umi", 3.5e9, 2)
+        ch.set_topology(ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, None, bs_vloc)
+        inputs = multicell.sionna_inputs(ch)
+        _, (gains, omegas, delays, scale) = multicell._links(ch, True, inputs)
+        lsp, rays, phi, topology, c_ds = inputs
+        t = torch.tensor([0.0, 0.0123, 0.7], dtype=torch.float32)
+        h, tau = ch._cir_sampler._step_11(phi, topology, lsp.k_factor, rays, t, c_ds)
+        h = ch._step_12(h, lsp.sf, lsp.pathloss)
+    h = h[0, :, :, :, :, 0, :].to(torch.complex128).numpy()                    # [B, U, P, R, T]
+    ours = (gains[..., None] * np.exp(1j * omegas[:, :, :, None, :, None] * t.double().numpy())).sum(-2)
+    ours = ours * scale[:, :, None, None, None]
+    # Sionna forms the Doppler phase in float32 (about 400 rad at 0.7 s and 30 km/h: 3e-5 rad of rounding)
+    assert np.abs(ours - h).max() <= 1e-4 * np.abs(h).max()
+    np.testing.assert_array_equal(delays, tau[0].double().numpy())
+    assert ch._scenario.los[0].any() or not ch._scenario.los[0].all()          # both kinds of link are covered
+
+
+def test_one_ue_under_pf_sees_exactly_its_dedicated_link():
+    ch = ChannelSpec(model="tdl-c", snr_db=12, speed_kmh=3)
+    alone = draw_link_level(ch, LINK, 11)
+    shared = draw_cell_traces(ch, LINK, CellSpec(scheduler="pf"), [11], 99, cache=False)[0]
+    assert shared.goodput_mbps == pytest.approx(alone.goodput_mbps, rel=0.02)
+    np.testing.assert_array_equal(shared.tb_bits, alone.tb_bits)
+
+
+def test_round_robin_gives_equal_prb_shares_and_keeps_the_cell_throughput():
+    ch = ChannelSpec(model="tdl-c", snr_db=12, speed_kmh=3)
+    one = draw_cell_traces(ch, LINK, CellSpec(scheduler="round-robin"), [1], 7, cache=False)
+    four = draw_cell_traces(ch, LINK, CellSpec(scheduler="round-robin"), [1, 2, 3, 4], 7, cache=False)
+    shares = [t.meta["prb_share"] for t in four]
+    assert all(abs(s - 0.25) <= 0.05 * 0.25 for s in shares)
+    assert _goodputs(four).sum() == pytest.approx(one[0].goodput_mbps, rel=0.05)
+    assert all(t.tb_bits[t.info["prb"] == 0].sum() == 0 for t in four)     # no PRBs, no bits
+
+
+def test_pf_is_fairer_than_max_rate_and_carries_more_than_round_robin():
+    ch = ChannelSpec(model="umi", speed_kmh=3, los="nlos")
+    cell = dict(ue_distances_m=(20.0, 45.0, 80.0, 110.0), indoor_probability=0.0, interference="full-buffer")
+    good = {}
+    for k in ("pf", "max-rate", "round-robin"):
+        try:
+            good[k] = _goodputs(draw_cell_traces(ch, LINK, CellSpec(scheduler=k, **cell), [1, 2, 3, 4], 3, cache=False))
+        except StarvedUE as e:  # max-rate may give the farthest UE nothing at all
+            assert k == "max-rate" and "cell.scheduler" in str(e)
+            good[k] = np.array(e.goodputs_mbps)
+    assert jain_index(good["pf"]) > jain_index(good["max-rate"])
+    assert good["pf"].sum() > good["round-robin"].sum()
+
+
+def test_interference_costs_the_cell_edge_more_than_the_centre():
+    ch = ChannelSpec(model="umi", speed_kmh=3, los="nlos")
+    cell = dict(scheduler="pf", ue_distances_m=(15.0, 100.0), indoor_probability=0.0)
+    quiet = draw_cell_traces(ch, LINK, CellSpec(**cell), [1, 2], 4, cache=False)
+    loud = draw_cell_traces(ch, LINK, CellSpec(interference="full-buffer", **cell), [1, 2], 4, cache=False)
+    assert quiet[0].meta["distance_m"] < quiet[1].meta["distance_m"]
+
+    def eff_db(tr):  # the EESM SINR the PHY decodes at (Sionna's EESM clamps it to [-30, 30] dB)
+        return float(tr.info["sinr_eff_db"][tr.info["prb"] > 0].mean())
+    # the centre UE is noise-free at ~60 dB without interference, so its *wideband* SINR falls by more
+    # dB; what it can decode at, and its goodput, fall far less than the edge UE's
+    drop_db = [eff_db(q) - eff_db(l) for q, l in zip(quiet, loud)]
+    assert drop_db[1] > drop_db[0] > 0
+    kept = [l.goodput_mbps / q.goodput_mbps for q, l in zip(quiet, loud)]
+    assert kept[1] < kept[0] < 1
+    assert all(q.meta["geometry_sinr_db"] > l.meta["geometry_sinr_db"] for q, l in zip(quiet, loud))
+
+
+def test_ues_are_served_by_the_serving_sector_and_sit_in_it():
+    gen = torch.Generator().manual_seed(2)
+    drop = multicell.draw_cell("uma", num_ue=6, rings=1, isd_m=None, min_distance_m=None, max_distance_m=None,
+                               distances_m=None, indoor_probability=0.8, carrier_ghz=3.5, speed_kmh=3,
+                               num_rx_ant=1, los="auto", shadowing="on", gen=gen)
+    assert (multicell.best_server(10 ** (drop.coupling_gain_db / 10)) == 0).all()
+    assert ((drop.distance_m >= 35.0) & (drop.distance_m <= 500 / np.sqrt(3) + 1)).all()
+    assert len(drop.links) == 6 and len(drop.links[0]) == 21                   # 7 sites x 3 sectors
+
+
+def test_traces_are_deterministic_and_cached_per_whole_cell(tmp_path, monkeypatch):
+    monkeypatch.setenv("GSVC_CACHE_DIR", str(tmp_path))
+    ch = ChannelSpec(model="umi", speed_kmh=3)
+    cell = CellSpec(scheduler="pf", interference="full-buffer")
+    a = draw_traces(ch, LINK, cell, [1, 2], 5, cache=False)
+    b = draw_traces(ch, LINK, cell, [1, 2], 5)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.tb_bits, y.tb_bits)
+        np.testing.assert_array_equal(x.deliver_s, y.deliver_s)
+    c = draw_traces(ch, LINK, cell, [1, 2, 3], 5)
+    assert c[0].meta["num_ue"] == 3 and b[0].meta["num_ue"] == 2               # not the 2-UE cell's trace
+    assert len(list(tmp_path.glob("*.npz"))) == 5
+
+
+def test_p95_latency_rises_with_the_users_sharing_the_cell():
+    p95 = []
+    for n in (1, 3, 6):
+        sc = Scenario(streams=n, seed=3, video=dict(seconds=2, fps=10, resolution=64),
+                      codec=dict(name="synthetic", steps=1, bitrate_kbps=1500),
+                      channel=dict(model="tdl-c", snr_db=10, speed_kmh=3), link=dict(bandwidth_mhz=10, trace_s=2),
+                      cell=dict(scheduler="round-robin"),
+                      receiver=dict(gpus=8, latency="profile:cpu-2core", decode="timing-only"))
+        res = gsvc.run(sc)
+        p95.append(res.summary["latency_ms_p95"])
+        assert len(res.meta["streams"]) == n and res.summary["jain_index"] > 0.9
+    assert p95[0] < p95[1] < p95[2]
+
+
+def test_run_reports_the_cell():
+    sc = Scenario(streams=2, video=dict(seconds=1, fps=10, resolution=64), codec=dict(name="synthetic"),
+                  channel=dict(model="umi"), link=dict(trace_s=1), cell=dict(scheduler="pf", interference="full-buffer"),
+                  receiver=dict(latency="profile:cpu-2core", decode="timing-only"))
+    res = gsvc.run(sc)
+    summary, rows = cell_stats([])  # empty cell: nothing to average
+    assert summary["sinr_db_mean"] is None
+    s = res.summary
+    assert s["throughput_mbps"] == pytest.approx(sum(r["goodput_mbps"] for r in res.meta["streams"]))
+    assert 0.5 <= s["jain_index"] <= 1.0
+    assert {"distance_m", "geometry_sinr_db", "prb_share", "sinr_db_mean"} <= set(res.meta["streams"][0])
+    assert res.meta["cell"]["num_bs"] == 21
+
+
+def test_scheduler_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="cell.scheduler"):
+        Scheduler("best-effort", [4, 4], 2, 1)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"cell.scheduler": "best-effort"}, "cell.scheduler"),
+    ({"cell.rings": 5}, "cell.rings"),
+    ({"cell.min_distance_m": 90.0, "cell.max_distance_m": 50.0}, "cell.min_distance_m"),
+    ({"cell.scheduler": "pf", "channel.model": "mahimahi", "channel.trace_file": "bundled:capacity-drop"},
+     "cell.scheduler"),
+    ({"cell.interference": "full-buffer", "channel.model": "tdl-c"}, "cell.interference"),
+    ({"cell.scheduler": "pf", "channel.model": "umi", "cell.ue_distances_m": (50.0,)}, "cell.ue_distances_m"),
+    ({"cell.scheduler": "pf", "channel.model": "umi", "cell.ue_distances_m": (50.0, 400.0)}, "cell.ue_distances_m"),
+    ({"cell.ue_distances_m": (50.0, 60.0)}, "cell.ue_distances_m"),
+])
+def test_bad_cell_input_is_refused_naming_the_field(changes, field):
+    with pytest.raises((SpecError, ValueError), match=field.replace(".", r"\.")):
+        Scenario(streams=2).updated(changes)
