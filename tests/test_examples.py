@@ -36,5 +36,17 @@ def test_congestion_example_saves_both_runs_with_pictures_and_reports(tmp_path):
 
 
 def test_every_example_is_covered_by_a_test():
-    tested = {"snr_bandwidth_sweep.py", "congestion.py"}
+    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py"}
     assert {p.name for p in (REPO / "examples").glob("*.py")} <= tested
+
+
+def test_cell_users_example_sweeps_users_and_plots_the_cell(tmp_path):
+    out = tmp_path / "cell"
+    proc = run_example("cell_users.py", "--out", str(out), "--users", "1,3", "--seconds", "1", "--seeds", "1",
+                       "--executor", "serial")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "users.png").stat().st_size > 10_000 and (out / "throughput_vs_distance.png").stat().st_size > 10_000
+    import gsvc
+    res = gsvc.load_results(out)
+    s = res.summary.set_index(["streams", "cell.scheduler"])
+    assert s.loc[(3, "pf"), "throughput_mbps"] > s.loc[(3, "round-robin"), "throughput_mbps"]

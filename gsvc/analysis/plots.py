@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 
 from .timeseries import gpu_utilization, queue_length  # noqa: E402
 
-__all__ = ["latency_cdf", "frame_timeline", "gpu_queue_timeline", "save_figure"]
+__all__ = ["latency_cdf", "frame_timeline", "gpu_queue_timeline", "cell_throughput", "save_figure"]
 
 PathOrFile = str | Path | BinaryIO
 
@@ -96,6 +96,27 @@ def gpu_queue_timeline(frames: pd.DataFrame, path: PathOrFile, gpus: int | None 
     if not len(util):
         bottom.text(0.5, 0.5, "no frame was decoded", ha="center", va="center", transform=bottom.transAxes)
     top.set_title(title or "Receiver queue and GPU utilisation")
+    return save_figure(fig, path)
+
+
+def cell_throughput(streams: pd.DataFrame | list, path: PathOrFile, title: str = "") -> PathOrFile:
+    """Each UE's goodput (full-buffer share of the cell, Mbit/s) against its distance to the site,
+    coloured by its mean SINR; ``streams``: a run's ``meta["streams"]`` rows (or a table of them)."""
+    t = pd.DataFrame(streams)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if "distance_m" not in t or t.empty:
+        ax.text(0.5, 0.5, "no cell geometry (cell.scheduler='dedicated' or no umi/uma drop)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=8)
+    else:
+        sc = ax.scatter(t["distance_m"], t["goodput_mbps"], c=t["sinr_db_mean"], cmap="viridis", s=28)
+        fig.colorbar(sc, ax=ax, label="mean SINR (dB)")
+        for _, r in t.iterrows():
+            ax.annotate(str(int(r["stream"])), (r["distance_m"], r["goodput_mbps"]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("2D distance to the serving site (m)")
+    ax.set_ylabel("goodput (Mbit/s)")
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "Per-UE throughput in the cell")
     return save_figure(fig, path)
 
 

@@ -108,6 +108,13 @@ def bandwidth_sweep(agg: pd.DataFrame, path: PathOrFile, by: str | Sequence[str]
     return sweep_curves(agg, path, x="link.bandwidth_mhz", by=_present(agg, by), **kw)
 
 
+def users_sweep(agg: pd.DataFrame, path: PathOrFile, by: str | Sequence[str] | None = "cell.scheduler",
+                metrics: Sequence[str] = ("latency_ms_p95", "deadline_miss_rate", "jain_index"), **kw) -> PathOrFile:
+    """p95 latency, deadline misses and Jain's fairness index against the number of users
+    (``streams``) sharing a cell, a line per scheduler."""
+    return sweep_curves(agg, path, x="streams", by=_present(agg, by), metrics=metrics, **kw)
+
+
 def _present(agg: pd.DataFrame, by):
     """``by`` without columns the table lacks (a sweep with one codec has no ``codec.name`` column)."""
     by = [by] if isinstance(by, str) else list(by or [])
