@@ -164,3 +164,22 @@ def test_scheduler_rejects_an_unknown_kind():
 def test_bad_cell_input_is_refused_naming_the_field(changes, field):
     with pytest.raises((SpecError, ValueError), match=field.replace(".", r"\.")):
         Scenario(streams=2).updated(changes)
+
+
+#: 3GPP TR 38.901 Sec. 7.8 Phase 1 calibration, UMi-6GHz geometry SINR, mean curve of 21 companies
+#: (percentiles 40 / 50 / 60, dB): NVlabs/sionna test/unit/channel/tr38901_calibration_results/
+#: reference_curves.json @ 6498239a72267ee25edb600e5b826b0531971d7f, phase1 -> "UMi-6GHz" ->
+#: geometry_sinr (digitised from Phase1Calibration_v42_CMCC.xlsx; R1-165974, R1-165975, R1-1700990)
+UMI_6GHZ_GEOMETRY_SINR_P40_P50_P60_DB = (3.317, 5.535, 8.192)
+
+
+@pytest.mark.slow
+def test_median_geometry_sinr_of_the_default_layout_matches_the_3gpp_umi_calibration():
+    vals = []
+    for seed in range(3):
+        drop = multicell.draw_cell("umi", num_ue=40, rings=1, isd_m=None, min_distance_m=None, max_distance_m=None,
+                                   distances_m=None, indoor_probability=0.8, carrier_ghz=6.0, speed_kmh=3,
+                                   num_rx_ant=1, los="auto", shadowing="on", gen=torch.Generator().manual_seed(seed))
+        vals += list(multicell.geometry_sinr_db(drop.coupling_gain_db, 44.0, 20e6, 9.0, 0, True))
+    lo, _, hi = UMI_6GHZ_GEOMETRY_SINR_P40_P50_P60_DB
+    assert lo <= float(np.median(vals)) <= hi
