@@ -116,8 +116,9 @@ class ChannelSpec(Spec):
 class LinkSpec(Spec):
     """Numerology, link adaptation, HARQ and the fixed parts of the path between sender and receiver.
 
-    The stream is given the whole carrier (all N_RB of TS 38.101 Table 5.3.2-1)
-    in every slot; each slot carries one transport block on ``pdsch_symbols`` OFDM
+    With ``cell.scheduler="dedicated"`` (the default) the stream is given the whole carrier
+    (all N_RB of TS 38.101 Table 5.3.2-1) in every slot; in a shared cell the scheduler
+    gives it PRB groups of it (:mod:`.cell`). Each slot carries one transport block on ``pdsch_symbols`` OFDM
     symbols minus ``dmrs_re_per_prb`` DMRS resource elements per PRB.
     ``nack="on"``: the receiver asks for lost packets again while a retransmission can
     still arrive before the frame's playout deadline (:mod:`gsvc.netsim.sender`).
