@@ -160,26 +160,32 @@ def test_scheduler_rejects_an_unknown_kind():
     ({"cell.scheduler": "pf", "channel.model": "umi", "cell.ue_distances_m": (50.0,)}, "cell.ue_distances_m"),
     ({"cell.scheduler": "pf", "channel.model": "umi", "cell.ue_distances_m": (50.0, 400.0)}, "cell.ue_distances_m"),
     ({"cell.ue_distances_m": (50.0, 60.0)}, "cell.ue_distances_m"),
+    ({"cell.scheduler": "pf", "channel.model": "uma", "channel.distance_m": 300.0}, "channel.distance_m"),
 ])
 def test_bad_cell_input_is_refused_naming_the_field(changes, field):
     with pytest.raises((SpecError, ValueError), match=field.replace(".", r"\.")):
         Scenario(streams=2).updated(changes)
 
 
-#: 3GPP TR 38.901 Sec. 7.8 Phase 1 calibration, UMi-6GHz geometry SINR, mean curve of 21 companies
+#: 3GPP TR 38.901 Sec. 7.8 Phase 1 calibration, geometry SINR at 6 GHz, mean curve of 21 companies
 #: (percentiles 40 / 50 / 60, dB): NVlabs/sionna test/unit/channel/tr38901_calibration_results/
-#: reference_curves.json @ 6498239a72267ee25edb600e5b826b0531971d7f, phase1 -> "UMi-6GHz" ->
-#: geometry_sinr (digitised from Phase1Calibration_v42_CMCC.xlsx; R1-165974, R1-165975, R1-1700990)
-UMI_6GHZ_GEOMETRY_SINR_P40_P50_P60_DB = (3.317, 5.535, 8.192)
+#: reference_curves.json @ 6498239a72267ee25edb600e5b826b0531971d7f, phase1 -> "UMi-6GHz" / "UMa-6GHz" ->
+#: geometry_sinr (digitised from Phase1Calibration_v42_CMCC.xlsx; R1-165974, R1-165975, R1-1700990).
+#: The calibration's transmit power (UMi 44 dBm, UMa 49 dBm at 6 GHz, 20 MHz) and noise figure (9 dB)
+#: are those of Sionna's driver for it (test/unit/channel/tr38901_calibration.py, same commit).
+GEOMETRY_SINR_6GHZ_P40_P50_P60_DB = {"umi": (3.317, 5.535, 8.192), "uma": (3.505, 5.828, 8.682)}
+CALIBRATION_TX_POWER_DBM = {"umi": 44.0, "uma": 49.0}
 
 
 @pytest.mark.slow
-def test_median_geometry_sinr_of_the_default_layout_matches_the_3gpp_umi_calibration():
+@pytest.mark.parametrize("model", ["umi", "uma"])
+def test_median_geometry_sinr_of_the_default_layout_matches_the_3gpp_calibration(model):
     vals = []
     for seed in range(3):
-        drop = multicell.draw_cell("umi", num_ue=40, rings=1, isd_m=None, min_distance_m=None, max_distance_m=None,
+        drop = multicell.draw_cell(model, num_ue=40, rings=1, isd_m=None, min_distance_m=None, max_distance_m=None,
                                    distances_m=None, indoor_probability=0.8, carrier_ghz=6.0, speed_kmh=3,
                                    num_rx_ant=1, los="auto", shadowing="on", gen=torch.Generator().manual_seed(seed))
-        vals += list(multicell.geometry_sinr_db(drop.coupling_gain_db, 44.0, 20e6, 9.0, 0, True))
-    lo, _, hi = UMI_6GHZ_GEOMETRY_SINR_P40_P50_P60_DB
+        vals += list(multicell.geometry_sinr_db(drop.coupling_gain_db, CALIBRATION_TX_POWER_DBM[model], 20e6, 9.0, 0,
+                                                True))
+    lo, _, hi = GEOMETRY_SINR_6GHZ_P40_P50_P60_DB[model]
     assert lo <= float(np.median(vals)) <= hi

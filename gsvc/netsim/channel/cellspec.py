@@ -91,6 +91,10 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
         if len(cell.ue_distances_m) != streams:
             raise SpecError([f"{p}.ue_distances_m has {len(cell.ue_distances_m)} distances for streams={streams}; "
                              "give one per stream"])
+    if geometric and channel.distance_m != type(channel).model_fields["distance_m"].default:
+        raise SpecError([f"{c}.distance_m={channel.distance_m:g} places the one UE of a dedicated link; in a shared "
+                         f"cell the UEs are dropped in the sector: give {p}.ue_distances_m (one per stream) or "
+                         f"{p}.min_distance_m / {p}.max_distance_m"])
     if geometric:
         from .multicell import scenario_defaults
         d = scenario_defaults(channel.model)
