@@ -89,6 +89,7 @@ class HarqOlla:
         self.retx = [False] * n
         self.sinr_eff_db = [0.0] * n
         self._report: dict[int, tuple] = {}       # slot -> (sinr_eff_db, first-tx ack or -1)
+        self._whole = None                        # [M, 2] TB bits on no PRBs / on the whole carrier
 
     @property
     def pending(self) -> int:
@@ -96,111 +97,25 @@ class HarqOlla:
         return len(self.due)
 
     def step_chunk(self, sinr_eff_db: np.ndarray, uniform: np.ndarray) -> None:
-        """Run the next ``len(uniform)`` slots.
+        """Run the next ``len(uniform)`` slots (the UE has the whole carrier in every slot).
 
         Args:
             sinr_eff_db: ``[chunk, M]`` float32, EESM effective SINR (dB) per slot and MCS.
             uniform: ``[chunk]`` float64 in [0, 1), the slot's decoding draw.
         """
-        tb_table = self.tables
-        lo, step, npts = tb_table.snr_grid_db
-        inv = 1.0 / step
-        top = npts - 1
-        tbler = tb_table.tbler.tolist()
-        illa = tb_table.illa.tolist()
-        tbs = tb_table.tbs_bits.tolist()
-        m = sinr_eff_db.shape[1]
-        flat = sinr_eff_db.ravel().tolist()       # speed trick: one flat list, no per-row objects
-        u = uniform.tolist()
-        due, report = self.due, self._report
-        rtt, n, slot, core = self.rtt, self.n, self.slot_s, self.core_s
-        max_tx = self.max_retx + 1
-        fixed, chase = self.fixed, self.chase
-        up, down = self.up, self.down
-        offset, last_db = self.offset, self.last_db
-        out_bits, out_del, out_lost = self.tb_bits, self.deliver_s, self.lost
-        out_mcs, out_tx, out_retx, out_eff = self.mcs_i, self.tx_count, self.retx, self.sinr_eff_db
-        log10 = math.log10
-        t = self.t
-        for i in range(len(u)):
-            fb = report.pop(t - rtt, None)
-            if fb is not None:
-                last_db = fb[0]
-                if fb[1] == 1:
-                    offset = max(offset - down, OLLA_OFFSET_MIN_DB)
-                elif fb[1] == 0:
-                    offset = min(offset + up, OLLA_OFFSET_MAX_DB)
-            base = i * m
-            end_s = (t + 1) * slot + core
-            tb = due.pop(t, None)
-            if tb is not None:                                   # retransmission
-                k = tb[1]
-                g = flat[base + k]
-                if chase:
-                    tb[2] += 10.0 ** (g / 10.0)
-                    gc = 10.0 * log10(tb[2])
-                else:
-                    gc = g
-                j = round((gc - lo) * inv)
-                p = tbler[k][0 if j < 0 else (top if j > top else j)]
-                tb[3] += 1
-                first = tb[0]
-                if u[i] >= p:
-                    out_del[first] = end_s
-                    out_tx[first] = tb[3]
-                elif tb[3] >= max_tx:
-                    out_del[first] = end_s
-                    out_tx[first] = tb[3]
-                    out_lost[first] = True
-                else:
-                    s = t + rtt
-                    while s in due:
-                        s += 1
-                    due[s] = tb
-                report[t] = (g, -1)
-                if t < n:
-                    out_retx[t] = True
-                    out_del[t] = end_s
-                    out_mcs[t] = k
-                    out_eff[t] = g
-            elif t < n:                                          # new transport block
-                if fixed is None:
-                    j = round((last_db - offset - lo) * inv)
-                    k = illa[0 if j < 0 else (top if j > top else j)]
-                else:
-                    k = fixed
-                g = flat[base + k]
-                j = round((g - lo) * inv)
-                p = tbler[k][0 if j < 0 else (top if j > top else j)]
-                out_bits[t] = tbs[k]
-                out_mcs[t] = k
-                out_eff[t] = g
-                if u[i] >= p:
-                    out_del[t] = end_s
-                    out_tx[t] = 1
-                    report[t] = (g, 1)
-                else:
-                    report[t] = (g, 0)
-                    if max_tx == 1:
-                        out_del[t] = end_s
-                        out_tx[t] = 1
-                        out_lost[t] = True
-                    else:
-                        s = t + rtt
-                        while s in due:
-                            s += 1
-                        due[s] = [t, k, 10.0 ** (g / 10.0), 1]
-            t += 1
-        self.t, self.offset, self.last_db = t, offset, last_db
+        if self._whole is None:
+            self._whole = np.stack([np.zeros_like(self.tables.tbs_bits), self.tables.tbs_bits], axis=1)
+        self.step_chunk_shared(sinr_eff_db, uniform, np.ones(len(uniform), np.int64), self._whole)
 
     def step_chunk_shared(self, sinr_eff_db: np.ndarray, uniform: np.ndarray, prbs: np.ndarray,
                           tbs_table: np.ndarray) -> None:
         """Run the next slots of a UE that shares the carrier (:mod:`.cell`).
 
-        As :meth:`step_chunk`, except that the UE transmits only in slots where it was given PRBs:
-        a new TB's size is that of its MCS on ``prbs[t]`` PRBs, and a retransmission due in a slot
+        The UE transmits only in slots where it was given PRBs: a new TB's size is that of its MCS
+        on ``prbs[t]`` PRBs (the index into ``tbs_table``), and a retransmission due in a slot
         without PRBs waits for the UE's next allocation (it is decoded at its MCS's BLER on the
         effective SINR of the PRBs it then gets; NR lets a retransmission take other resources).
+        :meth:`step_chunk` is the case of one UE with the whole carrier in every slot.
 
         Args:
             sinr_eff_db: ``[chunk, M]`` float32, EESM effective SINR (dB) over the slot's allocation.
@@ -214,7 +129,7 @@ class HarqOlla:
         tbler, illa = tb_table.tbler.tolist(), tb_table.illa.tolist()
         tbs = tbs_table.tolist()
         m = sinr_eff_db.shape[1]
-        flat, u, alloc = sinr_eff_db.ravel().tolist(), uniform.tolist(), prbs.tolist()
+        flat, u, alloc = sinr_eff_db.ravel().tolist(), uniform.tolist(), prbs.tolist()  # speed trick: plain lists
         due, report = self.due, self._report
         rtt, n, slot, core, max_tx = self.rtt, self.n, self.slot_s, self.core_s, self.max_retx + 1
         fixed, chase, up, down = self.fixed, self.chase, self.up, self.down
