@@ -1,0 +1,180 @@
+"""FLOPs and bytes moved by one denoiser evaluation (the inputs of a roofline estimate).
+
+Everything here works on a zero-argument closure that runs exactly one evaluation
+(``fn() -> object``). Back-ends that offer ``example_evaluation(batch, side_px)`` give
+such a closure; :func:`evaluation_closure` builds it for the two model names that need
+no folder: ``"shipped"`` (the shared pixel-space denoiser, input
+``[b, cfg.in_channels, side, side]``) and ``"sd15"`` (an SD-1.5-shaped
+``UNet2DConditionModel``, latent ``[b, 4, side/8, side/8]``, text context ``[b, 77, 768]``).
+Both are built on torch's ``meta`` device: no weights are allocated and no arithmetic
+runs, so counting the 860 M-parameter SD-1.5 UNet takes a second and no memory.
+
+How the counts are made
+-----------------------
+* ``flops``: :class:`torch.utils.flop_counter.FlopCounterMode` (matmuls, convolutions,
+  attention; a multiply-add is 2 FLOPs). Normalisations and element-wise ops are not
+  counted by torch and are a few per cent of a UNet's work.
+* ``bytes``: a lower-bound-style traffic model, "every op reads each of its tensor
+  inputs once and writes each of its outputs once", summed over the aten ops of the
+  evaluation by a :class:`~torch.utils._python_dispatch.TorchDispatchMode`. Element counts
+  are taken from the traced tensors and priced at ``dtype_bytes`` per element (2 for
+  fp16), whatever dtype the trace ran in. Views (``op.is_view``: reshape, transpose,
+  slicing ...) move no data and are skipped. Weights are op inputs, so
+  ``bytes`` includes one read of every parameter per use; ``param_bytes`` reports the
+  parameter footprint separately (``numel * dtype_bytes``). Fusion (FlashAttention,
+  fused norms) removes some of this traffic on a real GPU, caches add none of it back.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+__all__ = ["EvalCost", "count_evaluation", "evaluation_closure", "MODELS"]
+
+#: model names that :func:`evaluation_closure` builds without a folder
+MODELS = ("shipped", "sd15")
+
+
+@dataclass(frozen=True)
+class EvalCost:
+    """Work of one evaluation of ``model`` at ``side_px`` px for ``batch`` frames.
+
+    ``flops``: FLOPs (multiply-add = 2); ``bytes``: bytes moved under the read-inputs /
+    write-outputs-once model at ``dtype_bytes`` per element; ``param_bytes``: parameter
+    footprint; ``params``: parameter count; ``flops_by_op``: FLOPs per aten op name.
+    """
+
+    model: str
+    side_px: int
+    batch: int
+    flops: float
+    bytes: float
+    param_bytes: float
+    params: int
+    dtype_bytes: int
+    flops_by_op: dict
+
+    @property
+    def tflop(self) -> float:
+        return self.flops / 1e12
+
+    @property
+    def gbytes(self) -> float:
+        return self.bytes / 1e9
+
+    @property
+    def intensity_flop_per_byte(self) -> float:
+        return self.flops / max(self.bytes, 1.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _bytes_mode(dtype_bytes: int):
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    class _BytesMoved(TorchDispatchMode):
+        """Sums ``numel * dtype_bytes`` of every tensor input and output of each non-view op."""
+
+        def __init__(self):
+            super().__init__()
+            self.elements = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            if not getattr(func, "is_view", False):
+                for t in tree_flatten((args, kwargs or {}, out))[0]:
+                    if isinstance(t, torch.Tensor):
+                        self.elements += t.numel()
+            return out
+
+        @property
+        def bytes(self) -> float:
+            return float(self.elements * dtype_bytes)
+
+    return _BytesMoved()
+
+
+def count_evaluation(fn: Callable[[], object], *, model: str = "", side_px: int = 0, batch: int = 0,
+                     params: int = 0, dtype_bytes: int = 2) -> EvalCost:
+    """Count FLOPs and bytes moved by one call of ``fn`` (one evaluation), under ``no_grad``.
+
+    ``params``: parameter count of the model behind ``fn`` (for ``param_bytes``); the other
+    keyword arguments only label the result.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    flop_mode = FlopCounterMode(display=False)
+    with torch.no_grad(), flop_mode:
+        fn()
+    bytes_mode = _bytes_mode(dtype_bytes)
+    with torch.no_grad(), bytes_mode:
+        fn()
+    by_op = {str(k): float(v) for k, v in flop_mode.get_flop_counts().get("Global", {}).items()}
+    return EvalCost(model=model, side_px=side_px, batch=batch, flops=float(flop_mode.get_total_flops()),
+                    bytes=bytes_mode.bytes, param_bytes=float(params * dtype_bytes), params=int(params),
+                    dtype_bytes=dtype_bytes, flops_by_op=by_op)
+
+
+def _shipped(batch: int, side_px: int, device: str):
+    import torch
+
+    from .denoiser import DenoiserConfig, build_unet
+    cfg = DenoiserConfig()
+    with torch.device(device):
+        unet = build_unet(cfg).eval()
+        x = torch.randn(batch, cfg.in_channels, side_px, side_px)
+        t = torch.full((batch,), 500)
+    return unet, (lambda: unet(x, t))
+
+
+def _sd15(batch: int, side_px: int, device: str):
+    import torch
+
+    from .calibrate import build_sd15_unet
+    side = max(8, side_px // 8)  # the VAE's 8x downsampling
+    with torch.device(device):
+        unet = build_sd15_unet().eval()
+        x = torch.randn(batch, 4, side, side)
+        ctx = torch.randn(batch, 77, 768)  # CLIP ViT-L/14 text context: 77 tokens x 768
+        t = torch.full((batch,), 500)
+    return unet, (lambda: unet(x, t, encoder_hidden_states=ctx))
+
+
+def evaluation_closure(model, batch: int, side_px: int, device: str = "meta") -> tuple[Callable[[], object], int]:
+    """``(fn, params)``: a closure running one evaluation of ``model`` and its parameter count.
+
+    ``model``: ``"shipped"``, ``"sd15"``, or a back-end object with
+    ``example_evaluation(batch, side_px) -> Callable[[], object]`` (its parameter count is read
+    from a ``parameters()`` method or a ``unet`` attribute when it has one, else 0).
+    ``side_px``: image side in pixels (the latent side is derived by the back-end).
+    """
+    if batch < 1 or side_px < 8:
+        raise ValueError(f"batch={batch}, side_px={side_px}: give batch >= 1 and side_px >= 8")
+    if hasattr(model, "example_evaluation"):
+        return model.example_evaluation(batch, side_px), _param_count(model)
+    builders = {"shipped": _shipped, "sd15": _sd15}
+    if model not in builders:
+        raise ValueError(f"model={model!r} is not one of {', '.join(MODELS)} or a back-end with example_evaluation")
+    net, fn = builders[model](batch, side_px, device)
+    return fn, sum(p.numel() for p in net.parameters())
+
+
+def _param_count(backend) -> int:
+    for obj in (backend, getattr(backend, "unet", None)):
+        if obj is not None and callable(getattr(obj, "parameters", None)):
+            return sum(p.numel() for p in obj.parameters())
+    return 0
+
+
+def count_model(model, batch: int, side_px: int, dtype_bytes: int = 2) -> EvalCost:
+    """FLOPs and bytes of one evaluation of ``model`` (see :func:`evaluation_closure`)."""
+    fn, params = evaluation_closure(model, batch, side_px)
+    name = model if isinstance(model, str) else type(model).__name__
+    return count_evaluation(fn, model=name, side_px=side_px, batch=batch, params=params, dtype_bytes=dtype_bytes)
+
+
+__all__ += ["count_model"]
