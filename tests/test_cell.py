@@ -7,7 +7,7 @@ import torch
 
 import gsvc
 from gsvc import Scenario
-from gsvc.netsim.channel import CellSpec, ChannelSpec, LinkSpec, draw_traces
+from gsvc.netsim.channel import CellSpec, ChannelSpec, LinkSpec, draw_trace, draw_traces
 from gsvc.netsim.channel import multicell
 from gsvc.netsim.channel.cell import StarvedUE, cell_stats, draw_cell_traces, jain_index
 from gsvc.netsim.channel.linklevel import draw_link_level
@@ -143,6 +143,17 @@ def test_run_reports_the_cell():
     assert 0.5 <= s["jain_index"] <= 1.0
     assert {"distance_m", "geometry_sinr_db", "prb_share", "sinr_db_mean"} <= set(res.meta["streams"][0])
     assert res.meta["cell"]["num_bs"] == 21
+
+
+def test_rural_macro_is_always_drawn_from_the_multi_cell_model():
+    ch = ChannelSpec(model="rma", speed_kmh=60, tx_power_dbm=46)
+    own = draw_traces(ch, LINK, CellSpec(), [1, 2], 3, cache=False)                 # dedicated carriers
+    assert all(t.meta["prb_share"] == 1.0 and t.meta["scenario"] == "rma" for t in own)
+    assert all(35.0 <= t.meta["distance_m"] <= 1732 / np.sqrt(3) + 1 for t in own)
+    shared = draw_traces(ch, LINK, CellSpec(scheduler="round-robin"), [1, 2], 3, cache=False)
+    assert [round(t.meta["prb_share"], 2) for t in shared] == [0.5, 0.5]
+    with pytest.raises(ValueError, match="rma"):
+        draw_trace(ch, LINK, 1)
 
 
 def test_scheduler_rejects_an_unknown_kind():

@@ -82,6 +82,6 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "cell": ({k: v for k, v in traces[0].meta.items() if k not in ("ue", "seed", "distance_m", "los", "indoor",
                                                                        "geometry_sinr_db", "coupling_gain_db",
                                                                        "prb_share", "mean_sinr_db")}
-                 if cell_is_shared(sc.cell) else None),
+                 if cell_is_shared(sc.cell, sc.channel) else None),
     }
     return RunResult(out.frames, summary, sc, meta, out.meta.get("pictures"))

@@ -46,6 +46,9 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
     if channel.model == "mahimahi":
         from .recorded import mahimahi_trace
         return mahimahi_trace(channel, link, seed)
+    if channel.model == "rma":
+        raise ValueError(f"{channel.spec_path}.model='rma' exists only as Sionna's multi-cell model: draw it with "
+                         "draw_traces (a cell of one or more UEs)")
     if channel.model in LINK_LEVEL_MODELS:
         from .linklevel import draw_link_level
 
@@ -64,7 +67,7 @@ def draw_traces(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_see
     without interference) or all from one shared cell (:func:`.cell.draw_cell_traces`)."""
     validate_pair(channel, link)
     validate_cell(cell, channel, link, len(stream_seeds))
-    if not cell_is_shared(cell):
+    if not cell_is_shared(cell, channel):
         return [draw_trace(channel, link, s, cache=cache) for s in stream_seeds]
     from .cell import draw_cell_traces
     return draw_cell_traces(channel, link, cell, stream_seeds, cell_seed, cache=cache)

@@ -20,18 +20,19 @@ from ...spec import Spec, SpecError, bounded
 __all__ = ["CellSpec", "validate_cell", "cell_is_shared", "GEOMETRY_MODELS"]
 
 #: channel models whose UEs are dropped in Sionna's hexagonal topology when the cell is shared
-GEOMETRY_MODELS = ("umi", "uma")
+GEOMETRY_MODELS = ("umi", "uma", "rma")
 
 
 class CellSpec(Spec):
     """The cell the streams' UEs share (see module docstring).
 
     ``rings``, ``isd_m``, ``min_distance_m``, ``max_distance_m``, ``indoor_probability`` and
-    ``ue_distances_m`` are read for ``channel.model`` ``umi``/``uma`` in a shared cell: each stream's
+    ``ue_distances_m`` are read for ``channel.model`` ``umi``/``uma`` in a shared cell (and ``rma``): each stream's
     UE is dropped uniformly in the serving sector (sector 0 of the centre site) between the two
     distances, or placed at ``ue_distances_m[stream]`` from the site at a random azimuth in the
     sector; a UE whose best server is another sector is dropped again. None takes TR 38.901
-    Table 7.2-1's value (UMi: ISD 200 m, min 10 m; UMa: ISD 500 m, min 35 m). With other link-level
+    Table 7.2-1's value (UMi: ISD 200 m, min 10 m; UMa: ISD 500 m, min 35 m; RMa: ISD 1732 m, min 35 m).
+    With other link-level
     models every UE sees its own fading at ``channel.snr_db``.
     ``pf_beta``: discount factor of the proportional-fair average rate (Sionna's
     ``PFSchedulerSUMIMO`` default 0.98).
@@ -62,16 +63,18 @@ class CellSpec(Spec):
         return self
 
 
-def cell_is_shared(cell: CellSpec) -> bool:
-    """Do the streams' traces have to be drawn together (a shared carrier or interference)?"""
-    return cell.scheduler != "dedicated" or cell.interference != "off"
+def cell_is_shared(cell: CellSpec, channel=None) -> bool:
+    """Are the streams' traces drawn by the cell (a shared carrier, interference, or ``rma``, whose
+    only model is the multi-cell one)?"""
+    return cell.scheduler != "dedicated" or cell.interference != "off" or \
+        (channel is not None and channel.model == "rma")
 
 
 def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     """Raise :class:`~gsvc.spec.SpecError` if the cell does not fit the channel, link and streams."""
     from .spec import LINK_LEVEL_MODELS
     p, c = cell.spec_path, channel.spec_path
-    if not cell_is_shared(cell):
+    if not cell_is_shared(cell, channel):
         if cell.ue_distances_m is not None:
             raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "
                              f"'round-robin', or {p}.interference='full-buffer')"])

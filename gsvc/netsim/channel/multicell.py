@@ -41,16 +41,17 @@ __all__ = ["CellDrop", "draw_cell", "sionna_generator", "scenario_defaults", "be
 
 #: BS heights, inter-site distances and minimum BS-UE distances of TR 38.901 Table 7.2-1 (UMi
 #: street canyon: ISD 200 m, BS 10 m; UMa: ISD 500 m, BS 25 m; minimum 2D distance 10 m / 35 m)
-#: and the indoor share (80 %) of the same table
+#: and Table 7.2-3 (RMa: ISD 1732 m, BS 35 m, minimum 35 m)
 SCENARIO_DEFAULTS = {"umi": {"isd_m": 200.0, "min_distance_m": 10.0, "bs_height_m": 10.0},
-                     "uma": {"isd_m": 500.0, "min_distance_m": 35.0, "bs_height_m": 25.0}}
+                     "uma": {"isd_m": 500.0, "min_distance_m": 35.0, "bs_height_m": 25.0},
+                     "rma": {"isd_m": 1732.0, "min_distance_m": 35.0, "bs_height_m": 35.0}}
 #: candidates dropped per UE kept (the best-server check discards the others)
 _CANDIDATES_PER_UE = 4
 _MAX_ATTEMPTS = 8
 
 
 def scenario_defaults(model: str) -> dict:
-    """TR 38.901 Table 7.2-1 layout defaults of ``model`` ("umi" or "uma")."""
+    """TR 38.901 layout defaults of ``model`` ("umi", "uma" or "rma")."""
     return dict(SCENARIO_DEFAULTS[model])
 
 
@@ -151,8 +152,11 @@ def _candidates(model, rings, n, isd_m, min_m, max_m, speed_mps, indoor_p, dista
 
 
 def _channel_model(model: str, carrier_hz: float, num_rx_ant: int):
-    from sionna.phy.channel.tr38901 import UMa, UMi
+    from sionna.phy.channel.tr38901 import RMa, UMa, UMi
     bs, ut = _arrays(model, carrier_hz, num_rx_ant)
+    if model == "rma":  # RMa has no O2I model choice (TR 38.901 Table 7.4.3-3 is UMi/UMa only)
+        return RMa(carrier_frequency=carrier_hz, ut_array=ut, bs_array=bs, direction="downlink",
+                   precision="single", device="cpu")
     cls = {"umi": UMi, "uma": UMa}[model]
     return cls(carrier_frequency=carrier_hz, o2i_model="low", ut_array=ut, bs_array=bs, direction="downlink",
                precision="single", device="cpu")

@@ -22,14 +22,14 @@ __all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MODELS", "LINK_LEVEL_MOD
 TDL_MODELS = ("tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e")
 CDL_MODELS = ("cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e")
 #: models whose trace comes from fading + PHY abstraction + link adaptation + HARQ
-LINK_LEVEL_MODELS = ("awgn", "rayleigh") + TDL_MODELS + CDL_MODELS + ("umi", "uma")
+LINK_LEVEL_MODELS = ("awgn", "rayleigh") + TDL_MODELS + CDL_MODELS + ("umi", "uma", "rma")
 #: models given directly as a rate or a recorded trace
 RATE_MODELS = ("ideal", "constant", "mahimahi")
 MODELS = RATE_MODELS + LINK_LEVEL_MODELS
 
 ModelName = Literal["ideal", "constant", "mahimahi", "awgn", "rayleigh",
                     "tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e",
-                    "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e", "umi", "uma"]
+                    "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e", "umi", "uma", "rma"]
 
 #: PDSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PDSCH_table{1,2}.json);
 #: the EESM beta table covers MCS tables 1 and 2 only.
@@ -56,7 +56,9 @@ class ChannelSpec(Spec):
       models with ``delay_spread_ns``, mean ``snr_db``, ``speed_kmh``, ``carrier_ghz``.
     - ``umi``, ``uma``: mean SNR from geometry (TR 38.901 Table 7.4.1-1 path loss at
       ``distance_m``, LoS state ``los``, ``shadowing``, ``tx_power_dbm``,
-      ``noise_figure_db``) over TDL small-scale fading.
+      ``noise_figure_db``) over TDL small-scale fading; in a shared cell (``cell.*``), and always
+      for ``rma`` (TR 38.901 rural macro), the UE is dropped in Sionna's hexagonal topology and
+      every link is Sionna's system-level channel (:mod:`.multicell`).
 
     Fading models combine ``num_rx_ant`` receive antennas with MRC; ``snr_db`` is
     the mean SNR per receive antenna.
