@@ -188,22 +188,79 @@ def presets_cmd(name: str | None) -> None:
 
 
 @main.command()
-@click.option("--name", default="cpu-2core", show_default=True, help="profile name")
+@click.option("--name", default=None, help="profile name (default: cpu-2core; with --roofline: sd15-GPU-roofline)")
 @click.option("--device", default="cpu", show_default=True, help="torch device: cpu or cuda[:N]")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="JSON path (default: ./NAME.json)")
-@click.option("--resolution", "resolutions", type=int, multiple=True, default=(64, 128, 256), show_default=True)
-@click.option("--batch", "batches", type=int, multiple=True, default=(1, 2, 4, 8), show_default=True)
-@click.option("--model", type=click.Choice(["gsvc", "sd15"]), default="gsvc", show_default=True,
-              help="gsvc: the shared denoiser; sd15: an SD-1.5-shaped UNet (production-size receiver)")
+              help="JSON path (default: ./NAME.json; with --flops: ./flops-MODEL.json)")
+@click.option("--resolution", "resolutions", type=int, multiple=True, default=None,
+              help="image sides, px (default 64 128 256; 512 with --roofline and an SD-1.5 model)")
+@click.option("--batch", "batches", type=int, multiple=True, default=None,
+              help="frames per evaluation (default 1 2 4 8; 1 4 16 with --roofline)")
+@click.option("--model", default=None,
+              help="gsvc (= shipped, the default; sd15 with --roofline): the shared denoiser; sd15: an SD-1.5-shaped "
+                   "UNet (production-size receiver); "
+                   "with --flops/--roofline also sd15-vae-decode, sd15-vae-encode, sd15-controlnet or the path of a "
+                   "diffusers pipeline folder")
 @click.option("--repeats", type=int, default=5, show_default=True)
-def calibrate(name: str, device: str, out: Path | None, resolutions, batches, model: str, repeats: int) -> None:
-    """Measure decode costs on this device and write a latency profile."""
+@click.option("--flops", is_flag=True, help="count FLOPs and bytes moved per evaluation instead of timing (no GPU needed)")
+@click.option("--roofline", "gpu", default=None, metavar="GPU",
+              help="write a roofline-estimated profile for GPU (a100, h100, h200, rtx4090, rtx3090, l4, t4, orin-agx)")
+def calibrate(name, device, out, resolutions, batches, model, repeats, flops, gpu) -> None:
+    """Measure decode costs on this device and write a latency profile (or count FLOPs, or estimate a GPU)."""
     from .codecs.calibrate import calibrate as run_calibration, write_profile
+    if flops or gpu:
+        _count_or_estimate(name, out, resolutions, batches, model or ("sd15" if gpu else "gsvc"), flops, gpu)
+        return
+    model = model or "gsvc"
+    if model not in ("gsvc", "shipped", "sd15"):
+        _fail(f"--model={model!r}: timing runs the gsvc (shipped) or sd15 model; other models need --flops or --roofline")
+    model = "gsvc" if model == "shipped" else model
+    name = name or "cpu-2core"
     click.echo(f"calibrating the {model} denoiser on {device}")
-    prof = run_calibration(name, device, resolutions, batches, repeats=repeats, model=model)
+    prof = run_calibration(name, device, resolutions or (64, 128, 256), batches or (1, 2, 4, 8), repeats=repeats,
+                           model=model)
     path = write_profile(prof, out or Path(f"{name}.json"))
     click.echo(f"wrote {path}: " + json.dumps({"device": prof.device, "per_frame_ms": prof.per_frame_ms}))
+
+
+def _count_or_estimate(name, out, resolutions, batches, model, flops, gpu) -> None:
+    """``--flops``: a table of counts (and a JSON of them); ``--roofline GPU``: a roofline profile."""
+    from .codecs.calibrate import write_profile
+    from .codecs.flops import MODELS, count_model
+    from .codecs.roofline import GPUS, roofline_profile
+    model = "shipped" if model == "gsvc" else model
+    if model not in MODELS and not Path(model).is_dir():
+        _fail(f"--model={model!r} is not one of {', '.join(MODELS)} or a diffusers pipeline folder")
+    if gpu is not None and gpu.lower() not in GPUS:
+        _fail(f"--roofline {gpu!r} is not a known GPU; valid: {', '.join(GPUS)}")
+    latent = model not in ("shipped",)
+    resolutions = resolutions or ((512,) if latent and gpu else (64, 128, 256) if not latent else (512,))
+    batches = batches or ((1, 4, 16) if gpu else (1, 2, 4, 8))
+    try:
+        if flops:
+            rows = []
+            click.echo(f"{'model':<16}{'px':>6}{'batch':>6}{'TFLOP':>11}{'GB moved':>10}{'FLOP/B':>8}{'params M':>10}")
+            for res in resolutions:
+                for b in batches:
+                    c = count_model(model, b, res)
+                    rows.append({k: v for k, v in c.to_dict().items()})
+                    click.echo(f"{Path(str(model)).name:<16}{res:>6}{b:>6}{c.tflop:>11.4f}{c.gbytes:>10.3f}"
+                               f"{c.intensity_flop_per_byte:>8.1f}{c.params / 1e6:>10.2f}")
+            if not gpu:
+                p = out or Path(f"flops-{Path(str(model)).name}.json")
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(json.dumps({"bytes_model": "every op reads its tensor inputs and writes its outputs once "
+                                                        "at 2 bytes per element (fp16); views move nothing",
+                                         "counts": rows}, indent=2) + "\n")
+                click.echo(f"wrote {p}")
+        if gpu:
+            prof = roofline_profile(gpu, model, resolutions, batches,
+                                    name=name or f"{Path(str(model)).name}-{gpu.lower()}-roofline",
+                                    log=lambda s: click.echo(s))
+            path = write_profile(prof, out or Path(f"{prof.name}.json"))
+            click.echo(f"wrote {path}: {prof.device}; eval_ms {json.dumps(prof.eval_ms)}")
+    except ValueError as err:
+        _fail(str(err))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})

@@ -31,8 +31,20 @@ from typing import Callable
 
 __all__ = ["EvalCost", "count_evaluation", "evaluation_closure", "MODELS"]
 
-#: model names that :func:`evaluation_closure` builds without a folder
-MODELS = ("shipped", "sd15")
+#: model names that :func:`evaluation_closure` builds without a folder: the shipped denoiser, the
+#: SD-1.5 UNet, and the SD-1.5 companions a latent receiver also runs (VAE decode per image, VAE
+#: encode where a method needs it, a ControlNet beside the UNet at every evaluation)
+MODELS = ("shipped", "sd15", "sd15-vae-decode", "sd15-vae-encode", "sd15-controlnet")
+
+#: SD-1.5's VAE (runwayml/stable-diffusion-v1-5, vae/config.json: AutoencoderKL, 83.7 M parameters)
+SD15_VAE = dict(in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
+                up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(128, 256, 512, 512),
+                layers_per_block=2, latent_channels=4, sample_size=512)
+#: An SD-1.5 ControlNet (lllyasviel/sd-controlnet-*: the UNet's encoder and mid block, diffusers'
+#: default conditioning embedding), 361 M parameters
+SD15_CONTROLNET = dict(in_channels=4, down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                       block_out_channels=(320, 640, 1280, 1280), layers_per_block=2, cross_attention_dim=768,
+                       attention_head_dim=8, conditioning_embedding_out_channels=(16, 32, 96, 256))
 
 
 @dataclass(frozen=True)
@@ -144,22 +156,78 @@ def _sd15(batch: int, side_px: int, device: str):
     return unet, (lambda: unet(x, t, encoder_hidden_states=ctx))
 
 
+def _sd15_vae(batch: int, side_px: int, device: str, part: str):
+    import torch
+    from diffusers import AutoencoderKL
+    with torch.device(device):
+        vae = AutoencoderKL(**SD15_VAE).eval()
+        if part == "decode":
+            z = torch.randn(batch, 4, max(1, side_px // 8), max(1, side_px // 8))
+            return vae, (lambda: vae.decode(z))
+        img = torch.randn(batch, 3, side_px, side_px)
+        return vae, (lambda: vae.encode(img))
+
+
+def _sd15_controlnet(batch: int, side_px: int, device: str):
+    import torch
+    from diffusers import ControlNetModel
+    side = max(8, side_px // 8)
+    with torch.device(device):
+        net = ControlNetModel(**SD15_CONTROLNET).eval()
+        x, ctx = torch.randn(batch, 4, side, side), torch.randn(batch, 77, 768)
+        cond = torch.randn(batch, 3, side * 8, side * 8)  # the structure/semantic map at image resolution
+        t = torch.full((batch,), 500)
+    return net, (lambda: net(x, t, encoder_hidden_states=ctx, controlnet_cond=cond))
+
+
+def _folder_unet(path, batch: int, side_px: int, device: str):
+    """The UNet of a diffusers pipeline folder, built from ``unet/config.json`` (weights are not needed
+    to count work); latent side = side_px / 2^(len(vae block_out_channels) - 1), context from the UNet's
+    ``cross_attention_dim`` and 77 tokens."""
+    import json
+    from pathlib import Path
+
+    import torch
+    from diffusers import UNet2DConditionModel
+    root = Path(path)
+    cfg_path = root / "unet" / "config.json"
+    if not cfg_path.exists():
+        raise ValueError(f"model={str(path)!r}: {cfg_path} is missing; give a diffusers pipeline folder with unet/")
+    cfg = json.loads(cfg_path.read_text())
+    vae_cfg = root / "vae" / "config.json"
+    down = 2 ** (len(json.loads(vae_cfg.read_text()).get("block_out_channels", [0] * 4)) - 1) if vae_cfg.exists() else 8
+    side = max(8, side_px // down)
+    with torch.device(device):
+        unet = UNet2DConditionModel.from_config(cfg).eval()
+        x = torch.randn(batch, unet.config.in_channels, side, side)
+        ctx = torch.randn(batch, 77, unet.config.cross_attention_dim)
+        t = torch.full((batch,), 500)
+    return unet, (lambda: unet(x, t, encoder_hidden_states=ctx))
+
+
 def evaluation_closure(model, batch: int, side_px: int, device: str = "meta") -> tuple[Callable[[], object], int]:
     """``(fn, params)``: a closure running one evaluation of ``model`` and its parameter count.
 
-    ``model``: ``"shipped"``, ``"sd15"``, or a back-end object with
-    ``example_evaluation(batch, side_px) -> Callable[[], object]`` (its parameter count is read
-    from a ``parameters()`` method or a ``unet`` attribute when it has one, else 0).
+    ``model``: a name in :data:`MODELS`, the path of a diffusers pipeline folder (its ``unet/``),
+    or a back-end object with ``example_evaluation(batch, side_px) -> Callable[[], object]`` (its
+    parameter count is read from a ``parameters()`` method or a ``unet`` attribute when it has
+    one, else 0).
     ``side_px``: image side in pixels (the latent side is derived by the back-end).
     """
     if batch < 1 or side_px < 8:
         raise ValueError(f"batch={batch}, side_px={side_px}: give batch >= 1 and side_px >= 8")
     if hasattr(model, "example_evaluation"):
         return model.example_evaluation(batch, side_px), _param_count(model)
-    builders = {"shipped": _shipped, "sd15": _sd15}
-    if model not in builders:
-        raise ValueError(f"model={model!r} is not one of {', '.join(MODELS)} or a back-end with example_evaluation")
-    net, fn = builders[model](batch, side_px, device)
+    builders = {"shipped": _shipped, "sd15": _sd15, "sd15-controlnet": _sd15_controlnet,
+                "sd15-vae-decode": lambda b, s, d: _sd15_vae(b, s, d, "decode"),
+                "sd15-vae-encode": lambda b, s, d: _sd15_vae(b, s, d, "encode")}
+    if model in builders:
+        net, fn = builders[model](batch, side_px, device)
+    elif isinstance(model, str) and ("/" in model or model.startswith(".")):
+        net, fn = _folder_unet(model, batch, side_px, device)
+    else:
+        raise ValueError(f"model={model!r} is not one of {', '.join(MODELS)}, a diffusers folder path or a back-end "
+                         "with example_evaluation")
     return fn, sum(p.numel() for p in net.parameters())
 
 

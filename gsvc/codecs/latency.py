@@ -6,8 +6,11 @@ batch. Three kinds exist (DESIGN.md, "Time"):
 * :class:`ProfileLatency` (``"profile:NAME"`` or an inline :class:`LatencyProfile`):
   ``overhead_ms + per_frame_ms * b + evals * eval_ms(resolution, b) + jitter`` for a
   batch of ``b`` frames whose plans need at most ``evals`` denoiser evaluations.
-  ``eval_ms`` is interpolated from a calibrated table (``gsvc calibrate``).
-  Deterministic for the run's seed.
+  ``eval_ms`` is interpolated from a calibrated table (``gsvc calibrate``), a published one
+  (``sd15-a100`` ...) or a roofline estimate (``gsvc calibrate --roofline GPU``). A profile with
+  ``vae_decode_ms`` adds that per frame of a batch that runs the denoiser (a latent model decodes
+  each image once); ``receiver.controlnet="on"`` multiplies every evaluation by the profile's
+  ``controlnet_factor``. Deterministic for the run's seed.
 * :class:`MeasuredLatency` (``"measured"``): the wall-clock time of the real decode on
   this host times ``scale``. Not reproducible across hosts or runs, by nature.
 * timing-only runs use a profile and skip the decode (the run says so).
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..spec import Spec, SpecError, bounded
 
@@ -57,25 +60,62 @@ class JitterSpec(Spec):
 
 
 class LatencyProfile(Spec):
-    """A calibrated (or user-written) decode-time profile with its provenance.
+    """A calibrated, published or estimated decode-time profile with its provenance.
 
-    ``eval_ms[resolution][batch]`` is the time of one denoiser evaluation for ``batch``
-    frames at ``resolution`` px (JSON keys are strings). Missing batch sizes are
-    interpolated linearly; missing resolutions scale with pixel count from the nearest.
+    ``eval_ms[resolution][batch]`` is the time of one denoiser evaluation for ``batch`` frames at
+    ``resolution`` px (JSON keys are strings). Missing batch sizes are interpolated linearly;
+    missing resolutions scale with pixel count from the nearest (so a profile published at 512 px
+    gives a quarter of its time at 256 px). ``vae_decode_ms[resolution]`` / ``vae_encode_ms[resolution]``
+    (per frame, same resolution rule) are 0 when absent.
+
+    ``kind``: ``measured`` (``gsvc calibrate`` on this kind of device), ``published`` (numbers read
+    from public benchmarks) or ``roofline`` (FLOPs and bytes against a datasheet);
+    ``sources[field path]`` (e.g. ``"eval_ms.512.1"``, ``"vae_decode_ms.512"``, ``"controlnet_factor"``):
+    where that number comes from (repository, file, commit or paper; raw quote; derivation).
+    ``controlnet_factor``: factor on every evaluation when the receiver runs a ControlNet beside
+    the UNet (``receiver.controlnet="on"``); None when the profile does not know it.
     """
 
     name: str = "inline"
     device: str = "unspecified"
     created: str = ""
     model: str = ""
+    kind: Literal["measured", "published", "roofline"] = "measured"
     versions: dict[str, str] = Field(default_factory=dict)
     eval_ms: dict[str, dict[str, float]] = Field(default_factory=lambda: {"64": {"1": 0.0}})
     overhead_ms: float = bounded(0.0, 0.0, 60_000.0, "ms", "fixed cost per decode batch")
     per_frame_ms: float = bounded(0.0, 0.0, 60_000.0, "ms", "cost per frame in a batch outside the denoiser")
     encode_ms: float = bounded(0.0, 0.0, 60_000.0, "ms", "sender encode time per frame")
     classic_ms: float = bounded(1.0, 0.0, 60_000.0, "ms", "decode time of a classic (non-diffusion) frame")
+    vae_decode_ms: dict[str, float] = Field(default_factory=dict)
+    vae_encode_ms: dict[str, float] = Field(default_factory=dict)
+    controlnet_factor: float | None = None
     jitter: JitterSpec = JitterSpec()
+    sources: dict[str, str] = Field(default_factory=dict)
     notes: str = ""
+
+    @field_validator("controlnet_factor")
+    @classmethod
+    def _factor_at_least_one(cls, v):
+        if v is not None and not (1.0 <= v <= 10.0):
+            raise ValueError(f"controlnet_factor={v} is outside [1, 10] (a ControlNet adds work to each evaluation)")
+        return v
+
+    @staticmethod
+    def _scaled(table: dict[str, float], resolution: int) -> float:
+        if not table:
+            return 0.0
+        res = {int(k): float(v) for k, v in table.items()}
+        near = min(res, key=lambda r: (abs(np.log(r / resolution)), r))
+        return res[near] * (resolution / near) ** 2
+
+    def vae_decode_time_ms(self, resolution: int) -> float:
+        """Milliseconds to decode one frame from model space to pixels at ``resolution`` px (0 if none)."""
+        return self._scaled(self.vae_decode_ms, resolution)
+
+    def vae_encode_time_ms(self, resolution: int) -> float:
+        """Milliseconds to encode one frame of ``resolution`` px into model space (0 if none)."""
+        return self._scaled(self.vae_encode_ms, resolution)
 
     def eval_time_ms(self, resolution: int, batch: int) -> float:
         """Milliseconds of one denoiser evaluation for ``batch`` frames at ``resolution`` px."""
@@ -120,9 +160,18 @@ class ProfileLatency:
     #: one call per decode, at a tenth of the cost per number)
     JITTER_BLOCK = 1024
 
-    def __init__(self, profile: LatencyProfile, rng: np.random.Generator):
+    def __init__(self, profile: LatencyProfile, rng: np.random.Generator, controlnet: str = "off"):
+        if controlnet not in ("off", "on"):
+            raise SpecError([f"receiver.controlnet={controlnet!r} is not 'off' or 'on'"])
+        if controlnet == "on" and profile.controlnet_factor is None:
+            raise SpecError([f"receiver.controlnet='on' needs a profile with a controlnet_factor; profile "
+                             f"{profile.name!r} has none (shipped profiles with one: "
+                             f"{', '.join(n for n in list_profiles() if load_profile(n).controlnet_factor) or 'none'})"])
         self.profile = profile
         self.rng = rng
+        self.controlnet = controlnet
+        #: factor on every evaluation: the profile's ControlNet overhead when asked for, else 1
+        self.eval_factor = profile.controlnet_factor if controlnet == "on" else 1.0
         self._eval_ms: dict[tuple[int, int], float] = {}  # (resolution, batch) -> ms; the table lookup is hot
         self._jitter: list[float] = []  # drawn, not yet used, in reverse order (pop() takes the next)
         self._base_ms: dict[tuple, float] = {}  # (evals, batch, resolution, classic) -> ms before jitter
@@ -130,8 +179,14 @@ class ProfileLatency:
     def _eval_time_ms(self, resolution: int, batch: int) -> float:
         key = (resolution, batch)
         if key not in self._eval_ms:
-            self._eval_ms[key] = self.profile.eval_time_ms(resolution, batch)
+            self._eval_ms[key] = self.profile.eval_time_ms(resolution, batch) * self.eval_factor
         return self._eval_ms[key]
+
+    def _denoise_ms(self, evals: int, batch: int, resolution: int) -> float:
+        """Per-frame work, the evaluations and (when any ran) one VAE decode per frame, ms."""
+        p = self.profile
+        vae = p.vae_decode_time_ms(resolution) * batch if evals > 0 else 0.0
+        return p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_time_ms(resolution, batch) + vae
 
     def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
                   measured_ms: float | None = None) -> float:
@@ -142,7 +197,7 @@ class ProfileLatency:
             if classic:
                 base = p.overhead_ms + p.classic_ms * batch
             else:
-                base = p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_time_ms(resolution, batch)
+                base = self._denoise_ms(evals, batch, resolution)
             self._base_ms[key] = base
         if not self._jitter:
             self._jitter = self.profile.jitter.sample(self.rng, self.JITTER_BLOCK)[::-1].tolist()
@@ -158,8 +213,7 @@ class ProfileLatency:
         mean_jitter = (float(np.mean(j.samples_ms)) if j.samples_ms else 0.0) if j.dist == "empirical" else j.mean_ms
         if classic:
             return max(0.0, p.overhead_ms + p.classic_ms * batch + mean_jitter)
-        return max(0.0, p.overhead_ms + p.per_frame_ms * batch + evals * self._eval_time_ms(resolution, batch)
-                   + mean_jitter)
+        return max(0.0, self._denoise_ms(evals, batch, resolution) + mean_jitter)
 
 
 class MeasuredLatency:
@@ -192,12 +246,20 @@ class MeasuredLatency:
         return evals * (self._per_eval_ms or 0.0)
 
 
-def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.random.Generator):
-    """Build the model named by ``receiver.latency``: ``"measured"``, ``"profile:NAME"`` or an inline profile."""
+def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.random.Generator,
+                       controlnet: str = "off"):
+    """Build the model named by ``receiver.latency``: ``"measured"``, ``"profile:NAME"`` or an inline profile.
+
+    ``controlnet`` (``receiver.controlnet``): ``"on"`` applies the profile's ``controlnet_factor``;
+    a measured latency times whatever model really runs, so it only accepts ``"off"``.
+    """
     if isinstance(latency, LatencyProfile):
-        return ProfileLatency(latency, rng)
+        return ProfileLatency(latency, rng, controlnet)
     if latency == "measured":
+        if controlnet != "off":
+            raise SpecError(["receiver.controlnet='on' scales a profile's evaluations; receiver.latency='measured' "
+                             "times the model that really runs (give a profile, or controlnet='off')"])
         return MeasuredLatency(scale)
     if latency.startswith("profile:"):
-        return ProfileLatency(load_profile(latency[len("profile:"):]), rng)
+        return ProfileLatency(load_profile(latency[len("profile:"):]), rng, controlnet)
     raise SpecError([f"receiver.latency={latency!r} is not 'measured', 'profile:NAME' or an inline profile"])

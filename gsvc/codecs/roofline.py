@@ -193,3 +193,67 @@ def fit_residuals(cost: EvalCost, efficiency: tuple[float, float] = EFFICIENCY,
         rows.append(dict(gpu=p.gpu, published_ms=p.ms_per_sample, estimate_ms=est, ratio=est / p.ms_per_sample,
                          loo_estimate_ms=loo, loo_ratio=loo / p.ms_per_sample, stack=p.stack))
     return rows
+
+
+def roofline_profile(gpu: str, model="sd15", resolutions=(512,), batches=(1, 4, 16), name: str | None = None,
+                     efficiency: tuple[float, float] = EFFICIENCY, log=lambda s: None):
+    """A :class:`~gsvc.codecs.latency.LatencyProfile` of ``kind="roofline"`` for ``model`` on ``gpu``.
+
+    ``eval_ms[res][b]`` = :func:`estimate_ms` of one counted evaluation of ``b`` frames at ``res`` px.
+    For ``model="sd15"`` the VAE decode and encode per frame and the ControlNet factor
+    ((UNet + ControlNet) / UNet time at batch 1) are estimated the same way. Every number's
+    derivation is in ``sources``.
+    """
+    import datetime as _dt
+
+    from .flops import count_model
+    from .latency import LatencyProfile
+    g = gpu_spec(gpu)
+    eff_c, eff_m = efficiency
+    how = (f"roofline: t = max(FLOPs / ({eff_c:.4f} x {g.fp16_tflops} TFLOP/s), bytes / ({eff_m:.4f} x "
+           f"{g.mem_bw_gbs} GB/s)); FLOPs by torch's FlopCounterMode, bytes = every op's fp16 inputs and outputs "
+           f"once (gsvc.codecs.flops); efficiencies fitted on published SD-1.5 times (gsvc.codecs.roofline.FIT_DATA); "
+           f"datasheet: {g.source}")
+    eval_ms, sources = {}, {}
+    for res in resolutions:
+        eval_ms[str(res)] = {}
+        for b in batches:
+            cost = count_model(model, b, res)
+            ms = estimate_ms(cost, g, efficiency)
+            eval_ms[str(res)][str(b)] = round(ms, 4)
+            sources[f"eval_ms.{res}.{b}"] = (f"ESTIMATE, not measured: {cost.tflop:.4f} TFLOP, {cost.gbytes:.3f} GB "
+                                             f"moved -> {ms:.4f} ms; {how}")
+            log(f"  {res:>4} px  batch {b:>2}: {cost.tflop:9.4f} TFLOP {cost.gbytes:9.3f} GB -> {ms:9.3f} ms")
+    extra = {}
+    if model == "sd15":
+        vae_dec, vae_enc = {}, {}
+        for res in resolutions:
+            for part, table in (("decode", vae_dec), ("encode", vae_enc)):
+                cost = count_model(f"sd15-vae-{part}", 1, res)
+                table[str(res)] = round(estimate_ms(cost, g, efficiency), 3)
+                sources[f"vae_{part}_ms.{res}"] = (f"ESTIMATE: SD-1.5 VAE {part} of one {res} px frame, {cost.tflop:.3f} "
+                                                  f"TFLOP, {cost.gbytes:.3f} GB -> {table[str(res)]} ms; {how}")
+        res = resolutions[0]
+        unet_ms = estimate_ms(count_model("sd15", 1, res), g, efficiency)
+        cn_ms = estimate_ms(count_model("sd15-controlnet", 1, res), g, efficiency)
+        factor = round(1.0 + cn_ms / unet_ms, 3)
+        sources["controlnet_factor"] = (f"ESTIMATE: 1 + ControlNet / UNet roofline time at {res} px, batch 1 = 1 + "
+                                        f"{cn_ms:.3f} / {unet_ms:.3f}; {how}")
+        extra = dict(vae_decode_ms=vae_dec, vae_encode_ms=vae_enc, controlnet_factor=factor)
+    model_name = model if isinstance(model, str) else type(model).__name__
+    for f in ("overhead_ms", "per_frame_ms", "jitter"):
+        sources[f] = "not estimated (0): kernel launch, scheduler and host overheads are outside the roofline"
+    return LatencyProfile(
+        name=name or f"{model_name}-{g.name}-roofline".replace("/", "_"),
+        device=f"{g.label} (roofline estimate, not measured)", kind="roofline",
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        model=f"{model_name} (work counted on torch's meta device; weights do not change it)",
+        eval_ms=eval_ms, sources=sources, **extra,
+        notes=(f"ROOFLINE ESTIMATE for {g.label}, not a measurement. {how}. The fit's largest factor between "
+               f"estimate and published time is ~1.3x over A100, H100, RTX 4090, RTX 3090 and T4 (leave-one-out: up "
+               f"to ~1.8x, the RTX 4090); small models (the shipped one) are launch-bound on a real GPU, which the "
+               f"roofline does not model, so their estimates are far too low. Unverified datasheet figures: "
+               f"{', '.join(g.unverified) or 'none'}."))
+
+
+__all__ += ["roofline_profile"]

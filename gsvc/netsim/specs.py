@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from ..codecs.latency import LatencyProfile, load_profile
 from ..spec import Spec, bounded
@@ -43,6 +43,9 @@ class ReceiverSpec(Spec):
     reason in ``skip_reason``); a needed frame already past its deadline is skipped too and
     an anchor is asked for, since that costs less than catching up. ``"off"``: every frame
     is decoded, however late.
+    ``controlnet``: ``"on"`` times every evaluation as a UNet plus a ControlNet (the profile's
+    ``controlnet_factor``, e.g. 1.38 on an RTX 4090 for SD-1.5); ``"off"`` (default): the UNet
+    alone. It changes only the simulated time, never the images.
     """
 
     spec_path = "receiver"
@@ -54,6 +57,7 @@ class ReceiverSpec(Spec):
     latency_scale: float = bounded(1.0, 1e-6, 1e6, "", "factor on measured wall-clock times")
     decode: Literal["real", "timing-only"] = "real"
     shed: Literal["on", "off"] = "on"
+    controlnet: Literal["off", "on"] = "off"
 
     @field_validator("latency")
     @classmethod
@@ -64,3 +68,16 @@ class ReceiverSpec(Spec):
             elif v != "measured":
                 raise ValueError("is not 'measured', 'profile:NAME' or an inline profile")
         return v
+
+    @model_validator(mode="after")
+    def _controlnet_needs_a_factor(self):
+        if self.controlnet == "on":
+            lat = self.latency
+            if lat == "measured":
+                raise ValueError("receiver.controlnet='on' scales a profile's evaluations; receiver.latency='measured' "
+                                 "times the model that really runs (give a profile, or controlnet='off')")
+            prof = lat if isinstance(lat, LatencyProfile) else load_profile(lat[len("profile:"):])
+            if prof.controlnet_factor is None:
+                raise ValueError(f"receiver.controlnet='on' needs a profile with a controlnet_factor; "
+                                 f"{prof.name!r} has none (the sd15-* profiles have one)")
+        return self

@@ -54,7 +54,7 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     codec = make_codec(sc.codec, sc.video)
     timing_only = sc.timing_only or not codec.makes_images
     latency = make_latency_model(sc.receiver.latency, sc.receiver.latency_scale,
-                                 np.random.default_rng(derive_seed(sc.seed, "latency")))
+                                 np.random.default_rng(derive_seed(sc.seed, "latency")), sc.receiver.controlnet)
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
     inputs = []
     traces = draw_traces(sc.channel, sc.link, sc.cell, [derive_seed(sc.seed, "trace", s) for s in range(sc.streams)],
