@@ -36,7 +36,7 @@ def test_congestion_example_saves_both_runs_with_pictures_and_reports(tmp_path):
 
 
 def test_every_example_is_covered_by_a_test():
-    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py"}
+    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py", "sd15_cvsc_rtx4090.py"}
     assert {p.name for p in (REPO / "examples").glob("*.py")} <= tested
 
 
@@ -50,3 +50,13 @@ def test_cell_users_example_sweeps_users_and_plots_the_cell(tmp_path):
     res = gsvc.load_results(out)
     s = res.summary.set_index(["streams", "cell.scheduler"])
     assert s.loc[(3, "pf"), "throughput_mbps"] > s.loc[(3, "round-robin"), "throughput_mbps"]
+
+
+def test_sd15_cvsc_rtx4090_example_prints_steps_against_the_deadline_and_says_what_is_published():
+    proc = run_example("sd15_cvsc_rtx4090.py", "--seconds", "1", "--steps", "2,12")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.strip()[:2].strip().isdigit()]
+    assert [r[0] for r in rows] == ["2", "12"]
+    p95 = [float(r[2]) for r in rows]
+    assert p95[1] > p95[0]  # more steps take longer on the published 4090 timing
+    assert "published" in proc.stdout and "shipped model" in proc.stdout

@@ -117,6 +117,32 @@ class LatencyProfile(Spec):
         """Milliseconds to encode one frame of ``resolution`` px into model space (0 if none)."""
         return self._scaled(self.vae_encode_ms, resolution)
 
+    def timed_as(self, frame_px: int, timing_px: int) -> "LatencyProfile":
+        """This profile's times at ``timing_px`` served for frames of ``frame_px``.
+
+        For a receiver whose model runs at ``timing_px`` (SD-1.5 at 512 px) simulated with frames a
+        smaller model makes (the shipped one at 64 px): every decode of a ``frame_px`` frame then
+        takes what one ``timing_px`` frame takes. The sources and notes say so.
+        """
+        near = min((int(k) for k in self.eval_ms), key=lambda r: (abs(np.log(r / timing_px)), r))
+        batches = sorted(int(b) for b in self.eval_ms[str(near)])
+        eval_ms = {str(frame_px): {str(b): self.eval_time_ms(timing_px, b) for b in batches}}
+        sources = {k: v for k, v in self.sources.items() if not k.startswith(("eval_ms.", "vae_"))}
+        for b in batches:
+            sources[f"eval_ms.{frame_px}.{b}"] = (f"= {self.name}'s time at {timing_px} px, batch {b} (served for "
+                                                  f"{frame_px} px frames); " + self.sources.get(f"eval_ms.{near}.{b}", ""))
+        extra = {}
+        for field in ("vae_decode_ms", "vae_encode_ms"):
+            if getattr(self, field):
+                ms = self._scaled(getattr(self, field), timing_px)
+                extra[field] = {str(frame_px): ms}
+                key = min(getattr(self, field), key=lambda r: abs(np.log(int(r) / timing_px)))
+                sources[f"{field}.{frame_px}"] = (f"= {self.name}'s {field} at {timing_px} px; "
+                                                  + self.sources.get(f"{field}.{key}", ""))
+        return self.model_copy(update=dict(
+            name=f"{self.name}@{timing_px}px-for-{frame_px}px", eval_ms=eval_ms, sources=sources, **extra,
+            notes=f"{self.notes} Times of {timing_px} px frames served for {frame_px} px frames (timed_as)."))
+
     def eval_time_ms(self, resolution: int, batch: int) -> float:
         """Milliseconds of one denoiser evaluation for ``batch`` frames at ``resolution`` px."""
         res = {int(k): v for k, v in self.eval_ms.items()}
