@@ -164,3 +164,14 @@ def test_a_bad_gpu_name_names_the_option_and_lists_the_valid_ones():
 def test_timing_calibration_refuses_a_model_it_cannot_time():
     res = CliRunner().invoke(main, ["calibrate", "--model", "sd15-controlnet"])
     assert res.exit_code == 2 and "--model" in res.output
+
+
+def test_timed_as_serves_a_512_px_receiver_for_small_frames():
+    p = load_profile("sd15-rtx4090")
+    q = p.timed_as(64, 512)
+    for b in (1, 3, 16):
+        assert q.eval_time_ms(64, b) == pytest.approx(p.eval_time_ms(512, b))
+    assert q.vae_decode_time_ms(64) == pytest.approx(p.vae_decode_time_ms(512))
+    assert q.controlnet_factor == p.controlnet_factor and "512 px" in q.sources["eval_ms.64.1"]
+    for key in numbers_needing_a_source(q):
+        assert key in q.sources
