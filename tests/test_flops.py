@@ -95,3 +95,15 @@ def test_a_backend_with_example_evaluation_is_counted_through_its_closure():
 def test_an_unknown_model_name_lists_the_valid_ones():
     with pytest.raises(ValueError, match="model='sdxl'.*shipped, sd15"):
         evaluation_closure("sdxl", 1, 64)
+
+
+def test_a_diffusers_folder_is_counted_from_its_unet_config(tmp_path):
+    from diffusers import UNet2DConditionModel
+    tiny = dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+                down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32, norm_num_groups=8)
+    UNet2DConditionModel(**tiny).save_config(tmp_path / "unet")
+    cost = count_model(str(tmp_path), 2, 64)  # no vae/: latent = 64 / 8
+    assert cost.flops > 0 and cost.params == sum(p.numel() for p in UNet2DConditionModel(**tiny).parameters())
+    with pytest.raises(ValueError, match="unet/"):
+        count_model(str(tmp_path / "missing"), 1, 64)
