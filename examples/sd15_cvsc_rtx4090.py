@@ -15,7 +15,10 @@ What is real and what is a published profile:
   resolution, not SD-1.5's.
 
 ``codec.steps`` is swept; a cvsc delta frame runs the last ``ceil(0.3 * steps)`` of them from
-the motion-warped reference, an anchor (every 15 frames) runs all of them.
+the motion-warped reference, an anchor (every 15 frames) runs all of them. Two limits meet: a
+frame must be on screen 100 ms after capture, and at 15 fps one GPU must finish a frame every
+66.7 ms or its queue grows; the VAE decode per frame (47 ms in the profile, derived rather than
+published for a 4090; see its ``sources``) takes most of that.
 
     python examples/sd15_cvsc_rtx4090.py [--seconds 4] [--steps 2,4,6,8,10,12,16,20] [--resolution 64]
 """
@@ -44,19 +47,23 @@ def main() -> None:
         "link.trace_s": max(a.seconds, 0.1), "codec.name": "cvsc", "jitter.mode": "fixed",
         "jitter.delay_ms": DEADLINE_MS, "receiver.latency": profile, "receiver.decode": "real"})
     print(f"timing: {profile.device}, {profile.eval_time_ms(a.resolution, 1):.1f} ms per evaluation + "
-          f"{profile.vae_decode_time_ms(a.resolution):.1f} ms VAE decode per frame (SD-1.5 at 512 px, published "
-          f"profile {a.gpu_profile}); images: the shipped model at {a.resolution} px on this CPU")
+          f"{profile.vae_decode_time_ms(a.resolution):.1f} ms VAE decode per frame (derived) (SD-1.5 at 512 px, "
+          f"published profile {a.gpu_profile}); images: the shipped model at {a.resolution} px on this CPU")
     print(f"channel {base.channel.model} at {base.channel.snr_db:.0f} dB, {base.link.bandwidth_mhz:.0f} MHz; "
           f"playout {DEADLINE_MS:.0f} ms after capture\n")
-    print(f"{'steps':>5} {'evals/frame':>11} {'p95 ms':>8} {'miss rate':>9} {'PSNR dB':>8}  fits")
+    print(f"{'steps':>5} {'evals/frame':>11} {'p95 ms':>8} {'miss rate':>9} {'skipped':>8} {'on time':>8} "
+          f"{'PSNR dB':>8}  fits")
     for steps in (int(s) for s in a.steps.split(",")):
         s = gsvc.run(base.updated({"codec.steps": steps})).summary
-        fits = s["deadline_miss_rate"] <= 0.05
+        on_time = s["shown"] / s["frames"]
         psnr = "n/a" if s["psnr_db_mean"] is None else f"{s['psnr_db_mean']:.2f}"
         print(f"{steps:>5} {s['unet_evals_per_frame']:>11.2f} {s['latency_ms_p95']:>8.1f} "
-              f"{s['deadline_miss_rate']:>9.3f} {psnr:>8}  {'yes' if fits else 'no'}")
-    print("\nfits: at most 5 % of frames miss the 100 ms playout. Latency = SD-1.5 on an RTX 4090 (published); "
-          "PSNR = the shipped model's frames, not SD-1.5's.")
+              f"{s['deadline_miss_rate']:>9.3f} {s['skipped'] / s['frames']:>8.3f} {on_time:>8.3f} {psnr:>8}  "
+              f"{'yes' if on_time >= 0.95 else 'no'}")
+    print("\nmiss rate: frames shown after their playout; skipped: frames the receiver did not decode because they "
+          "would have been late (receiver.shed='on'; the previous picture stays on screen); fits: at least 95 % of "
+          "frames decoded and shown on time.\nLatency = SD-1.5 on an RTX 4090 (published profile); PSNR = the "
+          "shipped model's frames at their own resolution, not SD-1.5's.")
 
 
 if __name__ == "__main__":
