@@ -13,8 +13,8 @@ def frames(t=3, side=32, dtype=np.float32):
 
 
 @pytest.mark.parametrize("fields, match", [
-    ({"resolution": 16}, r"video\.resolution=16 .*\[32, 256\] px"),
-    ({"resolution": 512}, r"video\.resolution=512"),
+    ({"resolution": 16}, r"video\.resolution=16 .*\[32, 1024\] px"),
+    ({"resolution": 2048}, r"video\.resolution=2048"),
     ({"fps": float("nan")}, r"video\.fps=nan is not a finite number"),
     ({"seconds": 0}, r"video\.seconds=0"),
     ({"motion_px": -1}, r"video\.motion_px=-1"),

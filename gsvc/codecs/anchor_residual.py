@@ -7,7 +7,9 @@ generates the anchor from a *base noise* shared by the whole group; a frame star
 from the anchor reconstruction plus its upsampled residual, noised to
 ``codec.strength`` with the base noise mixed with a little per-frame residual noise
 (``sqrt(1 - l^2) * base + l * own``, l = 0.3), so the anchor's structure is kept and
-each frame's changes are restored in the last ``ceil(strength * steps)`` steps."""
+each frame's changes are restored in the last ``ceil(strength * steps)`` steps. With a latent
+back-end the base noise is a latent shared by the group, and a delta's start (anchor +
+residual) is VAE-encoded."""
 from __future__ import annotations
 
 import struct
@@ -84,6 +86,9 @@ class AnchorResidualDecoder(DiffusionDecoder):
         out["ref"] = np.clip(self.ref_image + decode_residual(ef.sections["residual"], side), 0, 1).astype(np.float32)
         return out
 
+    def vae_encodes_needed(self, ef, plan) -> int:
+        return int(ef.kind == "delta")  # the anchor + residual image is taken into latent space
+
     def _noise(self, ef, shape):
         """Group base noise mixed with this frame's own noise."""
         import torch
@@ -100,9 +105,8 @@ class AnchorResidualDecoder(DiffusionDecoder):
         ref = parsed.get("ref")
         side = self.codec.video.resolution
         cond = self.condition(parsed, ref)
-        noise = self._noise(ef, (1, 3, side, side))
-        from .model import make_scheduler
-        sched = make_scheduler(self.spec.sampler)
+        noise = self._noise(ef, (1, *den.latent_shape(side)))              # the group's base noise (+ own)
+        sched = den.make_scheduler(self.spec.sampler)
         sched.set_timesteps(n)
         if ef.kind == "anchor":
             start = (0, noise * sched.init_noise_sigma)
@@ -110,6 +114,7 @@ class AnchorResidualDecoder(DiffusionDecoder):
             i0 = start_index(n, plan.strength)
             start = (i0, sched.add_noise(den.to_model(ref[None]), noise, sched.timesteps[i0:i0 + 1]))
         res = sample(den, cond, n, cached=start, generator=torch.Generator().manual_seed(0), scheduler=self.spec.sampler)
+        self.last_x = res.x0
         return den.to_image(res.x0)[0]
 
 

@@ -85,12 +85,16 @@ class DecodePlan:
         steps: sampler steps the plan runs.
         unet_evals: denoiser evaluations those steps cost (the latency model's unit of work).
         strength: fraction of the noise schedule the sampler starts at (1 = pure noise).
+        vae_decodes, vae_encodes: latent -> image and image -> latent conversions the plan
+            runs besides its evaluations (a latent back-end; 0 in pixel space).
     """
 
     path: str
     steps: int = 0
     unet_evals: int = 0
     strength: float = 1.0
+    vae_decodes: int = 0
+    vae_encodes: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +113,9 @@ class Decoded:
     cut_detected: bool = False
     #: the decoder's confidence in its reference for this frame, in [0, 1] (NaN: not estimated)
     confidence: float = float("nan")
+    #: VAE decodes / encodes this decode ran (a latent back-end; 0 in pixel space)
+    vae_decodes: int = 0
+    vae_encodes: int = 0
 
 
 @runtime_checkable

@@ -9,7 +9,9 @@ the content frame with its motion: no denoiser work at all. The sender cannot en
 before the whole group is captured, so the group's buffering delay is part of every
 frame's latency. Under ``codec.control="adaptive"`` a cut or drift closes a group early, and a
 frame that the warped content explains poorly also carries its conditions so that the receiver
-can refine it (the only denoiser work on a motion frame)."""
+can refine it (the only denoiser work on a motion frame). With a latent back-end the content
+frame's latent is sampled once per group and decoded once; a refinement starts from that
+latent warped by the frame's motion."""
 from __future__ import annotations
 
 import numpy as np
@@ -143,11 +145,12 @@ class ContentMotionDecoder(DiffusionDecoder):
                 else:
                     content = self.run_sampler(ef, parsed, plan.steps)
                 content = self.agree_with_lowres(content, parsed)
+                self.ref_x = self.last_x if plan.path != "lowres" else None
                 self.ref_image, self.ref_frame, self.broken = content, ef.frame, False
                 self.ref_parts = AnchorConditions.of(parsed)
             image = warp(self.ref_image, motion)
             if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
-                parsed = parse_conditions(ef.sections, self.ref_parts, motion, side)
+                parsed = {**parse_conditions(ef.sections, self.ref_parts, motion, side), "motion": motion}
                 image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
                                          ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
                 image = self.agree_with_lowres(image, parsed)

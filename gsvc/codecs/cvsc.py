@@ -3,7 +3,8 @@ noise (``anchor_steps``); every other frame warps the anchor's
 reconstruction by the motion accumulated since the anchor, noises it to
 ``codec.strength`` and runs only the last ``ceil(strength * steps)`` steps, conditioned
 on its own conditions (semantic map, low-res frame, structure map, as sent) and the warped
-reference. It assumes neighbouring frames are
+reference. With a latent back-end it warps the anchor's *latent* by the motion scaled to
+latent resolution (px / VAE factor) and noises that. It assumes neighbouring frames are
 alike: it has no idea of scene cuts or of motion too large to warp."""
 from __future__ import annotations
 

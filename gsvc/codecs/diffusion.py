@@ -10,7 +10,8 @@ named section whose bytes are counted:
 * ``structure``: its edge map (:mod:`gsvc.codecs.structure`), likewise (``codec.structure``);
 * ``motion``: in deltas, a motion field from the anchor to the frame.
 
-The receiver keeps the reference reconstruction; a codec subclass decides, in
+The receiver keeps the reference reconstruction (and, with a latent back-end, the latent it was
+decoded from); a codec subclass decides, in
 :meth:`DiffusionDecoder.plan_frame` and :meth:`DiffusionDecoder.generate`, where the
 sampler starts and how many steps it runs.
 
@@ -19,6 +20,12 @@ warped by the last motion (or repeated). A lost anchor, or a delta that cannot b
 decoded, leaves the reference broken until the next anchor arrives, and the
 decoder asks the sender for one over the feedback path.
 
+The model is the back-end ``codec.model`` names (:mod:`gsvc.codecs.backends`): the shipped
+pixel-space denoiser or a latent diffusion model from a diffusers folder. With a latent one,
+every plan that runs the denoiser also says how many VAE decodes (one: the image shown) and
+encodes (an image taken into latent space where the method needs one) it runs, and every
+:class:`~gsvc.codecs.base.Decoded` reports the ones it ran.
+
 With ``codec.control="adaptive"`` the encoder and decoder hand their decisions to the
 controller of :mod:`gsvc.codecs.control` (cut and drift detection at the sender, a
 deadline-aware plan ladder at the receiver); with ``"off"`` they behave exactly as the
@@ -26,6 +33,7 @@ codec alone.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from typing import Sequence
@@ -36,6 +44,7 @@ from ..video import phase_shift_px
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
 from .conditions import AnchorConditions, ConditionCoder, parse_conditions
+from .backends import load_backend, model_space, warp_sample
 from .lowres import back_project, upsample_lowres
 from .ratelevels import LadderRateControl
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
@@ -85,7 +94,13 @@ class DiffusionCodec:
 
     @property
     def denoiser(self):
-        return load_denoiser(self.spec.weights)
+        """The model back-end (:class:`gsvc.codecs.backends.Denoiser`), loaded once per process."""
+        return load_backend(self.spec.model, self.spec.weights, self.spec.prompt)
+
+    @property
+    def space(self) -> str:
+        """``"pixel"`` or ``"latent"``: the back-end's model space, known without loading it."""
+        return model_space(self.spec)
 
     def encoder(self, stream_seed: int) -> "DiffusionEncoder":
         return DiffusionEncoder(self)
@@ -174,6 +189,8 @@ class DiffusionDecoder:
     def __init__(self, codec: DiffusionCodec, stream_seed: int):
         self.codec, self.spec, self.seed = codec, codec.spec, stream_seed
         self.ref_image = None
+        self.ref_x = None      # latent back-end: the reference in model space [1, C, h, w] (None: encode ref_image)
+        self.last_x = None     # model-space result of the last sampler run
         self.ref_parts = AnchorConditions()
         self.ref_frame = -1
         self.last_image = None
@@ -195,8 +212,20 @@ class DiffusionDecoder:
         if not complete or (ef.kind == "delta" and (self.broken or ef.refs[0] != self.ref_frame)):
             return DecodePlan("conceal")
         if self.control is not None:
-            return self.control.plan(self, ef, info, budget_ms)
-        return self.plan_frame(ef, budget_ms)
+            return self.with_vae_calls(ef, self.control.plan(self, ef, info, budget_ms))
+        return self.with_vae_calls(ef, self.plan_frame(ef, budget_ms))
+
+    def with_vae_calls(self, ef: EncodedFrame, plan: DecodePlan) -> DecodePlan:
+        """``plan`` with the VAE calls a latent back-end runs for it: one decode of the sample, and
+        :meth:`vae_encodes_needed` encodes (pixel space, or a plan without the denoiser: none)."""
+        if self.codec.space == "pixel" or plan.unet_evals == 0:
+            return plan
+        return dataclasses.replace(plan, vae_decodes=1, vae_encodes=self.vae_encodes_needed(ef, plan))
+
+    def vae_encodes_needed(self, ef: EncodedFrame, plan: DecodePlan) -> int:
+        """Images a latent decode of ``ef`` takes into latent space: a delta starts from the reference
+        latent warped, which needs an encode only when the reference was not sampled here."""
+        return int(ef.kind == "delta" and self.ref_x is None)
 
     def plan_frame(self, ef: EncodedFrame, budget_ms: float | None) -> DecodePlan:
         """The codec's own (fixed-step) plan for a frame that can be decoded."""
@@ -229,7 +258,13 @@ class DiffusionDecoder:
 
     # --- decoding -------------------------------------------------------------
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
-        out = self.decode_frame(ef, plan)
+        if self.codec.space == "latent":
+            den = self.codec.denoiser
+            e0, d0 = den.vae_encodes, den.vae_decodes
+            out = dataclasses.replace(self.decode_frame(ef, plan), vae_encodes=den.vae_encodes - e0,
+                                      vae_decodes=den.vae_decodes - d0)
+        else:
+            out = self.decode_frame(ef, plan)
         return out if self.control is None else self.control.annotate(ef, plan, out)
 
     def decode_frame(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
@@ -246,10 +281,12 @@ class DiffusionDecoder:
         elif plan.path == "lowres":
             image = upsample_lowres(parsed["lowres"], self.codec.video.resolution)
         else:
+            self.last_x = None
             image = self.generate(ef, plan, parsed)
         image = self.agree_with_lowres(image, parsed)
         if ef.kind == "anchor":
             self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
+            self.ref_x = self.last_x if plan.path not in ("warp", "lowres") else None
             self.ref_parts = AnchorConditions.of(parsed)
         self.last_image = image
         self.last_motion = parsed.get("motion", ZERO_MOTION)
@@ -304,18 +341,21 @@ class DiffusionDecoder:
     # --- helpers for subclasses -----------------------------------------------
     def run_sampler(self, ef: EncodedFrame, parsed: dict, steps: int, *, ref: np.ndarray | None = None,
                     ref_mask: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
-        """Sample one frame conditioned on the parts in ``parsed`` (+ a reference if given).
+        """Sample one frame conditioned on the parts in ``parsed`` (+ a reference if given);
+        returns ``[H, W, 3]`` float32 in [0, 1] and keeps the model-space result in ``last_x``.
 
         ``ref_mask`` ``[H, W]`` marks where the warped reference shows real content (1) and
-        where the motion uncovered what it never saw (0). The model is told so through its
-        mask channel, and a refinement starts there from the upsampled low-res frame (when the
-        frame has one) instead of the reference's repeated edge.
+        where the motion uncovered what it never saw (0). The shipped model is told so through
+        its mask channel, and a refinement starts there from the upsampled low-res frame (when
+        the frame has one) instead of the reference's repeated edge. A latent back-end starts
+        a refinement from the reference latent warped by ``parsed["motion"]`` (see :meth:`_start`).
         """
         from .sampler import sample
         den = self.codec.denoiser
         res = sample(den, self.condition(parsed, ref, ref_mask), steps, start=self._start(ref, ref_mask, parsed),
                      strength=strength, generator=frame_generator(self.seed, ef.frame),
                      scheduler=self.spec.sampler)
+        self.last_x = res.x0
         return den.to_image(res.x0)[0]
 
     def condition(self, parsed: dict, ref: np.ndarray | None = None, ref_mask: np.ndarray | None = None):
@@ -327,7 +367,19 @@ class DiffusionDecoder:
             lowres=one(parsed.get("lowres")), structure=one(parsed.get("structure")))
 
     def _start(self, ref, ref_mask, parsed):
+        """Model-space start of a refinement ``[1, C, h, w]`` (None: from noise).
+
+        Pixel space: the warped reference with uncovered pixels from the low-res frame. Latent
+        space: the reference latent (the anchor's sample, else its image VAE-encoded once)
+        warped by the motion scaled to latent resolution, as CVSC does; a reference given
+        without motion is VAE-encoded.
+        """
         if ref is None:
             return None
+        den = self.codec.denoiser
+        if den.space == "latent" and "motion" in parsed:
+            if self.ref_x is None:
+                self.ref_x = den.to_model(self.ref_image[None])
+            return warp_sample(den, self.ref_x, parsed["motion"])
         filled = ref if ref_mask is None else fill_uncovered(ref, ref_mask, parsed.get("lowres"))
-        return self.codec.denoiser.to_model(filled[None])
+        return den.to_model(filled[None])

@@ -1,4 +1,6 @@
-"""The shared conditional denoiser: weights, noise schedule and conditioning input.
+"""The shipped back-end: a pixel-space conditional denoiser, its weights, noise schedule and conditioning.
+
+:class:`PixelDenoiser` implements :class:`gsvc.codecs.backends.Denoiser` (``codec.model="shipped"``).
 
 Images are ``[B, 3, H, W]`` float32 in [-1, 1] inside the model. The conditioning
 input (:meth:`Denoiser.condition`) is concatenated to the noisy image on the channel
@@ -18,7 +20,7 @@ import numpy as np
 from ..video.classes import NUM_CLASSES
 from .denoiser import COND_CHANNELS, DenoiserConfig, build_unet
 
-__all__ = ["Denoiser", "make_scheduler", "default_weights_path", "save_denoiser", "served_resolutions", "SCHEDULE"]
+__all__ = ["PixelDenoiser", "Denoiser", "make_scheduler", "default_weights_path", "save_denoiser", "served_resolutions", "SCHEDULE"]
 
 #: noise schedule shared by training and every sampler
 SCHEDULE = dict(num_train_timesteps=1000, beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
@@ -54,7 +56,7 @@ def served_resolutions(path: str | Path | None = None) -> tuple[int, ...]:
     return tuple(_config_of(p).resolutions_px) if p.exists() else ()
 
 
-def save_denoiser(den: "Denoiser", path: str | Path, meta: dict | None = None) -> Path:
+def save_denoiser(den: "PixelDenoiser", path: str | Path, meta: dict | None = None) -> Path:
     """Write ``path`` (float16 safetensors) and ``path.json`` (config + ``meta``)."""
     import torch
     from safetensors.torch import save_file
@@ -65,21 +67,67 @@ def save_denoiser(den: "Denoiser", path: str | Path, meta: dict | None = None) -
     return p
 
 
-class Denoiser:
-    """The UNet with its config, on a device, in eval mode."""
+class PixelDenoiser:
+    """The shipped UNet with its config, on a device, in eval mode (a :class:`~gsvc.codecs.backends.Denoiser`).
+
+    It denoises images (``space="pixel"``, ``scale_factor=1``) and is conditioned by
+    concatenating :meth:`condition`'s planes to the noisy image; one evaluation is one UNet call.
+    """
+
+    space = "pixel"
+    scale_factor = 1
+    has_controlnet = False
+    #: no image <-> model conversion needs a network here
+    vae_encodes = vae_decodes = 0
 
     def __init__(self, unet, cfg: DenoiserConfig, device: str = "cpu", meta: dict | None = None):
         self.unet, self.cfg, self.device, self.meta = unet.to(device).eval(), cfg, device, meta or {}
 
+    @property
+    def resolutions_px(self) -> tuple[int, ...]:
+        return tuple(self.cfg.resolutions_px)
+
+    def make_scheduler(self, kind: str = "ddim"):
+        """A fresh scheduler of the shared :data:`SCHEDULE` (``codec.sampler``: ``"ddim"`` or ``"dpm"``)."""
+        return make_scheduler(kind)
+
+    def latent_shape(self, side_px: int) -> tuple[int, int, int]:
+        return (3, side_px, side_px)
+
+    def noise_shape(self, cond) -> tuple[int, int, int, int]:
+        """``cond`` ``[B, COND_CHANNELS, H, W]`` -> ``(B, 3, H, W)``."""
+        b, _, h, w = cond.shape
+        return (b, 3, h, w)
+
+    def predict(self, x_t, t, cond):
+        """``v`` ``[B, 3, H, W]`` for the noisy image ``x_t`` ``[B, 3, H, W]`` at timestep ``t``."""
+        import torch
+        return self.unet(torch.cat([x_t, cond], 1), t).sample
+
+    def example_evaluation(self, batch: int, side_px: int):
+        """One evaluation on random inputs: image ``[batch, 3, side, side]``, zero conditions, t = 500."""
+        import torch
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(batch, 3, side_px, side_px, generator=g).to(self.device)
+        cond = torch.zeros(batch, COND_CHANNELS, side_px, side_px, device=self.device)
+        t = torch.full((batch,), 500, device=self.device)
+        return lambda: self.predict(x, t, cond)
+
+    def describe(self) -> str:
+        n = sum(p.numel() for p in self.unet.parameters())
+        src = self.meta.get("weights", "shipped weights")
+        return (f"shipped pixel-space UNet2DModel ({n / 1e6:.2f} M parameters, v-prediction, "
+                f"{COND_CHANNELS} condition planes concatenated), {src}")
+
     @classmethod
-    def fresh(cls, cfg: DenoiserConfig = DenoiserConfig(), seed: int = 0, device: str = "cpu") -> "Denoiser":
+    def fresh(cls, cfg: DenoiserConfig = DenoiserConfig(), seed: int = 0, device: str = "cpu") -> "PixelDenoiser":
         """Randomly initialised (for training, timing and tests of plumbing)."""
         import torch
         torch.manual_seed(seed)
         return cls(build_unet(cfg), cfg, device)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu") -> "Denoiser":
+    def load(cls, path: str | Path | None = None, device: str = "cpu") -> "PixelDenoiser":
         """Load trained weights (``safetensors`` + ``.json`` config beside it); default: the shipped ones."""
         import torch
         from safetensors.torch import load_file
@@ -93,7 +141,7 @@ class Denoiser:
         unet = build_unet(cfg)
         state = {k: v.to(torch.float32) for k, v in load_file(str(p)).items()}
         unet.load_state_dict(state)
-        return cls(unet, cfg, device, meta)
+        return cls(unet, cfg, device, {**meta, "weights": str(p)})
 
     def condition(self, batch: int, side_px: int, *, labels=None, ref=None, ref_mask=None, lowres=None,
                   structure=None):
@@ -152,3 +200,7 @@ class Denoiser:
     def to_image(x) -> np.ndarray:
         """``[B, 3, H, W]`` in [-1, 1] -> ``[B, H, W, 3]`` float32 in [0, 1]."""
         return ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).cpu().numpy().astype(np.float32)
+
+
+#: the historic name of the shipped back-end (``gsvc train`` and ``gsvc calibrate`` build it by this name)
+Denoiser = PixelDenoiser

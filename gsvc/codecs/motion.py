@@ -35,6 +35,14 @@ class MotionField:
         total = self.blocks_px + np.array(self.global_px)
         return float(np.mean(np.hypot(total[..., 0], total[..., 1])))
 
+    def scaled(self, factor: float) -> "MotionField":
+        """The same motion measured on a grid ``factor`` times as fine (e.g. ``1 / 8`` for a
+        latent at 1/8 of the frame side): every vector multiplied by ``factor``."""
+        if factor == 1.0:
+            return self
+        return MotionField((self.global_px[0] * factor, self.global_px[1] * factor),
+                           (self.blocks_px * factor).astype(np.float32))
+
     def dense_px(self, side_px: int) -> np.ndarray:
         """Per-pixel displacement ``[H, W, 2]`` (dx, dy): block vectors upsampled bilinearly."""
         by, bx = self.blocks_px.shape[:2]

@@ -4,16 +4,16 @@ frame takes the cached sample at a switch step, warps it with the motion from th
 anchor, and finishes the schedule from there under its own semantic map and the
 warped anchor reconstruction. The switch step comes from the transmitted motion:
 ``k = ceil(strength * steps) + round(motion_px / 2)`` final steps (capped at ``steps``),
-so bigger motion switches earlier and runs more steps."""
+so bigger motion switches earlier and runs more steps. With a latent back-end the cache holds
+the anchor's intermediate *latents*, warped by the motion scaled to latent resolution."""
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from .backends import warp_sample
 from .base import DecodePlan
 from .diffusion import DiffusionCodec, DiffusionDecoder, frame_generator
-from .motion import decode_motion, warp
+from .motion import decode_motion
 from .registry import register
 
 
@@ -30,6 +30,9 @@ class ReuseDecoder(DiffusionDecoder):
 
     def schedule_steps(self) -> int:
         return self.cache_steps
+
+    def vae_encodes_needed(self, ef, plan) -> int:
+        return 0  # a delta resumes from the cached latent: nothing to encode
 
     def plan_frame(self, ef, budget_ms):
         if ef.kind == "anchor":
@@ -51,12 +54,11 @@ class ReuseDecoder(DiffusionDecoder):
             res = sample(den, self.condition(parsed), plan.steps, generator=frame_generator(self.seed, ef.frame), keep=True,
                          scheduler=self.spec.sampler)
             self.cache, self.cache_frame, self.cache_steps = res.samples, ef.frame, plan.steps
+            self.last_x = res.x0
             return den.to_image(res.x0)[0]
         n = self.cache_steps
         i0 = n - plan.steps
-        cached = self.cache[i0][0].permute(1, 2, 0).cpu().numpy()          # [H, W, 3] noisy sample
-        moved = warp(np.ascontiguousarray(cached), parsed["motion"])
-        x = den.to_model((moved[None] + 1) / 2)                            # back to [1, 3, H, W], same scale
+        x = warp_sample(den, self.cache[i0], parsed["motion"])             # the anchor's x_t, moved to this frame
         res = sample(den, self.condition(parsed, parsed["ref"], parsed["ref_mask"]), n, cached=(i0, x), generator=frame_generator(self.seed, ef.frame),
                      scheduler=self.spec.sampler)
         return den.to_image(res.x0)[0]

@@ -20,8 +20,9 @@ __all__ = ["SampleResult", "sample", "start_index"]
 
 @dataclass
 class SampleResult:
-    """``x0``: ``[B, 3, H, W]`` in [-1, 1]; ``evals``: denoiser evaluations run;
-    ``timesteps``: the schedule used; ``samples``: ``{index: x_t}`` before each step (if kept)."""
+    """``x0``: ``[B, C, h, w]`` in model space (an image in [-1, 1] for the shipped model, a latent
+    for a latent back-end); ``evals``: denoiser evaluations run; ``timesteps``: the schedule used;
+    ``samples``: ``{index: x_t}`` before each step (if kept)."""
 
     x0: object
     evals: int
@@ -40,21 +41,20 @@ def sample(denoiser, cond, steps: int, *, start=None, strength: float = 1.0, cac
     """Run the denoising loop.
 
     Args:
-        denoiser: a :class:`gsvc.codecs.model.Denoiser`.
-        cond: ``[B, C, H, W]`` from :meth:`Denoiser.condition`.
+        denoiser: a :class:`gsvc.codecs.backends.Denoiser` (the shipped model or a latent back-end).
+        cond: what its :meth:`~gsvc.codecs.backends.Denoiser.condition` returned.
         steps: length of the full schedule.
-        start: ``[B, 3, H, W]`` reference in [-1, 1] to noise to ``strength`` (None: pure noise).
+        start: ``[B, C, h, w]`` model-space reference to noise to ``strength`` (None: pure noise).
         cached: ``(index, x_t)`` to resume from an intermediate sample instead.
         generator: ``torch.Generator`` for the noise (the run's own).
+        scheduler: ``codec.sampler``; the back-end supplies the noise schedule.
     """
     import torch
-    from .model import make_scheduler
 
-    sched = make_scheduler(scheduler)
+    sched = denoiser.make_scheduler(scheduler)
     sched.set_timesteps(steps)
     ts = sched.timesteps
-    b, _, h, w = cond.shape
-    noise = torch.randn((b, 3, h, w), generator=generator, device=cond.device)
+    noise = torch.randn(denoiser.noise_shape(cond), generator=generator).to(denoiser.device)
     if cached is not None:
         i0, x = cached
     elif start is None or strength >= 1.0:
@@ -67,6 +67,6 @@ def sample(denoiser, cond, steps: int, *, start=None, strength: float = 1.0, cac
         for i in range(i0, len(ts)):
             if keep:
                 samples[i] = x
-            v = denoiser.unet(torch.cat([sched.scale_model_input(x, ts[i]), cond], 1), ts[i]).sample
-            x = sched.step(v, ts[i], x).prev_sample
+            out = denoiser.predict(sched.scale_model_input(x, ts[i]), ts[i], cond)
+            x = sched.step(out, ts[i], x).prev_sample
     return SampleResult(x, len(ts) - i0, [int(t) for t in ts], samples)

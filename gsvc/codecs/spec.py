@@ -23,8 +23,14 @@ class CodecSpec(Spec):
     reference; ``anchor_steps`` is used for anchors). ``gop``: frames per group (anchor
     period of the diffusion codecs). ``bitrate_kbps``: target rate of rate-controlled codecs.
     ``keyframe_s``: period of the classic codecs' keyframes (None: only at the start and
-    on loss or request, as WebRTC senders do). ``weights``: path of denoiser weights (None:
-    the shipped ones).
+    on loss or request, as WebRTC senders do).
+
+    The model back-end (:mod:`gsvc.codecs.backends`): ``model="shipped"`` is the shipped
+    pixel-space denoiser, with ``weights`` the path of its weights file (None: the shipped
+    ones); ``model="path/to/folder"`` is a latent diffusion model saved in the diffusers
+    pipeline layout (``unet/``, ``vae/``, ``scheduler/``, optional ``controlnet/``, and
+    ``prompt_embeds.safetensors`` or ``text_encoder/`` + ``tokenizer/`` with ``prompt``, the
+    text it is conditioned on); see :mod:`gsvc.codecs.backends.folder`.
 
     What a diffusion frame is conditioned on (each a section whose bytes are counted):
     ``semantic="auto"`` sends the label map where the source has true labels (``"off"``:
@@ -67,6 +73,8 @@ class CodecSpec(Spec):
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
     weights: str | None = None
+    model: str = "shipped"
+    prompt: str | None = None
     control: Literal["off", "adaptive"] = "off"
     cut_threshold: float = bounded(0.022, 0.001, 1.0, "", "class-colour change between frames that marks a scene cut")
     large_motion_px: float = bounded(8.0, 0.5, 64.0, "px/frame", "motion between frames flagged as large")
@@ -82,6 +90,23 @@ class CodecSpec(Spec):
         if v not in codec_names():
             raise ValueError(f"names no codec; known: {', '.join(codec_names())}")
         return v
+
+    @field_validator("model")
+    @classmethod
+    def _model_named(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("is empty; give 'shipped' or the path of a diffusers pipeline folder")
+        return v
+
+    @model_validator(mode="after")
+    def _weights_are_the_shipped_models(self) -> "CodecSpec":
+        if self.weights is not None and self.model != "shipped":
+            raise ValueError(f"codec.weights={self.weights!r} is a weights file of the shipped model, but "
+                             f"codec.model={self.model!r} is a folder with its own weights; give one of the two")
+        if self.prompt is not None and self.model == "shipped":
+            raise ValueError(f"codec.prompt={self.prompt!r} needs a model with a text encoder; the shipped "
+                             "model (codec.model='shipped') is conditioned on labels, low-res frame and structure")
+        return self
 
     @model_validator(mode="after")
     def _control_needs_reference(self) -> "CodecSpec":

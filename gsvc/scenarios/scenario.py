@@ -74,9 +74,11 @@ class Scenario(Spec):
                              "anchor period); switch codec.lowres on or set link.rate_control='off'")
 
     def _check_model_serves_video(self) -> None:
-        """A diffusion codec that decodes for real needs weights that serve ``video.resolution``,
-        and a low-res factor that divides it."""
-        from ..codecs.model import served_resolutions
+        """A diffusion codec needs a model back-end that exists (``codec.model``: the shipped one, or a
+        complete diffusers folder, checked from its configs) and, when it decodes for real, serves
+        ``video.resolution``; and a low-res factor that divides it. Frames beyond the shipped
+        model's largest side (up to 1024 px) are for latent back-ends that serve them."""
+        from ..codecs.backends import SHIPPED, list_sides, served_resolutions_of
         from ..codecs.spec import DIFFUSION_CODECS
         c, side = self.codec, self.video.resolution
         if c.name not in DIFFUSION_CODECS:
@@ -85,12 +87,15 @@ class Scenario(Spec):
             if c.lowres != "off" and factor and (side % factor or side // factor < 4):
                 raise ValueError(f"codec.{field}={factor} does not divide video.resolution={side} into a low-res "
                                  "frame of at least 4 px; choose a factor that divides it")
+        served = served_resolutions_of(c)  # raises for an incomplete codec.model folder
         if self.timing_only:
             return
-        served = served_resolutions(c.weights)
         if side not in served:
-            model = c.weights or "the shipped denoiser"
-            have = ", ".join(map(str, served)) or "none (no weights found there)"
+            if c.model == SHIPPED:
+                model = c.weights or "the shipped denoiser"
+            else:
+                model = f"codec.model={c.model!r}"
+            have = list_sides(served) or "none (no weights found there)"
             raise ValueError(f"video.resolution={side} is not served by {model}; it serves {have} px "
                              "(or run with receiver.decode='timing-only')")
 

@@ -62,7 +62,8 @@ class VideoSpec(Spec):
     source: Literal["procedural", "array", "file", "photo"] = "procedural"
     seconds: float = bounded(10.0, 0.1, 86_400.0, "s", "clip length")
     fps: float = bounded(15.0, 1.0, 240.0, "frames/s", "capture rate")
-    resolution: int = bounded(64, 32, 256, "px", "side of the square frame")
+    resolution: int = bounded(
+        64, 32, 1024, "px", "side of the square frame (a diffusion codec further needs a model that serves it)")
     motion_px: float = bounded(2.0, 0.0, 64.0, "px/frame", "camera motion magnitude")
     camera: Camera = "pan"
     pan_angle_deg: float | None = bounded(
