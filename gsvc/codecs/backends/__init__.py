@@ -103,9 +103,13 @@ def list_sides(sides) -> str:
     return ", ".join(map(str, sides))
 
 
-@functools.lru_cache(maxsize=4)
 def load_backend(model: str = SHIPPED, weights: str | None = None, prompt: str | None = None) -> Denoiser:
     """The back-end of this process for ``codec.model`` (loaded once per model, weights and prompt)."""
+    return _load(model, weights, prompt)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(model: str, weights: str | None, prompt: str | None) -> Denoiser:
     if model == SHIPPED:
         from ..diffusion import load_denoiser
         return load_denoiser(weights)
