@@ -83,7 +83,8 @@ def test_a_diffusers_folder_loads_as_a_latent_backend(kl_folder):
     assert den.latent_shape(SIDE) == (4, 16, 16)
     assert SIDE in den.resolutions_px and 1024 in den.resolutions_px and 136 not in den.resolutions_px
     assert "AutoencoderKL" in den.describe() and "ControlNetModel" in den.describe()
-    assert CodecSpec().model == "shipped"
+    assert CodecSpec().model == "shipped" and isinstance(load_backend(), Denoiser)
+    assert (load_backend().space, load_backend().scale_factor, load_backend().has_controlnet) == ("pixel", 1, False)
 
 
 @pytest.mark.parametrize("name", ["full", "cvsc", "reuse", "anchor_residual", "content_motion"])

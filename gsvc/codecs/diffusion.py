@@ -371,8 +371,9 @@ class DiffusionDecoder:
 
         Pixel space: the warped reference with uncovered pixels from the low-res frame. Latent
         space: the reference latent (the anchor's sample, else its image VAE-encoded once)
-        warped by the motion scaled to latent resolution, as CVSC does; a reference given
-        without motion is VAE-encoded.
+        warped by the motion scaled to latent resolution, as CVSC does (latent pixels the motion
+        uncovered repeat the edge: filling them from the low-res frame would cost a VAE encode);
+        a reference given without motion is VAE-encoded.
         """
         if ref is None:
             return None

@@ -30,7 +30,13 @@ class CodecSpec(Spec):
     ones); ``model="path/to/folder"`` is a latent diffusion model saved in the diffusers
     pipeline layout (``unet/``, ``vae/``, ``scheduler/``, optional ``controlnet/``, and
     ``prompt_embeds.safetensors`` or ``text_encoder/`` + ``tokenizer/`` with ``prompt``, the
-    text it is conditioned on); see :mod:`gsvc.codecs.backends.folder`.
+    text it is conditioned on); see :mod:`gsvc.codecs.backends.folder`. ``sampler`` is the
+    solver (``"ddim"``, ``"dpm"``) run on the back-end's noise schedule. A latent model reads
+    the conditions below differently from the shipped one: its ControlNet (if the folder has
+    one) is fed the label map, or the structure map where there are no labels; the low-res
+    frame enters through back-projection and each codec's start latent; without a ControlNet,
+    only the prompt, the start latent and back-projection tie the output to the frame
+    (:mod:`gsvc.codecs.backends.latent`).
 
     What a diffusion frame is conditioned on (each a section whose bytes are counted):
     ``semantic="auto"`` sends the label map where the source has true labels (``"off"``:
