@@ -203,3 +203,11 @@ def test_bad_model_settings_are_refused_before_anything_runs(kl_folder, tmp_path
         with pytest.raises(ValueError, match=r"codec\.model=.*codec\.prompt='a street'.*'transformers' package"):
             scenario(str(with_text), "full", prompt="a street")
     Scenario(video=dict(resolution=1024, seconds=0.2), codec=dict(name="cvsc", model=kl_folder))  # served: accepted
+
+
+def test_a_folder_with_a_controlnet_timed_by_a_gpu_profile_must_count_it(kl_folder, tiny_folder):
+    rx = dict(latency="profile:sd15-rtx4090")
+    with pytest.raises(ValueError, match="receiver.controlnet"):
+        Scenario(video=dict(resolution=SIDE), codec=dict(name="cvsc", model=kl_folder), receiver=rx)
+    Scenario(video=dict(resolution=SIDE), codec=dict(name="cvsc", model=kl_folder), receiver={**rx, "controlnet": "on"})
+    Scenario(video=dict(resolution=SIDE), codec=dict(name="cvsc", model=tiny_folder), receiver=rx)  # no ControlNet

@@ -88,6 +88,7 @@ class Scenario(Spec):
                 raise ValueError(f"codec.{field}={factor} does not divide video.resolution={side} into a low-res "
                                  "frame of at least 4 px; choose a factor that divides it")
         served = served_resolutions_of(c)  # raises for an incomplete codec.model folder
+        self._check_controlnet_is_timed()
         if self.timing_only:
             return
         if side not in served:
@@ -98,6 +99,24 @@ class Scenario(Spec):
             have = list_sides(served) or "none (no weights found there)"
             raise ValueError(f"video.resolution={side} is not served by {model}; it serves {have} px "
                              "(or run with receiver.decode='timing-only')")
+
+    def _check_controlnet_is_timed(self) -> None:
+        """A folder whose ControlNet runs at every evaluation, timed by a profile that knows the
+        ControlNet's cost (a ``controlnet_factor``), must have it counted (``receiver.controlnet="on"``);
+        otherwise the timing leaves out the ControlNet's ~40 % per step."""
+        from ..codecs.backends import SHIPPED
+        from ..codecs.latency import LatencyProfile, load_profile
+        c, rx = self.codec, self.receiver
+        if c.model == SHIPPED or rx.latency == "measured" or rx.controlnet == "on":
+            return
+        prof = rx.latency if isinstance(rx.latency, LatencyProfile) else load_profile(rx.latency[len("profile:"):])
+        if prof.controlnet_factor is None:
+            return
+        from ..codecs.backends.folder import check_folder
+        if check_folder(c.model, c.prompt).has_controlnet:
+            raise ValueError(f"codec.model={c.model!r} runs a ControlNet at every evaluation but receiver.controlnet="
+                             "'off' times the UNet alone; set receiver.controlnet='on' (the profile's "
+                             "controlnet_factor) or use receiver.latency='measured'")
 
     # --- dotted paths -------------------------------------------------------------
     @classmethod
