@@ -98,7 +98,7 @@ def test_ues_are_served_by_the_serving_sector_and_sit_in_it():
     drop = multicell.draw_cell("uma", num_ue=6, rings=1, isd_m=None, min_distance_m=None, max_distance_m=None,
                                distances_m=None, indoor_probability=0.8, carrier_ghz=3.5, speed_kmh=3,
                                num_rx_ant=1, los="auto", shadowing="on", gen=gen)
-    assert (multicell.best_server(10 ** (drop.coupling_gain_db / 10)) == 0).all()
+    assert (multicell.best_server(drop.coupling_gain_db) == 0).all()
     assert ((drop.distance_m >= 35.0) & (drop.distance_m <= 500 / np.sqrt(3) + 1)).all()
     assert len(drop.links) == 6 and len(drop.links[0]) == 21                   # 7 sites x 3 sectors
 

@@ -10,7 +10,7 @@ from .. import __version__
 from ..codecs.latency import make_latency_model
 from ..codecs.registry import make_codec
 from ..netsim.channel import cell_is_shared, draw_traces
-from ..netsim.channel.cell import cell_stats
+from ..netsim.channel.cell import cell_layout, cell_stats
 from ..netsim.simulation import StreamInput, simulate
 from ..netsim.summary import summarize
 from ..video.frame import Frame
@@ -79,9 +79,6 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
         "channel": [inp.trace.meta for inp in inputs[:1]],
         "streams": per_stream,
-        "cell": ({k: v for k, v in traces[0].meta.items() if k not in ("ue", "seed", "distance_m", "los", "indoor",
-                                                                       "geometry_sinr_db", "coupling_gain_db",
-                                                                       "prb_share", "mean_sinr_db")}
-                 if cell_is_shared(sc.cell, sc.channel) else None),
+        "cell": cell_layout(traces[0]) if cell_is_shared(sc.cell, sc.channel) else None,
     }
     return RunResult(out.frames, summary, sc, meta, out.meta.get("pictures"))

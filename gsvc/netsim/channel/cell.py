@@ -36,10 +36,26 @@ from .phy import effective_sinr_alloc_db, phy_tables, tb_size_table
 from .scheduler import Scheduler
 from .spec import ChannelSpec, LinkSpec
 
-__all__ = ["draw_cell_traces", "cell_stats", "jain_index", "StarvedUE"]
+__all__ = ["draw_cell_traces", "cell_stats", "cell_layout", "jain_index", "StarvedUE", "UE_FACTS"]
 
 #: slots per chunk (10 UEs x 21 sectors: a few tens of MB per chunk)
 CHUNK_SLOTS = 8192
+
+
+#: keys of a cell trace's ``meta`` that describe its own UE; the others describe the whole cell
+UE_FACTS = ("ue", "seed", "prb_share", "mean_sinr_db", "mean_snr_db", "distance_m", "los", "indoor",
+            "geometry_sinr_db", "coupling_gain_db")
+
+
+def power_mean_db(x_db) -> float:
+    """Mean of linear powers given in dB, in dB (``10 lg mean(10^(x/10))``)."""
+    return float(10 * np.log10(np.mean(10 ** (np.asarray(x_db, float) / 10))))
+
+
+def cell_layout(trace: ChannelTrace) -> dict:
+    """What a cell trace's ``meta`` says of the whole cell (layout, scheduler, numerology), without
+    its own UE's facts (:data:`UE_FACTS`)."""
+    return {k: v for k, v in trace.meta.items() if k not in UE_FACTS}
 
 
 def jain_index(x) -> float:
@@ -78,9 +94,9 @@ class _Geometric:
                                                  n_prb * 12 * link.scs_khz * 1e3, channel.noise_figure_db,
                                                  self.drop.serving, self.interference)
 
-    def sinr(self, freqs_hz, t0_s: float, slot_s: float, t_len: int) -> np.ndarray:
-        """``[T, U, G]`` float32 linear SINR."""
-        s = self.drop.serving
+    def sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
+        """``[T, U, G]`` float32 linear SINR of slots ``start ..``."""
+        s, t0_s = self.drop.serving, start * slot_s
         out = []
         for per_bs in self.drop.links:
             h_s = frequency_response(per_bs[s], freqs_hz, t0_s, slot_s, t_len).numpy()      # [T, R, G]
@@ -111,26 +127,20 @@ class _PerUe:
     """SINR of UEs that each see their own link-level channel at ``channel.snr_db`` (no geometry)."""
 
     def __init__(self, channel: ChannelSpec, link: LinkSpec, streams_of_ue, n_prb: int, n_total: int):
-        from .linklevel import _channel
+        from .linklevel import _channel, linear_snr
         self.sos, self.snr_lin, self.snr_db = [], [], []
         for gen, rng_geo in streams_of_ue:
             sos, snr_db, _ = _channel(channel, link, n_prb, n_total, gen, rng_geo)
             self.sos.append(sos)
             self.snr_db.append(float(np.mean(snr_db)))
-            self.snr_lin.append((10.0 ** (np.asarray(snr_db, np.float64) / 10.0)).astype(np.float32))
+            self.snr_lin.append(linear_snr(snr_db))
         self.num_rx_ant = channel.num_rx_ant
 
-    def sinr(self, freqs_hz, t0_s: float, slot_s: float, t_len: int, start: int) -> np.ndarray:
-        out = []
-        for sos, snr in zip(self.sos, self.snr_lin):
-            if sos is None:
-                gain = np.full((t_len, len(freqs_hz)), self.num_rx_ant, np.float32)
-            else:
-                h = frequency_response(sos, freqs_hz, t0_s, slot_s, t_len).numpy()
-                gain = (h.real * h.real + h.imag * h.imag).sum(axis=1)
-            s = snr[start:start + t_len, None] if snr.ndim else snr
-            out.append(np.maximum(gain * s, np.float32(1e-12)))
-        return np.stack(out, axis=1)
+    def sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
+        """``[T, U, G]`` float32 linear SINR of slots ``start ..``, each UE as its dedicated link sees it."""
+        from .linklevel import slot_sinr
+        return np.stack([slot_sinr(sos, snr, freqs_hz, start, slot_s, t_len, self.num_rx_ant)
+                         for sos, snr in zip(self.sos, self.snr_lin)], axis=1)
 
     def ue_meta(self, u: int) -> dict:
         return {"mean_snr_db": self.snr_db[u]}
@@ -170,10 +180,7 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
     prb_used = np.zeros((num_ue, n_new), np.int16)
     for start in range(0, n_total, chunk_slots):
         t = min(chunk_slots, n_total - start)
-        if isinstance(source, _PerUe):
-            sinr = source.sinr(freqs_hz, start * slot, slot, t, start)              # [T, U, G]
-        else:
-            sinr = source.sinr(freqs_hz, start * slot, slot, t)
+        sinr = source.sinr(freqs_hz, start, slot, t)                               # [T, U, G]
         alloc = sched.allocate(sinr)                                                # [T, U, G] PRBs
         if start < n_new:
             k = min(t, n_new - start)
@@ -203,7 +210,7 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
                 "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={rtt}",
                 "traffic": "full buffer (the scheduler does not see the video queues)",
                 "prb_share": float(prb_used[u].sum()) / (n_prb * n_new),
-                "mean_sinr_db": float(10 * np.log10(np.mean(10 ** (wideband_db[u] / 10)))),
+                "mean_sinr_db": power_mean_db(wideband_db[u]),
                 "versions": versions, **source.ue_meta(u)}
         info = {"sinr_db": wideband_db[u], "prb": prb_used[u], "sinr_eff_db": out["sinr_eff_db"],
                 "mcs": out["mcs"], "tx_count": out["tx_count"], "retx": out["retx"]}
@@ -241,8 +248,7 @@ def cell_stats(traces) -> tuple[dict, list[dict]]:
     for s, tr in enumerate(traces):
         sinr = tr.info.get("sinr_db")
         row = {"stream": s, "goodput_mbps": tr.goodput_mbps,
-               "sinr_db_mean": (float(10 * np.log10(np.mean(10 ** (np.asarray(sinr, float) / 10))))
-                                if sinr is not None and len(sinr) else None)}
+               "sinr_db_mean": power_mean_db(sinr) if sinr is not None and len(sinr) else None}
         for key in ("prb_share", "distance_m", "los", "indoor", "geometry_sinr_db"):
             if key in tr.meta:
                 row[key] = tr.meta[key]

@@ -33,7 +33,7 @@ from .harq import HarqOlla
 from .phy import effective_sinr_db, phy_tables
 from .spec import ChannelSpec, LinkSpec
 
-__all__ = ["draw_link_level", "CHUNK_SLOTS"]
+__all__ = ["draw_link_level", "slot_sinr", "linear_snr", "CHUNK_SLOTS"]
 
 #: slots per chunk: bounds memory (a few MB per chunk) while keeping the number of array calls small
 CHUNK_SLOTS = 32768
@@ -90,6 +90,24 @@ def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, g
     return sos, snr_db, meta
 
 
+def linear_snr(snr_db) -> np.ndarray:
+    """Mean SNR (dB, scalar or ``[num_slots]``) as float32 linear power ratios."""
+    return (10.0 ** (np.asarray(snr_db, np.float64) / 10.0)).astype(np.float32)
+
+
+def slot_sinr(sos: SumOfSinusoids | None, snr_lin: np.ndarray, freqs_hz: np.ndarray, start: int, slot_s: float,
+              num_slots: int, num_rx_ant: int) -> np.ndarray:
+    """``[num_slots, G]`` float32 linear SINR per PRB group of slots ``start ..``: the channel's MRC
+    gain (``num_rx_ant`` without fading, ``sos`` None) times the mean SNR (:func:`linear_snr`)."""
+    if sos is None:
+        gain = np.full((num_slots, len(freqs_hz)), num_rx_ant, np.float32)
+    else:
+        h = frequency_response(sos, freqs_hz, start * slot_s, slot_s, num_slots).numpy()   # [T, R, G] complex64
+        gain = (h.real * h.real + h.imag * h.imag).sum(axis=1)                           # [T, G] MRC
+    snr_t = snr_lin[start:start + num_slots, None] if snr_lin.ndim else snr_lin
+    return np.maximum(gain * snr_t, np.float32(1e-12))
+
+
 def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
                     chunk_slots: int = CHUNK_SLOTS) -> ChannelTrace:
     """Draw the trace of a link-level model (see module docstring); ``link.trace_s`` long."""
@@ -108,7 +126,7 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
     freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
     weights = (np.asarray(sizes) / n_prb).astype(np.float32)                      # [G]
     mrc_gain_db = 10 * math.log10(channel.num_rx_ant)
-    snr_lin = (10.0 ** (np.asarray(snr_db, np.float64) / 10.0)).astype(np.float32)   # [] or [n_total]
+    snr_lin = linear_snr(snr_db)                                                  # [] or [n_total]
     snr_mean_db = float(np.mean(snr_db))
     machine = HarqOlla(tables, n_new, slot, link.core_delay_ms * 1e-3, rtt, link.harq_max_retx,
                        link.harq_combining == "chase", None if link.mcs == "olla" else int(link.mcs),
@@ -116,13 +134,7 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
     wideband_db = np.empty(n_new, np.float32)
     for start in range(0, n_total, chunk_slots):
         t = min(chunk_slots, n_total - start)
-        if sos is None:
-            gain = np.full((t, len(centres)), channel.num_rx_ant, np.float32)
-        else:
-            h = frequency_response(sos, freqs_hz, start * slot, slot, t).numpy()    # [T, R, G] complex64
-            gain = (h.real * h.real + h.imag * h.imag).sum(axis=1)                 # [T, G] MRC
-        snr_t = snr_lin[start:start + t, None] if snr_lin.ndim else snr_lin
-        sinr = np.maximum(gain * snr_t, np.float32(1e-12))                          # [T, G] linear
+        sinr = slot_sinr(sos, snr_lin, freqs_hz, start, slot, t, channel.num_rx_ant)  # [T, G] linear
         eff_db = effective_sinr_db(sinr, tables.beta, weights)                      # [T, M] dB
         if start < n_new:
             k = min(t, n_new - start)

@@ -96,12 +96,12 @@ class CellDrop:
     meta: dict
 
 
-def best_server(coupling_gain: np.ndarray) -> np.ndarray:
+def best_server(coupling_gain_db: np.ndarray) -> np.ndarray:
     """``[U]`` index of each UE's best server (least coupling loss, ``sionna.sys.serving_indices``)
-    from ``coupling_gain`` ``[U, B]`` linear power gains."""
+    from ``coupling_gain_db`` ``[U, B]``, dB."""
     from sionna.sys import coupling_loss_db, serving_indices
-    cl = coupling_loss_db(torch.from_numpy(10 * np.log10(np.maximum(coupling_gain, 1e-30))), precision="double")
-    return serving_indices(cl).numpy()
+    return serving_indices(coupling_loss_db(torch.from_numpy(np.asarray(coupling_gain_db, np.float64)),
+                                            precision="double")).numpy()
 
 
 def geometry_sinr_db(coupling_gain_db: np.ndarray, tx_power_dbm: float, bandwidth_hz: float, noise_figure_db: float,
@@ -119,7 +119,7 @@ def geometry_sinr_db(coupling_gain_db: np.ndarray, tx_power_dbm: float, bandwidt
                                    precision="double").numpy()
 
 
-def _arrays(model: str, carrier_hz: float, num_rx_ant: int):
+def _arrays(carrier_hz: float, num_rx_ant: int):
     from sionna.phy.channel.tr38901 import PanelArray
     bs = PanelArray(num_rows_per_panel=1, num_cols_per_panel=1, polarization="single", polarization_type="V",
                     antenna_pattern="38.901", carrier_frequency=carrier_hz, precision="single", device="cpu")
@@ -153,7 +153,7 @@ def _candidates(model, rings, n, isd_m, min_m, max_m, speed_mps, indoor_p, dista
 
 def _channel_model(model: str, carrier_hz: float, num_rx_ant: int):
     from sionna.phy.channel.tr38901 import RMa, UMa, UMi
-    bs, ut = _arrays(model, carrier_hz, num_rx_ant)
+    bs, ut = _arrays(carrier_hz, num_rx_ant)
     if model == "rma":  # RMa has no O2I model choice (TR 38.901 Table 7.4.3-3 is UMi/UMa only)
         return RMa(carrier_frequency=carrier_hz, ut_array=ut, bs_array=bs, direction="downlink",
                    precision="single", device="cpu")
@@ -206,7 +206,8 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
             ch = _channel_model(model, carrier_hz, num_rx_ant)
             ch.set_topology(ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, force_los, bs_vloc)
             coupling, parts = _links(ch, shadowing == "on")
-            served = best_server(coupling) == 0                                    # [U_cand]
+            coupling_db = 10 * np.log10(np.maximum(coupling, 1e-30))               # [U_cand, B]
+            served = best_server(coupling_db) == 0                                 # [U_cand]
             if distances_m is not None:
                 tries = served.reshape(_CANDIDATES_PER_UE, num_ue)                 # [try, ue]
                 if tries.any(axis=0).all():
@@ -235,7 +236,7 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
             "min_distance_m": min_m, "max_distance_m": max_distance_m, "num_bs": int(gains.shape[0]),
             "bs_antenna": "TR 38.901 Table 7.3-1 sector pattern, 1 element", "ue_antennas": num_rx_ant,
             "candidates_dropped": int(n_cand * (attempt + 1))}
-    return CellDrop(links=links, coupling_gain_db=10 * np.log10(np.maximum(coupling[keep], 1e-30)),
+    return CellDrop(links=links, coupling_gain_db=coupling_db[keep],
                     distance_m=dist, los=np.asarray(ch._scenario.los[0, 0, keep].numpy(), bool),
                     indoor=np.asarray(indoor[0, keep].numpy(), bool), serving=0, meta=meta)
 
