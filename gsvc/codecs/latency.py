@@ -28,7 +28,7 @@ from pydantic import Field, field_validator
 from ..spec import Spec, SpecError, bounded
 
 __all__ = ["JitterSpec", "LatencyProfile", "ProfileLatency", "MeasuredLatency", "load_profile",
-           "list_profiles", "make_latency_model"]
+           "list_profiles", "make_latency_model", "profile_of", "controlnet_problem", "nearest_px"]
 
 
 class JitterSpec(Spec):
@@ -57,6 +57,12 @@ class JitterSpec(Spec):
                 raise ValueError("receiver.latency.jitter.samples_ms is empty; the empirical jitter needs samples")
             out = np.asarray(self.samples_ms, float)[rng.integers(len(self.samples_ms), size=size)]
         return float(out) if size is None else out
+
+
+def nearest_px(table_px, resolution: int) -> int:
+    """The side (px) among ``table_px`` (ints or JSON string keys) nearest ``resolution`` in log
+    scale, the smaller on a tie: the entry a profile's times at ``resolution`` are scaled from."""
+    return min((int(r) for r in table_px), key=lambda r: (abs(np.log(r / resolution)), r))
 
 
 class LatencyProfile(Spec):
@@ -105,9 +111,8 @@ class LatencyProfile(Spec):
     def _scaled(table: dict[str, float], resolution: int) -> float:
         if not table:
             return 0.0
-        res = {int(k): float(v) for k, v in table.items()}
-        near = min(res, key=lambda r: (abs(np.log(r / resolution)), r))
-        return res[near] * (resolution / near) ** 2
+        near = nearest_px(table, resolution)
+        return float(table[str(near)]) * (resolution / near) ** 2
 
     def vae_decode_time_ms(self, resolution: int) -> float:
         """Milliseconds to decode one frame from model space to pixels at ``resolution`` px (0 if none)."""
@@ -124,7 +129,7 @@ class LatencyProfile(Spec):
         smaller model makes (the shipped one at 64 px): every decode of a ``frame_px`` frame then
         takes what one ``timing_px`` frame takes. The sources and notes say so.
         """
-        near = min((int(k) for k in self.eval_ms), key=lambda r: (abs(np.log(r / timing_px)), r))
+        near = nearest_px(self.eval_ms, timing_px)
         batches = sorted(int(b) for b in self.eval_ms[str(near)])
         eval_ms = {str(frame_px): {str(b): self.eval_time_ms(timing_px, b) for b in batches}}
         sources = {k: v for k, v in self.sources.items() if not k.startswith(("eval_ms.", "vae_"))}
@@ -136,7 +141,7 @@ class LatencyProfile(Spec):
             if getattr(self, field):
                 ms = self._scaled(getattr(self, field), timing_px)
                 extra[field] = {str(frame_px): ms}
-                key = min(getattr(self, field), key=lambda r: abs(np.log(int(r) / timing_px)))
+                key = nearest_px(getattr(self, field), timing_px)
                 sources[f"{field}.{frame_px}"] = (f"= {self.name}'s {field} at {timing_px} px; "
                                                   + self.sources.get(f"{field}.{key}", ""))
         return self.model_copy(update=dict(
@@ -145,9 +150,8 @@ class LatencyProfile(Spec):
 
     def eval_time_ms(self, resolution: int, batch: int) -> float:
         """Milliseconds of one denoiser evaluation for ``batch`` frames at ``resolution`` px."""
-        res = {int(k): v for k, v in self.eval_ms.items()}
-        near = min(res, key=lambda r: (abs(np.log(r / resolution)), r))
-        table = sorted((int(b), float(ms)) for b, ms in res[near].items())
+        near = nearest_px(self.eval_ms, resolution)
+        table = sorted((int(b), float(ms)) for b, ms in self.eval_ms[str(near)].items())
         bs = np.array([b for b, _ in table], float)
         ms = np.array([m for _, m in table], float)
         if len(bs) == 1:
@@ -187,12 +191,9 @@ class ProfileLatency:
     JITTER_BLOCK = 1024
 
     def __init__(self, profile: LatencyProfile, rng: np.random.Generator, controlnet: str = "off"):
-        if controlnet not in ("off", "on"):
-            raise SpecError([f"receiver.controlnet={controlnet!r} is not 'off' or 'on'"])
-        if controlnet == "on" and profile.controlnet_factor is None:
-            raise SpecError([f"receiver.controlnet='on' needs a profile with a controlnet_factor; profile "
-                             f"{profile.name!r} has none (shipped profiles with one: "
-                             f"{', '.join(n for n in list_profiles() if load_profile(n).controlnet_factor) or 'none'})"])
+        problem = controlnet_problem(profile, controlnet)
+        if problem:
+            raise SpecError([problem])
         self.profile = profile
         self.rng = rng
         self.controlnet = controlnet
@@ -279,13 +280,34 @@ def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.rand
     ``controlnet`` (``receiver.controlnet``): ``"on"`` applies the profile's ``controlnet_factor``;
     a measured latency times whatever model really runs, so it only accepts ``"off"``.
     """
-    if isinstance(latency, LatencyProfile):
-        return ProfileLatency(latency, rng, controlnet)
     if latency == "measured":
-        if controlnet != "off":
-            raise SpecError(["receiver.controlnet='on' scales a profile's evaluations; receiver.latency='measured' "
-                             "times the model that really runs (give a profile, or controlnet='off')"])
+        problem = controlnet_problem(None, controlnet)
+        if problem:
+            raise SpecError([problem])
         return MeasuredLatency(scale)
-    if latency.startswith("profile:"):
-        return ProfileLatency(load_profile(latency[len("profile:"):]), rng, controlnet)
+    if isinstance(latency, LatencyProfile) or latency.startswith("profile:"):
+        return ProfileLatency(profile_of(latency), rng, controlnet)
     raise SpecError([f"receiver.latency={latency!r} is not 'measured', 'profile:NAME' or an inline profile"])
+
+
+def profile_of(latency: str | LatencyProfile) -> LatencyProfile | None:
+    """The profile ``receiver.latency`` names (``"profile:NAME"`` or inline), None for ``"measured"``."""
+    if isinstance(latency, LatencyProfile):
+        return latency
+    return None if latency == "measured" else load_profile(latency[len("profile:"):])
+
+
+def controlnet_problem(profile: LatencyProfile | None, controlnet: str) -> str | None:
+    """Why ``receiver.controlnet`` cannot time ``profile`` (None: measured latency), or None if it can."""
+    if controlnet not in ("off", "on"):
+        return f"receiver.controlnet={controlnet!r} is not 'off' or 'on'"
+    if controlnet == "off":
+        return None
+    if profile is None:
+        return ("receiver.controlnet='on' scales a profile's evaluations; receiver.latency='measured' "
+                "times the model that really runs (give a profile, or controlnet='off')")
+    if profile.controlnet_factor is None:
+        with_factor = ", ".join(n for n in list_profiles() if load_profile(n).controlnet_factor) or "none"
+        return (f"receiver.controlnet='on' needs a profile with a controlnet_factor; profile {profile.name!r} "
+                f"has none (shipped profiles with one: {with_factor})")
+    return None

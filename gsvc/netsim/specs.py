@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from ..codecs.latency import LatencyProfile, load_profile
+from ..codecs.latency import LatencyProfile, controlnet_problem, load_profile, profile_of
 from ..spec import Spec, bounded
 
 __all__ = ["JitterBufferSpec", "ReceiverSpec"]
@@ -71,13 +71,7 @@ class ReceiverSpec(Spec):
 
     @model_validator(mode="after")
     def _controlnet_needs_a_factor(self):
-        if self.controlnet == "on":
-            lat = self.latency
-            if lat == "measured":
-                raise ValueError("receiver.controlnet='on' scales a profile's evaluations; receiver.latency='measured' "
-                                 "times the model that really runs (give a profile, or controlnet='off')")
-            prof = lat if isinstance(lat, LatencyProfile) else load_profile(lat[len("profile:"):])
-            if prof.controlnet_factor is None:
-                raise ValueError(f"receiver.controlnet='on' needs a profile with a controlnet_factor; "
-                                 f"{prof.name!r} has none (the sd15-* profiles have one)")
+        problem = controlnet_problem(profile_of(self.latency), self.controlnet)
+        if problem:
+            raise ValueError(problem)
         return self

@@ -105,12 +105,12 @@ class Scenario(Spec):
         ControlNet's cost (a ``controlnet_factor``), must have it counted (``receiver.controlnet="on"``);
         otherwise the timing leaves out the ControlNet's ~40 % per step."""
         from ..codecs.backends import SHIPPED
-        from ..codecs.latency import LatencyProfile, load_profile
+        from ..codecs.latency import profile_of
         c, rx = self.codec, self.receiver
-        if c.model == SHIPPED or rx.latency == "measured" or rx.controlnet == "on":
+        if c.model == SHIPPED or rx.controlnet == "on":
             return
-        prof = rx.latency if isinstance(rx.latency, LatencyProfile) else load_profile(rx.latency[len("profile:"):])
-        if prof.controlnet_factor is None:
+        prof = profile_of(rx.latency)
+        if prof is None or prof.controlnet_factor is None:
             return
         from ..codecs.backends.folder import check_folder
         if check_folder(c.model, c.prompt).has_controlnet:
