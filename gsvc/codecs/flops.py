@@ -182,20 +182,23 @@ def _sd15_controlnet(batch: int, side_px: int, device: str):
 
 def _folder_unet(path, batch: int, side_px: int, device: str):
     """The UNet of a diffusers pipeline folder, built from ``unet/config.json`` (weights are not needed
-    to count work); latent side = side_px / 2^(len(vae block_out_channels) - 1), context from the UNet's
+    to count work); latent side = side_px / the VAE's factor (as the latent back-end reads it from
+    ``vae/config.json``, AutoencoderKL or AutoencoderTiny; 8 without one), context from the UNet's
     ``cross_attention_dim`` and 77 tokens."""
     import json
     from pathlib import Path
 
     import torch
     from diffusers import UNet2DConditionModel
+
+    from .backends.folder import vae_factor
     root = Path(path)
     cfg_path = root / "unet" / "config.json"
     if not cfg_path.exists():
         raise ValueError(f"model={str(path)!r}: {cfg_path} is missing; give a diffusers pipeline folder with unet/")
     cfg = json.loads(cfg_path.read_text())
     vae_cfg = root / "vae" / "config.json"
-    down = 2 ** (len(json.loads(vae_cfg.read_text()).get("block_out_channels", [0] * 4)) - 1) if vae_cfg.exists() else 8
+    down = vae_factor(json.loads(vae_cfg.read_text())) if vae_cfg.exists() else 8  # an SD VAE without one
     side = max(8, side_px // down)
     with torch.device(device):
         unet = UNet2DConditionModel.from_config(cfg).eval()

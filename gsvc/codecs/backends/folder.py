@@ -79,8 +79,9 @@ def _weights(model: str, root: Path, part: str) -> None:
                           "save with save_pretrained(safe_serialization=True))")
 
 
-def _vae_factor(cfg: dict) -> int:
-    if cfg["_class_name"] == "AutoencoderTiny":  # one stride-2 block after the first, per encoder block
+def vae_factor(cfg: dict) -> int:
+    """Image px per latent px of the VAE whose ``vae/config.json`` is ``cfg``."""
+    if cfg.get("_class_name") == "AutoencoderTiny":  # one stride-2 block after the first, per encoder block
         return 2 ** (len(cfg.get("encoder_block_out_channels", (64,) * 4)) - 1)
     return 2 ** (len(cfg.get("block_out_channels", (64,))) - 1)
 
@@ -135,7 +136,7 @@ def check_folder(model: str, prompt: str | None = None) -> FolderLayout:
     if has_cn:
         _config(model, root, "controlnet")
         _weights(model, root, "controlnet")
-    factor = _vae_factor(vae)
+    factor = vae_factor(vae)
     latent_ch = int(vae.get("latent_channels", 4))
     if int(unet.get("in_channels", 4)) != latent_ch:
         raise _err(model, f"unet/ takes {unet.get('in_channels')} channels but vae/ makes {latent_ch}")
