@@ -233,8 +233,7 @@ def _count_or_estimate(name, out, resolutions, batches, model, flops, gpu) -> No
         _fail(f"--model={model!r} is not one of {', '.join(MODELS)} or a diffusers pipeline folder")
     if gpu is not None and gpu.lower() not in GPUS:
         _fail(f"--roofline {gpu!r} is not a known GPU; valid: {', '.join(GPUS)}")
-    latent = model not in ("shipped",)
-    resolutions = resolutions or ((512,) if latent and gpu else (64, 128, 256) if not latent else (512,))
+    resolutions = resolutions or ((64, 128, 256) if model == "shipped" else (512,))
     batches = batches or ((1, 4, 16) if gpu else (1, 2, 4, 8))
     try:
         if flops:
@@ -243,7 +242,7 @@ def _count_or_estimate(name, out, resolutions, batches, model, flops, gpu) -> No
             for res in resolutions:
                 for b in batches:
                     c = count_model(model, b, res)
-                    rows.append({k: v for k, v in c.to_dict().items()})
+                    rows.append(c.to_dict())
                     click.echo(f"{Path(str(model)).name:<16}{res:>6}{b:>6}{c.tflop:>11.4f}{c.gbytes:>10.3f}"
                                f"{c.intensity_flop_per_byte:>8.1f}{c.params / 1e6:>10.2f}")
             if not gpu:
@@ -256,7 +255,7 @@ def _count_or_estimate(name, out, resolutions, batches, model, flops, gpu) -> No
         if gpu:
             prof = roofline_profile(gpu, model, resolutions, batches,
                                     name=name or f"{Path(str(model)).name}-{gpu.lower()}-roofline",
-                                    log=lambda s: click.echo(s))
+                                    log=click.echo)
             path = write_profile(prof, out or Path(f"{prof.name}.json"))
             click.echo(f"wrote {path}: {prof.device}; eval_ms {json.dumps(prof.eval_ms)}")
     except ValueError as err:

@@ -214,11 +214,11 @@ def roofline_profile(gpu: str, model="sd15", resolutions=(512,), batches=(1, 4, 
            f"{g.mem_bw_gbs} GB/s)); FLOPs by torch's FlopCounterMode, bytes = every op's fp16 inputs and outputs "
            f"once (gsvc.codecs.flops); efficiencies fitted on published SD-1.5 times (gsvc.codecs.roofline.FIT_DATA); "
            f"datasheet: {g.source}")
-    eval_ms, sources = {}, {}
+    eval_ms, sources, costs = {}, {}, {}
     for res in resolutions:
         eval_ms[str(res)] = {}
         for b in batches:
-            cost = count_model(model, b, res)
+            cost = costs[res, b] = count_model(model, b, res)
             ms = estimate_ms(cost, g, efficiency)
             eval_ms[str(res)][str(b)] = round(ms, 4)
             sources[f"eval_ms.{res}.{b}"] = (f"ESTIMATE, not measured: {cost.tflop:.4f} TFLOP, {cost.gbytes:.3f} GB "
@@ -234,7 +234,7 @@ def roofline_profile(gpu: str, model="sd15", resolutions=(512,), batches=(1, 4, 
                 sources[f"vae_{part}_ms.{res}"] = (f"ESTIMATE: SD-1.5 VAE {part} of one {res} px frame, {cost.tflop:.3f} "
                                                   f"TFLOP, {cost.gbytes:.3f} GB -> {table[str(res)]} ms; {how}")
         res = resolutions[0]
-        unet_ms = estimate_ms(count_model("sd15", 1, res), g, efficiency)
+        unet_ms = estimate_ms(costs.get((res, 1)) or count_model("sd15", 1, res), g, efficiency)
         cn_ms = estimate_ms(count_model("sd15-controlnet", 1, res), g, efficiency)
         factor = round(1.0 + cn_ms / unet_ms, 3)
         sources["controlnet_factor"] = (f"ESTIMATE: 1 + ControlNet / UNet roofline time at {res} px, batch 1 = 1 + "
