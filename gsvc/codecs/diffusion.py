@@ -34,7 +34,6 @@ codec alone.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 from typing import Sequence
 
@@ -49,15 +48,7 @@ from .lowres import back_project, upsample_lowres
 from .ratelevels import LadderRateControl
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
-__all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "load_denoiser", "frame_generator",
-           "fill_uncovered"]
-
-
-@functools.lru_cache(maxsize=4)
-def load_denoiser(path: str | None):
-    """The denoiser for this process (loaded once per weights file)."""
-    from .model import Denoiser
-    return Denoiser.load(path)
+__all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "frame_generator", "fill_uncovered"]
 
 
 def fill_uncovered(ref: np.ndarray, mask: np.ndarray, lowres: np.ndarray | None) -> np.ndarray:

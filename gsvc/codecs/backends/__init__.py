@@ -111,8 +111,8 @@ def load_backend(model: str = SHIPPED, weights: str | None = None, prompt: str |
 @functools.lru_cache(maxsize=4)
 def _load(model: str, weights: str | None, prompt: str | None) -> Denoiser:
     if model == SHIPPED:
-        from ..diffusion import load_denoiser
-        return load_denoiser(weights)
+        from ..model import PixelDenoiser
+        return PixelDenoiser.load(weights)
     from .latent import LatentDiffusers
     return LatentDiffusers.load(model, prompt=prompt)
 
