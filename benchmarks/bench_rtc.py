@@ -86,7 +86,7 @@ def bursty_loss(seconds: float) -> None:
             sc = Scenario(name="ge", seed=1, video=dict(seconds=seconds, fps=15, resolution=32), codec=dict(name="h264"),
                           channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.05, loss_model="gilbert-elliott",
                                        loss_burst_slots=3),
-                          link=dict(nack=nack, uplink_delay_ms=uplink), jitter=dict(mode="fixed", delay_ms=150),
+                          link=dict(nack=nack, feedback_delay_ms=uplink), jitter=dict(mode="fixed", delay_ms=150),
                           receiver=dict(latency="profile:cpu-2core"))
             res = gsvc.run(sc)
             f, s = res.frames, res.summary

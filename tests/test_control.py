@@ -186,7 +186,7 @@ def test_low_confidence_request_reaches_the_sender_after_the_uplink_delay(tiny_w
     sc = Scenario(video=dict(seconds=1.4, fps=15, motion_px=2),
                   codec=dict(name="cvsc", steps=2, gop=100, weights=tiny_weights, control="adaptive",
                              min_confidence=1.0, drift_limit=1.0),  # every delta asks; the sender never refreshes
-                  link=dict(uplink_delay_ms=150.0), jitter=dict(mode="fixed", delay_ms=300),
+                  link=dict(feedback_delay_ms=150.0), jitter=dict(mode="fixed", delay_ms=300),
                   receiver=dict(latency="profile:cpu-2core"))
     f = gsvc.run(sc).frames
     asked_ms = f.loc[1, "decode_done_ms"]  # frame 1 is the first delta: it asks

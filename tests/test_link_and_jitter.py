@@ -118,5 +118,5 @@ def test_lost_frame_is_concealed_counted_and_triggers_an_anchor():
     assert len(lost_frames) >= 1
     assert (out.loc[lost_frames, "plan"] == "conceal").all()
     first_lost = lost_frames[0]
-    after = out[(out["capture_ms"] > out.loc[first_lost, "arrive_ms"] + sc.link.uplink_delay_ms)]
+    after = out[(out["capture_ms"] > out.loc[first_lost, "arrive_ms"] + sc.link.feedback_delay_ms)]
     assert after["kind"].iloc[0] == "anchor"  # the loss report made the sender refresh

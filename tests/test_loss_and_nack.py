@@ -47,11 +47,11 @@ def test_bad_loss_settings_are_refused_naming_the_field(fields, name):
         Scenario(channel=fields)
 
 
-def _h264_over_bursty_loss(nack: str, uplink_delay_ms: float) -> Scenario:
+def _h264_over_bursty_loss(nack: str, feedback_delay_ms: float) -> Scenario:
     return Scenario(name="n", seed=1, video=dict(seconds=6, fps=15, resolution=32), codec=dict(name="h264"),
                     channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.05, loss_model="gilbert-elliott",
                                  loss_burst_slots=3),
-                    link=dict(nack=nack, uplink_delay_ms=uplink_delay_ms), jitter=dict(mode="fixed", delay_ms=150),
+                    link=dict(nack=nack, feedback_delay_ms=feedback_delay_ms), jitter=dict(mode="fixed", delay_ms=150),
                     receiver=dict(latency="profile:cpu-2core"))
 
 

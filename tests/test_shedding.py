@@ -60,7 +60,7 @@ def test_a_chain_held_past_its_deadline_is_dropped_and_an_anchor_asked_for():
         resync = g.index[g["skip_reason"] == "resync"]
         later_anchors = g.index[(g["kind"] == "anchor") & (g.index > 0)]
         assert len(resync) and len(later_anchors)
-        assert g.loc[later_anchors[0], "capture_ms"] >= g.loc[resync[0], "decode_start_ms"] + sc.link.uplink_delay_ms
+        assert g.loc[later_anchors[0], "capture_ms"] >= g.loc[resync[0], "decode_start_ms"] + sc.link.feedback_delay_ms
 
 
 def test_network_late_frames_of_a_chain_are_still_decoded():

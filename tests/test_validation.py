@@ -28,7 +28,7 @@ CASES = [
     ({"link": {"harq_max_retx": -1}}, r"link\.harq_max_retx"),
     ({"link": {"bler_target": 0.9}}, r"link\.bler_target"),
     ({"link": {"mtu_bytes": 10}}, r"link\.mtu_bytes"),
-    ({"link": {"uplink_delay_ms": -1}}, r"link\.uplink_delay_ms"),
+    ({"link": {"feedback_delay_ms": -1}}, r"link\.feedback_delay_ms"),
     ({"jitter": {"mode": "magic"}}, r"jitter\.mode"),
     ({"jitter": {"delay_ms": -10}}, r"jitter\.delay_ms"),
     ({"jitter": {"late": "maybe"}}, r"jitter\.late"),

@@ -2,7 +2,7 @@
 
 The receiver reports, for every frame it receives, when the frame was sent, when its last
 packet arrived, its size and its lost packets (:class:`FrameReport`); the reports reach the
-sender after ``link.uplink_delay_ms``, as transport-wide feedback does in WebRTC. Before
+sender after ``link.feedback_delay_ms``, as transport-wide feedback does in WebRTC. Before
 each frame the sender asks its controller for a target and hands it to the encoder.
 
 * ``"gcc"``: Google Congestion Control in the form of libwebrtc's ``goog_cc`` (H. Lundin

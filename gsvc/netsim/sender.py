@@ -11,7 +11,7 @@ Timing assumptions:
   once a frame's last packet has arrived or is known lost, the receiver asks for the
   missing packets if a retransmission can still arrive before the frame's playout
   deadline. It judges that from the round trip: the uplink delay plus the one-way delay
-  this frame's burst took. The request reaches the sender after ``link.uplink_delay_ms``,
+  this frame's burst took. The request reaches the sender after ``link.feedback_delay_ms``,
   the missing packets are queued on the link behind whatever is there, and the rounds
   repeat while the deadline allows. The frame goes to the jitter buffer when it is
   complete or no further round fits.
@@ -60,7 +60,7 @@ class Sender:
         self.num_frames = num_frames
         self.encoder = codec.encoder(codec_seed)
         self.link = Link(trace)
-        self.uplink_s = link_spec.uplink_delay_ms / 1e3
+        self.uplink_s = link_spec.feedback_delay_ms / 1e3
         self.feedback = FeedbackPath(self.uplink_s)
         self.nack = link_spec.nack == "on"
         self.playout_deadline_s = playout_deadline_s

@@ -111,7 +111,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         """One stream's controller, starting at (and capped by) the codec's ``bitrate_kbps``."""
         if not reports:
             return None
-        return make_rate_controller(link_spec.rate_control, codec.spec.bitrate_kbps, link_spec.uplink_delay_ms / 1e3)
+        return make_rate_controller(link_spec.rate_control, codec.spec.bitrate_kbps, link_spec.feedback_delay_ms / 1e3)
 
     def deliver(s: int, ef, complete: bool) -> None:
         r = log.row(s, ef.frame)

@@ -19,6 +19,9 @@ from ...spec import Spec, SpecError, bounded
 
 __all__ = ["CellSpec", "validate_cell", "cell_is_shared", "GEOMETRY_MODELS"]
 
+#: the fractional path-loss compensation factors TS 38.331 allows (PUSCH-PowerControl alpha: alpha0, alpha04 ...
+#: alpha1)
+ALPHAS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: channel models whose UEs are dropped in Sionna's hexagonal topology when the cell is shared
 GEOMETRY_MODELS = ("umi", "uma", "rma")
 
@@ -39,7 +42,7 @@ class CellSpec(Spec):
     """
 
     spec_path = "cell"
-    scheduler: Literal["dedicated", "pf", "max-rate", "round-robin"] = "dedicated"
+    scheduler: Literal["dedicated", "pf", "pf-delay", "max-rate", "round-robin"] = "dedicated"
     interference: Literal["off", "full-buffer"] = "off"
     rings: int = bounded(1, 1, 2, "rings", "rings of hexagonal sites around the serving site (7 or 19 sites)")
     isd_m: Union[float, None] = bounded(None, 10.0, 10_000.0, "m", "inter-site distance (None: TR 38.901)")
@@ -48,10 +51,27 @@ class CellSpec(Spec):
     indoor_probability: float = bounded(0.8, 0.0, 1.0, "", "share of indoor UEs (TR 38.901 Table 7.2-1: 0.8)")
     ue_distances_m: Union[tuple[float, ...], None] = None
     pf_beta: float = bounded(0.98, 0.5, 0.9999, "", "discount of the proportional-fair average rate")
+    traffic: Literal["queue", "full-buffer"] = "queue"
+    pdb_ms: float = bounded(30.0, 0.5, 10_000.0, "ms", "packet delay budget: 'pf-delay' weighs a UE by its "
+                            "head-of-line delay against it")
+    bsr_period_ms: float = bounded(0.0, 0.0, 10_240.0, "ms", "uplink buffer status report period "
+                                   "(TS 38.331 periodicBSR-Timer; 0: the scheduler sees every UE's queue exactly)")
+    sr_delay_ms: float = bounded(2.0, 0.0, 1000.0, "ms", "uplink scheduling request to first grant, for data "
+                                 "reaching a UE the scheduler thinks has none (read when bsr_period_ms > 0)")
+    ue_power_dbm: float = bounded(23.0, 0.0, 33.0, "dBm", "UE maximum transmit power (uplink; TS 38.101-1 "
+                                  "power class 3: 23 dBm)")
+    p0_dbm: float = bounded(-80.0, -202.0, 24.0, "dBm", "uplink open-loop power control target P0 per PRB "
+                            "(TS 38.213 Sec. 7.1.1 P_O_PUSCH; -202..24 dBm)")
+    alpha: float = 0.8
+    bs_noise_figure_db: float = bounded(5.0, 0.0, 20.0, "dB", "base-station noise figure, the uplink's receiver "
+                                        "(TR 38.802 Table A.2.1-1: 5 dB)")
 
     @model_validator(mode="after")
     def _check_distances(self) -> "CellSpec":
         p = self.spec_path
+        if self.alpha not in ALPHAS:
+            raise ValueError(f"{p}.alpha={self.alpha:g} is not a TS 38.213 path-loss compensation factor; "
+                             f"give one of {', '.join(f'{a:g}' for a in ALPHAS)}")
         if self.min_distance_m is not None and self.max_distance_m is not None \
                 and self.min_distance_m >= self.max_distance_m:
             raise ValueError(f"{p}.min_distance_m={self.min_distance_m:g} must be below "

@@ -146,10 +146,22 @@ class LinkSpec(Spec):
                                    "Sec. 5.1.3.2 N_DMRS^PRB; 12 = one type-1 DMRS symbol)")
     mtu_bytes: int = bounded(1200, 64, 9000, "bytes", "largest packet payload")
     core_delay_ms: float = bounded(5.0, 0.0, 1000.0, "ms", "one-way delay from the base station to the receiver")
-    uplink_delay_ms: float = bounded(10.0, 0.0, 1000.0, "ms", "one-way delay of feedback from receiver to sender")
+    feedback_delay_ms: float = bounded(10.0, 0.0, 1000.0, "ms",
+                                       "one-way delay of feedback (NACKs, reports, anchor requests) from receiver "
+                                       "to sender, the reverse of the video's direction")
+    direction: Literal["downlink", "uplink"] = "downlink"
     trace_s: float = bounded(10.0, 0.1, 3600.0, "s", "length of the channel trace drawn (it repeats after)")
     nack: Literal["off", "on"] = "off"
     rate_control: Literal["off", "gcc", "throughput"] = "off"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data):
+        if isinstance(data, dict) and "uplink_delay_ms" in data:
+            raise ValueError(f"{cls.spec_path}.uplink_delay_ms was renamed {cls.spec_path}.feedback_delay_ms (the "
+                             "receiver-to-sender feedback delay, whichever way the video crosses the radio: "
+                             f"{cls.spec_path}.direction); give {cls.spec_path}.feedback_delay_ms")
+        return data
 
     @field_validator("mcs", mode="before")
     @classmethod
