@@ -20,7 +20,7 @@ COLUMNS: dict[str, str] = {
     "stream": "int32", "frame": "int32",
     "capture_ms": "float64", "target_kbps": "float64", "encode_done_ms": "float64",
     "bytes": "int64", "packets": "int32", "packets_lost": "int32", "packets_retx": "int32", "probe_bytes": "int64",
-    "tx_done_ms": "float64", "arrive_ms": "float64", "playout_ms": "float64",
+    "tx_done_ms": "float64", "arrive_ms": "float64", "air_delay_ms": "float64", "playout_ms": "float64",
     "decode_start_ms": "float64", "decode_done_ms": "float64", "display_ms": "float64",
     "latency_ms": "float64", "status": "object",
     "steps": "int32", "unet_evals": "int32", "gpu": "int32", "batch": "int32",

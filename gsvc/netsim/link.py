@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -79,6 +79,22 @@ class Link:
         idx = span % self.n
         return (float((self._deliver[idx] + (span // self.n) * self._dur).max()),
                 bool(self._lost[idx].any()))
+
+    def transmit(self, packet_bytes, ready_s, on_burst: Callable[[Burst], None]) -> None:
+        """Queue packets (sizes in bytes, in order) ready at ``ready_s`` (one time for all, or one per
+        packet: a pacer's send times) and call ``on_burst(burst)`` with their fate. The interface a
+        shared carrier's port has too (:class:`gsvc.netsim.carrier.CarrierPort`); here the fate is
+        known at once, so the call comes before ``transmit`` returns."""
+        if not isinstance(ready_s, (list, tuple)):
+            on_burst(self.send(packet_bytes, ready_s))
+            return
+        arrive, lost, first, b = [], [], None, None
+        for size, t in zip(packet_bytes, ready_s):
+            b = self.send((size,), t)
+            first = b if first is None else first
+            arrive.append(b.arrive_s[0])
+            lost.append(b.lost[0])
+        on_burst(Burst(first.tx_start_s, b.tx_done_s, tuple(arrive), tuple(lost), max(arrive), sum(lost)))
 
     def send(self, packet_bytes, ready_s: float) -> Burst:
         """Transmit packets (sizes in bytes, in order) whose data is ready at ``ready_s``."""

@@ -28,13 +28,12 @@ from typing import Callable
 
 from ..codecs.base import Codec
 from .feedback import FeedbackPath
-from .link import Burst, Link
+from .link import Burst
 from .packets import packetise
 from .ratecontrol import FrameReport, ProbeReport, probe_cluster, probe_rate_kbps
 
 #: pacing rate over the target rate (libwebrtc goog_cc_network_control.cc, kDefaultPaceMultiplier)
 PACE_MULTIPLIER = 2.5
-from .trace import ChannelTrace
 
 __all__ = ["Sender"]
 
@@ -47,7 +46,7 @@ class Sender:
     the frame's playout time (used to decide whether a retransmission can still help).
     """
 
-    def __init__(self, env, idx: int, frames, trace: ChannelTrace, codec_seed: int, start_s: float, codec: Codec,
+    def __init__(self, env, idx: int, frames, link, codec_seed: int, start_s: float, codec: Codec,
                  latency, link_spec, fps: float, num_frames: int, log, deliver: Callable, screen,
                  playout_deadline_s: Callable[[int], float], rate_controller=None,
                  drop: Callable[[int, int], None] | None = None):
@@ -59,14 +58,15 @@ class Sender:
         self.interval_s = 1.0 / fps
         self.num_frames = num_frames
         self.encoder = codec.encoder(codec_seed)
-        self.link = Link(trace)
-        self.uplink_s = link_spec.feedback_delay_ms / 1e3
-        self.feedback = FeedbackPath(self.uplink_s)
+        self.link = link  # a Link over the stream's own trace, or its port on a shared carrier
+        self.feedback_s = link_spec.feedback_delay_ms / 1e3
+        self.core_s = link_spec.core_delay_ms / 1e3
+        self.feedback = FeedbackPath(self.feedback_s)
         self.nack = link_spec.nack == "on"
         self.playout_deadline_s = playout_deadline_s
         self.rate = rate_controller  # None: rate control off
         self.drop = drop  # drop(stream, frame): the sender dropped a frame before the encoder
-        self.reports = FeedbackPath(self.uplink_s)  # receiver reports for the rate controller
+        self.reports = FeedbackPath(self.feedback_s)  # receiver reports for the rate controller
         self._set_target = getattr(self.encoder, "set_target_kbps", None)
         self._pacer_free_s = 0.0
         self._timing: dict[int, tuple] = {}  # frame -> (send_s, arrive_s, lost) per packet, until reported
@@ -134,18 +134,33 @@ class Sender:
         c, r = self.cols, self.row0 + ef.frame
         nbytes = ef.nbytes
         sizes = packetise(nbytes, self.mtu)
-        burst = self.link.send(sizes, ready_s) if self.rate is None else self._paced(sizes, ready_s, r)
         c.encode_done_ms[r] = ready_s * 1e3
         c.bytes[r] = nbytes
         c.packets[r] = len(sizes)
+        c.kind[r] = ef.kind
+        if self.rate is None:
+            self.link.transmit(sizes, ready_s, lambda burst: self._sent(ef, sizes, ready_s, ready_s, burst))
+            return
+        times = self._pace(sizes, ready_s, r)
+        self.link.transmit(sizes, times, lambda burst: self._sent(ef, sizes, ready_s, times[0], burst, times))
+        self._after_frame(r, nbytes, ready_s)
+
+    def _sent(self, ef, sizes: list[int], ready_s: float, first_ready_s: float, burst: Burst,
+              times: list[float] | None = None) -> None:
+        """The fate of ``ef``'s first transmission is known: log it, then deliver at its arrival (or NACK).
+
+        ``ready_s``: when the encoder finished it; ``first_ready_s``: when its first packet was queued
+        at the radio (later under pacing). ``air_delay_ms`` runs from there to the decoding of its last
+        byte (the core network's delay taken off; NaN if a packet was lost: it never arrived)."""
+        c, r = self.cols, self.row0 + ef.frame
         c.packets_lost[r] = burst.packets_lost
         c.tx_done_ms[r] = burst.tx_done_s * 1e3
-        c.kind[r] = ef.kind
-        arrive_s = burst.last_arrival_s
-        c.arrive_ms[r] = arrive_s * 1e3
-        if self.rate is not None:
-            self._after_frame(r, nbytes, ready_s)
-        ev = self.env.timeout(arrive_s - self.env.now)
+        c.arrive_ms[r] = burst.last_arrival_s * 1e3
+        if not burst.packets_lost:
+            c.air_delay_ms[r] = (burst.last_arrival_s - self.core_s - first_ready_s) * 1e3
+        if times is not None:
+            self._timing[ef.frame] = (tuple(times), burst.arrive_s, burst.lost)
+        ev = self.env.timeout(burst.last_arrival_s - self.env.now)
         if burst.packets_lost and self.nack:
             missing = [size for size, lost in zip(sizes, burst.lost) if lost]
             ev.callbacks.append(lambda _e: self._missing(ef, missing, ready_s))
@@ -154,23 +169,18 @@ class Sender:
             ev.callbacks.append(lambda _e: self.deliver(self.idx, ef, complete))
 
     # --- rate control --------------------------------------------------------
-    def _paced(self, sizes: list[int], ready_s: float, r: int) -> Burst:
-        """Send ``sizes`` through the pacer: packets leave one by one at :data:`PACE_MULTIPLIER` times
-        the target rate (libwebrtc ``goog_cc_network_control.cc`` ``kDefaultPaceMultiplier``), so
+    def _pace(self, sizes: list[int], ready_s: float, r: int) -> list[float]:
+        """Send times of ``sizes`` through the pacer: packets leave one by one at :data:`PACE_MULTIPLIER`
+        times the target rate (libwebrtc ``goog_cc_network_control.cc`` ``kDefaultPaceMultiplier``), so
         the receiver's reports carry the per-packet timing the delay-based estimator reads."""
         rate_bps = PACE_MULTIPLIER * self.cols.target_kbps[r] * 1e3
         t = max(ready_s, self._pacer_free_s)
-        sends, arrive, lost, first = [], [], [], None
+        times = []
         for size in sizes:
-            b = self.link.send((size,), t)
-            first = b if first is None else first
-            sends.append(t)
-            arrive.append(b.arrive_s[0])
-            lost.append(b.lost[0])
+            times.append(t)
             t += size * 8 / rate_bps
         self._pacer_free_s = t
-        self._timing[r - self.row0] = (tuple(sends), tuple(arrive), tuple(lost))
-        return Burst(first.tx_start_s, b.tx_done_s, tuple(arrive), tuple(lost), max(arrive), sum(lost))
+        return times
 
     def _after_frame(self, r: int, nbytes: int, ready_s: float) -> None:
         """Tell the rate controller what was sent; send a probe cluster behind the frame if it asks."""
@@ -179,8 +189,10 @@ class Sender:
         if probe is None:
             return
         sizes = probe_cluster(probe, self.mtu)
-        burst = self.link.send(sizes, ready_s)
         self.cols.probe_bytes[r] += sum(sizes)
+        self.link.transmit(sizes, ready_s, lambda burst: self._probe_sent(sizes, probe, burst))
+
+    def _probe_sent(self, sizes: list[int], probe: float, burst: Burst) -> None:
         report = ProbeReport(probe_rate_kbps(sizes, burst.arrive_s, burst.lost), probe)
         ev = self.env.timeout(burst.last_arrival_s - self.env.now)
         ev.callbacks.append(lambda _e: self.reports.post(self.env.now, report))
@@ -199,23 +211,26 @@ class Sender:
     def _missing(self, ef, missing: list[int], sent_s: float) -> None:
         """The receiver knows ``missing`` packets (sizes) of ``ef`` are lost: ask again, or give up."""
         now = self.env.now
-        round_trip_s = self.uplink_s + (now - sent_s)
+        round_trip_s = self.feedback_s + (now - sent_s)
         if now + round_trip_s > self.playout_deadline_s(ef.frame):
             self.deliver(self.idx, ef, False)
             return
-        ev = self.env.timeout(self.uplink_s)
+        ev = self.env.timeout(self.feedback_s)
         ev.callbacks.append(lambda _e: self._retransmit(ef, missing))
 
     def _retransmit(self, ef, missing: list[int]) -> None:
         """A NACK for ``missing`` packets of ``ef`` reached the sender: queue them again."""
-        c, r, now = self.cols, self.row0 + ef.frame, self.env.now
-        burst = self.link.send(missing, now)
+        now = self.env.now
+        self.link.transmit(missing, now, lambda burst: self._resent(ef, missing, now, burst))
+
+    def _resent(self, ef, missing: list[int], now: float, burst: Burst) -> None:
+        c, r = self.cols, self.row0 + ef.frame
         c.packets_retx[r] += len(missing)
         c.packets_lost[r] = burst.packets_lost
         c.tx_done_ms[r] = burst.tx_done_s * 1e3
         c.arrive_ms[r] = burst.last_arrival_s * 1e3
         still = [size for size, lost in zip(missing, burst.lost) if lost]
-        ev = self.env.timeout(burst.last_arrival_s - now)
+        ev = self.env.timeout(burst.last_arrival_s - self.env.now)
         if still:
             ev.callbacks.append(lambda _e: self._missing(ef, still, now))
         else:

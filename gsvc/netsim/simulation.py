@@ -20,6 +20,7 @@ from ..metrics import DEFAULT_METRICS, StreamScorer, metric_columns
 from .display import Screen, resolve_display
 from .framelog import FrameLog
 from .jitter import JitterBuffer
+from .link import Link
 from .pictures import PictureRecorder, Pictures
 from .ratecontrol import make_rate_controller
 from .receiver import GpuPool, Job
@@ -31,10 +32,11 @@ __all__ = ["StreamInput", "SimOutput", "simulate"]
 
 @dataclass
 class StreamInput:
-    """What one stream needs: its frames, its channel trace, its seeds and start offset."""
+    """What one stream needs: its frames, its channel trace (None on a traffic-aware shared carrier),
+    its seeds and start offset."""
 
     frames: Iterable  # Frame objects in capture order
-    trace: ChannelTrace
+    trace: ChannelTrace | None
     codec_seed: int
     start_s: float = 0.0
 
@@ -51,7 +53,8 @@ class SimOutput:
 def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_frames: int, resolution: int,
              link_spec, jitter_spec, receiver_spec, latency, timing_only: bool,
              progress: Callable[[float], None] | None = None,
-             metrics: Sequence[str] = DEFAULT_METRICS, pictures: bool = False) -> SimOutput:
+             metrics: Sequence[str] = DEFAULT_METRICS, pictures: bool = False,
+             carrier: Callable | None = None) -> SimOutput:
     """Run the pipeline for every stream until every frame has been decoded.
 
     Returns the per-frame log (status, display, latency and quality filled in) and
@@ -59,6 +62,9 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     ``metrics``: the per-frame quality metrics scored on what was shown (:mod:`gsvc.metrics`).
     ``pictures``: record a side-by-side MP4 per stream and a PNG strip of stream 0
     (:mod:`gsvc.netsim.pictures`; ``SimOutput.meta["pictures"]``).
+    ``carrier(env)``: the streams share one carrier scheduled in the loop
+    (:class:`~gsvc.netsim.carrier.SharedCarrier`), each stream on its port instead of a link over its
+    own trace; its PRB shares, goodputs and utilization go to ``SimOutput.meta["carrier"]``.
     """
     t_wall = time.perf_counter()
     env = simpy.Environment()
@@ -133,9 +139,11 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             return c.capture_ms[log.row(s, frame)] / 1e3 + jitters[s].delay_s
         return playout_deadline_s
 
+    shared = carrier(env) if carrier is not None else None
     for s, inp in enumerate(inputs):
         jitters.append(JitterBuffer(jitter_spec, fps, make_release(s)))
-        st = Sender(env, s, inp.frames, inp.trace, inp.codec_seed, inp.start_s, codec, latency, link_spec, fps,
+        link = shared.ports[s] if shared is not None else Link(inp.trace)
+        st = Sender(env, s, inp.frames, link, inp.codec_seed, inp.start_s, codec, latency, link_spec, fps,
                     num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s),
                     rate_controller=rate_controller(), drop=drop)
         senders.append(st)
@@ -155,7 +163,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             screens[s].finish()
     if scorer is not None:
         scorer.close()
-    meta = {}
+    meta = {} if shared is None else {"carrier": shared.stats(horizon_s)}
     if any(r is not None for r in recorders):
         videos = {s: r.close() for s, r in enumerate(recorders) if r is not None}
         meta["pictures"] = Pictures({s: p for s, p in videos.items() if p}, recorders[0].strip_png())

@@ -1,6 +1,7 @@
 """Run one scenario: draw the channel traces, open the video, simulate, summarise."""
 from __future__ import annotations
 
+import functools
 import platform
 from typing import Callable
 
@@ -9,8 +10,9 @@ import numpy as np
 from .. import __version__
 from ..codecs.latency import make_latency_model
 from ..codecs.registry import make_codec
-from ..netsim.channel import cell_is_shared, draw_traces
-from ..netsim.channel.cell import cell_layout, cell_stats
+from ..netsim.channel import cell_is_shared, draw_traces, scheduled_in_loop
+from ..netsim.channel.cell import cell_layout, cell_stats, draw_cell_channel, queue_cell_stats
+from ..netsim.carrier import SharedCarrier
 from ..netsim.simulation import StreamInput, simulate
 from ..netsim.summary import summarize
 from ..video.frame import Frame
@@ -57,8 +59,15 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
                                  np.random.default_rng(derive_seed(sc.seed, "latency")), sc.receiver.controlnet)
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
     inputs = []
-    traces = draw_traces(sc.channel, sc.link, sc.cell, [derive_seed(sc.seed, "trace", s) for s in range(sc.streams)],
-                         derive_seed(sc.seed, "cell"))
+    seeds = [derive_seed(sc.seed, "trace", s) for s in range(sc.streams)]
+    in_loop = scheduled_in_loop(sc.cell)
+    if in_loop:  # the channel now, the allocation inside the run
+        cell_channel = draw_cell_channel(sc.channel, sc.link, sc.cell, seeds, derive_seed(sc.seed, "cell"))
+        traces = [None] * sc.streams
+        carrier = functools.partial(SharedCarrier, radio=cell_channel, link=sc.link, cell=sc.cell)
+    else:
+        traces = draw_traces(sc.channel, sc.link, sc.cell, seeds, derive_seed(sc.seed, "cell"))
+        carrier = None
     for s, trace in enumerate(traces):
         start_s = 0.0 if s == 0 else float(phase.uniform(0.0, sc.video.frame_interval_s))
         inputs.append(StreamInput(_frames_for(sc, s, codec.uses_pixels), trace,
@@ -66,9 +75,15 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
                    resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
                    receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
-                   progress=progress, metrics=sc.metrics, pictures=pictures)
+                   progress=progress, metrics=sc.metrics, pictures=pictures, carrier=carrier)
     summary = summarize(out.frames, sc.video.fps, sc.receiver.gpus)
-    radio, per_stream = cell_stats(traces)
+    if in_loop:
+        radio, per_stream = queue_cell_stats(cell_channel, out.meta["carrier"])
+        channel_meta, layout = [cell_channel.ue_meta[0]], cell_channel.layout
+    else:
+        radio, per_stream = cell_stats(traces)
+        channel_meta = [traces[0].meta]
+        layout = cell_layout(traces[0]) if cell_is_shared(sc.cell, sc.channel) else None
     summary.update(radio)
     meta = {
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
@@ -77,8 +92,8 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "latency_model": latency.kind if not hasattr(latency, "profile") else f"profile:{latency.profile.name}",
         "latency_profile": latency.profile.model_dump(mode="json") if hasattr(latency, "profile") else None,
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
-        "channel": [inp.trace.meta for inp in inputs[:1]],
+        "channel": channel_meta,
         "streams": per_stream,
-        "cell": cell_layout(traces[0]) if cell_is_shared(sc.cell, sc.channel) else None,
+        "cell": layout,
     }
     return RunResult(out.frames, summary, sc, meta, out.meta.get("pictures"))

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 
 from ..trace import ChannelTrace, constant_rate_trace
-from .cellspec import CellSpec, cell_is_shared, validate_cell
+from .cellspec import CellSpec, cell_is_shared, scheduled_in_loop, validate_cell
 from .spec import LINK_LEVEL_MODELS, MODELS, ChannelSpec, LinkSpec, validate_pair
 
 __all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "draw_trace", "draw_traces", "validate_pair",
-           "validate_cell", "MODELS"]
+           "validate_cell", "scheduled_in_loop", "MODELS"]
 
 
 def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True) -> ChannelTrace:

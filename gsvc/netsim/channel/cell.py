@@ -22,6 +22,8 @@ its stream's trace seed, the same streams a dedicated link of that seed uses, so
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -36,7 +38,8 @@ from .phy import effective_sinr_alloc_db, phy_tables, tb_size_table
 from .scheduler import Scheduler
 from .spec import ChannelSpec, LinkSpec
 
-__all__ = ["draw_cell_traces", "cell_stats", "cell_layout", "jain_index", "StarvedUE", "UE_FACTS"]
+__all__ = ["draw_cell_traces", "draw_cell_channel", "CellChannel", "cell_stats", "queue_cell_stats", "cell_layout", "jain_index",
+           "StarvedUE", "UE_FACTS"]
 
 #: slots per chunk (10 UEs x 21 sectors: a few tens of MB per chunk)
 CHUNK_SLOTS = 8192
@@ -162,12 +165,9 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
     tail = ((link.harq_max_retx + 1) * (2 * rtt + 2) + 8) * max(1, num_ue) if link.harq_max_retx > 0 else 0
     n_total = n_new + tail
     streams = [_streams(s) for s in stream_seeds]                       # (fading, geometry, decoding) per UE
-    if channel.model in GEOMETRY_MODELS:
-        source = _Geometric(channel, link, cell, num_ue, n_prb, cell_seed)
-    else:
-        source = _PerUe(channel, link, [(g, r) for g, r, _ in streams], n_prb, n_total)
-    tables = phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target)
-    tbs = tb_size_table(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table)
+    source = _source(channel, link, cell, streams, num_ue, n_prb, n_total, cell_seed)
+    tables, tbs = _phy(link, n_prb)
+    backoff = _backoff_table(source, num_ue, n_prb)
     centres, sizes = nr.prb_groups(n_prb)
     freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
     weights = (np.asarray(sizes) / n_prb).astype(np.float32)
@@ -187,7 +187,11 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
             wideband_db[:, start:start + k] = (10 * np.log10(sinr[:k] @ weights)).T
             prb_used[:, start:start + k] = alloc[:k].sum(axis=2).T
         for u, machine in enumerate(machines):
-            eff = effective_sinr_alloc_db(sinr[:, u], tables.beta, alloc[:, u])
+            s_u = sinr[:, u]
+            if backoff.any():  # the uplink UE's power cap on the PRBs it got (TS 38.213 Sec. 7.1.1)
+                back = backoff[u, alloc[:, u].sum(axis=1)]
+                s_u = s_u * (10.0 ** (-back / 10.0)).astype(np.float32)[:, None]
+            eff = effective_sinr_alloc_db(s_u, tables.beta, alloc[:, u])
             machine.step_chunk_shared(eff, streams[u][2].random(t), alloc[:, u].sum(axis=1), tbs)
         if start + t >= n_new and all(m.pending == 0 for m in machines):
             break
@@ -208,7 +212,7 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
                 "seed": int(stream_seeds[u]), "cell_seed": int(cell_seed), "num_prb": n_prb, "slot_s": slot,
                 "frequency_range": fr, "prb_group_size": nr.rbg_size_prb(n_prb),
                 "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={rtt}",
-                "traffic": "full buffer (the scheduler does not see the video queues)",
+                "traffic": "full buffer (the scheduler does not see the video queues)", "direction": link.direction,
                 "prb_share": float(prb_used[u].sum()) / (n_prb * n_new),
                 "mean_sinr_db": power_mean_db(wideband_db[u]),
                 "versions": versions, **source.ue_meta(u)}
@@ -241,6 +245,22 @@ def draw_cell_traces(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, strea
                    lambda u=u: make(u)) for u in range(len(seeds))]
 
 
+def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]]:
+    """:func:`cell_stats` of a traffic-aware cell: goodputs and PRB shares are what the traffic used
+    (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization``."""
+    rows = []
+    for u, facts in enumerate(ch.ue_meta):
+        row = {"stream": u, "goodput_mbps": carried["goodput_mbps"][u], "sinr_db_mean": power_mean_db(ch.wideband_db[u]),
+               "prb_share": carried["prb_share"][u]}
+        row.update({k: facts[k] for k in ("distance_m", "los", "indoor", "geometry_sinr_db") if k in facts})
+        rows.append(row)
+    good = [r["goodput_mbps"] for r in rows]
+    summary = {"throughput_mbps": float(np.sum(good)), "jain_index": jain_index(good),
+               "sinr_db_mean": float(np.mean([r["sinr_db_mean"] for r in rows])),
+               "prb_utilization": float(carried["prb_utilization"])}
+    return summary, rows
+
+
 def cell_stats(traces) -> tuple[dict, list[dict]]:
     """Cell summary (``throughput_mbps``, ``jain_index``, ``sinr_db_mean``) and per-stream rows
     (``stream``, ``goodput_mbps``, ``sinr_db_mean``, ``prb_share`` and the drop's facts)."""
@@ -255,6 +275,142 @@ def cell_stats(traces) -> tuple[dict, list[dict]]:
         rows.append(row)
     good = [r["goodput_mbps"] for r in rows]
     sinrs = [r["sinr_db_mean"] for r in rows if r["sinr_db_mean"] is not None]
+    shares = [r["prb_share"] for r in rows if "prb_share" in r]
     summary = {"throughput_mbps": float(np.sum(good)), "jain_index": jain_index(good),
-               "sinr_db_mean": float(np.mean(sinrs)) if sinrs else None}
+               "sinr_db_mean": float(np.mean(sinrs)) if sinrs else None,
+               "prb_utilization": float(np.sum(shares)) if shares else None}
     return summary, rows
+
+
+@dataclass(frozen=True, eq=False)
+class CellChannel:
+    """What a traffic-aware cell draws before the event loop: the channel, not the allocation.
+
+    The carrier (:class:`gsvc.netsim.carrier.SharedCarrier`) schedules, adapts and decodes on it
+    slot by slot inside the run. The SINR repeats after ``num_slots`` as a trace does.
+
+    Attributes:
+        sinr: ``[num_slots, U, G]`` float32, linear SINR of every UE on every PRB group at the start
+            of every slot (uplink: at the UE's open-loop power spectral density, before the cap).
+        rate: ``[num_slots, U, G]`` float32, ``group_prbs * log2(1 + sinr)``, what the scheduler weighs.
+        group_prbs: ``[G]`` int64, PRBs per group; ``num_prb`` their sum.
+        slot_s: slot duration, s.
+        tables: PHY tables (PDSCH or PUSCH) and ``tbs``: ``[M, num_prb + 1]`` TB bits per MCS and PRBs.
+        backoff_db: ``[U, num_prb + 1]`` float64, dB by which a UE's PSD falls below the open-loop
+            one on ``n`` PRBs (the uplink power cap; zeros for the downlink).
+        initial_sinr_db: ``[U]`` first OLLA estimate of each UE.
+        seeds: each UE's stream seed (its decoding draws come from it).
+        ue_meta: per UE, what the drop says of it; ``meta``: the whole cell.
+    """
+
+    sinr: np.ndarray
+    rate: np.ndarray
+    group_prbs: np.ndarray
+    num_prb: int
+    slot_s: float
+    tables: object
+    tbs: np.ndarray
+    backoff_db: np.ndarray
+    initial_sinr_db: np.ndarray
+    wideband_db: np.ndarray
+    seeds: tuple
+    ue_meta: list
+    meta: dict
+
+    @property
+    def num_slots(self) -> int:
+        return self.sinr.shape[0]
+
+    @property
+    def layout(self) -> dict:
+        """What :func:`cell_layout` says of a trace: the cell, its drop and numerology, no UE's own facts."""
+        return {**self.meta, **{k: v for k, v in self.ue_meta[0].items() if k not in UE_FACTS}}
+
+    @property
+    def num_ue(self) -> int:
+        return self.sinr.shape[1]
+
+
+def _source(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, streams, num_ue: int, n_prb: int, n_total: int,
+            cell_seed: int):
+    """The SINR source of a cell: Sionna's multi-cell drop (downlink or uplink) or per-UE link-level models."""
+    if channel.model in GEOMETRY_MODELS:
+        if link.direction == "uplink":
+            from .uplink import UplinkGeometric
+            return UplinkGeometric(channel, link, cell, num_ue, n_prb, cell_seed)
+        return _Geometric(channel, link, cell, num_ue, n_prb, cell_seed)
+    return _PerUe(channel, link, [(g, r) for g, r, _ in streams], n_prb, n_total)
+
+
+def _phy(link: LinkSpec, n_prb: int):
+    """PHY tables and TB sizes of the carrier (PUSCH tables for the uplink)."""
+    if link.direction == "uplink":
+        return (phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target,
+                           is_pusch=True),
+                tb_size_table(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, is_pusch=True))
+    return (phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target),
+            tb_size_table(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table))
+
+
+def _backoff_table(source, num_ue: int, n_prb: int) -> np.ndarray:
+    """``[U, n_prb + 1]`` dB each UE's PSD falls below its open-loop one on ``n`` PRBs (zeros unless the
+    source is an uplink one, whose UEs hit their power cap)."""
+    if not hasattr(source, "psd_backoff_db"):
+        return np.zeros((num_ue, n_prb + 1))
+    return np.array([[source.psd_backoff_db(u, n) if n else 0.0 for n in range(n_prb + 1)] for u in range(num_ue)])
+
+
+_CHANNELS: "OrderedDict[str, CellChannel]" = OrderedDict()
+_CHANNELS_KEPT = 4
+
+
+def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds, cell_seed: int,
+                      chunk_slots: int = CHUNK_SLOTS) -> CellChannel:
+    """The channel of a traffic-aware cell (:class:`CellChannel`), deterministic for the arguments.
+
+    The same drop, fading and interference as :func:`draw_cell_traces` (the same random streams),
+    ``link.trace_s`` long. The last few draws are kept in memory (a sweep over codecs or loads
+    reuses its cell's channel).
+    """
+    from .cache import library_versions, trace_key
+    from .linklevel import _streams, _versions
+    seeds = tuple(int(s) for s in stream_seeds)
+    key = trace_key(channel.model_dump(), link.model_dump(), cell_seed,
+                    {"cell": cell.model_dump(mode="json"), "stream_seeds": list(seeds), "kind": "cell-channel",
+                     **library_versions()})
+    if key in _CHANNELS:
+        _CHANNELS.move_to_end(key)
+        return _CHANNELS[key]
+    fr = nr.frequency_range(channel.carrier_ghz)
+    n_prb = nr.num_prb(link.bandwidth_mhz, link.scs_khz, fr)
+    slot = link.slot_s
+    n_new = max(1, round(link.trace_s / slot))
+    num_ue = len(seeds)
+    streams = [_streams(s) for s in seeds]
+    source = _source(channel, link, cell, streams, num_ue, n_prb, n_new, cell_seed)
+    tables, tbs = _phy(link, n_prb)
+    centres, sizes = nr.prb_groups(n_prb)
+    freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
+    weights = (np.asarray(sizes) / n_prb).astype(np.float32)
+    sinr = np.empty((n_new, num_ue, len(sizes)), np.float32)
+    for start in range(0, n_new, chunk_slots):
+        t = min(chunk_slots, n_new - start)
+        sinr[start:start + t] = source.sinr(freqs_hz, start, slot, t)
+    group = np.asarray(sizes, np.int64)
+    rate = (group[None, None, :] * np.log2(1.0 + sinr)).astype(np.float32)
+    wideband_db = (10 * np.log10(sinr @ weights)).T.astype(np.float32)            # [U, n_new]
+    backoff = _backoff_table(source, num_ue, n_prb)
+    meta = {"model": channel.model, "cell": cell.model_dump(mode="json"), "num_ue": num_ue, "cell_seed": int(cell_seed),
+            "num_prb": n_prb, "slot_s": slot, "frequency_range": fr, "prb_group_size": nr.rbg_size_prb(n_prb),
+            "direction": link.direction,
+            "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={link.harq_rtt_slots}",
+            "traffic": "queue (scheduled in the event loop among the UEs with data)", "versions": _versions()}
+    ue_meta = [{"ue": u, "seed": seeds[u], **source.ue_meta(u)} for u in range(num_ue)]
+    out = CellChannel(sinr=sinr, rate=rate, group_prbs=group, num_prb=n_prb, slot_s=slot, tables=tables, tbs=tbs,
+                      backoff_db=backoff,
+                      initial_sinr_db=np.array([source.initial_sinr_db(u, channel.num_rx_ant) for u in range(num_ue)]),
+                      wideband_db=wideband_db, seeds=seeds, ue_meta=ue_meta, meta=meta)
+    _CHANNELS[key] = out
+    while len(_CHANNELS) > _CHANNELS_KEPT:
+        _CHANNELS.popitem(last=False)
+    return out

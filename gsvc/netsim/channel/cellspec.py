@@ -17,7 +17,7 @@ from pydantic import model_validator
 
 from ...spec import Spec, SpecError, bounded
 
-__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "GEOMETRY_MODELS"]
+__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop", "GEOMETRY_MODELS"]
 
 #: the fractional path-loss compensation factors TS 38.331 allows (PUSCH-PowerControl alpha: alpha0, alpha04 ...
 #: alpha1)
@@ -88,6 +88,12 @@ def cell_is_shared(cell: CellSpec, channel=None) -> bool:
     only model is the multi-cell one)?"""
     return cell.scheduler != "dedicated" or cell.interference != "off" or \
         (channel is not None and channel.model == "rma")
+
+
+def scheduled_in_loop(cell: CellSpec) -> bool:
+    """Is the carrier shared and scheduled inside the event loop, among the UEs with data
+    (``cell.traffic="queue"``), rather than split into full-buffer shares before it?"""
+    return cell.scheduler != "dedicated" and cell.traffic == "queue"
 
 
 def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:

@@ -91,3 +91,77 @@ class Scheduler:
         self.avg, self.last_rate = avg, last
         self._history = seen[-self.delay:]
         return out
+
+
+#: smallest PDB - HOL of the delay-budget factor, s: 5G-LENA gives a head-of-line delay at or past the budget a
+#: denominator of 0.1 ms (cttc-lena/nr ``model/nr-mac-scheduler-ue-info-qos.h``, ``CalculateDelayBudgetFactor``)
+PDB_FLOOR_S = 1e-4
+
+
+def delay_budget_factor(pdb_s: float, hol_s: float) -> float:
+    """``PDB / max(PDB - HOL, 0.1 ms)``: the weight 5G-LENA's QoS scheduler gives a delay-critical flow
+    (``nr-mac-scheduler-ue-info-qos.h``, ``CalculateDlWeight`` x ``CalculateDelayBudgetFactor``); 1 for
+    a fresh head of line, growing without bound as it nears the budget."""
+    return pdb_s / max(pdb_s - hol_s, PDB_FLOOR_S)
+
+
+def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, avg: np.ndarray,
+                  need_prbs: list[int], weight: np.ndarray | None = None) -> np.ndarray:
+    """One slot's PRB groups among the UEs that have data (the traffic-aware cell, :mod:`gsvc.netsim.carrier`).
+
+    Every group goes to a UE that still needs PRBs: ``need_prbs[a]`` is how many PRBs would carry
+    UE ``a``'s queue (or its retransmission); a UE whose need is met gets no more, so a group no
+    active UE needs stays empty (not counted as used). Among those that need it:
+
+    - ``"pf"``: the highest ``rate / avg`` (the full-buffer rule of :class:`Scheduler`, over the active
+      UEs only); ``"pf-delay"``: the same times ``weight`` (:func:`delay_budget_factor`);
+      ``"max-rate"``: the highest ``rate``. Pairs are taken best first over all (UE, group) pairs, so
+      with needs that never run out every group goes to its own best UE, as in :class:`Scheduler`.
+    - ``"round-robin"``: group ``g`` goes to the ``(t G + g) mod A``-th active UE, or the next one in
+      turn that still needs PRBs.
+
+    Args:
+        kind: the scheduler.
+        t: slot index.
+        group_prbs: ``[G]`` int, PRBs per group.
+        rate: ``[A, G]`` float64, achievable rate of each active UE on each group (reported SINR).
+        avg: ``[A]`` float64, PF average rate of each active UE.
+        need_prbs: ``[A]`` PRBs each active UE can use.
+        weight: ``[A]`` pf-delay weights (ignored by the other kinds).
+
+    Returns:
+        ``[A, G]`` int64: PRBs of each group given to each active UE.
+    """
+    a_len, g_len = rate.shape
+    out = np.zeros((a_len, g_len), np.int64)
+    need = list(need_prbs)
+    sizes = group_prbs.tolist()
+    if kind == "round-robin":
+        for g in range(g_len):
+            start = (t * g_len + g) % a_len
+            for k in range(a_len):
+                a = (start + k) % a_len
+                if need[a] > 0:
+                    out[a, g] = sizes[g]
+                    need[a] -= sizes[g]
+                    break
+        return out
+    if kind == "max-rate":
+        metric = rate
+    else:
+        metric = rate / avg[:, None]
+        if kind == "pf-delay":
+            metric = metric * weight[:, None]
+    free = [True] * g_len
+    left_groups, left_ues = g_len, sum(1 for x in need if x > 0)
+    for flat in np.argsort(-metric, axis=None, kind="stable").tolist():
+        a, g = divmod(flat, g_len)
+        if free[g] and need[a] > 0:
+            out[a, g] = sizes[g]
+            free[g] = False
+            need[a] -= sizes[g]
+            left_groups -= 1
+            left_ues -= need[a] <= 0
+            if not left_groups or not left_ues:
+                break
+    return out

@@ -1,0 +1,364 @@
+"""The shared carrier of a traffic-aware cell: scheduling, link adaptation and HARQ inside the run.
+
+One object owns the carrier, as a SimPy resource owns its queue: each stream's sender puts
+packets into its UE's queue (:meth:`CarrierPort.transmit`, the same call as
+:meth:`gsvc.netsim.link.Link.transmit`), and gets one callback per burst once every packet of it
+has arrived or is known lost. The channel (SINR of every UE on every PRB group in every slot) was
+drawn before the run (:func:`gsvc.netsim.channel.cell.draw_cell_channel`); what depends on the
+traffic happens here, slot by slot:
+
+1. The UEs that have data the scheduler can see (or a HARQ retransmission due) are *active*.
+   Downlink: the gNB sees its own queues. Uplink with ``cell.bsr_period_ms > 0``: it sees what the
+   UE last reported (below).
+2. :func:`~gsvc.netsim.channel.scheduler.allocate_slot` splits the PRB groups among the active UEs
+   (``pf``, ``pf-delay``, ``max-rate``, ``round-robin``), each getting no more than its queue needs;
+   PF averages move only in slots in which the UE is active (an idle UE keeps its average, so it
+   is not favoured for having been idle). Work-conserving: a lone active UE can take every group;
+   a group no active UE needs stays empty.
+3. Each scheduled UE sends one transport block: its due retransmission, or a new TB at the MCS
+   OLLA picks on the PRBs it got (TS 38.214 size), filled from its queue in order (the rest is
+   padding). EESM over its own allocation, the TBLER of Sionna's tables, the UE's own decoding
+   draw for the slot (:class:`~gsvc.netsim.channel.mac.UeMac`).
+4. A decoded TB delivers its bits at the end of the slot plus ``link.core_delay_ms``; a packet
+   arrives when every TB carrying its bits has; it is lost if any of them was.
+
+Slots in which no UE can be scheduled cost nothing: the carrier sleeps until the next put, the
+next retransmission due or the next moment a queued packet becomes ready (one SimPy event per
+busy slot, none per idle one).
+
+Uplink buffer status (``link.direction="uplink"``, ``cell.bsr_period_ms > 0``): the scheduler's
+view of a UE's buffer is what the UE reported minus what it has been granted since. A UE
+reports (a) every ``bsr_period_ms`` while it holds data (periodic BSR, TS 38.321 Sec. 5.4.5) and (b)
+when data reaches a buffer the scheduler thinks empty: a scheduling request, after which the
+report reaches the scheduler ``cell.sr_delay_ms`` later (SR period, grant and the BSR in it, in
+one delay). Not modelled: logical channel groups and BSR quantisation tables, the SR's own
+PUCCH resources, grant-free/configured grants, padding BSRs, and BSR MAC CE overhead.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Callable
+
+import numpy as np
+
+from .channel.mac import TransportBlock, UeMac
+from .channel.phy import effective_sinr_alloc_db
+from .channel.scheduler import allocate_slot, delay_budget_factor
+from .link import Burst
+
+__all__ = ["SharedCarrier", "CarrierPort"]
+
+#: slots of decoding draws generated at a time per UE
+_DRAW_CHUNK = 4096
+_EPS = 1e-9
+
+
+class _Burst:
+    """The packets of one :meth:`CarrierPort.transmit` call, until every one has arrived or been lost."""
+
+    __slots__ = ("arrive", "lost", "left", "tx_start_s", "tx_done_s", "on_burst")
+
+    def __init__(self, n: int, on_burst: Callable):
+        self.arrive, self.lost = [0.0] * n, [False] * n
+        self.left, self.tx_start_s, self.tx_done_s, self.on_burst = n, math.inf, 0.0, on_burst
+
+
+class _Packet:
+    """One packet in a UE's queue: bits not yet in a TB, TBs it waits for, its fate so far."""
+
+    __slots__ = ("burst", "idx", "ready_s", "bits", "waiting", "arrive_s", "lost")
+
+    def __init__(self, burst: _Burst, idx: int, ready_s: float, bits: int):
+        self.burst, self.idx, self.ready_s, self.bits = burst, idx, ready_s, bits
+        self.waiting, self.arrive_s, self.lost = 0, 0.0, False
+
+
+class _Ue:
+    """Queue, buffer-status view and scheduler state of one UE."""
+
+    __slots__ = ("queue", "mac", "avg", "last_rate", "draws", "draw0", "rng", "view_bits", "sr_at_s",
+                 "zero_since_s", "bsr_k", "prb_slots", "bits_delivered", "was_busy")
+
+    def __init__(self, mac: UeMac, rng: np.random.Generator):
+        self.queue: deque[_Packet] = deque()
+        self.mac, self.rng = mac, rng
+        self.avg, self.last_rate = 1.0, 0.0                  # PF T(u), Sionna's initial value, and R(u)
+        self.draws, self.draw0 = [], 0                       # decoding draws of slots draw0 ..
+        self.view_bits, self.sr_at_s, self.zero_since_s, self.bsr_k = 0, None, 0.0, -1
+        self.prb_slots, self.bits_delivered, self.was_busy = 0, 0, False
+
+
+class CarrierPort:
+    """One UE's way onto the carrier: the :class:`~gsvc.netsim.link.Link` interface of a shared cell."""
+
+    def __init__(self, carrier: "SharedCarrier", ue: int):
+        self.carrier, self.ue = carrier, ue
+
+    def transmit(self, packet_bytes, ready_s, on_burst: Callable[[Burst], None]) -> None:
+        """Queue packets (sizes in bytes, in order) ready at ``ready_s`` (one time, or one per packet);
+        ``on_burst(burst)`` is called once all of them have arrived or are known lost."""
+        self.carrier.put(self.ue, packet_bytes, ready_s, on_burst)
+
+
+class SharedCarrier:
+    """The carrier of one cell, scheduled slot by slot among the UEs with data (module docstring).
+
+    Args:
+        env: the SimPy environment.
+        radio: the channel drawn before the run (:class:`~gsvc.netsim.channel.cell.CellChannel`).
+        link: the link spec (numerology, HARQ, OLLA, core delay, direction).
+        cell: the cell spec (scheduler, PF discount, PDB, buffer status reporting).
+    """
+
+    def __init__(self, env, radio, link, cell):
+        from .channel.linklevel import _streams
+        self.env, self.radio = env, radio
+        self.slot_s = radio.slot_s
+        self.n_slots = radio.num_slots
+        self.core_s = link.core_delay_ms / 1e3
+        self.kind = cell.scheduler
+        self.beta = cell.pf_beta
+        self.pdb_s = cell.pdb_ms / 1e3
+        self.rtt = link.harq_rtt_slots
+        uplink = link.direction == "uplink"
+        self.bsr_s = cell.bsr_period_ms / 1e3 if uplink else 0.0
+        self.sr_s = cell.sr_delay_ms / 1e3
+        self.max_prb = radio.num_prb
+        self.sizes = radio.group_prbs
+        self.beta_mcs = radio.tables.beta
+        self.backoff = radio.backoff_db if uplink and np.any(radio.backoff_db) else None
+        fixed = None if link.mcs == "olla" else int(link.mcs)
+        self.ues = [_Ue(UeMac(radio.tables, radio.tbs, self.rtt, link.harq_max_retx, link.harq_combining == "chase",
+                              fixed, link.bler_target, link.olla_step_db, float(radio.initial_sinr_db[u])),
+                        _streams(radio.seeds[u])[2])
+                    for u in range(radio.num_ue)]
+        self.ports = [CarrierPort(self, u) for u in range(radio.num_ue)]
+        self._busy: set[int] = set()                          # UEs with queued packets or pending HARQ
+        self._wake = None
+        self.prb_slots_used = 0
+        self.last_busy_slot = -1
+        env.process(self._run())
+
+    # --- the way in ---------------------------------------------------------------------------
+    def put(self, u: int, packet_bytes, ready_s, on_burst: Callable[[Burst], None]) -> None:
+        n = len(packet_bytes)
+        burst = _Burst(n, on_burst)
+        times = ready_s if isinstance(ready_s, (list, tuple)) else [ready_s] * n
+        q = self.ues[u].queue
+        for i, (size, r) in enumerate(zip(packet_bytes, times)):
+            q.append(_Packet(burst, i, float(r), int(size) * 8))
+        self._busy.add(u)
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+
+    # --- the loop -----------------------------------------------------------------------------
+    def _run(self):
+        env, slot = self.env, self.slot_s
+        t = 0
+        while True:
+            t = max(t, math.ceil(env.now / slot - _EPS))
+            nxt = self._next_slot(t)
+            if nxt is None or nxt * slot > env.now + _EPS:
+                self._wake = env.event()
+                if nxt is not None:
+                    wake = self._wake
+                    env.timeout(nxt * slot - env.now).callbacks.append(
+                        lambda _e, w=wake: None if w.triggered else w.succeed())
+                yield self._wake
+                self._wake = None
+                continue
+            self._slot(t)
+            t += 1
+
+    def _eligible_bits(self, ue: _Ue, ts: float, cap: int) -> int:
+        """Bits at the head of the queue ready by ``ts`` (head-of-line order), counted up to ``cap``."""
+        bits = 0
+        for p in ue.queue:
+            if p.ready_s > ts + _EPS or bits >= cap:
+                break
+            bits += p.bits
+        return bits
+
+    def _visible_bits(self, ue: _Ue, ts: float, cap: int) -> int:
+        """Bits the scheduler knows UE ``ue`` holds at ``ts`` (updates its buffer-status view)."""
+        have = self._eligible_bits(ue, ts, cap)
+        if not self.bsr_s:
+            return have
+        k = math.floor(ts / self.bsr_s + _EPS)
+        if k > ue.bsr_k and have:                             # a periodic report since the last look
+            ue.bsr_k, ue.view_bits, ue.sr_at_s = k, have, None
+        elif ue.view_bits <= 0 and have:
+            if ue.sr_at_s is None:
+                ue.sr_at_s = max(ue.queue[0].ready_s, ue.zero_since_s) + self.sr_s
+            if ts + _EPS >= ue.sr_at_s:
+                ue.view_bits, ue.sr_at_s = have, None
+        return min(have, max(ue.view_bits, 0))
+
+    def _next_slot(self, t: int) -> int | None:
+        """First slot >= ``t`` in which some UE may be scheduled, as far as is known now."""
+        slot, best = self.slot_s, None
+        for u in self._busy:
+            ue = self.ues[u]
+            cands = []
+            due = ue.mac.next_due_slot()
+            if due is not None:
+                cands.append(due)
+            if ue.queue:
+                ready = math.ceil(ue.queue[0].ready_s / slot - _EPS)
+                if self.bsr_s and ue.view_bits <= 0:         # invisible until a report reaches the scheduler
+                    sr = ue.sr_at_s if ue.sr_at_s is not None else \
+                        max(ue.queue[0].ready_s, ue.zero_since_s) + self.sr_s
+                    k = math.floor(t * slot / self.bsr_s + _EPS)
+                    periodic = t if k > ue.bsr_k else math.ceil((k + 1) * self.bsr_s / slot - _EPS)
+                    ready = max(ready, min(math.ceil(sr / slot - _EPS), periodic))
+                cands.append(ready)
+            if cands:
+                c = max(t, min(cands))
+                best = c if best is None or c < best else best
+        return best
+
+    def _draw(self, ue: _Ue, t: int) -> float:
+        """UE ``ue``'s decoding draw of slot ``t`` (its own stream, indexed by slot as a trace's is)."""
+        while t >= ue.draw0 + len(ue.draws):
+            ue.draw0 += len(ue.draws)
+            ue.draws = ue.rng.random(_DRAW_CHUNK).tolist()
+        return ue.draws[t - ue.draw0]
+
+    def _slot(self, t: int) -> None:
+        """Schedule, transmit and decode slot ``t`` (module docstring, steps 1-4)."""
+        slot, radio = self.slot_s, self.radio
+        ts = t * slot
+        j = t % self.n_slots
+        rep = (t - self.rtt) % self.n_slots if t >= self.rtt else 0
+        max_prb = self.max_prb
+        active, needs, retx, bits_of, hol = [], [], [], [], []
+        for u in sorted(self._busy):
+            ue = self.ues[u]
+            mac = ue.mac
+            mac.feedback(t)
+            tb = mac.retx_due(t)
+            if tb is not None:
+                active.append(u)
+                needs.append(tb.prbs)
+                retx.append(tb)
+                bits_of.append(tb.bits)
+                hol.append(ts - tb.oldest_s)
+                continue
+            cap = mac.tbs[-1][max_prb] if mac.fixed is None else mac.tbs[mac.fixed][max_prb]
+            bits = self._visible_bits(ue, ts, cap)
+            if bits <= 0:
+                continue
+            if not ue.was_busy and mac.stale(t):              # back from idle: the channel as reported now
+                row = effective_sinr_alloc_db(radio.sinr[rep, u][None], self.beta_mcs,
+                                              self.sizes[None])[0]
+                mac.refresh_csi(t - self.rtt, row)
+            active.append(u)
+            needs.append(mac.prbs_for(mac.mcs(), bits, max_prb))
+            retx.append(None)
+            bits_of.append(bits)
+            hol.append(ts - ue.queue[0].ready_s)
+        for u in self._busy:
+            self.ues[u].was_busy = False
+        if not active:
+            self._settle()
+            return
+        idx = np.asarray(active)
+        for u in active:                                      # PF averages move only while active
+            ue = self.ues[u]
+            ue.avg = self.beta * ue.avg + (1.0 - self.beta) * ue.last_rate
+        avg = np.array([self.ues[u].avg for u in active])
+        weight = (np.array([delay_budget_factor(self.pdb_s, h) for h in hol]) if self.kind == "pf-delay" else None)
+        rate = radio.rate[rep, idx].astype(np.float64)                                  # [A, G]
+        alloc = allocate_slot(self.kind, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
+        prbs = alloc.sum(axis=1)
+        given = (alloc > 0)
+        for a, u in enumerate(active):
+            self.ues[u].last_rate = float((rate[a] * given[a]).sum())
+        sched = np.flatnonzero(prbs)
+        if not len(sched):
+            self._settle()
+            return
+        sinr = radio.sinr[j, idx[sched]]                                                 # [S, G]
+        if self.backoff is not None:                                                    # uplink power cap
+            sinr = sinr * (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
+        eff = effective_sinr_alloc_db(sinr, self.beta_mcs, alloc[sched])                 # [S, M] dB
+        end_s = (t + 1) * slot
+        deliver_s = end_s + self.core_s
+        self.prb_slots_used += int(prbs.sum())
+        self.last_busy_slot = t
+        for row, a in enumerate(sched.tolist()):
+            u = active[a]
+            ue = self.ues[u]
+            ue.was_busy = True
+            n = int(prbs[a])
+            ue.prb_slots += n
+            tb = retx[a]
+            if tb is None:
+                k = ue.mac.mcs()
+                tb = self._fill(ue, t, k, ue.mac.tbs[k][n], n, end_s, ts)
+            ok = ue.mac.transmit(t, tb, float(eff[row, tb.mcs_i]), self._draw(ue, t))
+            if ok is not None:
+                self._resolve(ue, tb, ok, deliver_s)
+        self._settle()
+
+    def _fill(self, ue: _Ue, t: int, k: int, capacity: int, n_prb: int, end_s: float, ts: float) -> TransportBlock:
+        """A new TB of ``capacity`` bits at MCS index ``k``, filled from the head of the UE's queue."""
+        left, packets, oldest = capacity, [], math.inf
+        q = ue.queue
+        while left > 0 and q and q[0].ready_s <= ts + _EPS:
+            p = q[0]
+            take = p.bits if p.bits <= left else left
+            p.bits -= take
+            left -= take
+            p.waiting += 1
+            packets.append(p)
+            oldest = min(oldest, p.ready_s)
+            b = p.burst
+            if b.tx_start_s > ts:
+                b.tx_start_s = ts
+            if p.bits == 0:
+                q.popleft()
+                if end_s > b.tx_done_s:
+                    b.tx_done_s = end_s
+        carried = capacity - left
+        if self.bsr_s:
+            ue.view_bits -= carried
+            if ue.view_bits <= 0:
+                ue.zero_since_s = end_s
+        return TransportBlock(t, k, carried, n_prb, packets, oldest)
+
+    def _resolve(self, ue: _Ue, tb: TransportBlock, ok: bool, deliver_s: float) -> None:
+        """TB ``tb`` was decoded (``ok``) or lost for good: its packets learn their fate."""
+        if ok:
+            ue.bits_delivered += tb.bits
+        for p in tb.packets:
+            p.waiting -= 1
+            if deliver_s > p.arrive_s:
+                p.arrive_s = deliver_s
+            if not ok:
+                p.lost = True
+            if p.waiting == 0 and p.bits == 0:
+                b = p.burst
+                b.arrive[p.idx], b.lost[p.idx] = p.arrive_s, p.lost
+                b.left -= 1
+                if b.left == 0:
+                    lost = sum(b.lost)
+                    b.on_burst(tuple.__new__(Burst, (b.tx_start_s, b.tx_done_s, tuple(b.arrive), tuple(b.lost),
+                                                     max(b.arrive), lost)))
+
+    def _settle(self) -> None:
+        """Drop UEs with nothing queued and no HARQ pending from the busy set."""
+        for u in [u for u in self._busy if not self.ues[u].queue and not self.ues[u].mac.pending]:
+            self._busy.discard(u)
+
+    # --- what the run reports -----------------------------------------------------------------
+    def stats(self, span_s: float) -> dict:
+        """PRB shares, goodputs and the cell's PRB utilization over ``span_s`` (at least until the
+        last busy slot)."""
+        span_s = max(span_s, (self.last_busy_slot + 1) * self.slot_s)
+        prb_slots = self.max_prb * span_s / self.slot_s
+        return {"prb_utilization": self.prb_slots_used / prb_slots if prb_slots else float("nan"),
+                "prb_share": [ue.prb_slots / prb_slots for ue in self.ues],
+                "goodput_mbps": [ue.bits_delivered / span_s / 1e6 for ue in self.ues],
+                "span_s": span_s}
