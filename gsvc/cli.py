@@ -46,7 +46,7 @@ def _run_and_write(sc, out: Path, pictures: bool = False) -> None:
 
     result = run(sc, progress=_progress(sc.name), pictures=pictures and not sc.timing_only)
     result.save(out)
-    latency_cdf(result.frames, out / "latency_cdf.png", by="stream" if sc.streams <= 8 else None, title=sc.name)
+    latency_cdf(result.frames, out / "latency_cdf.png", by="stream" if sc.num_streams <= 8 else None, title=sc.name)
     frame_timeline(result.frames, out / "timeline.png", title=f"{sc.name}: stream 0")
     click.echo(f"\n{sc.name}  ({'timing-only' if result.meta['timing_only'] else 'quality scored'}; "
                f"latency model {result.meta['latency_model']}; wall {result.meta['wall_s']:.1f} s)")

@@ -197,7 +197,7 @@ def _run_report(res: RunResult, doc: _Doc) -> None:
     if res.meta.get("timing_only"):
         doc.p("Timing-only run: the decoder did not run, so no quality (PSNR, SSIM) was measured.", "note")
     doc.h(2, "Figures")
-    by = "stream" if 1 < res.scenario.streams <= _MAX_LINES else None
+    by = "stream" if 1 < res.scenario.num_streams <= _MAX_LINES else None
     doc.figure(lambda f: latency_cdf(res.frames, f, by=by), "Capture-to-display latency of every shown frame.")
     _run_figures(doc, res)
     pics = res.pictures

@@ -78,7 +78,7 @@ class _Ue:
     """Queue, buffer-status view and scheduler state of one UE."""
 
     __slots__ = ("queue", "mac", "avg", "last_rate", "draws", "draw0", "rng", "view_bits", "sr_at_s",
-                 "zero_since_s", "bsr_k", "prb_slots", "bits_delivered", "was_busy")
+                 "zero_since_s", "bsr_k", "prb_slots", "bits_delivered")
 
     def __init__(self, mac: UeMac, rng: np.random.Generator):
         self.queue: deque[_Packet] = deque()
@@ -86,7 +86,7 @@ class _Ue:
         self.avg, self.last_rate = 1.0, 0.0                  # PF T(u), Sionna's initial value, and R(u)
         self.draws, self.draw0 = [], 0                       # decoding draws of slots draw0 ..
         self.view_bits, self.sr_at_s, self.zero_since_s, self.bsr_k = 0, None, 0.0, -1
-        self.prb_slots, self.bits_delivered, self.was_busy = 0, 0, False
+        self.prb_slots, self.bits_delivered = 0, 0
 
 
 class CarrierPort:
@@ -249,7 +249,7 @@ class SharedCarrier:
             bits = self._visible_bits(ue, ts, cap)
             if bits <= 0:
                 continue
-            if not ue.was_busy and mac.stale(t):              # back from idle: the channel as reported now
+            if mac.stale(t):                                  # back from idle: the channel as reported now
                 row = effective_sinr_alloc_db(radio.sinr[rep, u][None], self.beta_mcs,
                                               self.sizes[None])[0]
                 mac.refresh_csi(t - self.rtt, row)
@@ -258,8 +258,6 @@ class SharedCarrier:
             retx.append(None)
             bits_of.append(bits)
             hol.append(ts - ue.queue[0].ready_s)
-        for u in self._busy:
-            self.ues[u].was_busy = False
         if not active:
             self._settle()
             return
@@ -290,7 +288,6 @@ class SharedCarrier:
         for row, a in enumerate(sched.tolist()):
             u = active[a]
             ue = self.ues[u]
-            ue.was_busy = True
             n = int(prbs[a])
             ue.prb_slots += n
             tb = retx[a]

@@ -39,6 +39,7 @@ class StreamInput:
     trace: ChannelTrace | None
     codec_seed: int
     start_s: float = 0.0
+    codec: Codec | None = None  # this stream's codec when the streams' groups differ (else simulate's)
 
 
 @dataclass
@@ -71,13 +72,14 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     n_streams = len(inputs)
     log = FrameLog(n_streams, num_frames, extra_float=metric_columns(metrics))
     cols = log.cols
-    score = not timing_only and codec.makes_images
+    codecs = [inp.codec if inp.codec is not None else codec for inp in inputs]
+    score = [not timing_only and c.makes_images for c in codecs]
     incomplete = np.zeros(n_streams * num_frames, bool)
     jitters: list[JitterBuffer] = []
     senders: list[Sender] = []
-    scorer = StreamScorer(cols, metrics) if score else None
-    recorders = [PictureRecorder(s, fps, strip=s == 0) if score and pictures else None for s in range(n_streams)]
-    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer, s, recorders[s]) if score else None
+    scorer = StreamScorer(cols, metrics) if any(score) else None
+    recorders = [PictureRecorder(s, fps, strip=s == 0) if score[s] and pictures else None for s in range(n_streams)]
+    screens = [Screen(cols, log.row(s, 0), num_frames, jitter_spec.late, scorer, s, recorders[s]) if score[s] else None
                for s in range(n_streams)]
 
     def on_done(job: Job, decoded, now_s: float) -> None:
@@ -94,7 +96,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         if reason == "resync":
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 
-    decoders = [codec.decoder(inp.codec_seed) for inp in inputs]
+    decoders = [c.decoder(inp.codec_seed) for c, inp in zip(codecs, inputs)]
     pool = GpuPool(env, receiver_spec, latency, decoders, resolution, log, timing_only, on_done, on_skip)
 
     c = log.columns()
@@ -113,11 +115,11 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
 
     reports = link_spec.rate_control != "off"
 
-    def rate_controller():
-        """One stream's controller, starting at (and capped by) the codec's ``bitrate_kbps``."""
+    def rate_controller(c: Codec):
+        """One stream's controller, starting at (and capped by) its codec's ``bitrate_kbps``."""
         if not reports:
             return None
-        return make_rate_controller(link_spec.rate_control, codec.spec.bitrate_kbps, link_spec.feedback_delay_ms / 1e3)
+        return make_rate_controller(link_spec.rate_control, c.spec.bitrate_kbps, link_spec.feedback_delay_ms / 1e3)
 
     def deliver(s: int, ef, complete: bool) -> None:
         r = log.row(s, ef.frame)
@@ -143,9 +145,9 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     for s, inp in enumerate(inputs):
         jitters.append(JitterBuffer(jitter_spec, fps, make_release(s)))
         link = shared.ports[s] if shared is not None else Link(inp.trace)
-        st = Sender(env, s, inp.frames, link, inp.codec_seed, inp.start_s, codec, latency, link_spec, fps,
+        st = Sender(env, s, inp.frames, link, inp.codec_seed, inp.start_s, codecs[s], latency, link_spec, fps,
                     num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s),
-                    rate_controller=rate_controller(), drop=drop)
+                    rate_controller=rate_controller(codecs[s]), drop=drop)
         senders.append(st)
         st.start()
 
@@ -166,7 +168,8 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
     meta = {} if shared is None else {"carrier": shared.stats(horizon_s)}
     if any(r is not None for r in recorders):
         videos = {s: r.close() for s, r in enumerate(recorders) if r is not None}
-        meta["pictures"] = Pictures({s: p for s, p in videos.items() if p}, recorders[0].strip_png())
+        meta["pictures"] = Pictures({s: p for s, p in videos.items() if p},
+                                    recorders[0].strip_png() if recorders[0] is not None else None)
     for s in range(n_streams):
         sl = log.stream_slice(s)
         resolve_display(cols, sl, jitter_spec.late, incomplete[sl])

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["summarize", "freeze_gaps_ms", "playback_stats", "OPTIONAL_METRIC_COLUMNS"]
+__all__ = ["summarize", "group_summaries", "freeze_gaps_ms", "playback_stats", "OPTIONAL_METRIC_COLUMNS",
+           "GROUP_KEYS"]
 
 #: per-frame quality columns a scenario may ask for (``Scenario.metrics``); each gets a ``_mean``
 OPTIONAL_METRIC_COLUMNS = ("lpips", "dists", "vmaf", "flicker", "tlp")
@@ -93,6 +94,9 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
         "bitrate_kbps": float(frames["bytes"].sum()) * 8 / 1e3 / duration_s / streams if duration_s else float("nan"),
         "gpu_utilization": float(_busy_s(frames) / (gpus * span_s)) if span_s > 0 else float("nan"),
         "unet_evals_per_frame": float(frames["unet_evals"].mean()),
+        "air_delay_ms_mean": float(frames["air_delay_ms"].mean()) if "air_delay_ms" in frames else float("nan"),
+        "air_delay_ms_p99": (float(np.nanpercentile(frames["air_delay_ms"], 99))
+                             if "air_delay_ms" in frames and frames["air_delay_ms"].notna().any() else float("nan")),
     }
     for col in OPTIONAL_METRIC_COLUMNS:
         if col in frames:
@@ -101,3 +105,23 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
         out["vmaf_p5"] = float(np.nanpercentile(frames["vmaf"], 5)) if frames["vmaf"].notna().any() else float("nan")
     # None, not NaN, for "not measured" (e.g. quality in timing-only runs): valid JSON, compares equal
     return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in out.items()}
+
+
+#: what a run's summary says of each group of streams, as ``<group>/<key>``
+GROUP_KEYS = ("latency_ms_p95", "deadline_miss_rate", "psnr_db_mean", "ssim_mean", "bitrate_kbps",
+              "air_delay_ms_mean", "air_delay_ms_p99", "freeze_count")
+
+
+def group_summaries(frames: pd.DataFrame, per_stream: list[dict], group_of_stream: list[str], fps: float,
+                    gpus: int) -> dict:
+    """``<group>/<key>`` for :data:`GROUP_KEYS`, plus ``<group>/throughput_mbps`` (the radio goodput of
+    its streams) and ``<group>/streams``, for every group of a run whose streams come in groups."""
+    out = {}
+    names = np.asarray(group_of_stream)
+    for name in dict.fromkeys(group_of_stream):
+        streams = np.flatnonzero(names == name)
+        part = summarize(frames[frames["stream"].isin(streams)], fps, gpus)
+        out.update({f"{name}/{k}": part[k] for k in GROUP_KEYS})
+        out[f"{name}/throughput_mbps"] = float(sum(per_stream[s]["goodput_mbps"] for s in streams))
+        out[f"{name}/streams"] = int(len(streams))
+    return out

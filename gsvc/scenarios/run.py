@@ -14,7 +14,7 @@ from ..netsim.channel import cell_is_shared, draw_traces, scheduled_in_loop
 from ..netsim.channel.cell import cell_layout, cell_stats, draw_cell_channel, queue_cell_stats
 from ..netsim.carrier import SharedCarrier
 from ..netsim.simulation import StreamInput, simulate
-from ..netsim.summary import summarize
+from ..netsim.summary import group_summaries, summarize
 from ..video.frame import Frame
 from .result import RunResult
 from .scenario import Scenario
@@ -53,25 +53,30 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     """
     if not isinstance(sc, Scenario):
         raise TypeError(f"gsvc.run needs a Scenario, got {type(sc).__name__}")
-    codec = make_codec(sc.codec, sc.video)
-    timing_only = sc.timing_only or not codec.makes_images
+    groups = sc.groups()
+    codecs = {name: make_codec(g.codec, g.video) for name, _, g in groups}
+    codec = codecs[groups[0][0]]
+    timing_only = sc.timing_only or not any(c.makes_images for c in codecs.values())
     latency = make_latency_model(sc.receiver.latency, sc.receiver.latency_scale,
                                  np.random.default_rng(derive_seed(sc.seed, "latency")), sc.receiver.controlnet)
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
     inputs = []
-    seeds = [derive_seed(sc.seed, "trace", s) for s in range(sc.streams)]
+    n_streams = sc.num_streams
+    seeds = [derive_seed(sc.seed, "trace", s) for s in range(n_streams)]
     in_loop = scheduled_in_loop(sc.cell)
     if in_loop:  # the channel now, the allocation inside the run
         cell_channel = draw_cell_channel(sc.channel, sc.link, sc.cell, seeds, derive_seed(sc.seed, "cell"))
-        traces = [None] * sc.streams
+        traces = [None] * n_streams
         carrier = functools.partial(SharedCarrier, radio=cell_channel, link=sc.link, cell=sc.cell)
     else:
         traces = draw_traces(sc.channel, sc.link, sc.cell, seeds, derive_seed(sc.seed, "cell"))
         carrier = None
+    of_stream = sc.stream_groups()
     for s, trace in enumerate(traces):
         start_s = 0.0 if s == 0 else float(phase.uniform(0.0, sc.video.frame_interval_s))
-        inputs.append(StreamInput(_frames_for(sc, s, codec.uses_pixels), trace,
-                                  derive_seed(sc.seed, "codec", s), start_s))
+        name, g = of_stream[s]
+        inputs.append(StreamInput(_frames_for(g, s, codecs[name].uses_pixels), trace,
+                                  derive_seed(sc.seed, "codec", s), start_s, codecs[name]))
     out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
                    resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
                    receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
@@ -85,6 +90,11 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         channel_meta = [traces[0].meta]
         layout = cell_layout(traces[0]) if cell_is_shared(sc.cell, sc.channel) else None
     summary.update(radio)
+    for s, row in enumerate(per_stream):
+        row["group"] = of_stream[s][0]
+    if len(groups) > 1:
+        summary.update(group_summaries(out.frames, per_stream, [n for n, _ in of_stream], sc.video.fps,
+                                       sc.receiver.gpus))
     meta = {
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
         "spec_hash": sc.spec_hash(), "timing_only": timing_only,

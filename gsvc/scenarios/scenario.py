@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Union
 
 from pydantic import BaseModel, field_validator, model_validator
 
@@ -26,7 +26,9 @@ class Scenario(Spec):
 
     name: str = "scenario"
     seed: int = bounded(0, 0, 2**63 - 1, "", "master seed of every random draw in the run")
-    streams: int = bounded(1, 1, 10_000, "streams", "independent video streams sharing the receiver")
+    #: how many streams share the radio and the receiver: a count, or groups with their own codec and
+    #: content (:mod:`gsvc.scenarios.groups`)
+    streams: Union[int, tuple[dict[str, Any], ...]] = 1
     video: VideoSpec = VideoSpec()
     codec: CodecSpec = CodecSpec()
     channel: ChannelSpec = ChannelSpec()
@@ -37,6 +39,20 @@ class Scenario(Spec):
     receiver: ReceiverSpec = ReceiverSpec()
     #: per-frame quality of what the viewer saw (``gsvc.metrics.METRICS``); psnr and ssim always
     metrics: tuple[str, ...] = ("psnr", "ssim")
+
+    @field_validator("streams", mode="before")
+    @classmethod
+    def _streams_shape(cls, v):
+        if isinstance(v, bool) or (isinstance(v, (int, float)) and not (isinstance(v, int) and 1 <= v <= 10_000)):
+            raise ValueError(f"is not a number of streams in [1, 10000] (or a list of groups)")
+        if isinstance(v, list):
+            v = tuple(v)
+        if isinstance(v, tuple):
+            from .groups import check_groups
+            errors = check_groups(v)
+            if errors:
+                raise ValueError("; ".join(errors))
+        return v
 
     @field_validator("metrics")
     @classmethod
@@ -54,10 +70,37 @@ class Scenario(Spec):
             raise ValueError("receiver.decode='timing-only' skips the decode, so receiver.latency cannot be "
                              "'measured'; give 'profile:NAME' or an inline profile")
         validate_pair(self.channel, self.link)
-        validate_cell(self.cell, self.channel, self.link, self.streams)
+        validate_cell(self.cell, self.channel, self.link, self.num_streams)
         self._check_model_serves_video()
         self._check_rate_control()
+        self.groups()  # each group's own scenario is valid (errors name streams[i].field)
         return self
+
+    # --- streams and their groups ---------------------------------------------------
+    @property
+    def num_streams(self) -> int:
+        """Streams in the run (the count, or the sum of the groups' counts)."""
+        return self.streams if isinstance(self.streams, int) else sum(g["count"] for g in self.streams)
+
+    def groups(self) -> list[tuple[str, int, "Scenario"]]:
+        """``(name, count, scenario)`` per group of streams, in stream order; one group (the scenario
+        itself, named after its codec) when ``streams`` is a count."""
+        if isinstance(self.streams, int):
+            return [(self.codec.name, self.streams, self)]
+        from .groups import group_name, group_overrides, prefix_errors
+        out = []
+        for i, g in enumerate(self.streams):
+            try:
+                sc = self.updated({**group_overrides(g), "streams": g["count"],
+                                   "cell.ue_distances_m": None})
+            except SpecError as err:
+                raise prefix_errors(err, i) from None
+            out.append((group_name(g, i), g["count"], sc))
+        return out
+
+    def stream_groups(self) -> list[tuple[str, "Scenario"]]:
+        """``(group name, group scenario)`` of every stream, in stream order."""
+        return [(name, sc) for name, count, sc in self.groups() for _ in range(count)]
 
     def _check_rate_control(self) -> None:
         """``link.rate_control`` needs a codec whose rate can change while it runs."""

@@ -89,9 +89,9 @@ class UeMac:
                 self.offset = min(self.offset + self.up, OLLA_OFFSET_MAX_DB)
 
     def stale(self, t: int) -> bool:
-        """The UE has sent before but nothing in the last two round trips: it has been idle. (Before
+        """The newest report (after :meth:`feedback`) is older than two round trips: the UE has been idle. (Before
         its first transmission it starts from ``initial_sinr_db``, as a pre-drawn trace does.)"""
-        return not self._reports and -10**9 < self.last_report_slot < t - 2 * self.rtt
+        return -10**9 < self.last_report_slot < t - 2 * self.rtt
 
     def refresh_csi(self, slot: int, sinr_eff_db_row) -> None:
         """A channel report of ``slot`` (``sinr_eff_db_row``: ``[M]`` EESM over the whole carrier):
