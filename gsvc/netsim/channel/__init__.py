@@ -25,7 +25,8 @@ __all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "draw_trace", 
            "validate_cell", "scheduled_in_loop", "MODELS"]
 
 
-def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True) -> ChannelTrace:
+def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True,
+               cell: CellSpec | None = None) -> ChannelTrace:
     """Draw the whole per-slot trace for one stream, before the event loop.
 
     Deterministic for ``(channel, link, seed)``: the same arguments give the same
@@ -35,6 +36,8 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
         channel, link: the specs; checked together with :func:`validate_pair`.
         seed: seed of every random draw of the trace.
         cache: reuse (and store) link-level traces in the memory and disk cache.
+        cell: the cell whose uplink power control and base-station noise figure an uplink
+            ``umi``/``uma`` link reads (None: :class:`CellSpec` defaults).
     """
     validate_pair(channel, link)
     if channel.model == "ideal":
@@ -53,11 +56,15 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
         from .linklevel import draw_link_level
 
         def make() -> ChannelTrace:
-            return draw_link_level(channel, link, seed)
+            return draw_link_level(channel, link, seed, cell=cell)
         if not cache:
             return make()
         from .cache import cached, library_versions, trace_key
-        return cached(trace_key(channel.model_dump(), link.model_dump(), seed, library_versions()), make)
+        extra = dict(library_versions())
+        if link.direction == "uplink":  # what the UE's power and the BS's noise read from the cell
+            c = cell or CellSpec()
+            extra["uplink"] = [c.ue_power_dbm, c.p0_dbm, c.alpha, c.bs_noise_figure_db]
+        return cached(trace_key(channel.model_dump(), link.model_dump(), seed, extra), make)
     raise ValueError(f"{channel.spec_path}.model={channel.model!r} is not implemented")
 
 
@@ -68,6 +75,6 @@ def draw_traces(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_see
     validate_pair(channel, link)
     validate_cell(cell, channel, link, len(stream_seeds))
     if not cell_is_shared(cell, channel):
-        return [draw_trace(channel, link, s, cache=cache) for s in stream_seeds]
+        return [draw_trace(channel, link, s, cache=cache, cell=cell) for s in stream_seeds]
     from .cell import draw_cell_traces
     return draw_cell_traces(channel, link, cell, stream_seeds, cell_seed, cache=cache)

@@ -10,6 +10,13 @@ Steps, for chunks of slots at a time (memory stays bounded for hour-long traces)
 3. EESM effective SINR for every MCS (:func:`.phy.effective_sinr_db`, NumPy).
 4. Link adaptation, decoding draws and HARQ (:class:`.harq.HarqOlla`).
 
+Uplink (``link.direction="uplink"``): Sionna's PUSCH BLER tables (:func:`.phy.phy_tables` with
+``is_pusch=True``); for ``umi``/``uma`` the UE transmits with open-loop power control on the whole
+carrier (:func:`.uplink.open_loop_tx_power_dbm`, TS 38.213 Sec. 7.1.1, with ``cell.ue_power_dbm``,
+``cell.p0_dbm``, ``cell.alpha``; PL = path loss plus the shadowing the UE measures in its RSRP) and the
+base station's noise figure ``cell.bs_noise_figure_db`` sets the noise; ``channel.tx_power_dbm`` and
+``channel.noise_figure_db`` are not read. Other models take ``channel.snr_db`` as the uplink's SNR.
+
 The trace covers ``link.trace_s``; blocks started near its end finish their
 retransmissions in extra slots after it (their ``deliver_s`` may exceed the trace
 duration). When a run outlasts the trace and it repeats, those extra slots are
@@ -53,8 +60,12 @@ def _streams(seed: int) -> tuple[torch.Generator, np.random.Generator, np.random
 
 
 def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, gen: torch.Generator,
-             rng: np.random.Generator) -> tuple[SumOfSinusoids | None, np.ndarray | float, dict]:
-    """(fading realisation or None, mean SNR per slot in dB ([num_slots] or scalar), meta)."""
+             rng: np.random.Generator, cell=None) -> tuple[SumOfSinusoids | None, np.ndarray | float, dict]:
+    """(fading realisation or None, mean SNR per slot in dB ([num_slots] or scalar), meta).
+
+    ``cell``: a :class:`~.cellspec.CellSpec` whose uplink power control and BS noise figure an uplink
+    ``umi``/``uma`` link uses (None: ``CellSpec()``'s defaults); not read by the downlink.
+    """
     from .sources import cdl_sos, rayleigh_sos, tdl_sos
 
     fc_hz = channel.carrier_ghz * 1e9
@@ -76,6 +87,8 @@ def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, g
     else:
         los = channel.los == "los"
     pl_db = geometry.pathloss_db(model, channel.distance_m, channel.carrier_ghz, los)
+    if link.direction == "uplink":
+        return _uplink_geometry(channel, link, n_prb, num_slots, gen, rng, cell, los, pl_db)
     occupied_hz = n_prb * 12 * link.scs_khz * 1e3
     noise_dbm = geometry.noise_power_dbm(occupied_hz, channel.noise_figure_db)
     snr_db = channel.tx_power_dbm - pl_db - noise_dbm
@@ -87,6 +100,34 @@ def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, g
     sos = tdl_sos("D" if los else "A", ds_s, fc_hz, v_mps, r, gen)
     meta = {"los": los, "pathloss_db": pl_db, "noise_dbm": noise_dbm, "small_scale": "tdl-d" if los else "tdl-a",
             "delay_spread_ns": ds_s * 1e9}
+    return sos, snr_db, meta
+
+
+def _uplink_geometry(channel, link, n_prb, num_slots, gen, rng, cell, los, pl_db):
+    """The ``umi``/``uma`` uplink of :func:`_channel`: the same path loss, shadowing and small-scale draws
+    as the downlink, with the UE's open-loop power on all ``n_prb`` PRBs and the BS's noise figure."""
+    from .cellspec import CellSpec
+    from .sources import tdl_sos
+    from .uplink import open_loop_tx_power_dbm
+
+    cell = CellSpec() if cell is None else cell
+    model, v_mps = channel.model, channel.speed_kmh / 3.6
+    noise_dbm = geometry.noise_power_dbm(n_prb * 12 * link.scs_khz * 1e3, cell.bs_noise_figure_db)
+    loss_db = np.asarray(pl_db, np.float64)
+    if channel.shadowing == "on":
+        loss_db = pl_db + geometry.shadowing_db(num_slots, link.slot_s, v_mps, geometry.shadowing_std_db(model, los),
+                                                geometry.shadowing_decorrelation_m(model, los), rng)
+    # the UE's PL estimate follows the shadowing (it is in the filtered RSRP), so its power does too
+    tx_dbm = open_loop_tx_power_dbm(loss_db, n_prb, cell.alpha, cell.p0_dbm, cell.ue_power_dbm)
+    snr_db = tx_dbm - loss_db - noise_dbm
+    if snr_db.ndim == 0:
+        snr_db = float(snr_db)
+    ds_s = geometry.median_delay_spread_s(model, channel.carrier_ghz, los)
+    sos = tdl_sos("D" if los else "A", ds_s, channel.carrier_ghz * 1e9, v_mps, channel.num_rx_ant, gen)
+    meta = {"los": los, "pathloss_db": pl_db, "noise_dbm": noise_dbm, "small_scale": "tdl-d" if los else "tdl-a",
+            "delay_spread_ns": ds_s * 1e9, "direction": "uplink",
+            "ue_tx_power_dbm": float(np.mean(tx_dbm)),
+            "power_limited_share": float(np.mean(tx_dbm >= cell.ue_power_dbm))}
     return sos, snr_db, meta
 
 
@@ -109,8 +150,13 @@ def slot_sinr(sos: SumOfSinusoids | None, snr_lin: np.ndarray, freqs_hz: np.ndar
 
 
 def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
-                    chunk_slots: int = CHUNK_SLOTS) -> ChannelTrace:
-    """Draw the trace of a link-level model (see module docstring); ``link.trace_s`` long."""
+                    chunk_slots: int = CHUNK_SLOTS, *, cell=None) -> ChannelTrace:
+    """Draw the trace of a link-level model (see module docstring); ``link.trace_s`` long.
+
+    ``cell``: the :class:`~.cellspec.CellSpec` whose uplink power control (``ue_power_dbm``, ``p0_dbm``,
+    ``alpha``) and ``bs_noise_figure_db`` an uplink ``umi``/``uma`` link reads (None: the defaults). A
+    cache of uplink traces must key on those fields too.
+    """
     fr = nr.frequency_range(channel.carrier_ghz)
     n_prb = nr.num_prb(link.bandwidth_mhz, link.scs_khz, fr)
     slot = link.slot_s
@@ -120,8 +166,9 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
     tail = (link.harq_max_retx + 1) * (2 * rtt + 2) + 8 if link.harq_max_retx > 0 else 0
     n_total = n_new + tail
     gen, rng_geo, rng_dec = _streams(seed)
-    sos, snr_db, meta = _channel(channel, link, n_prb, n_total, gen, rng_geo)
-    tables = phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target)
+    sos, snr_db, meta = _channel(channel, link, n_prb, n_total, gen, rng_geo, cell)
+    tables = phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target,
+                        is_pusch=link.direction == "uplink")
     centres, sizes = nr.prb_groups(n_prb)
     freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
     weights = (np.asarray(sizes) / n_prb).astype(np.float32)                      # [G]

@@ -1,7 +1,7 @@
 """PHY abstraction tables from Sionna: TB size, EESM and BLER per MCS for one link setup.
 
-:class:`PhyTables` holds, for every MCS of the chosen PDSCH MCS table that Sionna
-has BLER data for:
+:class:`PhyTables` holds, for every MCS of the chosen PDSCH (downlink) or PUSCH (uplink,
+``is_pusch=True``) MCS table that Sionna has BLER data for:
 
 - the transport-block size (TS 38.214 Sec. 5.1.3.2, via
   ``sionna.phy.nr.utils.calculate_tb_size``) for the whole carrier in one slot;
@@ -10,6 +10,12 @@ has BLER data for:
   BLER tables, ``TBLER = 1 - (1 - BLER)^num_code_blocks``), and
 - the inner-loop MCS choice (``sionna.sys.InnerLoopLinkAdaptation``'s rule: the
   highest MCS whose TBLER <= target, else the lowest) on that grid.
+
+PUSCH here is CP-OFDM (no transform precoding), so TS 38.214 Sec. 6.1.4.1 reads the PDSCH MCS
+tables (Table 5.1.3.1-1/-2) and Sec. 6.1.4.2 the same TB-size rule: modulation, code rate and TB
+size per MCS equal the PDSCH ones (``sionna.phy.nr.utils.decode_mcs_index(is_pusch=True)`` with
+``transform_precoding=False`` returns them). What differs is Sionna's BLER table (its PUSCH link
+simulations, category 0) and the MCS it covers (:data:`PUSCH_MCS_RANGE`).
 
 Lookups quantise SINR to the grid exactly as ``PHYAbstraction.get_bler`` does
 (round to the nearest grid point, clamp to the edges). Below the grid (-5 dB)
@@ -27,11 +33,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["PhyTables", "phy_tables", "tb_size_bits", "tb_size_table", "effective_sinr_db",
-           "effective_sinr_alloc_db", "PDSCH_CATEGORY"]
+from .spec import PUSCH_MCS_RANGE  # beside MCS_RANGE: validation reads both without torch
 
-#: Sionna's MCS category of the PDSCH tables (0 = PUSCH, 1 = PDSCH)
+__all__ = ["PhyTables", "phy_tables", "tb_size_bits", "tb_size_table", "effective_sinr_db",
+           "effective_sinr_alloc_db", "mcs_range", "PDSCH_CATEGORY", "PUSCH_CATEGORY", "PUSCH_MCS_RANGE"]
+
+#: Sionna's MCS category of the PDSCH tables (``mcs_category`` of ``PHYAbstraction.get_bler`` and
+#: ``sionna.phy.nr.utils.MCSDecoderNR``: 0 = PUSCH, 1 = PDSCH)
 PDSCH_CATEGORY = 1
+#: Sionna's MCS category of the PUSCH tables
+PUSCH_CATEGORY = 0
 #: EESM output range of sionna.sys.EESM (sinr_eff_min_db, sinr_eff_max_db), dB
 EESM_MIN_DB, EESM_MAX_DB = -30.0, 30.0
 #: rows per block of the EESM computation
@@ -64,54 +75,73 @@ class PhyTables:
         return np.clip(np.rint((np.asarray(sinr_db) - lo) / step), 0, n - 1).astype(np.int64)
 
 
-def tb_size_bits(mcs: int, num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int = 1) -> int:
-    """TS 38.214 Sec. 5.1.3.2 transport-block size of one PDSCH codeword (one layer)."""
+def mcs_range(mcs_table: int, is_pusch: bool = False) -> tuple[int, int]:
+    """``(lowest, highest)`` MCS index of ``mcs_table`` that Sionna has a BLER table for (PDSCH:
+    ``spec.MCS_RANGE``; PUSCH: :data:`PUSCH_MCS_RANGE`)."""
+    from .spec import MCS_RANGE
+    return (PUSCH_MCS_RANGE if is_pusch else MCS_RANGE)[mcs_table]
+
+
+def tb_size_bits(mcs: int, num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int = 1, *,
+                 is_pusch: bool = False) -> int:
+    """TS 38.214 Sec. 5.1.3.2 (PDSCH) / 6.1.4.2 (PUSCH) transport-block size of one codeword (one layer)."""
     from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
 
-    qm, rate = decode_mcs_index(mcs, table_index=mcs_table, is_pusch=False)
+    qm, rate = decode_mcs_index(mcs, table_index=mcs_table, is_pusch=bool(is_pusch))
     tbs, *_ = calculate_tb_size(qm, rate, num_prbs=num_prb, num_ofdm_symbols=num_symbols,
                                 num_dmrs_per_prb=dmrs_re_per_prb, return_cw_length=False, device="cpu")
     return int(tbs)
 
 
 @functools.lru_cache(maxsize=4)
-def _phy_abstraction(mcs_table: int):
-    """Sionna's PHYAbstraction with only the PDSCH BLER table in use loaded (interpolating all takes seconds)."""
+def _phy_abstraction(mcs_table: int, is_pusch: bool):
+    """Sionna's PHYAbstraction with only the BLER table in use loaded (interpolating all takes seconds)."""
     import os
 
     import sionna.sys
     from sionna.sys import PHYAbstraction
 
-    path = os.path.join(os.path.dirname(sionna.sys.__file__), "bler_tables", f"PDSCH_table{mcs_table}.json")
+    name = f"{'PUSCH' if is_pusch else 'PDSCH'}_table{mcs_table}.json"
+    path = os.path.join(os.path.dirname(sionna.sys.__file__), "bler_tables", name)
     return PHYAbstraction(load_bler_tables_from=[path], precision="single", device="cpu")
 
 
-@functools.lru_cache(maxsize=32)
 def phy_tables(num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int,
-               bler_target: float) -> PhyTables:
-    """Build the tables with Sionna (a fraction of a second; cached per process)."""
+               bler_target: float, *, is_pusch: bool = False) -> PhyTables:
+    """Build the tables with Sionna (a fraction of a second; cached per process).
+
+    ``is_pusch``: Sionna's PUSCH BLER tables and MCS range (the uplink) instead of the PDSCH ones.
+    """
+    # one cache entry per distinct argument set, however the caller spells it (positional or keyword)
+    return _phy_tables(int(num_prb), int(num_symbols), int(dmrs_re_per_prb), int(mcs_table), float(bler_target),
+                       bool(is_pusch))
+
+
+@functools.lru_cache(maxsize=32)
+def _phy_tables(num_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int, bler_target: float,
+                is_pusch: bool) -> PhyTables:
     from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
     from sionna.sys import EESM
 
-    from .spec import MCS_RANGE
-
-    lo_mcs, hi_mcs = MCS_RANGE[mcs_table]
+    lo_mcs, hi_mcs = mcs_range(mcs_table, is_pusch)
+    category = PUSCH_CATEGORY if is_pusch else PDSCH_CATEGORY
     mcs = np.arange(lo_mcs, hi_mcs + 1)
     mcs_t = torch.from_numpy(mcs).to(torch.int32)
-    qm, rate = decode_mcs_index(mcs_t, table_index=mcs_table, is_pusch=False, device="cpu")
+    qm, rate = decode_mcs_index(mcs_t, table_index=mcs_table, is_pusch=is_pusch, device="cpu")
     tbs, cb_size, num_cb, *_ = calculate_tb_size(qm, rate, num_prbs=num_prb, num_ofdm_symbols=num_symbols,
                                                  num_dmrs_per_prb=dmrs_re_per_prb, return_cw_length=False,
                                                  device="cpu")
-    pa = _phy_abstraction(mcs_table)
+    pa = _phy_abstraction(mcs_table, is_pusch)
     lo, hi, step = pa.snr_db_interp_min_max_delta
     grid_db = np.arange(lo, hi, step)                                  # as PHYAbstraction builds it
     n = len(grid_db)
     m = len(mcs)
     snr_lin = torch.from_numpy(10.0 ** (grid_db / 10.0)).float()[None, :].expand(m, n)
-    bler = pa.get_bler(mcs_t[:, None].expand(m, n), mcs_table, PDSCH_CATEGORY,
+    bler = pa.get_bler(mcs_t[:, None].expand(m, n), mcs_table, category,
                        cb_size[:, None].expand(m, n), snr_lin).double().numpy()
     if not np.all(np.isfinite(bler)):
-        raise RuntimeError(f"Sionna has no BLER table for some PDSCH MCS {lo_mcs}..{hi_mcs} of table {mcs_table}")
+        raise RuntimeError(f"Sionna has no BLER table for some {'PUSCH' if is_pusch else 'PDSCH'} MCS "
+                           f"{lo_mcs}..{hi_mcs} of table {mcs_table}")
     tbler = 1.0 - (1.0 - bler) ** num_cb.double().numpy()[:, None]
     ok = tbler <= bler_target                                          # [M, n]
     highest = np.where(ok.any(axis=0), m - 1 - np.argmax(ok[::-1], axis=0), 0)
@@ -189,17 +219,22 @@ def effective_sinr_alloc_db(sinr: np.ndarray, beta: np.ndarray, prbs: np.ndarray
     return out
 
 
-@functools.lru_cache(maxsize=8)
-def tb_size_table(max_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int) -> np.ndarray:
+def tb_size_table(max_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int, *,
+                  is_pusch: bool = False) -> np.ndarray:
     """``[num_mcs, max_prb + 1]`` int64: TS 38.214 TB size of each tabulated MCS on ``n`` PRBs
-    (column 0 = no allocation = 0 bits), via ``sionna.phy.nr.utils.calculate_tb_size``."""
+    (column 0 = no allocation = 0 bits), via ``sionna.phy.nr.utils.calculate_tb_size``; ``is_pusch``: the
+    MCS of :data:`PUSCH_MCS_RANGE` (rows match ``phy_tables(..., is_pusch=True).mcs``)."""
+    return _tb_size_table(int(max_prb), int(num_symbols), int(dmrs_re_per_prb), int(mcs_table), bool(is_pusch))
+
+
+@functools.lru_cache(maxsize=8)
+def _tb_size_table(max_prb: int, num_symbols: int, dmrs_re_per_prb: int, mcs_table: int,
+                   is_pusch: bool) -> np.ndarray:
     from sionna.phy.nr.utils import calculate_tb_size, decode_mcs_index
 
-    from .spec import MCS_RANGE
-
-    lo_mcs, hi_mcs = MCS_RANGE[mcs_table]
+    lo_mcs, hi_mcs = mcs_range(mcs_table, is_pusch)
     mcs_t = torch.arange(lo_mcs, hi_mcs + 1, dtype=torch.int32)
-    qm, rate = decode_mcs_index(mcs_t, table_index=mcs_table, is_pusch=False, device="cpu")
+    qm, rate = decode_mcs_index(mcs_t, table_index=mcs_table, is_pusch=is_pusch, device="cpu")
     m, n = len(mcs_t), torch.arange(1, max_prb + 1, dtype=torch.int32)
     tbs, *_ = calculate_tb_size(qm[:, None].expand(-1, max_prb), rate[:, None].expand(-1, max_prb),
                                 num_prbs=n[None, :].expand(m, -1), num_ofdm_symbols=num_symbols,

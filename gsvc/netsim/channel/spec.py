@@ -17,7 +17,7 @@ from pydantic import field_validator, model_validator
 from ...spec import Spec, SpecError, bounded
 from . import numerology as nr
 
-__all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MODELS", "LINK_LEVEL_MODELS", "MCS_RANGE"]
+__all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MODELS", "LINK_LEVEL_MODELS", "MCS_RANGE", "PUSCH_MCS_RANGE"]
 
 TDL_MODELS = ("tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e")
 CDL_MODELS = ("cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e")
@@ -34,6 +34,12 @@ ModelName = Literal["ideal", "constant", "mahimahi", "awgn", "rayleigh",
 #: PDSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PDSCH_table{1,2}.json);
 #: the EESM beta table covers MCS tables 1 and 2 only.
 MCS_RANGE = {1: (3, 28), 2: (2, 27)}
+#: PUSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PUSCH_table{1,2}.json:
+#: table 1 MCS 3..27, table 2 MCS 9..27), narrower than the PDSCH ones (``spec.MCS_RANGE``: 3..28, 2..27)
+PUSCH_MCS_RANGE = {1: (3, 27), 2: (9, 27)}
+EESM_MIN_DB, EESM_MAX_DB = -30.0, 30.0
+#: rows per block of the EESM computation
+_EESM_BLOCK = 2048
 
 
 class ChannelSpec(Spec):
@@ -190,6 +196,11 @@ class LinkSpec(Spec):
                 where = " or ".join(f"{nr.nrb_table(fr)[0]} ({fr}: {b} MHz)" for fr, b in zip(tables, bws))
             raise ValueError(f"{p}.bandwidth_mhz={self.bandwidth_mhz:g} with {p}.scs_khz={self.scs_khz} "
                              f"is not in {where}")
+        if self.direction == "uplink" and self.mcs != "olla":
+            lo, hi = PUSCH_MCS_RANGE[self.mcs_table]
+            if not lo <= self.mcs <= hi:
+                raise ValueError(f"{p}.mcs={self.mcs} has no PUSCH BLER table for {p}.mcs_table={self.mcs_table} "
+                                 f"({p}.direction='uplink': MCS {lo}..{hi}); give {lo}..{hi} or 'olla'")
         if self.dmrs_re_per_prb >= 12 * self.pdsch_symbols:
             raise ValueError(f"{p}.dmrs_re_per_prb={self.dmrs_re_per_prb} leaves no data in {p}.pdsch_symbols="
                              f"{self.pdsch_symbols} symbols (12 RE each per PRB)")
@@ -218,9 +229,13 @@ def validate_pair(channel: ChannelSpec, link: LinkSpec) -> None:
     (24.25-52.6 GHz) and the bandwidth/SCS pair must be in that range's TS 38.101
     table.
     """
-    if channel.model not in LINK_LEVEL_MODELS:
-        return
     c, l = channel.spec_path, link.spec_path
+    if channel.model not in LINK_LEVEL_MODELS:
+        if link.direction == "uplink":
+            raise SpecError([f"{l}.direction='uplink' needs a link-level {c}.model (Sionna fading: "
+                             f"{', '.join(LINK_LEVEL_MODELS)}); {c}.model={channel.model!r} is a given rate or a "
+                             "recorded trace, the same whichever way it is read"])
+        return
     fr = nr.frequency_range(channel.carrier_ghz)
     if fr is None:
         raise SpecError([
