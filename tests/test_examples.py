@@ -49,7 +49,10 @@ def test_cell_users_example_sweeps_users_and_plots_the_cell(tmp_path):
     import gsvc
     res = gsvc.load_results(out)
     s = res.summary.set_index(["streams", "cell.scheduler"])
-    assert s.loc[(3, "pf"), "throughput_mbps"] > s.loc[(3, "round-robin"), "throughput_mbps"]
+    # uplink cameras in a cell scheduled in the run: the PRB-slots the traffic used, and its air delay
+    for sched in ("pf", "round-robin"):
+        assert 0 < s.loc[(3, sched), "prb_utilization"] <= 1 and s.loc[(3, sched), "throughput_mbps"] > 0
+        assert s.loc[(3, sched), "air_delay_ms_p99"] > s.loc[(1, sched), "air_delay_ms_p99"] * 0.5
 
 
 def test_sd15_cvsc_rtx4090_example_prints_steps_against_the_deadline_and_says_what_is_published():
