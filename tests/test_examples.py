@@ -63,3 +63,10 @@ def test_sd15_cvsc_rtx4090_example_prints_steps_against_the_deadline_and_says_wh
     p95 = [float(r[2]) for r in rows]
     assert p95[1] > p95[0]  # more steps take longer on the published 4090 timing
     assert "published" in proc.stdout and "shipped model" in proc.stdout
+
+
+def test_cell_mixed_example_prints_both_groups_under_both_traffic_models():
+    proc = run_example("cell_mixed.py", "--users", "1", "--seconds", "1", "--bandwidth", "5")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| queue") or line.startswith("| full")]
+    assert len(rows) == 4 and {r.split("|")[2].strip() for r in rows} == {"h264", "cvsc"}
