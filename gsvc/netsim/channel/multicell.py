@@ -49,7 +49,7 @@ import torch
 
 from .fading import SumOfSinusoids
 
-__all__ = ["CellDrop", "Interferers", "INTERFERERS_PER_SECTOR", "draw_cell", "sionna_generator", "scenario_defaults",
+__all__ = ["CellDrop", "Interferers", "INTERFERERS_PER_SECTOR", "draw_cell", "ue_facts", "sionna_generator", "scenario_defaults",
            "best_server", "geometry_sinr_db"]
 
 #: BS heights, inter-site distances and minimum BS-UE distances of TR 38.901 Table 7.2-1 (UMi
@@ -137,6 +137,14 @@ class CellDrop:
     meta: dict
     direction: str = "downlink"
     interferers: Interferers | None = None
+
+
+def ue_facts(drop: "CellDrop", geometry_sinr_db, u: int) -> dict:
+    """What a drop says of its UE ``u`` (distance, LoS, indoor, geometry SINR, coupling gain) and of
+    the drop itself (its ``meta``), for a cell trace's ``meta`` and ``gsvc.run``'s per-stream rows."""
+    return {"distance_m": float(drop.distance_m[u]), "los": bool(drop.los[u]), "indoor": bool(drop.indoor[u]),
+            "geometry_sinr_db": float(geometry_sinr_db[u]),
+            "coupling_gain_db": float(drop.coupling_gain_db[u, drop.serving]), **drop.meta}
 
 
 def best_server(coupling_gain_db: np.ndarray) -> np.ndarray:

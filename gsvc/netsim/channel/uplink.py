@@ -192,10 +192,8 @@ class UplinkGeometric:
         return np.stack(out, axis=1)
 
     def ue_meta(self, u: int) -> dict:
-        d = self.drop
-        return {"distance_m": float(d.distance_m[u]), "los": bool(d.los[u]), "indoor": bool(d.indoor[u]),
-                "geometry_sinr_db": float(self.geometry_sinr_db[u]),
-                "coupling_gain_db": float(d.coupling_gain_db[u, d.serving]), **d.meta}
+        from .multicell import ue_facts
+        return ue_facts(self.drop, self.geometry_sinr_db, u)
 
     def initial_sinr_db(self, u: int, num_rx_ant: int) -> float:
         """First OLLA estimate: the geometry SINR at the open-loop PSD plus the MRC gain of the sector's
