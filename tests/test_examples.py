@@ -36,7 +36,7 @@ def test_congestion_example_saves_both_runs_with_pictures_and_reports(tmp_path):
 
 
 def test_every_example_is_covered_by_a_test():
-    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py", "sd15_cvsc_rtx4090.py"}
+    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py", "sd15_cvsc_rtx4090.py", "cell_mixed.py"}
     assert {p.name for p in (REPO / "examples").glob("*.py")} <= tested
 
 
