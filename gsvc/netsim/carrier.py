@@ -44,7 +44,7 @@ import numpy as np
 
 from .channel.mac import TransportBlock, UeMac
 from .channel.phy import effective_sinr_alloc_db
-from .channel.scheduler import allocate_slot, delay_budget_factor
+from .channel.scheduler import achievable_rate, allocate_slot, delay_budget_factor
 from .link import Burst
 
 __all__ = ["SharedCarrier", "CarrierPort"]
@@ -190,10 +190,15 @@ class SharedCarrier:
             ue.bsr_k, ue.view_bits, ue.sr_at_s = k, have, None
         elif ue.view_bits <= 0 and have:
             if ue.sr_at_s is None:
-                ue.sr_at_s = max(ue.queue[0].ready_s, ue.zero_since_s) + self.sr_s
+                ue.sr_at_s = self._sr_due_s(ue)
             if ts + _EPS >= ue.sr_at_s:
                 ue.view_bits, ue.sr_at_s = have, None
         return min(have, max(ue.view_bits, 0))
+
+    def _sr_due_s(self, ue: _Ue) -> float:
+        """When a scheduling request for UE ``ue``'s head-of-line data makes it visible: ``cell.sr_delay_ms``
+        after the data was ready or the scheduler's view of the buffer ran out, whichever was later."""
+        return max(ue.queue[0].ready_s, ue.zero_since_s) + self.sr_s
 
     def _next_slot(self, t: int) -> int | None:
         """First slot >= ``t`` in which some UE may be scheduled, as far as is known now."""
@@ -207,8 +212,7 @@ class SharedCarrier:
             if ue.queue:
                 ready = math.ceil(ue.queue[0].ready_s / slot - _EPS)
                 if self.bsr_s and ue.view_bits <= 0:         # invisible until a report reaches the scheduler
-                    sr = ue.sr_at_s if ue.sr_at_s is not None else \
-                        max(ue.queue[0].ready_s, ue.zero_since_s) + self.sr_s
+                    sr = ue.sr_at_s if ue.sr_at_s is not None else self._sr_due_s(ue)
                     k = math.floor(t * slot / self.bsr_s + _EPS)
                     periodic = t if k > ue.bsr_k else math.ceil((k + 1) * self.bsr_s / slot - _EPS)
                     ready = max(ready, min(math.ceil(sr / slot - _EPS), periodic))
@@ -245,8 +249,7 @@ class SharedCarrier:
                 bits_of.append(tb.bits)
                 hol.append(ts - tb.oldest_s)
                 continue
-            cap = mac.tbs[-1][max_prb] if mac.fixed is None else mac.tbs[mac.fixed][max_prb]
-            bits = self._visible_bits(ue, ts, cap)
+            bits = self._visible_bits(ue, ts, mac.max_tb_bits)
             if bits <= 0:
                 continue
             if mac.stale(t):                                  # back from idle: the channel as reported now
@@ -267,7 +270,7 @@ class SharedCarrier:
             ue.avg = self.beta * ue.avg + (1.0 - self.beta) * ue.last_rate
         avg = np.array([self.ues[u].avg for u in active])
         weight = (np.array([delay_budget_factor(self.pdb_s, h) for h in hol]) if self.kind == "pf-delay" else None)
-        rate = radio.rate[rep, idx].astype(np.float64)                                  # [A, G]
+        rate = achievable_rate(self.sizes, radio.sinr[rep, idx])                         # [A, G]
         alloc = allocate_slot(self.kind, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
         prbs = alloc.sum(axis=1)
         given = (alloc > 0)

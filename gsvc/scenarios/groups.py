@@ -18,7 +18,7 @@ from typing import Any
 
 from ..spec import SpecError
 
-__all__ = ["GROUP_KEYS", "FIXED_VIDEO", "check_groups", "group_overrides", "group_name"]
+__all__ = ["GROUP_KEYS", "FIXED_VIDEO", "check_groups", "group_overrides", "group_name", "prefix_errors"]
 
 #: what a group may give, besides its ``count`` and ``name``
 GROUP_KEYS = ("codec", "video")

@@ -44,7 +44,7 @@ class Scenario(Spec):
     @classmethod
     def _streams_shape(cls, v):
         if isinstance(v, bool) or (isinstance(v, (int, float)) and not (isinstance(v, int) and 1 <= v <= 10_000)):
-            raise ValueError(f"is not a number of streams in [1, 10000] (or a list of groups)")
+            raise ValueError("is not a number of streams in [1, 10000] (or a list of groups)")
         if isinstance(v, list):
             v = tuple(v)
         if isinstance(v, tuple):

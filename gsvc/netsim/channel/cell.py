@@ -26,7 +26,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ..trace import ChannelTrace
 from . import numerology as nr
@@ -81,14 +80,8 @@ class _Geometric:
     """SINR of the UEs of a Sionna multi-cell drop (module docstring, step 1)."""
 
     def __init__(self, channel: ChannelSpec, link: LinkSpec, cell: CellSpec, num_ue: int, n_prb: int, seed: int):
-        from .multicell import draw_cell, geometry_sinr_db
-        gen = torch.Generator(device="cpu")
-        gen.manual_seed(int(seed))
-        self.drop = draw_cell(channel.model, num_ue=num_ue, rings=cell.rings, isd_m=cell.isd_m,
-                              min_distance_m=cell.min_distance_m, max_distance_m=cell.max_distance_m,
-                              distances_m=cell.ue_distances_m, indoor_probability=cell.indoor_probability,
-                              carrier_ghz=channel.carrier_ghz, speed_kmh=channel.speed_kmh,
-                              num_rx_ant=channel.num_rx_ant, los=channel.los, shadowing=channel.shadowing, gen=gen)
+        from .multicell import drop_for, geometry_sinr_db
+        self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant)
         self.interference = cell.interference == "full-buffer"
         p_prb_dbm = channel.tx_power_dbm - 10 * math.log10(n_prb)
         n_prb_dbm = noise_power_dbm(12 * link.scs_khz * 1e3, channel.noise_figure_db)
@@ -290,7 +283,6 @@ class CellChannel:
     Attributes:
         sinr: ``[num_slots, U, G]`` float32, linear SINR of every UE on every PRB group at the start
             of every slot (uplink: at the UE's open-loop power spectral density, before the cap).
-        rate: ``[num_slots, U, G]`` float32, ``group_prbs * log2(1 + sinr)``, what the scheduler weighs.
         group_prbs: ``[G]`` int64, PRBs per group; ``num_prb`` their sum.
         slot_s: slot duration, s.
         tables: PHY tables (PDSCH or PUSCH) and ``tbs``: ``[M, num_prb + 1]`` TB bits per MCS and PRBs.
@@ -302,7 +294,6 @@ class CellChannel:
     """
 
     sinr: np.ndarray
-    rate: np.ndarray
     group_prbs: np.ndarray
     num_prb: int
     slot_s: float
@@ -342,12 +333,10 @@ def _source(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, streams, num_u
 
 def _phy(link: LinkSpec, n_prb: int):
     """PHY tables and TB sizes of the carrier (PUSCH tables for the uplink)."""
-    if link.direction == "uplink":
-        return (phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target,
-                           is_pusch=True),
-                tb_size_table(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, is_pusch=True))
-    return (phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target),
-            tb_size_table(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table))
+    pusch = link.direction == "uplink"
+    return (phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target,
+                       is_pusch=pusch),
+            tb_size_table(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, is_pusch=pusch))
 
 
 def _backoff_table(source, num_ue: int, n_prb: int) -> np.ndarray:
@@ -395,7 +384,6 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
         t = min(chunk_slots, n_new - start)
         sinr[start:start + t] = source.sinr(freqs_hz, start, slot, t)
     group = np.asarray(sizes, np.int64)
-    rate = (group[None, None, :] * np.log2(1.0 + sinr)).astype(np.float32)
     wideband_db = (10 * np.log10(sinr @ weights)).T.astype(np.float32)            # [U, n_new]
     backoff = _backoff_table(source, num_ue, n_prb)
     meta = {"model": channel.model, "cell": cell.model_dump(mode="json"), "num_ue": num_ue, "cell_seed": int(cell_seed),
@@ -404,7 +392,7 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
             "harq": f"{link.harq_combining}-combining, max_retx={link.harq_max_retx}, rtt_slots={link.harq_rtt_slots}",
             "traffic": "queue (scheduled in the event loop among the UEs with data)", "versions": _versions()}
     ue_meta = [{"ue": u, "seed": seeds[u], **source.ue_meta(u)} for u in range(num_ue)]
-    out = CellChannel(sinr=sinr, rate=rate, group_prbs=group, num_prb=n_prb, slot_s=slot, tables=tables, tbs=tbs,
+    out = CellChannel(sinr=sinr, group_prbs=group, num_prb=n_prb, slot_s=slot, tables=tables, tbs=tbs,
                       backoff_db=backoff,
                       initial_sinr_db=np.array([source.initial_sinr_db(u, channel.num_rx_ant) for u in range(num_ue)]),
                       wideband_db=wideband_db, seeds=seeds, ue_meta=ue_meta, meta=meta)

@@ -25,6 +25,9 @@ from .phy import PhyTables
 
 __all__ = ["UeMac", "TransportBlock"]
 
+#: ``last_report_slot`` of a UE that has never reported
+_NEVER = -10**9
+
 
 class TransportBlock:
     """One transport block of a UE: what it carries and how its HARQ process stands.
@@ -69,9 +72,10 @@ class UeMac:
         self.fixed = None if mcs_index is None else int(np.searchsorted(tables.mcs, mcs_index))
         self.up = float(step_db)
         self.down = float(step_db) * bler_target / (1.0 - bler_target)
+        self.max_tb_bits = self.tbs[-1 if self.fixed is None else self.fixed][-1]   # on every PRB
         self.offset = 0.0
         self.last_db = float(initial_sinr_db)
-        self.last_report_slot = -10**9                       # slot of the newest report used
+        self.last_report_slot = _NEVER                       # slot of the newest report used
         self._reports: deque = deque()                       # (slot, sinr_eff_db, ack 1/0/-1)
         self._due: list = []                                 # heap of (due_slot, seq, TransportBlock)
         self._seq = 0
@@ -91,7 +95,7 @@ class UeMac:
     def stale(self, t: int) -> bool:
         """The newest report (after :meth:`feedback`) is older than two round trips: the UE has been idle. (Before
         its first transmission it starts from ``initial_sinr_db``, as a pre-drawn trace does.)"""
-        return -10**9 < self.last_report_slot < t - 2 * self.rtt
+        return _NEVER < self.last_report_slot < t - 2 * self.rtt
 
     def refresh_csi(self, slot: int, sinr_eff_db_row) -> None:
         """A channel report of ``slot`` (``sinr_eff_db_row``: ``[M]`` EESM over the whole carrier):

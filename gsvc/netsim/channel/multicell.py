@@ -49,7 +49,7 @@ import torch
 
 from .fading import SumOfSinusoids
 
-__all__ = ["CellDrop", "Interferers", "INTERFERERS_PER_SECTOR", "draw_cell", "ue_facts", "sionna_generator", "scenario_defaults",
+__all__ = ["CellDrop", "Interferers", "INTERFERERS_PER_SECTOR", "draw_cell", "drop_for", "ue_facts", "sionna_generator", "scenario_defaults",
            "best_server", "geometry_sinr_db"]
 
 #: BS heights, inter-site distances and minimum BS-UE distances of TR 38.901 Table 7.2-1 (UMi
@@ -137,6 +137,18 @@ class CellDrop:
     meta: dict
     direction: str = "downlink"
     interferers: Interferers | None = None
+
+
+def drop_for(channel, cell, num_ue: int, seed: int, num_rx_ant: int, direction: str = "downlink") -> "CellDrop":
+    """:func:`draw_cell` with the layout of ``cell`` and the propagation of ``channel`` (specs), from a
+    generator seeded with ``seed``: the drop a cell's SINR source (downlink or uplink) starts from."""
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(int(seed))
+    return draw_cell(channel.model, num_ue=num_ue, rings=cell.rings, isd_m=cell.isd_m,
+                     min_distance_m=cell.min_distance_m, max_distance_m=cell.max_distance_m,
+                     distances_m=cell.ue_distances_m, indoor_probability=cell.indoor_probability,
+                     carrier_ghz=channel.carrier_ghz, speed_kmh=channel.speed_kmh, num_rx_ant=num_rx_ant,
+                     los=channel.los, shadowing=channel.shadowing, gen=gen, direction=direction)
 
 
 def ue_facts(drop: "CellDrop", geometry_sinr_db, u: int) -> dict:

@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Scheduler"]
+__all__ = ["Scheduler", "achievable_rate", "allocate_slot", "delay_budget_factor"]
+
+
+def achievable_rate(group_prbs: np.ndarray, sinr: np.ndarray) -> np.ndarray:
+    """``group_prbs * log2(1 + sinr)``, float64: the rate a scheduler weighs a UE by on each group
+    (``sinr``: ``[..., G]`` linear, the SINR the UE reported)."""
+    return group_prbs * np.log2(1.0 + sinr.astype(np.float64))
 
 
 class Scheduler:
@@ -73,7 +79,7 @@ class Scheduler:
 
     def _by_rate(self, sinr: np.ndarray) -> np.ndarray:
         t_len, u_len, g_len = sinr.shape
-        rate = self.sizes[None, None, :] * np.log2(1.0 + sinr.astype(np.float64))        # [T, U, G]
+        rate = achievable_rate(self.sizes, sinr)                                             # [T, U, G]
         if self._history is None:  # before any report: the first slot's own channel
             self._history = np.repeat(rate[:1], self.delay, axis=0)
         seen = np.concatenate([self._history, rate], axis=0)                               # [delay + T, U, G]

@@ -87,15 +87,8 @@ class UplinkGeometric:
     """
 
     def __init__(self, channel: ChannelSpec, link: LinkSpec, cell: CellSpec, num_ue: int, n_prb: int, seed: int):
-        from .multicell import draw_cell
-        gen = torch.Generator(device="cpu")
-        gen.manual_seed(int(seed))
-        self.drop = draw_cell(channel.model, num_ue=num_ue, rings=cell.rings, isd_m=cell.isd_m,
-                              min_distance_m=cell.min_distance_m, max_distance_m=cell.max_distance_m,
-                              distances_m=cell.ue_distances_m, indoor_probability=cell.indoor_probability,
-                              carrier_ghz=channel.carrier_ghz, speed_kmh=channel.speed_kmh,
-                              num_rx_ant=BS_RX_ANTENNAS, los=channel.los, shadowing=channel.shadowing, gen=gen,
-                              direction="uplink")
+        from .multicell import drop_for
+        self.drop = drop_for(channel, cell, num_ue, seed, BS_RX_ANTENNAS, direction="uplink")
         d, itf = self.drop, self.drop.interferers
         self.n_prb = int(n_prb)
         self.interference = cell.interference == "full-buffer"
