@@ -1,10 +1,15 @@
-"""Downlink schedulers of a shared carrier: who gets each PRB group in each slot.
+"""Schedulers of a shared carrier (downlink or uplink): who gets each PRB group in each slot.
 
-Every UE is taken to have data in every slot (full buffer): the traces are drawn before the
-event loop, so the scheduler cannot see the video queues. A UE's share is therefore what a
-saturated cell gives it; a traffic-aware scheduler would hand an idle UE's PRBs to the others
-(the cell's capacity is an upper bound on what the streams can use, and each stream's delay is
-that of its share).
+Two callers, one set of rules:
+
+- :func:`allocate_slot` is the traffic-aware cell (``cell.traffic="queue"``,
+  :mod:`gsvc.netsim.carrier`): called in the event loop, slot by slot, among the UEs whose queues
+  hold data, each limited to the PRBs its queue needs (work-conserving).
+- :class:`Scheduler` is the full-buffer cell (``cell.traffic="full-buffer"``): every UE is taken to
+  have data in every slot and the shares are drawn before the event loop, so an idle UE's PRBs are
+  not handed to the others (each stream's delay is that of a saturated cell's share: an upper bound).
+
+The rules:
 
 - ``"pf"``: proportional fair, the rule of ``sionna.sys.PFSchedulerSUMIMO`` (Jalali et al. 2000):
   each PRB group goes to the UE with the highest achievable rate on it over its beta-discounted
@@ -16,6 +21,9 @@ that of its share).
   group equally often, whatever its channel.
 - ``"max-rate"``: each group goes to the UE with the highest achievable rate on it (the greedy
   reference PF is compared with: most throughput, least fairness).
+- ``"pf-delay"`` (in the loop only): PF times the delay-budget factor of the UE's head of line
+  (:func:`delay_budget_factor`, the weight of 5G-LENA's QoS scheduler), so frames near
+  ``cell.pdb_ms`` go first.
 - ``"dedicated"``: every UE has every group in every slot (a carrier of its own).
 """
 from __future__ import annotations
