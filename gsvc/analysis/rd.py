@@ -6,6 +6,15 @@ cubic (PCHIP) interpolation of the JCT-VC / JVET common test conditions, compute
 ``bjontegaard`` package (``pip install -e ".[perceptual]"``). The points are the sweep's
 grid points (mean over seeds) of each codec, without dominated points (more bits for no
 more quality); at least two must remain per codec, else the delta is NaN.
+
+A metric where less is better (LPIPS, DISTS: ``higher_is_better=False`` in
+:data:`gsvc.metrics.METRICS`) is negated for the interpolation: its BD-rate is still the rate
+difference at equal quality, and its BD-metric is in its own units (negative: less distance
+at equal rate, i.e. better).
+
+The anchor may be any codec of the sweep: against ``h264`` a codec's place among classic
+coders; against ``lowres`` (the same low-res stream shown without generation) what a
+diffusion codec's generation adds.
 """
 from __future__ import annotations
 
@@ -36,10 +45,19 @@ def _column(metric: str) -> str:
     return metric if metric.endswith("_mean") or metric.endswith("_p5") else f"{metric}_mean"
 
 
+def _sign(col: str) -> float:
+    """+1 where more of the summary column ``col`` (``psnr_db_mean``, ``lpips_mean`` ...) is better, -1
+    where less is (a metric of :data:`gsvc.metrics.METRICS` with ``higher_is_better=False``)."""
+    from ..metrics import METRICS
+    base = col.rsplit("_", 1)[0]
+    return -1.0 if any(m.column == base and not m.higher_is_better for m in METRICS.values()) else 1.0
+
+
 def rd_points(summary: pd.DataFrame, metric: str = "psnr_db", rate: str = "bitrate_kbps",
               by: str = "codec.name", keys: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
     """Per ``by`` value, its RD points: ``rate`` and ``metric`` averaged over seeds of each grid
-    point (``keys``: the grid columns; default every column with a dot but ``by``), sorted by rate."""
+    point (``keys``: the grid columns; default every column with a dot but ``by``), sorted by rate,
+    without dominated points."""
     col = _column(metric)
     for c in (col, rate, by):
         if c not in summary:
@@ -48,15 +66,16 @@ def rd_points(summary: pd.DataFrame, metric: str = "psnr_db", rate: str = "bitra
     out = {}
     for name, g in summary.dropna(subset=[col, rate]).groupby(by):
         pts = g.groupby(keys)[[rate, col]].mean() if keys else g[[rate, col]].mean().to_frame().T
-        out[str(name)] = _monotone(pts.sort_values(rate).reset_index(drop=True), col)
+        out[str(name)] = _monotone(pts.sort_values(rate).reset_index(drop=True), col, _sign(col))
     return out
 
 
-def _monotone(pts: pd.DataFrame, col: str) -> pd.DataFrame:
-    """The points whose quality is above every cheaper point's: a point that costs more bits for no
-    more quality is dominated, and the interpolation needs quality strictly increasing with rate."""
+def _monotone(pts: pd.DataFrame, col: str, sign: float = 1.0) -> pd.DataFrame:
+    """The points whose quality (``sign * col``) is above every cheaper point's: a point that costs
+    more bits for no more quality is dominated, and the interpolation needs quality strictly
+    increasing with rate."""
     keep, best = [], -np.inf
-    for i, v in enumerate(pts[col].to_numpy()):
+    for i, v in enumerate(sign * pts[col].to_numpy()):
         if v > best:
             keep.append(i)
             best = v
@@ -69,6 +88,7 @@ def _delta(fn_name: str, summary, anchor, metric, rate, by, keys) -> dict[str, f
     if anchor not in pts:
         raise ValueError(f"anchor={anchor!r} is not among the {by} values {sorted(pts)}")
     a, col = pts[anchor], _column(metric)
+    sign = _sign(col)
     out = {}
     for name, p in pts.items():
         if name == anchor:
@@ -77,8 +97,9 @@ def _delta(fn_name: str, summary, anchor, metric, rate, by, keys) -> dict[str, f
             out[name] = float("nan")
             continue
         fn = getattr(bd, fn_name)
-        out[name] = float(fn(a[rate].to_numpy(), a[col].to_numpy(), p[rate].to_numpy(), p[col].to_numpy(),
-                             method="pchip", require_matching_points=False))
+        d = float(fn(a[rate].to_numpy(), sign * a[col].to_numpy(), p[rate].to_numpy(), sign * p[col].to_numpy(),
+                     method="pchip", require_matching_points=False))
+        out[name] = sign * d if fn_name == "bd_psnr" else d
     return out
 
 

@@ -157,24 +157,34 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
                            "Base scenario; each point sets the grid keys above and its seed.")
 
 
+#: the qualities a sweep's BD-rate tables are given for, where measured
+_BD_METRICS = ("psnr_db", "ssim", "lpips", "dists")
+
+
 def _rd_section(doc: _Doc, s, keys: list[str]) -> None:
     """RD curves and BD-rates when the sweep varies the codec and each codec's rate, with quality measured."""
     if "codec.name" not in keys or s["psnr_db_mean"].isna().all() or s["codec.name"].nunique() < 2:
         return
     if not (s.groupby("codec.name")["bitrate_kbps"].nunique() >= 2).all():
         return
+    names = set(s["codec.name"])
+    anchors = [a for a in ("h264", "lowres") if a in names] or [str(sorted(names)[0])]
+    metrics = [m for m in _BD_METRICS if f"{m}_mean" in s and not s[f"{m}_mean"].isna().all()]
     try:
-        anchor = "h264" if "h264" in set(s["codec.name"]) else str(sorted(s["codec.name"].unique())[0])
-        deltas = {m: bd_rate(s, anchor=anchor, metric=m, keys=keys) for m in ("psnr_db", "ssim")}
+        deltas = {a: {m: bd_rate(s, anchor=a, metric=m, keys=keys) for m in metrics} for a in anchors}
     except ImportError as e:
         doc.p(f"BD-rate not computed: {e}", "note")
         return
-    doc.figure(lambda f: rd_curves(s, f, metric="psnr_db", anchor=anchor, keys=keys),
-               f"Rate vs PSNR per codec (mean over seeds), BD-rate against {anchor} (PCHIP, JVET CTC).")
-    table = pd.DataFrame({"codec": list(deltas["psnr_db"]),
-                          "BD-rate PSNR (%)": list(deltas["psnr_db"].values()),
-                          "BD-rate SSIM (%)": [deltas["ssim"][c] for c in deltas["psnr_db"]]})
-    doc.table(table, summary=f"Bjontegaard-delta rate against {anchor} (negative: fewer bits for the same quality)")
+    doc.figure(lambda f: rd_curves(s, f, metric="psnr_db", anchor=anchors[0], keys=keys),
+               f"Rate vs PSNR per codec (mean over seeds), BD-rate against {anchors[0]} (PCHIP, JVET CTC).")
+    for anchor, d in deltas.items():
+        table = pd.DataFrame({"codec": list(d["psnr_db"]),
+                              **{f"BD-rate {m.split('_')[0].upper()} (%)": [d[m][c] for c in d["psnr_db"]]
+                                 for m in metrics}})
+        why = " (the same low-res stream shown without generation: what each codec's generation saves)" \
+            if anchor == "lowres" else ""
+        doc.table(table, summary=f"Bjontegaard-delta rate against {anchor}{why}; negative: fewer bits for the "
+                                 "same quality")
 
 
 def _run_figures(doc: _Doc, run: RunResult, where: str = "") -> None:

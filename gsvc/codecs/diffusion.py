@@ -267,10 +267,8 @@ class DiffusionDecoder:
             parsed = self._parse(ef)
         except (ValueError, KeyError):
             return self._conceal(ef)
-        if plan.path == "warp":
-            image = fill_uncovered(parsed["ref"], parsed["ref_mask"], parsed.get("lowres"))
-        elif plan.path == "lowres":
-            image = upsample_lowres(parsed["lowres"], self.codec.video.resolution)
+        if plan.path in ("warp", "lowres"):
+            image = self.predict(parsed)
         else:
             self.last_x = None
             image = self.generate(ef, plan, parsed)
@@ -282,6 +280,14 @@ class DiffusionDecoder:
         self.last_image = image
         self.last_motion = parsed.get("motion", ZERO_MOTION)
         return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+
+    def predict(self, parsed: dict) -> np.ndarray:
+        """The frame ``[H, W, 3]`` without the denoiser (before back-projection): a delta's reference
+        moved by its motion, the pixels the motion uncovered from its upsampled low-res frame (plan
+        ``warp``); an anchor's low-res frame upsampled (plan ``lowres``)."""
+        if "ref" in parsed:
+            return fill_uncovered(parsed["ref"], parsed["ref_mask"], parsed.get("lowres"))
+        return upsample_lowres(parsed["lowres"], self.codec.video.resolution)
 
     def agree_with_lowres(self, image: np.ndarray, parsed: dict) -> np.ndarray:
         """The image made consistent with the frame's transmitted low-res version, if it has one

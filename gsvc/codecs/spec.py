@@ -7,12 +7,15 @@ from pydantic import field_validator, model_validator
 
 from ..spec import Spec, bounded
 
-__all__ = ["CodecSpec", "REFERENCE_CODECS", "DIFFUSION_CODECS"]
+__all__ = ["CodecSpec", "REFERENCE_CODECS", "DIFFUSION_CODECS", "LOWRES_CODECS"]
 
-#: codecs that decode from a reference and so can run under ``codec.control="adaptive"``
-REFERENCE_CODECS = ("cvsc", "reuse", "anchor_residual", "content_motion")
 #: codecs that run the shared denoiser
-DIFFUSION_CODECS = ("full", "oneshot") + REFERENCE_CODECS
+DIFFUSION_CODECS = ("full", "oneshot", "cvsc", "reuse", "anchor_residual", "content_motion")
+#: codecs that send the low-res frame of :mod:`gsvc.codecs.lowres` (``lowres``: that frame and motion,
+#: decoded without generation): its factor must divide the frame, and rate control turns its quantiser
+LOWRES_CODECS = DIFFUSION_CODECS + ("lowres",)
+#: codecs that decode from a reference and so can run under ``codec.control="adaptive"``
+REFERENCE_CODECS = ("cvsc", "reuse", "anchor_residual", "content_motion", "lowres")
 
 
 class CodecSpec(Spec):
@@ -47,7 +50,8 @@ class CodecSpec(Spec):
     spend more on I frames: every delta of ``cvsc`` starts from it); the receiver makes every
     frame that carries a low-res version agree with it (``lowres_backprojection`` steps of
     iterative back-projection, 0 = off; none of the published methods does this);
-    ``structure`` sends its edge map likewise.
+    ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
+    motion as ``cvsc`` does and shows them without generation (:mod:`gsvc.codecs.lowres_only`).
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
     :mod:`gsvc.codecs.control`: the sender detects cuts (``cut_threshold``) and large motion
@@ -119,6 +123,13 @@ class CodecSpec(Spec):
         if self.control == "adaptive" and self.name not in REFERENCE_CODECS:
             raise ValueError(f"codec.control='adaptive' needs a reference-based codec ({', '.join(REFERENCE_CODECS)}); "
                              f"codec.name={self.name!r} has no reference to adapt")
+        return self
+
+    @model_validator(mode="after")
+    def _lowres_is_sent(self) -> "CodecSpec":
+        if self.name == "lowres" and self.lowres == "off":
+            raise ValueError("codec.name='lowres' shows the low-res frame it sends, but codec.lowres='off'; "
+                             "set codec.lowres to 'all' or 'anchors'")
         return self
 
     @model_validator(mode="after")

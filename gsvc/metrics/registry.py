@@ -34,6 +34,8 @@ class Metric:
     #: scored over each stream's whole sequence at the end of the run (frames kept on disk,
     #: not in memory); ``fn`` is unused, :mod:`gsvc.metrics.vmaf` does it
     sequence: bool = False
+    #: more is better (PSNR, SSIM, VMAF); False for distances (LPIPS, DISTS, flicker, TLP)
+    higher_is_better: bool = True
 
 
 def _lazy(module: str, name: str) -> Callable[..., np.ndarray]:
@@ -46,11 +48,11 @@ def _lazy(module: str, name: str) -> Callable[..., np.ndarray]:
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
-    Metric("lpips", "lpips", _lazy("lpips", "lpips")),
-    Metric("dists", "dists", _lazy("dists", "dists")),
+    Metric("lpips", "lpips", _lazy("lpips", "lpips"), higher_is_better=False),
+    Metric("dists", "dists", _lazy("dists", "dists"), higher_is_better=False),
     Metric("vmaf", "vmaf", None, sequence=True),
-    Metric("flicker", "flicker", _lazy("temporal", "flicker"), temporal=True),
-    Metric("tlp", "tlp", _lazy("temporal", "tlp"), temporal=True),
+    Metric("flicker", "flicker", _lazy("temporal", "flicker"), temporal=True, higher_is_better=False),
+    Metric("tlp", "tlp", _lazy("temporal", "tlp"), temporal=True, higher_is_better=False),
 )}
 
 #: what every run with images scores

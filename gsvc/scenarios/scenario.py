@@ -14,6 +14,7 @@ from pydantic import BaseModel, field_validator, model_validator
 
 from ..codecs.spec import CodecSpec
 from ..netsim.channel import CellSpec, ChannelSpec, LinkSpec, validate_cell, validate_pair
+from ..netsim.satisfaction import FLOORS, CapacitySpec
 from ..netsim.specs import JitterBufferSpec, ReceiverSpec
 from ..spec import Spec, SpecError, bounded
 from ..video.spec import VideoSpec
@@ -39,6 +40,20 @@ class Scenario(Spec):
     receiver: ReceiverSpec = ReceiverSpec()
     #: per-frame quality of what the viewer saw (``gsvc.metrics.METRICS``); psnr and ssim always
     metrics: tuple[str, ...] = ("psnr", "ssim")
+    #: when a stream's user is satisfied (:mod:`gsvc.netsim.satisfaction`); the delay budget is ``cell.pdb_ms``
+    capacity: CapacitySpec = CapacitySpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _codec_default_fps(cls, data):
+        """``codec.name="xr"`` captures at the TR 38.838 rate (60 frames/s) unless ``video.fps`` is given."""
+        if isinstance(data, dict):
+            codec, video = data.get("codec"), data.get("video")
+            name = codec.get("name") if isinstance(codec, dict) else getattr(codec, "name", None)
+            if name == "xr" and (video is None or isinstance(video, dict) and "fps" not in video):
+                from ..codecs.xr import DEFAULT_FPS
+                data = {**data, "video": {**(video or {}), "fps": DEFAULT_FPS}}
+        return data
 
     @field_validator("streams", mode="before")
     @classmethod
@@ -73,6 +88,7 @@ class Scenario(Spec):
         validate_cell(self.cell, self.channel, self.link, self.num_streams)
         self._check_model_serves_video()
         self._check_rate_control()
+        self._check_quality_is_measured()
         self.groups()  # each group's own scenario is valid (errors name streams[i].field)
         return self
 
@@ -102,6 +118,25 @@ class Scenario(Spec):
         """``(group name, group scenario)`` of every stream, in stream order."""
         return [(name, sc) for name, count, sc in self.groups() for _ in range(count)]
 
+    def _check_quality_is_measured(self) -> None:
+        """A quality floor of ``capacity`` needs its metric scored, and a metric beyond PSNR/SSIM needs
+        images: a codec that makes none (``xr``, ``synthetic``) or a timing-only run scores nothing."""
+        from ..codecs.registry import makes_images
+        floors = self.capacity.floors()
+        for field in floors:
+            metric = FLOORS[field][0].removesuffix("_db")
+            if metric not in self.metrics:
+                raise ValueError(f"capacity.{field} needs {metric!r} in metrics (now {list(self.metrics)})")
+        no_images = [name for name, _, g in self.groups() if not makes_images(g.codec.name)]
+        extra = [m for m in self.metrics if m not in ("psnr", "ssim")]
+        for what in [f"capacity.{f}" for f in floors] + ([f"metrics {extra}"] if extra else []):
+            if self.timing_only:
+                raise ValueError(f"{what} needs decoded images; receiver.decode='timing-only' scores none "
+                                 "(set receiver.decode='real' or drop it)")
+            if no_images:
+                raise ValueError(f"{what} needs decoded images; codec.name={no_images[0]!r} makes none (a traffic "
+                                 "model: its runs are timing-only)")
+
     def _check_rate_control(self) -> None:
         """``link.rate_control`` needs a codec whose rate can change while it runs."""
         c, ctl = self.codec, self.link.rate_control
@@ -110,26 +145,29 @@ class Scenario(Spec):
         if c.name == "h265":
             raise ValueError(f"link.rate_control={ctl!r} needs a codec whose rate can change mid-stream; "
                              "codec.name='h265' cannot (FFmpeg's libx265 wrapper applies no bitrate change to an "
-                             "open encoder); use 'h264', a diffusion codec or 'synthetic', or link.rate_control='off'")
+                             "open encoder); use 'h264', a diffusion codec, 'lowres' or 'synthetic', or link.rate_control='off'")
         if c.name in ("full", "oneshot") and c.lowres == "off":
             raise ValueError(f"link.rate_control={ctl!r} has nothing to turn with codec.name={c.name!r} and "
                              "codec.lowres='off' (its rate knobs are the low-res frame's quantiser and the "
                              "anchor period); switch codec.lowres on or set link.rate_control='off'")
 
     def _check_model_serves_video(self) -> None:
-        """A diffusion codec needs a model back-end that exists (``codec.model``: the shipped one, or a
-        complete diffusers folder, checked from its configs) and, when it decodes for real, serves
-        ``video.resolution``; and a low-res factor that divides it. Frames beyond the shipped
+        """A codec that sends the low-res frame (the diffusion codecs and ``lowres``) needs a low-res
+        factor that divides ``video.resolution``; a diffusion codec also needs a model back-end that
+        exists (``codec.model``: the shipped one, or a complete diffusers folder, checked from its
+        configs) and, when it decodes for real, serves ``video.resolution``. Frames beyond the shipped
         model's largest side (up to 1024 px) are for latent back-ends that serve them."""
         from ..codecs.backends import SHIPPED, list_sides, served_resolutions_of
-        from ..codecs.spec import DIFFUSION_CODECS
+        from ..codecs.spec import DIFFUSION_CODECS, LOWRES_CODECS
         c, side = self.codec, self.video.resolution
-        if c.name not in DIFFUSION_CODECS:
+        if c.name not in LOWRES_CODECS:
             return
         for field, factor in (("lowres_factor", c.lowres_factor), ("anchor_lowres_factor", c.anchor_lowres_factor)):
             if c.lowres != "off" and factor and (side % factor or side // factor < 4):
                 raise ValueError(f"codec.{field}={factor} does not divide video.resolution={side} into a low-res "
                                  "frame of at least 4 px; choose a factor that divides it")
+        if c.name not in DIFFUSION_CODECS:
+            return
         served = served_resolutions_of(c)  # raises for an incomplete codec.model folder
         self._check_controlnet_is_timed()
         if self.timing_only:
