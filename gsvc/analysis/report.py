@@ -21,10 +21,11 @@ import pandas as pd
 from .. import __version__
 from ..scenarios import RunResult, load_run
 from ..scenarios.store import SweepResults, is_sweep_store
+from .capacity import capacity
 from .plots import frame_timeline, gpu_queue_timeline, latency_cdf
 from .rd import bd_rate, rd_curves
 from .stats import KEY_METRICS, aggregate, ci_table
-from .sweep_plots import METRIC_LABELS, pareto_frontier, sweep_curves
+from .sweep_plots import METRIC_LABELS, pareto_frontier, satisfied_users, sweep_curves
 
 __all__ = ["write_report", "render_report"]
 
@@ -145,6 +146,7 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
                "Latency-quality trade-off of every grid point (mean over seeds) and its Pareto front"
                + ("" if better else "; quality was not measured, so the freeze ratio stands in for it") + ".")
     _rd_section(doc, s, keys)
+    _capacity_section(doc, res, s, keys)
     worst = s.loc[s["latency_ms_p95"].fillna(-1).idxmax()]
     point = res.run(worst["spec_hash"])
     name = ", ".join(f"{k}={worst[k]}" for k in keys) or "the base scenario"
@@ -155,6 +157,23 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
     doc.table(s, summary=f"Every run ({len(s)} rows)")
     _scenario_and_versions(doc, res.definition["base"], point.meta,
                            "Base scenario; each point sets the grid keys above and its seed.")
+
+
+def _capacity_section(doc: _Doc, res: SweepResults, s, keys: list[str]) -> None:
+    """Satisfied users against users and the capacity table, when the sweep varies ``streams``."""
+    if "streams" not in keys or len(res.grid["streams"]) < 2 or "viewer_satisfied_fraction" not in s.columns:
+        return
+    y = res.base.capacity.satisfied_ratio
+    doc.h(2, "Capacity")
+    by, where = _split_keys(res, "streams", keys)
+    agg = aggregate(s, keys, metrics=("radio_satisfied_fraction", "viewer_satisfied_fraction"))
+    doc.figure(lambda f: satisfied_users(agg, f, by=by, threshold=y, where=where),
+               f"Users satisfied against users (mean over seeds, 95% band); dashed: Y = {y:.0%}. Radio: at least "
+               f"{res.base.capacity.on_time_ratio:.0%} of frames within cell.pdb_ms = {res.base.cell.pdb_ms:g} ms "
+               "over the air (3GPP TR 38.838); viewer: shown on time and meeting the quality floors.")
+    doc.p("Capacity: the largest number of users with at least Y satisfied (every smaller number passing too); "
+          "binding: what the unsatisfied users failed on first one step beyond it (radio, gpu or quality).")
+    doc.table(capacity(res))
 
 
 #: the qualities a sweep's BD-rate tables are given for, where measured

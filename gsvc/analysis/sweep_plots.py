@@ -17,7 +17,8 @@ import pandas as pd  # noqa: E402
 from .plots import PathOrFile, save_figure  # noqa: E402
 from .stats import pareto_mask  # noqa: E402
 
-__all__ = ["sweep_curves", "snr_sweep", "bandwidth_sweep", "pareto_frontier", "METRIC_LABELS"]
+__all__ = ["sweep_curves", "snr_sweep", "bandwidth_sweep", "users_sweep", "satisfied_users", "pareto_frontier",
+           "METRIC_LABELS"]
 
 METRIC_LABELS = {
     "latency_ms_p50": "median latency (ms)", "latency_ms_p95": "p95 latency (ms)",
@@ -26,6 +27,8 @@ METRIC_LABELS = {
     "ssim_mean": "SSIM", "bitrate_kbps": "bitrate (kbit/s)", "gpu_utilization": "GPU utilisation",
     "unet_evals_per_frame": "denoiser evaluations per frame",
     "channel.snr_db": "SNR (dB)", "link.bandwidth_mhz": "bandwidth (MHz)",
+    "radio_satisfied_fraction": "users satisfied: radio (3GPP)", "viewer_satisfied_fraction": "users satisfied: viewer",
+    "streams": "users (streams)",
 }
 _QUALITY = ("psnr_db_mean", "ssim_mean")
 _STAT_COLUMNS = ("metric", "n", "mean", "std", "ci_low", "ci_high")
@@ -59,9 +62,10 @@ def _line_label(by: list[str], key) -> str:
 
 def sweep_curves(agg: pd.DataFrame, path: PathOrFile, x: str, by: str | Sequence[str] | None = None,
                  metrics: Sequence[str] = ("latency_ms_p95", "stall_ratio", "psnr_db_mean"),
-                 where: dict | None = None, title: str = "") -> PathOrFile:
+                 where: dict | None = None, title: str = "", reference: float | None = None) -> PathOrFile:
     """One panel per metric: its mean against grid key ``x``, a line per value of ``by``,
-    shaded between the confidence limits. ``where``: fix other grid keys (``{key: value}``).
+    shaded between the confidence limits. ``where``: fix other grid keys (``{key: value}``);
+    ``reference``: a dashed horizontal line at that value on every panel (a threshold).
 
     A metric that no run measured (quality in timing-only runs) gets a note instead of a line.
     """
@@ -84,6 +88,8 @@ def sweep_curves(agg: pd.DataFrame, path: PathOrFile, x: str, by: str | Sequence
                 if band.any():
                     ax.fill_between(g[x][band], g["ci_low"][band], g["ci_high"][band],
                                     color=line.get_color(), alpha=0.2, lw=0)
+        if reference is not None:
+            ax.axhline(reference, color="k", ls="--", lw=0.8)
         ax.set_xlabel(_label(x))
         ax.set_ylabel(_label(metric))
         ax.grid(alpha=0.3)
@@ -113,6 +119,15 @@ def users_sweep(agg: pd.DataFrame, path: PathOrFile, by: str | Sequence[str] | N
     """p95 latency, deadline misses and Jain's fairness index against the number of users
     (``streams``) sharing a cell, a line per scheduler."""
     return sweep_curves(agg, path, x="streams", by=_present(agg, by), metrics=metrics, **kw)
+
+
+def satisfied_users(agg: pd.DataFrame, path: PathOrFile, by: str | Sequence[str] | None = "codec.name",
+                    threshold: float = 0.9, x: str = "streams", **kw) -> PathOrFile:
+    """The fraction of satisfied users (radio, the 3GPP rule; viewer, on screen in time and good
+    enough) against the number of users, a line per codec, with the capacity threshold dashed: a
+    line's capacity is where it last stays above (:func:`gsvc.analysis.capacity.capacity`)."""
+    return sweep_curves(agg, path, x=x, by=_present(agg, by), reference=threshold,
+                        metrics=("radio_satisfied_fraction", "viewer_satisfied_fraction"), **kw)
 
 
 def _present(agg: pd.DataFrame, by):

@@ -43,7 +43,9 @@ class EncodedFrame:
         refs: frame indices this frame depends on.
         scene_cut: the sender flagged a scene cut here.
         meta: small codec-specific facts known to both ends (not counted as bytes;
-            anything the receiver needs must be inside ``sections``).
+            anything the receiver needs must be inside ``sections``). The sender reads one:
+            ``ready_offset_ms``, how long after the encoder finishes the frame reaches the radio
+            (a traffic model's arrival jitter, :mod:`gsvc.codecs.xr`; 0 if absent).
     """
 
     frame: int

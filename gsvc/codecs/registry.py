@@ -5,7 +5,7 @@ from typing import Callable
 
 from .base import Codec
 
-__all__ = ["register", "codec_names", "make_codec"]
+__all__ = ["register", "codec_names", "make_codec", "makes_images"]
 
 _FACTORIES: dict[str, Callable] = {}
 
@@ -23,7 +23,7 @@ def register(name: str):
 
 def _load_builtin() -> None:
     from . import (anchor_residual, classic, content_motion, cvsc, full, lowres_only, oneshot, reuse,  # noqa: F401
-                   synthetic)  # (each registers itself)
+                   synthetic, xr)  # (each registers itself)
 
 
 def codec_names() -> list[str]:
@@ -34,3 +34,11 @@ def codec_names() -> list[str]:
 def make_codec(codec_spec, video_spec) -> Codec:
     _load_builtin()
     return _FACTORIES[codec_spec.name](codec_spec, video_spec)
+
+
+def makes_images(name: str) -> bool:
+    """Whether codec ``name`` decodes to images (False for traffic models such as ``xr``); unknown: True
+    (the codec spec names the unknown codec)."""
+    _load_builtin()
+    factory = _FACTORIES.get(name)
+    return bool(getattr(factory, "makes_images", True)) if factory is not None else True

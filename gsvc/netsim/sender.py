@@ -6,7 +6,8 @@ Timing assumptions:
   feedback that has reached the sender by then. Encoding takes the latency model's
   ``encode_ms``; one frame at a time (a frame waits for the encoder to be free).
 * The encoded frame is cut into MTU-sized packets (:func:`packetise`) and queued on the
-  stream's :class:`~gsvc.netsim.link.Link` as one burst.
+  stream's :class:`~gsvc.netsim.link.Link` as one burst, when the encoder is done (plus the
+  frame's ``meta["ready_offset_ms"]``: a traffic model's arrival jitter, :mod:`gsvc.codecs.xr`).
 * Retransmission (``link.nack="on"``, NACK/RTX as in RFC 4585 sec. 6.2.1 and RFC 4588):
   once a frame's last packet has arrived or is known lost, the receiver asks for the
   missing packets if a retransmission can still arrive before the frame's playout
@@ -125,8 +126,9 @@ class Sender:
         self.encoder_free_s = max(now, self.encoder_free_s) + self.latency.encode_ms(wall_ms) / 1e3
         if n == self.num_frames - 1 and hasattr(self.encoder, "flush"):
             efs = list(efs) + self.encoder.flush()  # a group codec emits its last, short group
-        for ef in efs:
-            self._transmit(ef, self.encoder_free_s)
+        for ef in efs:  # a traffic model's arrival jitter holds a frame back from the radio (codecs.xr)
+            offset_ms = ef.meta.get("ready_offset_ms", 0.0) if ef.meta else 0.0
+            self._transmit(ef, self.encoder_free_s + offset_ms / 1e3)
         self._n = n + 1
         self._next_capture()
 

@@ -115,7 +115,9 @@ GROUP_KEYS = ("latency_ms_p95", "deadline_miss_rate", "psnr_db_mean", "ssim_mean
 def group_summaries(frames: pd.DataFrame, per_stream: list[dict], group_of_stream: list[str], fps: float,
                     gpus: int) -> dict:
     """``<group>/<key>`` for :data:`GROUP_KEYS`, plus ``<group>/throughput_mbps`` (the radio goodput of
-    its streams) and ``<group>/streams``, for every group of a run whose streams come in groups."""
+    its streams), ``<group>/streams`` and ``<group>/{radio,viewer}_satisfied_fraction`` (where
+    ``per_stream`` rows carry :func:`gsvc.netsim.satisfaction.satisfaction`'s verdicts), for every
+    group of a run whose streams come in groups."""
     out = {}
     names = np.asarray(group_of_stream)
     for name in dict.fromkeys(group_of_stream):
@@ -124,4 +126,8 @@ def group_summaries(frames: pd.DataFrame, per_stream: list[dict], group_of_strea
         out.update({f"{name}/{k}": part[k] for k in GROUP_KEYS})
         out[f"{name}/throughput_mbps"] = float(sum(per_stream[s]["goodput_mbps"] for s in streams))
         out[f"{name}/streams"] = int(len(streams))
+        for kind in ("radio", "viewer"):  # satisfaction (netsim.satisfaction), where it was judged
+            if f"{kind}_satisfied" in per_stream[streams[0]]:
+                out[f"{name}/{kind}_satisfied_fraction"] = float(np.mean([per_stream[s][f"{kind}_satisfied"]
+                                                                          for s in streams]))
     return out

@@ -13,6 +13,7 @@ from ..codecs.registry import make_codec
 from ..netsim.channel import cell_is_shared, draw_traces, scheduled_in_loop
 from ..netsim.channel.cell import cell_layout, cell_stats, draw_cell_channel, queue_cell_stats
 from ..netsim.carrier import SharedCarrier
+from ..netsim.satisfaction import satisfaction, satisfaction_summary
 from ..netsim.simulation import StreamInput, simulate
 from ..netsim.summary import group_summaries, summarize
 from ..video.frame import Frame
@@ -90,8 +91,11 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         channel_meta = [traces[0].meta]
         layout = cell_layout(traces[0]) if cell_is_shared(sc.cell, sc.channel) else None
     summary.update(radio)
+    satisfied = satisfaction(out.frames, sc.cell.pdb_ms, sc.capacity)
+    summary.update(satisfaction_summary(satisfied))
     for s, row in enumerate(per_stream):
         row["group"] = of_stream[s][0]
+        row.update(satisfied[s])
     if len(groups) > 1:
         summary.update(group_summaries(out.frames, per_stream, [n for n, _ in of_stream], sc.video.fps,
                                        sc.receiver.gpus))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, field_validator, model_validator
 
 from ..codecs.spec import CodecSpec
 from ..netsim.channel import CellSpec, ChannelSpec, LinkSpec, validate_cell, validate_pair
+from ..netsim.satisfaction import FLOORS, CapacitySpec
 from ..netsim.specs import JitterBufferSpec, ReceiverSpec
 from ..spec import Spec, SpecError, bounded
 from ..video.spec import VideoSpec
@@ -39,6 +40,20 @@ class Scenario(Spec):
     receiver: ReceiverSpec = ReceiverSpec()
     #: per-frame quality of what the viewer saw (``gsvc.metrics.METRICS``); psnr and ssim always
     metrics: tuple[str, ...] = ("psnr", "ssim")
+    #: when a stream's user is satisfied (:mod:`gsvc.netsim.satisfaction`); the delay budget is ``cell.pdb_ms``
+    capacity: CapacitySpec = CapacitySpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _codec_default_fps(cls, data):
+        """``codec.name="xr"`` captures at the TR 38.838 rate (60 frames/s) unless ``video.fps`` is given."""
+        if isinstance(data, dict):
+            codec, video = data.get("codec"), data.get("video")
+            name = codec.get("name") if isinstance(codec, dict) else getattr(codec, "name", None)
+            if name == "xr" and (video is None or isinstance(video, dict) and "fps" not in video):
+                from ..codecs.xr import DEFAULT_FPS
+                data = {**data, "video": {**(video or {}), "fps": DEFAULT_FPS}}
+        return data
 
     @field_validator("streams", mode="before")
     @classmethod
@@ -73,6 +88,7 @@ class Scenario(Spec):
         validate_cell(self.cell, self.channel, self.link, self.num_streams)
         self._check_model_serves_video()
         self._check_rate_control()
+        self._check_quality_is_measured()
         self.groups()  # each group's own scenario is valid (errors name streams[i].field)
         return self
 
@@ -101,6 +117,25 @@ class Scenario(Spec):
     def stream_groups(self) -> list[tuple[str, "Scenario"]]:
         """``(group name, group scenario)`` of every stream, in stream order."""
         return [(name, sc) for name, count, sc in self.groups() for _ in range(count)]
+
+    def _check_quality_is_measured(self) -> None:
+        """A quality floor of ``capacity`` needs its metric scored, and a metric beyond PSNR/SSIM needs
+        images: a codec that makes none (``xr``, ``synthetic``) or a timing-only run scores nothing."""
+        from ..codecs.registry import makes_images
+        floors = self.capacity.floors()
+        for field in floors:
+            metric = FLOORS[field][0].removesuffix("_db")
+            if metric not in self.metrics:
+                raise ValueError(f"capacity.{field} needs {metric!r} in metrics (now {list(self.metrics)})")
+        no_images = [name for name, _, g in self.groups() if not makes_images(g.codec.name)]
+        extra = [m for m in self.metrics if m not in ("psnr", "ssim")]
+        for what in [f"capacity.{f}" for f in floors] + ([f"metrics {extra}"] if extra else []):
+            if self.timing_only:
+                raise ValueError(f"{what} needs decoded images; receiver.decode='timing-only' scores none "
+                                 "(set receiver.decode='real' or drop it)")
+            if no_images:
+                raise ValueError(f"{what} needs decoded images; codec.name={no_images[0]!r} makes none (a traffic "
+                                 "model: its runs are timing-only)")
 
     def _check_rate_control(self) -> None:
         """``link.rate_control`` needs a codec whose rate can change while it runs."""
