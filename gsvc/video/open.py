@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from .arrays import ArraySource, check_labels, check_rgb
+from .devset import dev_source
 from .files import read_frames
 from .photo import PhotoSource, read_photos
 from .procedural import ProceduralSource
@@ -116,9 +117,12 @@ def open_source(spec: VideoSpec, seed: int) -> VideoSource:
         source: VideoSource = ProceduralSource(spec, seed)
     elif spec.source == "photo":
         source = PhotoSource(read_photos(spec), spec, seed)
+    elif spec.source == "devset":
+        source = dev_source(spec.path, spec.resolution, spec.fps, spec.num_frames)
     else:
         source = _load_clips(spec)
-    has_truth = spec.source == "procedural" or (spec.source == "array" and source.clip(0, 1).labels is not None)
+    has_truth = spec.source == "procedural" or spec.source == "devset" and spec.path == "procedural" or \
+        (spec.source == "array" and source.clip(0, 1).labels is not None)
     if spec.labels == "none" or spec.labels == "estimate" or (spec.labels == "auto" and not has_truth):
         return ReplacedLabels(source, estimate=spec.labels == "estimate")
     return source

@@ -27,16 +27,18 @@ MIN_PHOTO_PX = 8
 
 
 class PhotoSource(VideoSource):
-    """Camera paths over ``photos`` for ``spec`` and ``seed`` (see the module docstring)."""
+    """Camera paths over ``photos`` for ``spec`` and ``seed`` (see the module docstring);
+    ``world_height``: the photos' shorter side in screen sides (more: the view shows less of the
+    photo, and a pan travels further before it turns)."""
 
-    def __init__(self, photos: list[np.ndarray], spec: VideoSpec, seed: int):
+    def __init__(self, photos: list[np.ndarray], spec: VideoSpec, seed: int, world_height: float = WORLD_HEIGHT):
         self.spec, self.seed = spec, check_seed(seed)
         self.fps, self.resolution, self.num_frames = spec.fps, spec.resolution, spec.num_frames
         side = spec.resolution
         self.photos = []
         for img in photos:
             h, w = img.shape[:2]
-            k = WORLD_HEIGHT * side / min(h, w)
+            k = world_height * side / min(h, w)
             self.photos.append(resize(img, max(2, int(round(h * k))), max(2, int(round(w * k)))))
         cuts = cut_frames(spec, self.seed)
         if not len(cuts) and len(photos) > 1:

@@ -16,6 +16,7 @@ _PATH_HELP = {
     "file": "a video file, a directory of images or a glob pattern of images (or a list of them)",
     "array": "an .npy or .npz file of [T, H, W, 3] frames (or a list of them)",
     "photo": "an image file (or a list of them)",
+    "devset": "the name of a dev-set clip (gsvc.video.devset.CLIP_NAMES)",
 }
 
 
@@ -34,6 +35,11 @@ class VideoSpec(Spec):
     * ``"file"``: a video file, a directory of images, or a glob pattern of images at ``path``
       (decoded with PyAV).
     * ``"photo"``: the camera moves over still image(s) at ``path``.
+    * ``"devset"``: the dev-set clip named by ``path`` (:mod:`gsvc.video.devset`: camera paths at
+      0.5 to 8 px/frame, hard cuts between shots, over matplotlib's sample pictures and gsvc's
+      stress content); its shots fix camera, motion and cuts, so ``camera``, ``motion_px`` and
+      ``pan_angle_deg`` are not read and ``cuts_s`` and ``cut_rate_hz`` are refused; the content
+      does not depend on the run's seed.
 
     ``path`` may be a list: the clips are played one after another with a scene cut at
     each join. File, array and photo frames are centre-cropped to a square and resized
@@ -59,7 +65,7 @@ class VideoSpec(Spec):
     """
 
     spec_path = "video"
-    source: Literal["procedural", "array", "file", "photo"] = "procedural"
+    source: Literal["procedural", "array", "file", "photo", "devset"] = "procedural"
     seconds: float = bounded(10.0, 0.1, 86_400.0, "s", "clip length")
     fps: float = bounded(15.0, 1.0, 240.0, "frames/s", "capture rate")
     resolution: int = bounded(
@@ -110,6 +116,10 @@ class VideoSpec(Spec):
         if source not in (None, "procedural") and v is None:
             raise ValueError(f"must be given when {p}.source={source!r}: "
                              + _PATH_HELP.get(source, "a file"))
+        if source == "devset":
+            from .devset import CLIP_NAMES
+            if v not in CLIP_NAMES:
+                raise ValueError(f"names no dev-set clip; give one of {', '.join(CLIP_NAMES)}")
         return v
 
     @field_validator("cuts_s")
@@ -135,4 +145,13 @@ class VideoSpec(Spec):
         if self.source in ("file", "array") and self.cut_rate_hz > 0:
             raise ValueError(f"{p}.cut_rate_hz={self.cut_rate_hz:g} only applies to procedural and photo sources; "
                              f"a {self.source} source plays its material as it is")
+        if self.source == "devset":
+            from .devset import MIN_SHOT_FRAMES, SHOTS_PER_CLIP
+            if self.cuts_s or self.cut_rate_hz > 0:
+                raise ValueError(f"{p}.cuts_s and {p}.cut_rate_hz do not apply to {p}.source='devset': its "
+                                 f"{SHOTS_PER_CLIP} shots fix the cuts; leave them unset")
+            if self.num_frames < SHOTS_PER_CLIP * MIN_SHOT_FRAMES:
+                raise ValueError(f"{p}.seconds={self.seconds:g} at {p}.fps={self.fps:g} gives {self.num_frames} "
+                                 f"frames; a dev-set clip needs at least {SHOTS_PER_CLIP * MIN_SHOT_FRAMES} "
+                                 f"({MIN_SHOT_FRAMES} per shot)")
         return self
