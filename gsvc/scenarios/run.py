@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from .. import __version__
+from ..codecs.cache import CodecCache, cache_codecs
 from ..codecs.latency import make_latency_model
 from ..codecs.registry import make_codec
 from ..netsim.channel import cell_is_shared, draw_traces, scheduled_in_loop
@@ -46,11 +47,14 @@ def _frames_for(sc: Scenario, stream: int, uses_pixels: bool):
     return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
 
 
-def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures: bool = False) -> RunResult:
+def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures: bool = False,
+        cache: CodecCache | None = None) -> RunResult:
     """Simulate ``sc`` and return its :class:`RunResult`. Same scenario -> identical frames table.
 
     ``pictures=True`` also records what the viewer saw (a side-by-side MP4 per stream and a PNG
     strip of stream 0's key moments, :mod:`gsvc.netsim.pictures`); ``RunResult.save`` writes them.
+    ``cache``: encodes and decodes go through it (:mod:`gsvc.codecs.cache`; the result is the same
+    with or without it); ``meta["cache"]`` counts the calls and those it served (None: not used).
     """
     if not isinstance(sc, Scenario):
         raise TypeError(f"gsvc.run needs a Scenario, got {type(sc).__name__}")
@@ -58,6 +62,10 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     codecs = {name: make_codec(g.codec, g.video) for name, _, g in groups}
     codec = codecs[groups[0][0]]
     timing_only = sc.timing_only or not any(c.makes_images for c in codecs.values())
+    counts = None
+    if cache is not None and sc.receiver.latency != "measured":  # wall-clock time: a hit would change it
+        codecs, counts = cache_codecs(codecs, cache)
+        codec = codecs[groups[0][0]]
     latency = make_latency_model(sc.receiver.latency, sc.receiver.latency_scale,
                                  np.random.default_rng(derive_seed(sc.seed, "latency")), sc.receiver.controlnet)
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
@@ -109,5 +117,6 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "channel": channel_meta,
         "streams": per_stream,
         "cell": layout,
+        "cache": None if counts is None else counts.as_dict(),
     }
     return RunResult(out.frames, summary, sc, meta, out.meta.get("pictures"))
