@@ -9,6 +9,8 @@ Layout of a store folder::
                                  grid values, replication and seed
     index.jsonl                  one line per finished point (spec hash, grid values,
                                  replication, seed, summary, meta), appended as points finish
+    cache/                       the codec cache's entries (gsvc.codecs.cache), shared by
+                                 the workers; deleting it loses no result
 
 A point file is written under a temporary name and renamed into place, so it is
 either complete or absent: a point is finished exactly when its file exists.
@@ -36,6 +38,7 @@ from .scenario import Scenario
 __all__ = ["SweepStore", "SweepResults", "encode_point", "is_sweep_store", "load_sweep"]
 
 _META_KEY = b"gsvc"
+_CACHE_COUNTS = ("decodes", "decode_hits", "encodes", "encode_hits")
 
 
 def encode_point(result: RunResult, params: dict, replicate: int) -> tuple[str, bytes, dict]:
@@ -74,6 +77,7 @@ class SweepStore:
         self.points_dir = self.root / "points"
         self.index_path = self.root / "index.jsonl"
         self.definition_path = self.root / "sweep.json"
+        self.cache_dir = self.root / "cache"
 
     # --- writing (the sweep's process only) ---------------------------------------
     def write_definition(self, definition: dict) -> None:
@@ -193,6 +197,24 @@ class SweepResults:
                     f.insert(i, k, v)
                 parts.append(f)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    @cached_property
+    def cache(self) -> pd.DataFrame:
+        """Per finished point the grid values, replicate, seed and its calls of the codec cache:
+        ``decodes``, ``decode_hits``, ``encodes``, ``encode_hits`` (0 where the point ran without it)."""
+        rows = []
+        for p in self.points:
+            e = self._index.get(p["spec_hash"])
+            if e is not None:
+                counts = e["meta"].get("cache") or {}
+                rows.append({**self._key_columns(p), **{k: int(counts.get(k, 0)) for k in _CACHE_COUNTS}})
+        return pd.DataFrame(rows, columns=[*self.keys, "replicate", "seed", "spec_hash", *_CACHE_COUNTS]
+                            if not rows else None)
+
+    def cache_counts(self) -> dict:
+        """The codec cache's calls summed over the finished points (``decodes``, ``decode_hits`` ...)."""
+        t = self.cache
+        return {k: int(t[k].sum()) if len(t) else 0 for k in _CACHE_COUNTS}
 
     def run(self, spec_hash: str) -> RunResult:
         """The full result (frames, summary, scenario, meta) of one finished point."""
