@@ -1,0 +1,138 @@
+"""The dev set, per clip and per motion speed: what each codec shows through the whole pipeline.
+
+Every clip of :mod:`gsvc.video.devset` (camera paths at 0.5-8 px/frame with a hard cut between
+each two of five shots, over every picture in matplotlib's sample data and over gsvc's dead-leaves
+and procedural content) runs through ``gsvc.run`` with every frame on time: an ideal 20 Mbit/s
+link, the calibrated ``profile:cpu-2core`` receiver, no load shedding and a fixed playout delay of
+``--delay-ms`` (10 s: on that profile a cvsc delta takes about 87 ms, longer than the 67 ms frame
+interval, so the receiver's backlog grows over a clip, by about 2.5 s over 4 s), so the quality
+columns are the codecs' own, not the network's or the receiver's; the ``on time`` column shows it. Codecs, at their defaults but where a row says otherwise:
+
+* ``h264`` at two target rates (the classic reference),
+* ``lowres`` (cvsc's low-res and motion stream shown without generation),
+* ``cvsc`` and ``cvsc`` with ``control="adaptive"``,
+* ``lowres`` with ``control="adaptive"`` (the same stream with the controller's anchors at cuts).
+
+Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
+denoiser evaluations per frame, on-time share; every value a mean over the frames of the group.
+Groups: each clip, each nominal speed (px/frame at 64 px, the shots of that speed over all
+clips), and the whole set. A last table gives each generative row minus the ``lowres`` row
+of the same control on the whole set and per speed (the gain of generation).
+
+    python benchmarks/bench_devset.py [--seconds 4] [--side 64] [--clips grace_hopper,mri] [--delay-ms 1500]
+
+The last recorded output is in ``benchmarks/results/bench_devset.txt``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import pandas as pd
+import torch
+
+import gsvc
+from gsvc.video import devset
+
+#: (row name, codec settings)
+ROWS = [
+    ("h264 12 kbit/s", dict(name="h264", bitrate_kbps=12)),
+    ("h264 24 kbit/s", dict(name="h264", bitrate_kbps=24)),
+    ("lowres", dict(name="lowres")),
+    ("cvsc", dict(name="cvsc")),
+    ("lowres adaptive", dict(name="lowres", control="adaptive")),
+    ("cvsc adaptive", dict(name="cvsc", control="adaptive")),
+]
+#: generative row -> the no-generation row it is compared with
+GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive"}
+METRICS = ("psnr_db", "ssim", "lpips", "dists")
+
+
+def scenario(clip: str, codec: dict, a) -> gsvc.Scenario:
+    return gsvc.Scenario(
+        name=f"devset-{clip}", seed=0,
+        video=dict(source="devset", path=clip, seconds=a.seconds, fps=15, resolution=a.side),
+        codec=codec, channel=dict(model="ideal", rate_mbps=20),
+        jitter=dict(mode="fixed", delay_ms=a.delay_ms),
+        receiver=dict(gpus=1, latency="profile:cpu-2core", decode="real", shed="off"),
+        metrics=["lpips", "dists"])
+
+
+def run_all(a) -> pd.DataFrame:
+    """One row per frame of every clip and codec row: the log's columns plus clip, row and speed."""
+    out = []
+    for clip in a.clips:
+        for row, codec in ROWS:
+            t0 = time.perf_counter()
+            res = gsvc.run(scenario(clip, codec, a))
+            f = res.frames.copy()
+            f["clip"], f["row"] = clip, row
+            f["speed_px"] = devset.dev_source(clip, a.side, 15, len(f)).speeds_px()
+            f["wall_s"] = time.perf_counter() - t0
+            out.append(f)
+    return pd.concat(out, ignore_index=True)
+
+
+def summarise(g: pd.DataFrame) -> dict:
+    n = len(g)
+    return {"kbps": g["bytes"].sum() * 8 * 15 / 1e3 / n, **{m: g[m].mean() for m in METRICS},
+            "evals": g["unet_evals"].mean(), "on_time": (g["status"] == "ok").mean()}
+
+
+def table(frames: pd.DataFrame, by: str, title: str) -> pd.DataFrame:
+    rows = []
+    for key, g in frames.groupby([by, "row"], sort=False):
+        rows.append({by: key[0], "row": key[1], **summarise(g)})
+    t = pd.DataFrame(rows)
+    print(f"\n== {title} ==")
+    print(f"{by:<18}{'codec':<18}{'kbit/s':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}{'evals/fr':>9}"
+          f"{'on time':>8}")
+    for r in t.itertuples(index=False):
+        d = r._asdict()
+        print(f"{str(d[by]):<18}{d['row']:<18}{d['kbps']:>8.1f}{d['psnr_db']:>9.2f}{d['ssim']:>7.3f}"
+              f"{d['lpips']:>7.3f}{d['dists']:>7.3f}{d['evals']:>9.2f}{d['on_time']:>8.2f}")
+    return t
+
+
+def gains(frames: pd.DataFrame) -> None:
+    print("\n== gain of generation: generative row minus the no-generation row (same stream, same control; "
+          "dkbit/s: the label map cvsc adds where a clip has labels, the procedural one only) ==")
+    print(f"{'group':<18}{'codec':<34}{'dkbit/s':>8}{'dPSNR':>8}{'dSSIM':>8}{'dLPIPS':>8}{'dDISTS':>8}")
+    groups = [("all", frames)] + [(f"{s:g} px/frame", g) for s, g in frames.groupby("speed_px")]
+    for name, g in groups:
+        for gen, ref in GAIN_OVER.items():
+            x, y = summarise(g[g["row"] == gen]), summarise(g[g["row"] == ref])
+            print(f"{name:<18}{gen + ' - ' + ref:<34}{x['kbps'] - y['kbps']:>+8.1f}{x['psnr_db'] - y['psnr_db']:>+8.2f}"
+                  f"{x['ssim'] - y['ssim']:>+8.3f}{x['lpips'] - y['lpips']:>+8.3f}{x['dists'] - y['dists']:>+8.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=4.0, help="length of each clip (five shots)")
+    ap.add_argument("--side", type=int, default=64)
+    ap.add_argument("--clips", default=",".join(devset.CLIP_NAMES))
+    ap.add_argument("--delay-ms", type=float, default=10_000.0, help="fixed playout delay (every frame on time)")
+    a = ap.parse_args()
+    a.clips = a.clips.split(",")
+    n = int(round(a.seconds * 15))
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    print(f"machine: {platform.machine()} CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+          f"{gpu}; gsvc {gsvc.__version__}, torch {torch.__version__}. Dev set: {len(a.clips)} clips x {n} frames ({a.seconds:g} s at 15 fps, "
+          f"{a.side} px, 5 shots of {n // 5}), speeds {devset.SPEEDS_PX} px/frame at 64 px; ideal link, fixed "
+          f"playout delay {a.delay_ms:g} ms, profile:cpu-2core, no shedding.")
+    t0 = time.perf_counter()
+    frames = run_all(a)
+    table(frames, "clip", "per clip")
+    table(frames, "speed_px", "per speed (px/frame at 64 px, shots of that speed over every clip)")
+    table(frames.assign(set="all"), "set", "whole dev set")
+    gains(frames)
+    on_time = (frames["status"] == "ok").mean()
+    print(f"\nframes on time: {on_time:.3f} of {len(frames)}; total {time.perf_counter() - t0:.0f} s")
+    if on_time < 1:
+        print("NOT EVERY FRAME WAS ON TIME: the quality columns include late frames; raise --delay-ms")
+
+
+if __name__ == "__main__":
+    main()
