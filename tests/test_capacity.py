@@ -143,3 +143,48 @@ def test_a_run_says_who_is_satisfied_per_stream_per_group_and_what_binds():
     assert [r["radio_satisfied"] for r in rows] == [False, False, True, True]   # 8 Mbit/s cannot fit 5 MHz
     assert res.summary["big/radio_satisfied_fraction"] == 0.0 and res.summary["small/radio_satisfied_fraction"] == 1.0
     assert res.summary["radio_satisfied_fraction"] == 0.5 and res.summary["binding"] == "radio"
+
+
+def _cell(**kw) -> Scenario:
+    """A 20 MHz TDL-C cell at 15 dB serving 4 Mbit/s streams at 256 px / 15 fps, each decode 4 evaluations
+    timed by the SD-1.5 A100 profile (about 23 ms: one GPU keeps up with 3 streams)."""
+    return Scenario(name="cap", seed=3, codec=dict(name="synthetic", bitrate_kbps=4000, steps=4, anchor_ratio=1.0),
+                    video=dict(seconds=1, resolution=256, fps=15),
+                    channel=dict(model="tdl-c", snr_db=15, speed_kmh=3), link=dict(bandwidth_mhz=20, scs_khz=30, trace_s=1),
+                    cell=dict(scheduler="pf", pdb_ms=30),
+                    receiver=dict(latency="profile:sd15-a100", decode="timing-only", gpus=1)).updated(kw)
+
+
+def test_capacity_scales_with_gpus_until_the_radio_binds(tmp_path):
+    res = gsvc.sweep(_cell(), {"streams": [3, 5, 6, 10, 12, 16], "receiver.gpus": [1, 2, 8]}, executor="serial",
+                     out=tmp_path / "s", progress=False)
+    cap = capacity(res).set_index(["receiver.gpus", "kind"])
+    viewer = {k: cap.loc[(k, "viewer")] for k in (1, 2, 8)}
+    assert [viewer[k]["capacity"] for k in (1, 2, 8)] == [3, 6, 12]          # 1 GPU: 3 streams of 23 ms per 67 ms
+    assert viewer[1]["binding"] == "gpu" and viewer[2]["binding"] == "gpu" and viewer[8]["binding"] == "radio"
+    s = res.summary.set_index(["streams", "receiver.gpus"])
+    at_capacity, saturated = s.loc[(12, 8)], s.loc[(16, 8)]
+    assert saturated["prb_utilization"] > 0.99
+    assert at_capacity["prb_utilization"] > 0.7                               # the radio binds when nearly full
+    assert 12 * 4.0 <= saturated["throughput_mbps"]                            # users x rate within the cell's capacity
+    assert cap.loc[(1, "radio")]["capacity"] == cap.loc[(8, "radio")]["capacity"]   # GPUs do not move the air
+
+
+@pytest.mark.slow
+def test_more_bandwidth_never_lowers_capacity_and_a_higher_rate_never_raises_it(tmp_path):
+    # 120 frames a stream and two drops: one unlucky HARQ failure in a 30-frame run flips a user
+    base = Scenario(name="xr", seed=3, codec=dict(name="xr", bitrate_kbps=5000), video=dict(seconds=2, resolution=64),
+                    channel=dict(model="tdl-c", snr_db=15, speed_kmh=3), link=dict(bandwidth_mhz=10, scs_khz=30,
+                                                                                    trace_s=2),
+                    cell=dict(scheduler="pf", pdb_ms=10), receiver=dict(latency="profile:sd15-a100",
+                                                                        decode="timing-only"))
+    res = gsvc.sweep(base, {"streams": [1, 2, 3, 4, 5, 6], "link.bandwidth_mhz": [10, 20],
+                            "codec.bitrate_kbps": [5000, 8000]}, seeds=2, executor="serial", out=tmp_path / "s",
+                     progress=False)
+    cap = capacity(res).set_index(["link.bandwidth_mhz", "codec.bitrate_kbps", "kind"])["capacity"]
+    for kind in ("radio", "viewer"):
+        for rate in (5000, 8000):
+            assert cap[(20, rate, kind)] >= cap[(10, rate, kind)]
+        for bw in (10, 20):
+            assert cap[(bw, 8000, kind)] <= cap[(bw, 5000, kind)]
+    assert cap[(20, 5000, "viewer")] > cap[(10, 5000, "viewer")]              # not all equal: the test can fail

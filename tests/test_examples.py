@@ -36,7 +36,8 @@ def test_congestion_example_saves_both_runs_with_pictures_and_reports(tmp_path):
 
 
 def test_every_example_is_covered_by_a_test():
-    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py", "sd15_cvsc_rtx4090.py", "cell_mixed.py"}
+    tested = {"snr_bandwidth_sweep.py", "congestion.py", "cell_users.py", "sd15_cvsc_rtx4090.py", "cell_mixed.py",
+              "cell_capacity.py"}
     assert {p.name for p in (REPO / "examples").glob("*.py")} <= tested
 
 
@@ -70,3 +71,13 @@ def test_cell_mixed_example_prints_both_groups_under_both_traffic_models():
     assert proc.returncode == 0, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| queue") or line.startswith("| full")]
     assert len(rows) == 4 and {r.split("|")[2].strip() for r in rows} == {"h264", "cvsc"}
+
+
+def test_cell_capacity_example_prints_capacity_per_kind_and_codec(tmp_path):
+    proc = run_example("cell_capacity.py", "--quick", "--executor", "serial", "--out", str(tmp_path / "c"))
+    out = proc.stdout
+    assert "## 1. XR" in out and "## 2." in out
+    for word in ("radio", "viewer", "capacity", "binding", "h264", "cvsc"):
+        assert word in out
+    assert (tmp_path / "c" / "xr.png").exists() and (tmp_path / "c" / "semantic.png").exists()
+    assert (tmp_path / "c" / "xr.html").exists()

@@ -13,8 +13,9 @@ good enough) and each combination of the other grid keys (codec, GPUs, bandwidth
   and 95 % Student-t interval over seeds); ``users_above``, ``fraction_above``, ``ci_*_above``: the
   same at the next tested number (NaN when the largest tested number still passes: capacity is
   then at least that).
-- ``binding``: what the unsatisfied users failed on first at ``users_above`` (``radio``, ``gpu`` or
-  ``quality``, the most frequent over its seeds): which resource ran out.
+- ``binding``: which resource ran out at ``users_above``: for the viewer, what most unsatisfied
+  viewers failed on (``radio``, ``gpu`` or ``quality``, the most frequent over its seeds,
+  :mod:`gsvc.netsim.satisfaction`); for the radio kind, always ``radio``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ KINDS = ("radio", "viewer")
 
 
 def capacity(results, by: str = "streams", kinds: Sequence[str] = KINDS, threshold: float | None = None,
-             confidence: float = 0.95) -> pd.DataFrame:
+             confidence: float = 0.95, keys: Sequence[str] | None = None) -> pd.DataFrame:
     """The capacity of every combination of the other grid keys, one row per combination and kind.
 
     Args:
@@ -42,13 +43,15 @@ def capacity(results, by: str = "streams", kinds: Sequence[str] = KINDS, thresho
         kinds: satisfaction kinds to report (:data:`KINDS`).
         threshold: Y; default the sweep's ``capacity.satisfied_ratio`` (0.9 for a bare table).
         confidence: of the intervals over seeds.
+        keys: the grid-key columns of a bare table (default: ``streams`` and the dotted scenario paths
+            among its columns); e.g. a ``codec`` label added to the summaries of several sweeps.
 
     Returns:
         Columns: the other grid keys, ``kind``, ``capacity``, ``fraction_at``, ``ci_low_at``,
         ``ci_high_at``, ``users_above``, ``fraction_above``, ``ci_low_above``, ``ci_high_above``,
         ``binding``, ``seeds`` (replications at each point, the fewest).
     """
-    summary, keys, y = _table(results, threshold)
+    summary, keys, y = _table(results, threshold, keys)
     if by not in summary.columns:
         raise ValueError(f"capacity(by={by!r}): the sweep has no such column; sweep the number of users "
                          f"(e.g. grid {{'streams': [2, 4, 8]}}); columns: {', '.join(keys) or '(none)'}")
@@ -64,13 +67,12 @@ def capacity(results, by: str = "streams", kinds: Sequence[str] = KINDS, thresho
     return pd.DataFrame(rows)
 
 
-def _table(results, threshold: float | None) -> tuple[pd.DataFrame, list[str], float]:
+def _table(results, threshold: float | None, keys: Sequence[str] | None) -> tuple[pd.DataFrame, list[str], float]:
     """``(summary, grid keys, Y)`` of a SweepResults or a bare summary table."""
     if isinstance(results, pd.DataFrame):
-        meta = {"replicate", "seed", "spec_hash", "timing_only"}
-        keys = [c for c in results.columns if c in ("streams",) or "." in c and "/" not in c]
-        keys = [k for k in keys if k not in meta]
-        return results, keys, 0.9 if threshold is None else float(threshold)
+        if keys is None:
+            keys = [c for c in results.columns if c == "streams" or "." in c and "/" not in c]
+        return results, list(keys), 0.9 if threshold is None else float(threshold)
     y = results.base.capacity.satisfied_ratio if threshold is None else float(threshold)
     return results.summary, [k for k in results.keys if k != "seed"], y
 
@@ -91,7 +93,9 @@ def _crossing(g: pd.DataFrame, by: str, kind: str, y: float, confidence: float) 
             break
         cap = {"users": users, "mean": mean, "lo": lo, "hi": hi}
     binding = np.nan
-    if above is not None:
+    if above is not None and kind == "radio":  # the 3GPP rule judges the air interface alone
+        binding = "radio"
+    elif above is not None:
         b = next(s[5] for s in stats if s[0] == above[0])
         if b is not None:
             b = b[(b.notna()) & (b != "none")]

@@ -12,9 +12,10 @@ radio alone. gsvc judges a stream twice, from its per-frame log:
   is set (``capacity.min_psnr_db``, ``min_ssim``, ``max_lpips``, ``max_dists``, ``min_vmaf``;
   none set: time only).
 
-A stream that fails says why (``fails``), the first of: ``"radio"`` (not radio-satisfied),
-``"gpu"`` (on the radio in time, not on screen in time: held in the receiver's queue or shed),
-``"quality"`` (on time, below a floor).
+A viewer that is not satisfied says why (``fails``): when too few frames were shown on time, what
+held most of the missing frames back: ``"radio"`` (lost, or over the budget in the air) or
+``"gpu"`` (through the air within the budget, then late on screen: held in the receiver's queue
+or shed); when enough were on time, ``"quality"`` (below a floor). Ties go to the radio.
 """
 from __future__ import annotations
 
@@ -65,11 +66,18 @@ def satisfaction(frames: pd.DataFrame, pdb_ms: float, spec: CapacitySpec) -> lis
         quality_ok = all(_meets(f, field, value) for field, value in floors.items())
         radio_ok = radio >= spec.on_time_ratio
         viewer_ok = viewer >= spec.on_time_ratio and quality_ok
-        fails = None if viewer_ok else "radio" if not radio_ok else "gpu" if viewer < spec.on_time_ratio \
-            else "quality"
+        fails = None if viewer_ok else _cause(f, pdb_ms) if viewer < spec.on_time_ratio else "quality"
         out.append({"radio_on_time": radio, "viewer_on_time": viewer, "radio_satisfied": radio_ok,
                     "viewer_satisfied": viewer_ok, "fails": fails})
     return out
+
+
+def _cause(f: pd.DataFrame, pdb_ms: float) -> str:
+    """What held back most of the frames of stream table ``f`` that were not shown on time."""
+    missed = f["status"].to_numpy() != "ok"
+    air = f["air_delay_ms"].to_numpy()[missed]
+    by_radio = int(np.sum(~(air <= pdb_ms)))                          # lost (NaN) or over the budget
+    return "radio" if by_radio >= len(air) - by_radio else "gpu"
 
 
 def _meets(f: pd.DataFrame, field: str, floor: float) -> bool:

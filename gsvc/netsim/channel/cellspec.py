@@ -52,8 +52,9 @@ class CellSpec(Spec):
     ue_distances_m: Union[tuple[float, ...], None] = None
     pf_beta: float = bounded(0.98, 0.5, 0.9999, "", "discount of the proportional-fair average rate")
     traffic: Literal["queue", "full-buffer"] = "queue"
-    pdb_ms: float = bounded(30.0, 0.5, 10_000.0, "ms", "packet delay budget: 'pf-delay' weighs a UE by its "
-                            "head-of-line delay against it")
+    pdb_ms: float = bounded(30.0, 0.5, 10_000.0, "ms", "packet delay budget over the air: 'pf-delay' weighs a UE "
+                            "by its head-of-line delay against it; a stream is radio-satisfied when 99 % of its "
+                            "frames meet it (gsvc.netsim.satisfaction)")
     bsr_period_ms: float = bounded(0.0, 0.0, 10_240.0, "ms", "uplink buffer status report period "
                                    "(TS 38.331 periodicBSR-Timer; 0: the scheduler sees every UE's queue exactly)")
     sr_delay_ms: float = bounded(2.0, 0.0, 1000.0, "ms", "uplink scheduling request to first grant, for data "
