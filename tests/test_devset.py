@@ -62,7 +62,10 @@ def test_sample_pictures_are_rgb_pictures_read_only_from_matplotlib_sample_data(
 import os, sys
 import matplotlib, matplotlib.cbook
 opened = []
-sys.addaudithook(lambda ev, args: opened.append(str(args[0])) if ev == "open" and isinstance(args[0], (str, bytes, os.PathLike)) else None)
+def seen(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        opened.append(os.fsdecode(args[0]))
+sys.addaudithook(seen)
 from gsvc.video.sample_pictures import SAMPLE_PICTURES, sample_picture
 from gsvc.video import devset
 for n in SAMPLE_PICTURES:
