@@ -8,7 +8,7 @@ from scipy import stats
 
 import gsvc
 from gsvc import Scenario
-from gsvc.analysis import capacity
+from gsvc.analysis import capacity, render_report
 from gsvc.codecs.registry import make_codec
 from gsvc.codecs.spec import CodecSpec
 from gsvc.codecs.xr import JITTER_BOUND_MS, JITTER_STD_MS, SIZE_STD_RATIO
@@ -168,6 +168,8 @@ def test_capacity_scales_with_gpus_until_the_radio_binds(tmp_path):
     assert at_capacity["prb_utilization"] > 0.7                               # the radio binds when nearly full
     assert 12 * 4.0 <= saturated["throughput_mbps"]                            # users x rate within the cell's capacity
     assert cap.loc[(1, "radio")]["capacity"] == cap.loc[(8, "radio")]["capacity"]   # GPUs do not move the air
+    page = render_report(res)
+    assert "Capacity" in page and "users_above" in page and "Users satisfied against users" in page
 
 
 @pytest.mark.slow
@@ -188,3 +190,15 @@ def test_more_bandwidth_never_lowers_capacity_and_a_higher_rate_never_raises_it(
         for bw in (10, 20):
             assert cap[(bw, 8000, kind)] <= cap[(bw, 5000, kind)]
     assert cap[(20, 5000, "viewer")] > cap[(10, 5000, "viewer")]              # not all equal: the test can fail
+
+
+def test_uplink_cameras_are_judged_by_the_same_rule():
+    def run(kbps):
+        sc = Scenario(name="up", seed=4, streams=2, codec=dict(name="xr", bitrate_kbps=kbps),
+                      video=dict(seconds=0.5, resolution=64), channel=dict(model="umi", speed_kmh=3),
+                      link=dict(bandwidth_mhz=20, trace_s=0.5, direction="uplink"), cell=dict(scheduler="pf", pdb_ms=30),
+                      receiver=dict(latency="profile:sd15-a100", decode="timing-only"))
+        return gsvc.run(sc).summary
+    light, heavy = run(500), run(60_000)                                   # 60 Mbit/s each: no uplink carries it
+    assert light["radio_satisfied_fraction"] == 1.0 and light["binding"] == "none"
+    assert heavy["radio_satisfied_fraction"] == 0.0 and heavy["binding"] == "radio"
