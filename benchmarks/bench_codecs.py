@@ -9,6 +9,14 @@ wall-clock time on this machine):
   above, two hard cuts to new viewpoints). It was never used for training.
 * ``procedural``: held-out procedural street clips (seeds from 2 000 000, never used in training).
 
+No-generation reference: beside every diffusion row the ``lowres`` codec with the same low-res
+settings (``lowres``, ``lowres_factor``, ``anchor_lowres_factor``, ``lowres_quant``,
+``lowres_backprojection``, ``gop``, ``control``): the same low-res and motion stream ``cvsc`` sends,
+shown without generation. The ``low`` columns are the row minus that reference (PSNR, SSIM: higher
+is better; LPIPS, DISTS: lower is better), i.e. what the denoiser adds to the stream; the
+reference row itself is printed once, where it is first needed. The BD-rate tables give every
+codec against H.264, H.265 and ``lowres``.
+
 Equal-rate comparison: H.264 and H.265 (the real-time settings of :mod:`gsvc.codecs.classic`)
 are run over a ladder of target rates on the same clips, and their PSNR/SSIM are
 interpolated (linearly in log-rate) at the rate each row actually used. A row below the
@@ -33,7 +41,7 @@ import torch
 
 from gsvc.codecs import classic
 from gsvc.codecs.registry import make_codec
-from gsvc.codecs.spec import CodecSpec
+from gsvc.codecs.spec import DIFFUSION_CODECS, CodecSpec
 from gsvc.video import VideoSpec, open_source, photo_source
 from gsvc.metrics.dists import dists
 from gsvc.metrics.lpips import lpips
@@ -48,6 +56,11 @@ BD_QUANTS = (4, 8, 16, 32)
 #: target rates of the classic codecs' rate-quality ladder, kbit/s (scaled by (side/64)^1.5 above 64 px)
 LADDER_KBPS = (4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 CLASSIC = ("h264", "h265")
+#: the settings a diffusion row shares with its no-generation reference (``lowres``)
+LOWRES_KEYS = ("lowres", "lowres_factor", "anchor_lowres_factor", "lowres_quant", "lowres_backprojection", "gop",
+               "control")
+#: quality columns of the gain over the reference: (metric, sign of "better")
+GAIN = (("psnr", 1), ("ssim", 1), ("lpips", -1), ("dists", -1))
 
 
 def dev_photo() -> np.ndarray:
@@ -149,23 +162,20 @@ def ladder_kbps(side: int) -> list[float]:
 
 def quality_table(title: str, side: int, clips: list[list], rows, weights, bd: bool = False) -> None:
     print(f"\n== {title}, {side}x{side} px, {len(clips)} clip(s) x {len(clips[0]) / 15:g} s, 15 fps ==")
-    ladders = {n: [run_codec(CodecSpec(name=n, bitrate_kbps=kb), side, clips, ("lpips", "vmaf"))
+    ladders = {n: [run_codec(CodecSpec(name=n, bitrate_kbps=kb), side, clips, ("lpips", "dists", "vmaf"))
                    for kb in ladder_kbps(side)] for n in CLASSIC}
     print(f"{'codec':<44}{'kbps':>7}{'evals/fr':>9}{'ms/fr':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}"
-          f"{'VMAF':>7}" + "".join(f"{'dPSNR ' + n:>12}{'dSSIM ' + n:>12}" for n in CLASSIC))
+          f"{'VMAF':>7}" + "".join(f"{'dPSNR ' + n:>12}{'dSSIM ' + n:>12}" for n in CLASSIC)
+          + "".join(f"{'d' + m.upper() + ' low':>12}" for m, _ in GAIN))
+    references: dict[tuple, dict | None] = {}
     for name, kw in rows:
         try:
             r = run_codec(CodecSpec(name=name, weights=weights, **kw), side, clips, PERCEPTUAL)
         except ValueError as e:  # e.g. labels only on a source without labels
             print(f"{label(name, kw):<44}  (not applicable: {e})")
             continue
-        cells = ""
-        for n in CLASSIC:
-            at, below = at_rate(ladders[n], r["kbps"])
-            mark = "*" if below else " "
-            cells += f"{r['psnr'] - at['psnr']:>+11.2f}{mark}{r['ssim'] - at['ssim']:>+11.3f}{mark}"
-        print(f"{label(name, kw):<44}{r['kbps']:>7.1f}{r['evals']:>9.2f}{r['ms']:>8.1f}{r['psnr']:>9.2f}"
-              f"{r['ssim']:>7.3f}{r['lpips']:>7.3f}{r['dists']:>7.3f}{r['vmaf']:>7.1f}" + cells)
+        ref = no_generation_reference(name, kw, side, clips, references)
+        print(row_line(label(name, kw), r, ladders, ref))
     for n, lad in ladders.items():
         print(f"{n} ladder (target -> kbps / PSNR / SSIM / LPIPS / VMAF): " + ", ".join(
             f"{kb:g} -> {r['kbps']:.1f} / {r['psnr']:.2f} / {r['ssim']:.3f} / {r['lpips']:.3f} / {r['vmaf']:.1f}"
@@ -174,39 +184,80 @@ def quality_table(title: str, side: int, clips: list[list], rows, weights, bd: b
         bd_table(side, clips, ladders, weights)
 
 
+def row_line(text: str, r: dict, ladders: dict, ref: dict | None) -> str:
+    """One table row: the codec's own columns, its difference to the classic codecs at its rate and to
+    its no-generation reference ``ref`` (blank without one)."""
+    cells = ""
+    for n in CLASSIC:
+        at, below = at_rate(ladders[n], r["kbps"])
+        mark = "*" if below else " "
+        cells += f"{r['psnr'] - at['psnr']:>+11.2f}{mark}{r['ssim'] - at['ssim']:>+11.3f}{mark}"
+    if ref is not None:
+        cells += "".join(f"{r[m] - ref[m]:>+12.{2 if m == 'psnr' else 3}f}" for m, _ in GAIN)
+    return own_columns(text, r) + cells
+
+
+def own_columns(text: str, r: dict) -> str:
+    return (f"{text:<44}{r['kbps']:>7.1f}{r['evals']:>9.2f}{r['ms']:>8.1f}{r['psnr']:>9.2f}"
+            f"{r['ssim']:>7.3f}{r['lpips']:>7.3f}{r['dists']:>7.3f}{r['vmaf']:>7.1f}")
+
+
+def no_generation_reference(name: str, kw: dict, side: int, clips: list[list], cache: dict) -> dict | None:
+    """The ``lowres`` codec with the low-res settings of diffusion row ``name, kw`` (None for a classic
+    row or one that sends no low-res frame); printed as a row of its own the first time it is run."""
+    if name not in DIFFUSION_CODECS or kw.get("lowres") == "off":
+        return None
+    ref_kw = {k: v for k, v in kw.items() if k in LOWRES_KEYS}
+    key = tuple(sorted(ref_kw.items()))
+    if key not in cache:
+        cache[key] = run_codec(CodecSpec(name="lowres", **ref_kw), side, clips, PERCEPTUAL)
+        print(own_columns(label("lowres", ref_kw) + " (no generation)", cache[key]))
+    return cache[key]
+
+
+#: codecs run over the low-res quantiser ladder for BD-rate, and the anchors they are compared with
+BD_CODECS = ("cvsc", "content_motion", "lowres")
+BD_ANCHORS = CLASSIC + ("lowres",)
+
+
 def bd_table(side: int, clips: list[list], ladders: dict, weights) -> None:
-    """BD-rate (PCHIP) of cvsc and content_motion over their low-res quantiser ladder against H.264/H.265."""
+    """BD-rate (PCHIP) of cvsc, content_motion and lowres over their low-res quantiser ladder against
+    H.264, H.265 and lowres (the same stream without generation: what generation saves)."""
     from gsvc.analysis.rd import bd_rate
     import pandas as pd
     rows = []
     for n, lad in ladders.items():
         rows += [{"codec.name": n, "point": k, "seed": 0, "bitrate_kbps": r["kbps"], **_bd_metrics(r)}
                  for k, r in enumerate(lad)]
-    for name in ("cvsc", "content_motion"):
+    for name in BD_CODECS:
         for q in BD_QUANTS:
-            r = run_codec(CodecSpec(name=name, weights=weights, lowres_quant=q), side, clips, ("lpips", "vmaf"))
+            r = run_codec(CodecSpec(name=name, weights=weights, lowres_quant=q), side, clips,
+                          ("lpips", "dists", "vmaf"))
             rows.append({"codec.name": name, "point": q, "seed": 0, "bitrate_kbps": r["kbps"], **_bd_metrics(r)})
     s = pd.DataFrame(rows)
     print(f"BD-rate % (PCHIP) over codec.lowres_quant in {BD_QUANTS}; negative: fewer bits than the anchor "
-          "for the same quality; ~: the quality ranges overlap by less than 75 %; n/a: fewer than two points")
-    print(f"{'codec':<16}" + "".join(f"{m + ' vs ' + a:>20}" for a in CLASSIC for m in _BD))
-    for name in ("cvsc", "content_motion"):
-        cells = ""
-        for a in CLASSIC:
+          "for the same quality (LPIPS, DISTS: for the same distance); ~: the quality ranges overlap by less "
+          "than 75 %; n/a: fewer than two points")
+    print(f"{'anchor':<10}{'codec':<16}" + "".join(f"{m:>10}" for m in _BD))
+    for a in BD_ANCHORS:
+        for name in BD_CODECS:
+            if name == a:
+                continue
+            cells = ""
             for m in _BD:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     v = bd_rate(s[s["codec.name"].isin([name, a])], anchor=a, metric=m, keys=["point"]).get(name)
                 low = "~" if any("overlap" in str(w.message) for w in caught) else " "
-                cells += f"{v:>+19.1f}{low}" if v is not None and np.isfinite(v) else f"{'n/a':>20}"
-        print(f"{name:<16}" + cells)
+                cells += f"{v:>+9.1f}{low}" if v is not None and np.isfinite(v) else f"{'n/a':>10}"
+            print(f"{a:<10}{name:<16}" + cells)
 
 
-_BD = ("psnr", "ssim", "vmaf", "1-lpips")
+_BD = ("psnr", "ssim", "vmaf", "lpips", "dists")
 
 
 def _bd_metrics(r: dict) -> dict:
-    return {"psnr_mean": r["psnr"], "ssim_mean": r["ssim"], "vmaf_mean": r["vmaf"], "1-lpips_mean": 1 - r["lpips"]}
+    return {f"{m}_mean": r[m] for m in _BD}
 
 
 def classic_before_after(clips: dict[str, list[list]]) -> None:
@@ -238,8 +289,8 @@ def stress_table(a, weights) -> None:
     stress = {"smooth (pan 1 px/frame)": dict(camera="pan", motion_px=1.0),
               "scene cut mid-clip": dict(camera="pan", motion_px=1.0, cuts_s=[round(a.seconds / 2, 2)]),
               "large motion (shake 8 px/frame)": dict(camera="shake", motion_px=8.0)}
-    rows = [("full", {}), ("oneshot", {}), ("cvsc", {}), ("cvsc", dict(control="adaptive")), ("reuse", {}),
-            ("anchor_residual", {}), ("content_motion", {})]
+    rows = [("lowres", {}), ("lowres", dict(control="adaptive")), ("full", {}), ("oneshot", {}), ("cvsc", {}),
+            ("cvsc", dict(control="adaptive")), ("reuse", {}), ("anchor_residual", {}), ("content_motion", {})]
     print(f"\n== stress clips, 64 px ({a.clips} held-out clips x {a.seconds:g} s each): PSNR dB / evaluations per frame ==")
     print(f"{'codec':<34}" + "".join(f"{c:>34}" for c in stress))
     for name, kw in rows:
@@ -276,7 +327,9 @@ def main() -> None:
         quality_table("held-out procedural clips (true labels)", side, procedural_clips(side, a.seconds, a.clips),
                       rows_for(side, a.quick, True), a.weights, bd)
     print("dPSNR/dSSIM: the row minus the classic codec at the same kbps (interpolated in log-rate); "
-          "* = the row's rate is below the lowest the classic codec reached, compared with that lowest point.")
+          "* = the row's rate is below the lowest the classic codec reached, compared with that lowest point. "
+          "d<metric> low: the row minus its no-generation reference (the lowres row of the same low-res settings; "
+          "LPIPS, DISTS: negative is better).")
     if not a.quick:
         classic_before_after({"dev": [dev_clip(64, a.seconds)], "procedural": procedural_clips(64, a.seconds, a.clips)})
         stress_table(a, a.weights)
