@@ -202,3 +202,19 @@ def test_uplink_cameras_are_judged_by_the_same_rule():
     light, heavy = run(500), run(60_000)                                   # 60 Mbit/s each: no uplink carries it
     assert light["radio_satisfied_fraction"] == 1.0 and light["binding"] == "none"
     assert heavy["radio_satisfied_fraction"] == 0.0 and heavy["binding"] == "radio"
+
+
+def test_a_sweep_over_one_groups_count_varies_that_group_alone(tmp_path):
+    base = Scenario(name="mix", seed=2, video=dict(seconds=0.5, fps=10, resolution=64),
+                    streams=[{"count": 2, "name": "big", "codec": {"name": "synthetic", "bitrate_kbps": 3000}},
+                             {"count": 2, "name": "small", "codec": {"name": "synthetic", "bitrate_kbps": 50}}],
+                    channel=dict(model="tdl-c", snr_db=10), link=dict(bandwidth_mhz=5, scs_khz=15, trace_s=0.5),
+                    cell=dict(scheduler="pf"), receiver=dict(latency="profile:sd15-a100", decode="timing-only", gpus=4))
+    assert base.get("streams.small.codec.bitrate_kbps") == 50 and base.get("streams.big.count") == 2
+    res = gsvc.sweep(base, {"streams.big.count": [1, 3]}, executor="serial", out=tmp_path / "s", progress=False)
+    s = res.summary.set_index("streams.big.count")
+    assert list(s["big/streams"]) == [1, 3] and list(s["small/streams"]) == [2, 2]
+    assert set(capacity(res, by="streams.big.count")["kind"]) == {"radio", "viewer"}
+    assert "Capacity" in render_report(res)
+    with pytest.raises(SpecError, match="streams.huge.count is not a scenario field"):
+        base.updated({"streams.huge.count": 3})

@@ -121,6 +121,11 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
           f"{', '.join(f'{k} = {v}' for k, v in res.grid.items()) or '(none)'}; {res.seeds} seed(s) per point.")
     if res.missing:
         doc.p(f"{len(res.missing)} points have not finished; rerun the sweep to complete them.", "note")
+    counts = res.cache_counts()
+    if counts["decodes"] or counts["encodes"]:
+        doc.p(f"Codec cache: {counts['decode_hits']} of {counts['decodes']} decodes and {counts['encode_hits']} of "
+              f"{counts['encodes']} encodes were served from the cache (a hit is the same result by construction: "
+              "its key hashes every input of the call).")
     if s.empty:
         doc.p("No point has finished yet.", "note")
         return
@@ -160,20 +165,22 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
 
 
 def _capacity_section(doc: _Doc, res: SweepResults, s, keys: list[str]) -> None:
-    """Satisfied users against users and the capacity table, when the sweep varies ``streams``."""
-    if "streams" not in keys or len(res.grid["streams"]) < 2 or "viewer_satisfied_fraction" not in s.columns:
+    """Satisfied users against users and the capacity table, when the sweep varies ``streams`` (or a
+    group's ``streams.<group>.count``)."""
+    users = next((k for k in keys if k == "streams" or k.startswith("streams.") and k.endswith(".count")), None)
+    if users is None or len(res.grid[users]) < 2 or "viewer_satisfied_fraction" not in s.columns:
         return
     y = res.base.capacity.satisfied_ratio
     doc.h(2, "Capacity")
-    by, where = _split_keys(res, "streams", keys)
+    by, where = _split_keys(res, users, keys)
     agg = aggregate(s, keys, metrics=("radio_satisfied_fraction", "viewer_satisfied_fraction"))
-    doc.figure(lambda f: satisfied_users(agg, f, by=by, threshold=y, where=where),
+    doc.figure(lambda f: satisfied_users(agg, f, by=by, threshold=y, where=where, x=users),
                f"Users satisfied against users (mean over seeds, 95% band); dashed: Y = {y:.0%}. Radio: at least "
                f"{res.base.capacity.on_time_ratio:.0%} of frames within cell.pdb_ms = {res.base.cell.pdb_ms:g} ms "
                "over the air (3GPP TR 38.838); viewer: shown on time and meeting the quality floors.")
     doc.p("Capacity: the largest number of users with at least Y satisfied (every smaller number passing too); "
           "binding: what the unsatisfied users failed on first one step beyond it (radio, gpu or quality).")
-    doc.table(capacity(res))
+    doc.table(capacity(res, by=users))
 
 
 #: the qualities a sweep's BD-rate tables are given for, where measured

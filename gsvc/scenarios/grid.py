@@ -137,8 +137,8 @@ class SweepPoint:
         return self.scenario.seed
 
 
-def _check_keys(grid: Mapping[str, Any]) -> None:
-    valid = Scenario.field_paths()
+def _check_keys(base: Scenario, grid: Mapping[str, Any]) -> None:
+    valid = base.field_paths() + base.group_paths()
     bad = [k for k in grid if k not in valid]
     if bad:
         raise SpecError([f"grid key {k!r} is not a scenario field; valid keys: {', '.join(sorted(valid))}"
@@ -161,7 +161,7 @@ def expand(base: Scenario, grid: Mapping[str, Any] | None = None, seeds: int = 1
         raise TypeError(f"a sweep needs a Scenario as its base, got {type(base).__name__}")
     if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
         raise SpecError([f"seeds={seeds!r} is not a number of replications; give an integer >= 1"])
-    _check_keys(grid or {})
+    _check_keys(base, grid or {})
     grid = normalize_grid(grid)
     errors = []
     for key, values in grid.items():

@@ -6,6 +6,7 @@ error message.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any, Union
@@ -212,20 +213,61 @@ class Scenario(Spec):
                 out.append(name)
         return out
 
+    def group_paths(self) -> list[str]:
+        """The settable paths of this scenario's stream groups (sweep keys too):
+        ``streams.<group>.count``, ``streams.<group>.codec.<field>`` and ``streams.<group>.video.<field>``
+        (content fields; the frame clock is shared). None when ``streams`` is a count."""
+        if isinstance(self.streams, int):
+            return []
+        from .groups import FIXED_VIDEO, group_name
+        out = []
+        for i, g in enumerate(self.streams):
+            name = group_name(g, i)
+            out.append(f"streams.{name}.count")
+            out += [f"streams.{name}.codec.{f}" for f in CodecSpec.model_fields]
+            out += [f"streams.{name}.video.{f}" for f in VideoSpec.model_fields if f not in FIXED_VIDEO]
+        return out
+
+    def _group_path(self, path: str) -> tuple[int, list[str]] | None:
+        """``(group index, [key, field] or ["count"])`` of a group path, None for any other path."""
+        if isinstance(self.streams, int) or not path.startswith("streams."):
+            return None
+        from .groups import group_name
+        for i, g in enumerate(self.streams):
+            prefix = f"streams.{group_name(g, i)}."
+            if path.startswith(prefix):
+                return i, path[len(prefix):].split(".", 1)
+        return None
+
     def get(self, path: str) -> Any:
+        where = self._group_path(path)
+        if where is not None:
+            i, rest = where   # a group's count, or the value its streams run with
+            return self.streams[i]["count"] if rest == ["count"] else self.groups()[i][2].get(".".join(rest))
         obj: Any = self
         for part in path.split("."):
             obj = getattr(obj, part)
         return obj
 
     def updated(self, changes: dict[str, Any]) -> "Scenario":
-        """A new scenario with dotted paths set to new values, validated like the original."""
-        valid = set(self.field_paths())
+        """A new scenario with dotted paths set to new values, validated like the original.
+        Paths are :meth:`field_paths` and, when ``streams`` holds groups, :meth:`group_paths`."""
+        valid = set(self.field_paths()) | set(self.group_paths())
         bad = [k for k in changes if k not in valid]
         if bad:
             raise SpecError([f"{k} is not a scenario field; valid: {', '.join(sorted(valid))}" for k in bad])
         data = self.model_dump(mode="python")
         for key, value in changes.items():
+            where = self._group_path(key)
+            if where is not None:
+                i, rest = where
+                groups = [copy.deepcopy(dict(g)) for g in data["streams"]]
+                if rest == ["count"]:
+                    groups[i]["count"] = value
+                else:
+                    groups[i][rest[0]] = {**(groups[i].get(rest[0]) or {}), rest[1]: value}
+                data["streams"] = groups
+                continue
             parts = key.split(".")
             node = data
             for p in parts[:-1]:
