@@ -58,9 +58,12 @@ def test_xr_streams_reach_the_radio_with_their_jitter_and_run_at_60_fps():
     assert 3.0 < spread <= 2 * JITTER_BOUND_MS + 1e-6                      # the jitter, within its range
 
 
-def _frames(stream: int, n: int, air_ms, status="ok", psnr=30.0) -> pd.DataFrame:
+def _frames(stream: int, n: int, air_ms, status="ok", psnr=30.0, held_ms=2.0, queue_ms=5.0) -> pd.DataFrame:
+    """A stream's log: the sender holds each frame ``held_ms``, the receiver ``queue_ms`` + a 20 ms decode."""
     return pd.DataFrame({"stream": stream, "bytes": 1000, "air_delay_ms": air_ms, "status": status,
-                         "psnr_db": psnr}, index=range(n))
+                         "psnr_db": psnr, "skip_reason": "", "capture_ms": 0.0, "encode_done_ms": held_ms,
+                         "queue_wait_ms": queue_ms, "decode_start_ms": 100.0, "decode_done_ms": 120.0},
+                        index=range(n))
 
 
 def test_a_stream_is_radio_satisfied_with_99_percent_of_frames_within_the_budget():
@@ -76,12 +79,14 @@ def test_a_stream_is_radio_satisfied_with_99_percent_of_frames_within_the_budget
     assert not rows[1]["radio_satisfied"] and rows[1]["fails"] == "radio"
 
 
-def test_a_viewer_fails_on_the_gpu_when_frames_arrive_in_time_but_show_late_and_on_quality_below_a_floor():
+def test_a_viewer_failure_names_the_gpu_the_codec_or_quality():
     late = np.array(["ok"] * 95 + ["late"] * 5)
     f = pd.concat([_frames(0, 100, 5.0, status=late), _frames(1, 100, 5.0, psnr=25.0),
-                   _frames(2, 100, 5.0, psnr=31.0)], ignore_index=True)
+                   _frames(2, 100, 5.0, psnr=31.0), _frames(3, 100, 5.0, status=late, held_ms=900.0)],
+                  ignore_index=True)
     rows = satisfaction(f, pdb_ms=10.0, spec=CapacitySpec(min_psnr_db=28.0))
-    assert [r["fails"] for r in rows] == ["gpu", "quality", None]
+    assert [r["fails"] for r in rows] == ["gpu", "quality", None, "codec"]   # 3: a group codec holds its frames
+    rows = rows[:3]
     assert all(r["radio_satisfied"] for r in rows)
     s = satisfaction_summary(rows)
     assert s["viewer_satisfied_fraction"] == pytest.approx(1 / 3) and s["radio_satisfied_fraction"] == 1.0

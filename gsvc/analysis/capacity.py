@@ -14,7 +14,7 @@ good enough) and each combination of the other grid keys (codec, GPUs, bandwidth
   same at the next tested number (NaN when the largest tested number still passes: capacity is
   then at least that).
 - ``binding``: which resource ran out at ``users_above``: for the viewer, what most unsatisfied
-  viewers failed on (``radio``, ``gpu`` or ``quality``, the most frequent over its seeds,
+  viewers failed on (``radio``, ``gpu``, ``codec`` or ``quality``, the most frequent over its seeds,
   :mod:`gsvc.netsim.satisfaction`); for the radio kind, always ``radio``.
 """
 from __future__ import annotations

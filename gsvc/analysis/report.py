@@ -179,7 +179,7 @@ def _capacity_section(doc: _Doc, res: SweepResults, s, keys: list[str]) -> None:
                f"{res.base.capacity.on_time_ratio:.0%} of frames within cell.pdb_ms = {res.base.cell.pdb_ms:g} ms "
                "over the air (3GPP TR 38.838); viewer: shown on time and meeting the quality floors.")
     doc.p("Capacity: the largest number of users with at least Y satisfied (every smaller number passing too); "
-          "binding: what the unsatisfied users failed on first one step beyond it (radio, gpu or quality).")
+          "binding: what the unsatisfied users failed on first one step beyond it (radio, gpu, codec or quality).")
     doc.table(capacity(res, by=users))
 
 

@@ -13,9 +13,11 @@ radio alone. gsvc judges a stream twice, from its per-frame log:
   none set: time only).
 
 A viewer that is not satisfied says why (``fails``): when too few frames were shown on time, what
-held most of the missing frames back: ``"radio"`` (lost, or over the budget in the air) or
-``"gpu"`` (through the air within the budget, then late on screen: held in the receiver's queue
-or shed); when enough were on time, ``"quality"`` (below a floor). Ties go to the radio.
+held most of the missing frames back: ``"radio"`` (lost, over the budget in the air, or dropped
+by the sender's congestion control), else whichever end held the frame longer: ``"gpu"`` (the
+receiver: queue wait and decode, or shed) or ``"codec"`` (the sender: encoding, or a group codec
+holding frames until its group is complete); when enough were on time, ``"quality"`` (below a
+floor). Ties go to the radio, then the GPU.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ __all__ = ["CapacitySpec", "satisfaction", "satisfaction_summary", "FLOORS", "BI
 FLOORS = {"min_psnr_db": ("psnr_db", True), "min_ssim": ("ssim", True), "max_lpips": ("lpips", False),
           "max_dists": ("dists", False), "min_vmaf": ("vmaf", True)}
 #: what a stream fails on first, in the order checked
-BINDING = ("radio", "gpu", "quality")
+BINDING = ("radio", "gpu", "codec", "quality")
 
 
 class CapacitySpec(Spec):
@@ -74,10 +76,17 @@ def satisfaction(frames: pd.DataFrame, pdb_ms: float, spec: CapacitySpec) -> lis
 
 def _cause(f: pd.DataFrame, pdb_ms: float) -> str:
     """What held back most of the frames of stream table ``f`` that were not shown on time."""
-    missed = f["status"].to_numpy() != "ok"
-    air = f["air_delay_ms"].to_numpy()[missed]
-    by_radio = int(np.sum(~(air <= pdb_ms)))                          # lost (NaN) or over the budget
-    return "radio" if by_radio >= len(air) - by_radio else "gpu"
+    m = f[f["status"] != "ok"]
+    air = m["air_delay_ms"].to_numpy()
+    sent = m["bytes"].to_numpy() > 0
+    radio = ~(air <= pdb_ms) & (sent | (m["skip_reason"].to_numpy() == "congestion"))
+    sender_ms = (m["encode_done_ms"] - m["capture_ms"]).fillna(0.0).to_numpy()
+    receiver_ms = (m["queue_wait_ms"].fillna(0.0) + (m["decode_done_ms"] - m["decode_start_ms"]).fillna(0.0)).to_numpy()
+    shed = m["status"].to_numpy() == "skipped"
+    codec = ~radio & ~shed & (sender_ms > receiver_ms)
+    counts = {"radio": int(radio.sum()), "codec": int(codec.sum())}
+    counts["gpu"] = len(m) - counts["radio"] - counts["codec"]
+    return max(("radio", "gpu", "codec"), key=lambda k: counts[k])          # first in order wins a tie
 
 
 def _meets(f: pd.DataFrame, field: str, floor: float) -> bool:
