@@ -1,4 +1,4 @@
-"""The ``gsvc`` command: demo, run, sweep, report, presets, calibrate."""
+"""The ``gsvc`` command: demo, run, sweep, cache, report, presets, calibrate."""
 from __future__ import annotations
 
 import json
@@ -123,7 +123,12 @@ def _base_scenario(base: str):
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="result store (default: gsvc-out/sweep-<base name>); finished points are reused")
 @click.option("--report/--no-report", default=True, show_default=True, help="write OUT/report.html")
-def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers, address, out, report: bool) -> None:
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="decode and encode every frame of every point (no codec cache; the results are the same)")
+@click.option("--cache-disk-mb", type=float, default=4096.0, show_default=True,
+              help="bound of the codec cache kept in OUT/cache/")
+def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers, address, out, report: bool,
+              no_cache: bool, cache_disk_mb: float) -> None:
     """Sweep BASE (a preset name or a FILE.py defining `scenario`) over a grid into a result store."""
     import pandas as pd
 
@@ -141,7 +146,8 @@ def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers
         sc = sc.updated(changes) if changes else sc
         grid = dict(parse_assignment(text) for text in grid_args)
         out = out or Path("gsvc-out") / f"sweep-{sc.name}"
-        res = sweep(sc, grid=grid, seeds=seeds, executor=executor, workers=workers, address=address, out=out)
+        res = sweep(sc, grid=grid, seeds=seeds, executor=executor, workers=workers, address=address, out=out,
+                    cache="off" if no_cache else "auto", cache_disk_mb=cache_disk_mb)
     except SpecError as err:
         _fail("; ".join(err.lines))
     except (SweepError, ValueError) as err:
@@ -154,8 +160,39 @@ def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         click.echo(ci_table(aggregate(res.summary, keys, metrics), keys).to_string(index=False))
     click.echo(f"{len(res)} points in {res.path}/ (mean ± 95% CI over {seeds} seed(s))")
+    click.echo(_cache_line(res.cache_counts()))
     if report:
         click.echo(f"wrote {write_report(res)}")
+
+
+def _cache_line(counts: dict) -> str:
+    """What the codec cache served in a sweep, in words."""
+    n, hits = counts["decodes"], counts["decode_hits"]
+    if not n and not counts["encodes"]:
+        return "codec cache: not used"
+    share = f" ({100 * hits / n:.0f} %)" if n else ""
+    return (f"codec cache: {hits} of {n} decodes{share} and {counts['encode_hits']} of {counts['encodes']} "
+            "encodes served from the cache")
+
+
+@main.group("cache")
+def cache_cmd() -> None:
+    """The codec cache kept in a sweep store (DIR/cache/)."""
+
+
+@cache_cmd.command("clear")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def cache_clear(directory: Path) -> None:
+    """Delete the codec cache of the sweep store DIRECTORY (its results stay)."""
+    from .codecs.cache import CodecCache
+    from .scenarios.store import SweepStore, is_sweep_store
+    folder = SweepStore(directory).cache_dir
+    if not is_sweep_store(directory) and not folder.exists():
+        _fail(f"{directory} is not a sweep store (no sweep.json) and holds no cache/ folder")
+    cache = CodecCache(folder)
+    freed = cache.disk_usage()
+    cache.clear()
+    click.echo(f"cleared {folder}/ ({freed / 2**20:.1f} MB)")
 
 
 @main.command("report")

@@ -137,7 +137,7 @@ def test_rerunning_a_sweep_skips_finished_points_and_runs_only_new_ones(tmp_path
     gsvc.sweep(base(), GRID, out=tmp_path / "s", executor="serial", progress=False)
     ran = []
     real_run = sweepmod.run
-    monkeypatch.setattr(sweepmod, "run", lambda sc: ran.append(sc) or real_run(sc))
+    monkeypatch.setattr(sweepmod, "run", lambda sc, **kw: ran.append(sc) or real_run(sc, **kw))
     again = gsvc.sweep(base(), GRID, out=tmp_path / "s", executor="serial", progress=False)
     assert ran == [] and len(again.summary) == 4
     wider = {**GRID, "codec.steps": [2, 4, 6]}
@@ -149,10 +149,10 @@ def test_rerunning_a_sweep_skips_finished_points_and_runs_only_new_ones(tmp_path
 def test_a_failing_point_stops_the_sweep_but_keeps_finished_points(tmp_path, monkeypatch):
     real_run = sweepmod.run
 
-    def flaky(sc):
+    def flaky(sc, **kw):
         if sc.codec.steps == 3:
             raise RuntimeError("decoder exploded")
-        return real_run(sc)
+        return real_run(sc, **kw)
     monkeypatch.setattr(sweepmod, "run", flaky)
     grid = {"codec.steps": [2, 3, 4]}
     with pytest.raises(sweepmod.SweepError, match="decoder exploded") as err:
