@@ -10,9 +10,9 @@ good enough) and each combination of the other grid keys (codec, GPUs, bandwidth
   is at least Y, with every smaller tested number passing too (the first crossing: a lucky pass
   beyond a failure does not count); 0 when even the smallest fails.
 - ``fraction_at`` / ``ci_low_at`` / ``ci_high_at``: the satisfied fraction at ``capacity`` (mean
-  and 95 % Student-t interval over seeds); ``users_above``, ``fraction_above``, ``ci_*_above``: the
-  same at the next tested number (NaN when the largest tested number still passes: capacity is
-  then at least that).
+  and 95 % Student-t interval over seeds, clipped to [0, 1]); ``users_above``, ``fraction_above``,
+  ``ci_*_above``: the same at the next tested number (NaN when the largest tested number still
+  passes: capacity is then at least that).
 - ``binding``: which resource ran out at ``users_above``: for the viewer, what most unsatisfied
   viewers failed on (``radio``, ``gpu``, ``codec`` or ``quality``, the most frequent over its seeds,
   :mod:`gsvc.netsim.satisfaction`); for the radio kind, always ``radio``.
@@ -84,6 +84,7 @@ def _crossing(g: pd.DataFrame, by: str, kind: str, y: float, confidence: float) 
     stats = []
     for users, part in g.groupby(by, sort=True):
         n, mean, _, lo, hi = mean_ci(part[column].to_numpy(dtype=float), confidence)
+        lo, hi = (min(max(v, 0.0), 1.0) if np.isfinite(v) else v for v in (lo, hi))   # a fraction's interval
         stats.append((users, n, mean, lo, hi, part.get("binding")))
     cap = {"users": 0, "mean": np.nan, "lo": np.nan, "hi": np.nan}
     above = None

@@ -62,10 +62,12 @@ def _line_label(by: list[str], key) -> str:
 
 def sweep_curves(agg: pd.DataFrame, path: PathOrFile, x: str, by: str | Sequence[str] | None = None,
                  metrics: Sequence[str] = ("latency_ms_p95", "stall_ratio", "psnr_db_mean"),
-                 where: dict | None = None, title: str = "", reference: float | None = None) -> PathOrFile:
+                 where: dict | None = None, title: str = "", reference: float | None = None,
+                 ylim: tuple[float, float] | None = None) -> PathOrFile:
     """One panel per metric: its mean against grid key ``x``, a line per value of ``by``,
     shaded between the confidence limits. ``where``: fix other grid keys (``{key: value}``);
-    ``reference``: a dashed horizontal line at that value on every panel (a threshold).
+    ``reference``: a dashed horizontal line at that value on every panel (a threshold); ``ylim``: the
+    range of every panel, bands clipped to it (a fraction's t-interval over few seeds leaves [0, 1]).
 
     A metric that no run measured (quality in timing-only runs) gets a note instead of a line.
     """
@@ -86,10 +88,14 @@ def sweep_curves(agg: pd.DataFrame, path: PathOrFile, x: str, by: str | Sequence
                 line, = ax.plot(g[x], g["mean"], marker="o", ms=3, label=_line_label(by, key) if by else None)
                 band = g["ci_low"].notna()
                 if band.any():
-                    ax.fill_between(g[x][band], g["ci_low"][band], g["ci_high"][band],
-                                    color=line.get_color(), alpha=0.2, lw=0)
+                    lo, hi = g["ci_low"][band], g["ci_high"][band]
+                    if ylim is not None:
+                        lo, hi = lo.clip(*ylim), hi.clip(*ylim)
+                    ax.fill_between(g[x][band], lo, hi, color=line.get_color(), alpha=0.2, lw=0)
         if reference is not None:
             ax.axhline(reference, color="k", ls="--", lw=0.8)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
         ax.set_xlabel(_label(x))
         ax.set_ylabel(_label(metric))
         ax.grid(alpha=0.3)
@@ -126,7 +132,7 @@ def satisfied_users(agg: pd.DataFrame, path: PathOrFile, by: str | Sequence[str]
     """The fraction of satisfied users (radio, the 3GPP rule; viewer, on screen in time and good
     enough) against the number of users, a line per codec, with the capacity threshold dashed: a
     line's capacity is where it last stays above (:func:`gsvc.analysis.capacity.capacity`)."""
-    return sweep_curves(agg, path, x=x, by=_present(agg, by), reference=threshold,
+    return sweep_curves(agg, path, x=x, by=_present(agg, by), reference=threshold, ylim=(0.0, 1.0),
                         metrics=("radio_satisfied_fraction", "viewer_satisfied_fraction"), **kw)
 
 
