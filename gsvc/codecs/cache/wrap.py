@@ -6,9 +6,10 @@ and the feedback that reached the sender. So the key of a call is a hash of
 
 * the coder: :func:`~gsvc.codecs.cache.keys.codec_digest` (codec spec, video spec, coder
   class, model files, library versions and thread count);
-* its state just before the call (:func:`~gsvc.codecs.cache.state.snapshot`): references,
-  anchors, cached samples, the controller's memory, the rate ladder's rung; the stream seed
-  is part of it, and with the frame index it fixes the noise the call draws
+* the part of its state just before the call that the call reads (:mod:`.reads`; each
+  attribute by the digest of its whole value, :func:`~gsvc.codecs.cache.state.snapshot`):
+  references, anchors, cached samples, the controller's memory, the rate ladder's rung; the
+  stream seed is part of it, and with the frame index it fixes the noise the call draws
   (:func:`gsvc.codecs.diffusion.frame_generator`: one generator per stream and frame, so the
   noise stream's position is the frame index and nothing is left to advance);
 * its input: for a decode the encoded frame (kind, references, every section's bytes, meta),
@@ -16,10 +17,13 @@ and the feedback that reached the sender. So the key of a call is a hash of
   encode the frame (pixels, labels, index, time) and the feedback list.
 
 The value is the call's output (a :class:`~gsvc.codecs.base.Decoded` with its image and
-plan facts, or the encoded frames), the attributes of the state the call changed, and the
-digest of the state after it. A hit rebuilds all of it, sets the changed attributes and
-checks that the state's digest is the stored one; if anything fails to rebuild or check, the
-state is put back as it was and the call runs for real (and its entry is written again).
+plan facts, or the encoded frames), the attributes the call wrote or changed, and the
+digests of those and of the attributes it read as they were after it. A hit rebuilds all of
+it, sets the written attributes and checks those digests; if anything fails to rebuild or
+check, the state is put back as it was and the call runs for real (its entry is written
+again). Which attributes a call reads is known only once it ran, so the look-up has two
+steps: the inputs name the read sets earlier calls with these inputs had, and each read set
+with the digests of those attributes now names an entry.
 A rate-control target acts through the state it sets (``set_target_kbps`` picks the ladder's
 rung), so it is keyed there.
 """
@@ -28,7 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .keys import codec_digest, key_of
-from .state import Uncacheable, Walker, build, fingerprint, snapshot
+from .reads import EVERYTHING, tracked
+from .state import Uncacheable, Walker, build, fields_of, fingerprint, snapshot
 from .store import CodecCache, Entry
 
 __all__ = ["CacheCounts", "CachedCodec", "cache_codecs"]
@@ -104,30 +109,37 @@ class _Cached:
         return getattr(self._inner, name)
 
     def _call(self, compute, inputs: dict) -> tuple[object, bool]:
-        """``(compute(), False)`` or the stored output and True; ``inputs``: the call's arguments."""
+        """``(compute(), False)`` or the stored output and True; ``inputs``: the call's arguments.
+
+        Two look-ups, as in a build system with dynamic dependencies: the call's inputs (without the
+        state) name an index of the read sets that calls with these inputs have had; each read set
+        with the digests of those attributes now names an entry."""
         if self._coder is None:
             return compute(), False
         inner = self._inner
         try:
             pre = snapshot(inner)
-            key = key_of({"what": self.what, "coder": self._coder, "state": pre.digest,
-                          **{k: fingerprint(v, k) for k, v in inputs.items()}})
+            call = key_of({"what": self.what, "coder": self._coder,
+                           **{k: fingerprint(v, k) for k, v in inputs.items()}})
         except Uncacheable:  # the state took a form the cache cannot hold: this coder runs uncached
             self._coder = None
             self._counts.uncacheable += 1
             return compute(), False
-        entry = self._cache.get(key)
-        if entry is not None:
-            out = self._replay(entry)
-            if out is not _FAILED:
-                return out, True
-            self._counts.rejected += 1
-        out = compute()
-        self._store(key, pre, out)
+        fields = set(fields_of(inner))
+        index = self._cache.get(call)
+        for reads in index.tree["reads"] if index is not None else ():
+            entry = self._cache.get(_state_key(call, reads, pre, fields))
+            if entry is not None:
+                out = self._replay(entry)
+                if out is not _FAILED:
+                    return out, True
+                self._counts.rejected += 1
+        out, access = tracked(inner, compute)
+        self._store(call, index, pre, fields, access, out)
         return out, False
 
     def _replay(self, entry: Entry):
-        """Rebuild the output and the changed state of a stored call; ``_FAILED`` leaves the state as it was."""
+        """Rebuild the output and the state a stored call wrote; ``_FAILED`` leaves the state as it was."""
         inner, tree = self._inner, entry.tree
         try:
             values = {n: build(t, entry.arrays, getattr(inner, n, None)) for n, t in tree["state"].items()}
@@ -141,7 +153,8 @@ class _Cached:
             if hasattr(inner, n):
                 object.__delattr__(inner, n)
         try:
-            same = snapshot(inner).digest == tree["post"]
+            now = snapshot(inner).digests
+            same = all(now.get(n) == d for n, d in tree["post"].items())
         except Uncacheable:
             same = False
         if same:
@@ -153,17 +166,40 @@ class _Cached:
             object.__setattr__(inner, n, v)
         return _FAILED
 
-    def _store(self, key: str, pre, out) -> None:
+    def _store(self, call: str, index: Entry | None, pre, fields: set, access, out) -> None:
+        """Keep a computed call: its output, the attributes it wrote or changed, and the digests of
+        those and of the attributes it read as they are after it (checked on a hit)."""
         inner = self._inner
         try:
             post = snapshot(inner)
             w = Walker(keep=True)
-            changed = [n for n, d in post.digests.items() if pre.digests.get(n) != d]
-            tree = {"out": w.tree(out, "output"), "state": {n: w.tree(getattr(inner, n), n) for n in changed},
-                    "removed": [n for n in pre.digests if n not in post.digests], "post": post.digest}
+            names = set(pre.digests) | set(post.digests)
+            changed = {n for n in names if pre.digests.get(n) != post.digests.get(n)}
+            kept = sorted((changed | access.writes) & set(post.digests))
+            reads = [EVERYTHING] if access.everything else sorted(access.reads)
+            checked = names if access.everything else (set(kept) | set(access.reads)) & names
+            tree = {"out": w.tree(out, "output"), "state": {n: w.tree(getattr(inner, n), n) for n in kept},
+                    "removed": sorted(n for n in pre.digests if n not in post.digests),
+                    "post": {n: post.digests.get(n) for n in sorted(checked)}}
         except Uncacheable:
             return
-        self._cache.put(key, Entry(tree, w.arrays))
+        self._cache.put(_state_key(call, reads, pre, fields), Entry(tree, w.arrays))
+        known = list(index.tree["reads"]) if index is not None else []
+        if reads not in known:
+            self._cache.put(call, Entry({"reads": [reads, *known][:_READ_SETS]}, []))
+
+
+#: read sets remembered per call (most recent first); more than a few means the calls differ in kind
+_READ_SETS = 8
+
+
+def _state_key(call: str, reads: list, pre, fields: set) -> str:
+    """The entry key of a call: its inputs' key and the digests of the attributes in ``reads`` (every
+    attribute for :data:`EVERYTHING`); an attribute the object lacks, or holds as wiring, says so."""
+    if reads == [EVERYTHING]:
+        return key_of({"call": call, "state": pre.digest})
+    return key_of({"call": call, "reads": {n: pre.digests.get(n, "wiring" if n in fields else "absent")
+                                           for n in reads}})
 
 
 _FAILED = object()
