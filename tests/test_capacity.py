@@ -81,8 +81,9 @@ def test_a_stream_is_radio_satisfied_with_99_percent_of_frames_within_the_budget
 
 def test_a_viewer_failure_names_the_gpu_the_codec_or_quality():
     late = np.array(["ok"] * 95 + ["late"] * 5)
+    shed = np.array(["ok"] * 90 + ["skipped"] * 10)
     f = pd.concat([_frames(0, 100, 5.0, status=late), _frames(1, 100, 5.0, psnr=25.0),
-                   _frames(2, 100, 5.0, psnr=31.0), _frames(3, 100, 5.0, status=late, held_ms=900.0)],
+                   _frames(2, 100, 5.0, psnr=31.0), _frames(3, 100, 5.0, status=shed, held_ms=900.0, queue_ms=0.0)],
                   ignore_index=True)
     rows = satisfaction(f, pdb_ms=10.0, spec=CapacitySpec(min_psnr_db=28.0))
     assert [r["fails"] for r in rows] == ["gpu", "quality", None, "codec"]   # 3: a group codec holds its frames

@@ -82,8 +82,7 @@ def _cause(f: pd.DataFrame, pdb_ms: float) -> str:
     radio = ~(air <= pdb_ms) & (sent | (m["skip_reason"].to_numpy() == "congestion"))
     sender_ms = (m["encode_done_ms"] - m["capture_ms"]).fillna(0.0).to_numpy()
     receiver_ms = (m["queue_wait_ms"].fillna(0.0) + (m["decode_done_ms"] - m["decode_start_ms"]).fillna(0.0)).to_numpy()
-    shed = m["status"].to_numpy() == "skipped"
-    codec = ~radio & ~shed & (sender_ms > receiver_ms)
+    codec = ~radio & (sender_ms > receiver_ms)           # a frame the receiver shed for arriving late too
     counts = {"radio": int(radio.sum()), "codec": int(codec.sum())}
     counts["gpu"] = len(m) - counts["radio"] - counts["codec"]
     return max(("radio", "gpu", "codec"), key=lambda k: counts[k])          # first in order wins a tie
