@@ -280,3 +280,12 @@ def test_a_call_is_keyed_on_the_attributes_it_read_before_writing_them():
     assert access.writes == {"shown", "total"} and not access.everything
     _, whole = tracked(c, lambda: dict(vars(c)))
     assert whole.everything
+
+
+def test_the_module_example_runs(monkeypatch, tmp_path):
+    import re
+
+    import gsvc.codecs.cache as module
+    monkeypatch.chdir(tmp_path)
+    for block in re.findall(r"::\n\n((?:    .*\n|\n)+)", module.__doc__):
+        exec(compile("\n".join(line[4:] for line in block.splitlines()), module.__name__, "exec"), {})
