@@ -180,7 +180,7 @@ def _definition(base: Scenario, grid: Mapping, seeds: int, points: list[SweepPoi
 
 def sweep(base: Scenario, grid: Mapping[str, Any] | None = None, seeds: int = 1, executor: str = "local",
           workers: int | None = None, address: str | None = None, out: str | os.PathLike | None = None,
-          progress: bool = True, cache: str = "auto", cache_memory_mb: float = 1024.0,
+          progress: bool = True, cache: str = "auto", cache_memory_mb: float = 512.0,
           cache_disk_mb: float = 4096.0) -> SweepResults:
     """Run ``base`` at every point of ``grid`` x ``seeds`` replications and return the results.
 

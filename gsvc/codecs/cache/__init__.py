@@ -34,7 +34,7 @@ __all__ = ["CodecCache", "Entry", "CacheCounts", "CachedCodec", "cache_codecs", 
 _PROCESS: dict[tuple, CodecCache] = {}
 
 
-def process_cache(folder=None, memory_mb: float = 1024.0, disk_mb: float = 4096.0) -> CodecCache:
+def process_cache(folder=None, memory_mb: float = 512.0, disk_mb: float = 4096.0) -> CodecCache:
     """This process's cache for ``folder`` (None: memory only): the same object on every call with
     the same arguments, so the runs of a sweep that land in one worker share its memory. A
     process holds one such cache at a time (another set of arguments replaces it)."""

@@ -12,8 +12,9 @@ over its JSON and its arrays' bytes. What the walk understands:
 * pydantic models of gsvc (the specs an encoder switches between under rate control):
   their JSON dump and class;
 * objects of gsvc classes: their class and attributes, walked the same way; an object
-  that is a module-level constant of gsvc (``ZERO_MOTION``) by reference, so that
-  ``is`` tests against it still hold after a restore.
+  that is a module-level constant of gsvc (``ZERO_MOTION``) is rebuilt by reference, so that
+  ``is`` tests against it still hold after a restore (its attributes are still part of the
+  digest).
 
 Two kinds of attribute are *wiring*, not state, and are left out: plain functions (the
 receiver's cost model, handed over once by ``set_cost_model`` and read only when
@@ -172,12 +173,11 @@ class Walker:
             raise Uncacheable(f"{where} is a {cls.__module__}.{cls.__qualname__}, which a cache entry cannot hold")
         if _is_spec(value):
             return {"$spec": _class_path(cls), "v": _spec_json(value)}
+        fields = {k: self.tree(v, f"{where}.{k}") for k, v in sorted(fields_of(value).items()) if not is_wiring(v)}
         const = _constant_name(value)
-        if const is not None:
-            return {"$const": const}
-        return {"$obj": _class_path(cls),
-                "f": {k: self.tree(v, f"{where}.{k}") for k, v in sorted(fields_of(value).items())
-                      if not is_wiring(v)}}
+        if const is not None:  # rebuilt by reference; its content still counts in every digest
+            return {"$const": const, "f": fields}
+        return {"$obj": _class_path(cls), "f": fields}
 
     def _array(self, a: np.ndarray) -> int:
         d = array_digest(a)

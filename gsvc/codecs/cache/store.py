@@ -108,7 +108,7 @@ class CodecCache:
     Safe to share between threads; several processes may share one folder.
     """
 
-    def __init__(self, folder: str | os.PathLike | None = None, memory_mb: float = 1024.0,
+    def __init__(self, folder: str | os.PathLike | None = None, memory_mb: float = 512.0,
                  disk_mb: float = 4096.0):
         for name, v in (("memory_mb", memory_mb), ("disk_mb", disk_mb)):
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
