@@ -13,12 +13,11 @@ Public API::
     print(sw.summary[["codec.steps", "receiver.gpus", "seed", "latency_ms_p95"]])
     again = gsvc.load_results("gsvc-out/steps-gpus")   # SweepResults: .summary, .frames
 """
-__version__ = "0.1.0"
-
-from .scenarios import RunResult, Scenario, load_run, run  # noqa: E402
-from .scenarios.store import SweepResults, is_sweep_store  # noqa: E402
-from .scenarios.sweep import sweep  # noqa: E402
-from .spec import SpecError  # noqa: E402
+from ._version import __version__
+from .scenarios import RunResult, Scenario, load_run, run
+from .scenarios.store import SweepResults, is_sweep_store
+from .scenarios.sweep import sweep
+from .spec import SpecError
 
 
 def load_results(path):

@@ -18,7 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..scenarios import RunResult, load_run
 from ..scenarios.store import SweepResults, is_sweep_store
 from .capacity import capacity

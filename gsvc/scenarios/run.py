@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..codecs.cache import CodecCache, cache_codecs
 from ..codecs.latency import make_latency_model
 from ..codecs.registry import make_codec

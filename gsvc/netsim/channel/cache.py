@@ -32,7 +32,7 @@ _MEMORY_SIZE = 16
 
 def trace_key(channel_dump: dict, link_dump: dict, seed: int, extra: dict | None = None) -> str:
     """Hex digest identifying one trace."""
-    from ... import __version__
+    from ..._version import __version__
 
     blob = json.dumps({"channel": channel_dump, "link": link_dump, "seed": int(seed), "gsvc": __version__,
                        "format": FORMAT, "extra": extra or {}}, sort_keys=True, default=str)

@@ -47,7 +47,7 @@ CHUNK_SLOTS = 32768
 
 
 def _versions() -> dict:
-    from ... import __version__
+    from ..._version import __version__
     from .cache import library_versions
     return {"gsvc": __version__, **library_versions()}
 
