@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -45,6 +44,7 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from ..atomic import write_atomic
 from ..video import VideoSpec, phase_shift_px, photo_source, procedural_clip
 from ..video.quality import psnr_db, ssim
 from ..video.synthetic import synthetic_image
@@ -189,9 +189,7 @@ def _lr(step: int, cfg: TrainConfig) -> float:
 
 def _atomic_torch_save(obj, path: Path) -> None:
     import torch
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
 def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = True,

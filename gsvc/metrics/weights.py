@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_atomic
+
 __all__ = ["restricted_load", "package_file", "cache_dir", "cached_arrays", "torch_weights", "images_nchw"]
 
 _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
@@ -67,9 +69,7 @@ def cached_arrays(name: str, sources: list[Path], build, provenance: dict) -> di
         return load_file(str(path))
     arrays = {k: np.ascontiguousarray(v) for k, v in build().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(arrays, str(tmp))
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: save_file(arrays, tmp))
     info = dict(provenance, files={str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sources})
     path.with_suffix(".json").write_text(json.dumps(info, indent=2))
     return arrays

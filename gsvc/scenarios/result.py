@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ..atomic import write_atomic as _atomic
 from .scenario import Scenario
 
 __all__ = ["RunResult", "load_run"]
@@ -47,17 +47,6 @@ class RunResult:
             if self.pictures.strip_png:
                 _atomic(d / "strip.png", lambda p: Path(p).write_bytes(self.pictures.strip_png))
         return d
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def load_run(out_dir: str | os.PathLike) -> RunResult:

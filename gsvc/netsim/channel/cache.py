@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
 
+from ...atomic import write_atomic
 from ..trace import ChannelTrace
 
 __all__ = ["trace_key", "library_versions", "cache_dir", "cached", "save_trace", "load_trace", "clear_memory", "FORMAT"]
@@ -69,15 +69,12 @@ def save_trace(path: str, trace: ChannelTrace) -> None:
     arrays = {"slot_s": np.float64(trace.slot_s), "tb_bits": trace.tb_bits, "deliver_s": trace.deliver_s,
               "lost": trace.lost, "meta_json": np.array(json.dumps(trace.meta, default=str))}
     arrays.update({f"info__{k}": np.asarray(v) for k, v in trace.info.items()})
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:  # a file object: given a name, np.savez would append ".npz" to it
             np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    write_atomic(path, write)
 
 
 def load_trace(path: str) -> ChannelTrace:
