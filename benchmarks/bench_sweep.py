@@ -17,6 +17,18 @@ against the target.
 
 Other processes on the machine slow the 2-worker runs most; the load average
 before and after is printed so a contended measurement can be recognised.
+
+The codec cache row (``--part cache``) sweeps ``channel.snr_db`` 0:20:4 x
+``link.bandwidth_mhz`` 5,10 x 2 seeds of the ``pedestrian-urban`` preset (cvsc at 64 px,
+10 s, real decoding on the shipped model, TDL-C at 3 km/h) with 2 local workers, once with
+``cache="off"`` and once with the cache into a fresh store (cold: nothing cached before),
+in the same process. The channel traces of every point are drawn (and cached) before
+either sweep is timed, so both read them from the trace cache. The frames tables must be
+identical; the target is >= 4x less wall time with the cache. It prints the share of
+decodes (and encodes) the cache served per SNR and the largest resident memory of any
+worker process.
+
+    python benchmarks/bench_sweep.py --part cache [--seconds-cache 10]
 """
 from __future__ import annotations
 
@@ -24,6 +36,7 @@ import argparse
 import multiprocessing
 import os
 import platform
+import resource
 import tempfile
 import time
 
@@ -33,6 +46,8 @@ import gsvc
 from gsvc.scenarios import Scenario
 
 TARGET_SPEEDUP = 1.7
+TARGET_CACHE_SPEEDUP = 4.0
+CACHE_GRID = {"channel.snr_db": "0:20:4", "link.bandwidth_mhz": "5,10"}
 
 
 def point_scenario(streams: int, seconds: float) -> Scenario:
@@ -68,13 +83,80 @@ def timed_bare(base: Scenario, points: int, procs: int) -> float:
     return time.perf_counter() - t0
 
 
+def cache_scenario(seconds: float) -> Scenario:
+    from gsvc.scenarios.presets import get_preset
+    return get_preset("pedestrian-urban").updated({"video.seconds": seconds, "link.trace_s": seconds})
+
+
+def draw_all_traces(base: Scenario, grid: dict, seeds: int) -> None:
+    """Draw (into the trace cache) the channel of every point, as ``gsvc.run`` would."""
+    from gsvc.netsim.channel import draw_traces
+    from gsvc.scenarios.grid import expand
+    from gsvc.scenarios.run import derive_seed
+    for p in expand(base, grid, seeds):
+        sc = p.scenario
+        draw_traces(sc.channel, sc.link, sc.cell, [derive_seed(sc.seed, "trace", s) for s in range(sc.num_streams)],
+                    derive_seed(sc.seed, "cell"))
+
+
+def cache_row(seconds: float, workers: int) -> None:
+    """Codec cache on vs off on an SNR x bandwidth x seeds sweep with real decoding (see the module docstring)."""
+    base = cache_scenario(seconds)
+    t0 = time.perf_counter()
+    draw_all_traces(base, CACHE_GRID, 2)
+    print(f"\ncodec cache: {base.name} (cvsc {base.video.resolution} px, {seconds:g} s, real decoding), grid "
+          f"{CACHE_GRID} x 2 seeds, {workers} local workers; traces drawn beforehand in {time.perf_counter() - t0:.1f} s")
+    load_before = os.getloadavg()[0]
+    walls, results = {}, {}
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
+        for mode in ("on", "off"):
+            t0 = time.perf_counter()
+            results[mode] = gsvc.sweep(base, CACHE_GRID, seeds=2, executor="local", workers=workers,
+                                       out=os.path.join(tmp, mode), progress=False,
+                                       cache="disk" if mode == "on" else "off")
+            walls[mode] = time.perf_counter() - t0
+            if mode == "on":
+                rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                disk_mb = sum(f.stat().st_size for f in results[mode].path.joinpath("cache").rglob("*.entry")) / 2**20
+            results[mode].frames  # read before the folder goes
+            results[mode].summary
+    on, off = results["on"], results["off"]
+    same_frames = on.frames.drop(columns="spec_hash").equals(off.frames.drop(columns="spec_hash"))
+    same_summary = on.summary.drop(columns="spec_hash").equals(off.summary.drop(columns="spec_hash"))
+    speedup = walls["off"] / walls["on"]
+    rows = [{"cache": m, "points": len(results[m].summary), "wall_s": round(walls[m], 1),
+             "points_per_min": round(len(results[m].summary) / walls[m] * 60, 1)} for m in ("off", "on")]
+    print(pd.DataFrame(rows).to_string(index=False))
+    print(f"speed-up with the cache: {speedup:.2f}x (target >= {TARGET_CACHE_SPEEDUP:g}x: "
+          f"{'met' if speedup >= TARGET_CACHE_SPEEDUP else 'NOT met'}); identical frames tables: "
+          f"{'yes' if same_frames else 'NO'}; identical summaries: {'yes' if same_summary else 'NO'}")
+    t = on.cache
+    per = t.groupby("channel.snr_db")[["decodes", "decode_hits", "encodes", "encode_hits"]].sum()
+    per["decode_hit_rate"] = (per["decode_hits"] / per["decodes"]).round(3)
+    per["encode_hit_rate"] = (per["encode_hits"] / per["encodes"]).round(3)
+    lost = off.frames.groupby("channel.snr_db")["packets_lost"].apply(lambda x: round(float((x > 0).mean()), 3))
+    per["frames_with_loss"] = lost
+    print(per.reset_index().to_string(index=False))
+    c = on.cache_counts()
+    print(f"all points: {c['decode_hits']} of {c['decodes']} decodes ({c['decode_hits'] / c['decodes']:.1%}) and "
+          f"{c['encode_hits']} of {c['encodes']} encodes served from the cache; cache on disk {disk_mb:.1f} MB; "
+          f"largest worker resident memory {rss_mb:.0f} MB")
+    print(f"load average before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=12)
     ap.add_argument("--streams", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=300.0, help="video seconds per point")
     ap.add_argument("--quick", action="store_true", help="4 points of a quarter the size")
+    ap.add_argument("--part", choices=["all", "throughput", "cache"], default="all",
+                    help="the throughput rows, the codec cache row, or both")
+    ap.add_argument("--seconds-cache", type=float, default=10.0, help="video seconds per point of the cache row")
     args = ap.parse_args()
+    if args.part == "cache":
+        cache_row(args.seconds_cache, 2)
+        return
     points, seconds = (4, args.seconds / 4) if args.quick else (args.points, args.seconds)
     base = point_scenario(args.streams, seconds)
 
@@ -109,6 +191,8 @@ def main() -> None:
     same = all(t.equals(tables[0]) for t in tables[1:])
     print(f"identical summaries from all four sweeps: {'yes' if same else 'NO'}")
     print(f"load average after: {load_after[0]:.2f} (above ~{os.cpu_count()} means other work shared the CPUs)")
+    if args.part == "all":
+        cache_row(args.seconds_cache / (4 if args.quick else 1), 2)
 
 
 if __name__ == "__main__":
