@@ -1,7 +1,7 @@
 """How long a decode takes in simulated time.
 
 The receiver asks a :class:`LatencyModel` for the service time of each decode
-batch. Three kinds exist (DESIGN.md, "Time"):
+batch. Three kinds exist:
 
 * :class:`ProfileLatency` (``"profile:NAME"`` or an inline :class:`LatencyProfile`):
   ``overhead_ms + per_frame_ms * b + evals * eval_ms(resolution, b) + jitter`` for a

@@ -1,8 +1,13 @@
 """The per-frame log: one row per stream and captured frame, preallocated.
 
-Columns are numpy arrays indexed by ``stream * frames_per_stream + frame`` and
-filled in place by the processes; :meth:`FrameLog.to_frame` turns them into the
-DataFrame of DESIGN.md once, at the end of the run.
+Columns (:data:`COLUMNS`, plus the chosen quality metrics) are numpy arrays indexed
+by ``stream * frames_per_stream + frame``, filled in place as the events happen by
+the part that learns each value: the sender (capture, encode, bytes, packets, radio
+fates), the jitter buffer's release (``playout_ms``), the GPU pool (decode times,
+plan, skips) and the screen's scorer (quality). ``status``, ``display_ms`` and
+``latency_ms`` are filled per stream after the event loop
+(:func:`gsvc.netsim.display.resolve_display`). :meth:`FrameLog.to_frame` turns the
+arrays into a pandas DataFrame once, at the end of the run.
 """
 from __future__ import annotations
 

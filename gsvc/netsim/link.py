@@ -13,8 +13,10 @@ Timing assumptions:
 
 Because the link is deterministic once the trace is drawn, a whole burst is
 resolved at once with cumulative sums and a binary search over the trace: one
-computation per burst, never one event per slot. The trace repeats when a run
-outlasts it.
+computation per burst, never one event per slot. Without rate control a frame's
+packets are one burst; with rate control the pacer gives each packet its own send
+time, and each packet is then a burst of its own (one computation per packet, each
+starting at a slot boundary). The trace repeats when a run outlasts it.
 """
 from __future__ import annotations
 

@@ -60,7 +60,9 @@ def _busy_s(frames: pd.DataFrame) -> float:
 
 
 def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
-    """Run-level summary of DESIGN.md from the per-frame log; ``None`` where nothing was measured."""
+    """Run-level summary from the per-frame log (frame counts by status, latency percentiles,
+    freezes, quality and metric means, bitrate, GPU utilisation, air delay); ``None`` where
+    nothing was measured."""
     n = len(frames)
     status = frames["status"].value_counts()
     lat = frames["latency_ms"].dropna().to_numpy()

@@ -1,7 +1,8 @@
 """Channel traces for the link: what each slot can carry, when it arrives, what is lost.
 
-:func:`draw_trace` is the one entry point. It draws the whole per-slot trace
-before the event loop:
+Two entry points draw whole per-slot traces before the event loop:
+:func:`draw_traces` every stream's trace of a run (what ``gsvc.run`` calls), and
+:func:`draw_trace` the trace of one stream on a carrier of its own. The models:
 
 - ``ideal`` / ``constant`` / ``mahimahi``: a given rate or a recorded trace
   (:mod:`.recorded`);
