@@ -59,9 +59,6 @@ class EncodedFrame:
     def nbytes(self) -> int:
         return sum(map(len, self.sections.values()))
 
-    def section_bytes(self) -> dict[str, int]:
-        return {k: len(v) for k, v in self.sections.items()}
-
 
 @dataclass(frozen=True)
 class Feedback:

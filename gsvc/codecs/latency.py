@@ -118,10 +118,6 @@ class LatencyProfile(Spec):
         """Milliseconds to decode one frame from model space to pixels at ``resolution`` px (0 if none)."""
         return self._scaled(self.vae_decode_ms, resolution)
 
-    def vae_encode_time_ms(self, resolution: int) -> float:
-        """Milliseconds to encode one frame of ``resolution`` px into model space (0 if none)."""
-        return self._scaled(self.vae_encode_ms, resolution)
-
     def timed_as(self, frame_px: int, timing_px: int) -> "LatencyProfile":
         """This profile's times at ``timing_px`` served for frames of ``frame_px``.
 

@@ -69,11 +69,6 @@ class PhyTables:
     tbler: np.ndarray
     illa: np.ndarray
 
-    def grid_index(self, sinr_db: np.ndarray) -> np.ndarray:
-        """Grid index of ``sinr_db`` (any shape), as ``PHYAbstraction.get_idx_from_grid``."""
-        lo, step, n = self.snr_grid_db
-        return np.clip(np.rint((np.asarray(sinr_db) - lo) / step), 0, n - 1).astype(np.int64)
-
 
 def mcs_range(mcs_table: int, is_pusch: bool = False) -> tuple[int, int]:
     """``(lowest, highest)`` MCS index of ``mcs_table`` that Sionna has a BLER table for (PDSCH:
