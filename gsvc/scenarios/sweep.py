@@ -51,7 +51,7 @@ from typing import Any, Mapping
 
 from tqdm import tqdm
 
-from .. import __version__
+from .._version import __version__
 from ..spec import SpecError
 from .chains import chains
 from .grid import SweepPoint, expand, grid_values

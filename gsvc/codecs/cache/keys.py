@@ -33,7 +33,7 @@ def environment() -> dict:
     """Library versions, torch's thread count and device facts that change what a coder computes."""
     import torch
 
-    from ... import __version__
+    from ..._version import __version__
     return {"format": FORMAT, "gsvc": __version__, **_versions(), "torch_threads": torch.get_num_threads()}
 
 
