@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from functools import cached_property
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import write_bytes_atomic
 from .result import RunResult
 from .scenario import Scenario
 
@@ -53,17 +53,6 @@ def encode_point(result: RunResult, params: dict, replicate: int) -> tuple[str, 
     return entry["spec_hash"], buf.getvalue(), json.loads(json.dumps(entry, default=str))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _footer(path: Path) -> dict:
     """The ``gsvc`` metadata of a point file (reads the footer only)."""
     return json.loads(pq.read_schema(path).metadata[_META_KEY])
@@ -82,11 +71,11 @@ class SweepStore:
     # --- writing (the sweep's process only) ---------------------------------------
     def write_definition(self, definition: dict) -> None:
         self.points_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.definition_path, json.dumps(definition, indent=1, default=str).encode())
+        write_bytes_atomic(self.definition_path, json.dumps(definition, indent=1, default=str).encode())
 
     def write_point(self, spec_hash: str, data: bytes, entry: dict) -> None:
         """Move one point's file into place, then append its index line."""
-        _atomic_write(self.point_path(spec_hash), data)
+        write_bytes_atomic(self.point_path(spec_hash), data)
         self._append_index(entry)
 
     def _append_index(self, entry: dict) -> None:

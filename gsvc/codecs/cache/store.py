@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 import threading
 import time
 import zipfile
@@ -39,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...atomic import write_bytes_atomic
 from .keys import FORMAT
 from .state import array_digest
 
@@ -162,13 +162,7 @@ class CodecCache:
         path = entry_path(self.folder, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            finally:
-                _unlink(Path(tmp))
+            write_bytes_atomic(path, data)
         except OSError:
             return  # a full or read-only disk only loses the entry
         self._account(len(data))
