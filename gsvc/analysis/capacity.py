@@ -77,31 +77,37 @@ def _table(results, threshold: float | None, keys: Sequence[str] | None) -> tupl
     return results.summary, [k for k in results.keys if k != "seed"], y
 
 
+#: a side of the crossing that was not tested
+_UNTESTED = {"users": np.nan, "n": 0, "mean": np.nan, "lo": np.nan, "hi": np.nan, "binding": None}
+
+
 def _crossing(g: pd.DataFrame, by: str, kind: str, y: float, confidence: float) -> dict:
     column = f"{kind}_satisfied_fraction"
     if column not in g.columns:
         raise ValueError(f"the sweep's summary has no {column}; rerun it with this version of gsvc")
-    stats = []
+    points = []
     for users, part in g.groupby(by, sort=True):
         n, mean, _, lo, hi = mean_ci(part[column].to_numpy(dtype=float), confidence)
         lo, hi = (min(max(v, 0.0), 1.0) if np.isfinite(v) else v for v in (lo, hi))   # a fraction's interval
-        stats.append((users, n, mean, lo, hi, part.get("binding")))
-    cap = {"users": 0, "mean": np.nan, "lo": np.nan, "hi": np.nan}
-    above = None
-    for users, n, mean, lo, hi, _ in stats:
-        if not (mean >= y):                     # NaN (nothing measured) fails too
-            above = (users, n, mean, lo, hi)
+        points.append({"users": users, "n": n, "mean": mean, "lo": lo, "hi": hi, "binding": part.get("binding")})
+    at, above = {**_UNTESTED, "users": 0}, _UNTESTED
+    for p in points:
+        if not (p["mean"] >= y):                # NaN (nothing measured) fails too
+            above = p
             break
-        cap = {"users": users, "mean": mean, "lo": lo, "hi": hi}
+        at = p
     binding = np.nan
-    if above is not None and kind == "radio":  # the 3GPP rule judges the air interface alone
-        binding = "radio"
-    elif above is not None:
-        b = next(s[5] for s in stats if s[0] == above[0])
-        if b is not None:
-            b = b[(b.notna()) & (b != "none")]
-            binding = b.value_counts().index[0] if len(b) else np.nan
-    return {"capacity": cap["users"], "fraction_at": cap["mean"], "ci_low_at": cap["lo"], "ci_high_at": cap["hi"],
-            "users_above": above[0] if above else np.nan, "fraction_above": above[2] if above else np.nan,
-            "ci_low_above": above[3] if above else np.nan, "ci_high_above": above[4] if above else np.nan,
-            "binding": binding, "seeds": min(s[1] for s in stats)}
+    if above is not _UNTESTED:
+        binding = "radio" if kind == "radio" else _most_frequent_failure(above["binding"])
+    return {"capacity": at["users"], "fraction_at": at["mean"], "ci_low_at": at["lo"], "ci_high_at": at["hi"],
+            "users_above": above["users"], "fraction_above": above["mean"], "ci_low_above": above["lo"],
+            "ci_high_above": above["hi"], "binding": binding, "seeds": min(p["n"] for p in points)}
+
+
+def _most_frequent_failure(bindings: pd.Series | None):
+    """The most frequent ``binding`` over a point's seeds (the 3GPP rule judges the air alone, so the
+    radio kind never asks); NaN when none failed or the table has no ``binding``."""
+    if bindings is None:
+        return np.nan
+    failed = bindings[bindings.notna() & (bindings != "none")]
+    return failed.value_counts().index[0] if len(failed) else np.nan

@@ -128,7 +128,9 @@ class Scenario(Spec):
             metric = FLOORS[field][0].removesuffix("_db")
             if metric not in self.metrics:
                 raise ValueError(f"capacity.{field} needs {metric!r} in metrics (now {list(self.metrics)})")
-        no_images = [name for name, _, g in self.groups() if not makes_images(g.codec.name)]
+        codecs = [self.codec.name] if isinstance(self.streams, int) else \
+            [(g.get("codec") or {}).get("name", self.codec.name) for g in self.streams]
+        no_images = [name for name in codecs if not makes_images(name)]
         extra = [m for m in self.metrics if m not in ("psnr", "ssim")]
         for what in [f"capacity.{f}" for f in floors] + ([f"metrics {extra}"] if extra else []):
             if self.timing_only:
