@@ -7,7 +7,7 @@ Printed (and written to ``benchmarks/results/bench_profiles.md``):
    at a 64x64 latent against the 0.85 TFLOP the issue gives (no source states 0.85 itself) and
    onnx-tool's 888,870 M MACs for the CFG pair (0.889 TFLOP per sample), target within 10 %;
    the SD-1.5 VAE decoder against onnx-tool's 1,271,959 M MACs.
-2. The roofline fit (:mod:`gsvc.codecs.roofline`): its data, the refitted efficiencies, the
+2. The roofline fit (:mod:`gsvc.timing.roofline`): its data, the refitted efficiencies, the
    residuals and the leave-one-out residuals (each GPU predicted from a fit on the others).
 3. Per GPU: the shipped profile's batch-1 time (``sd15-*``, torch.compile stack) and the fastest
    published batch-1 time against the roofline estimate, with their ratios; target: A100, H100
@@ -30,9 +30,9 @@ from pathlib import Path
 import torch
 
 from gsvc.codecs.denoiser import DenoiserConfig, build_unet
-from gsvc.codecs.flops import count_model
-from gsvc.codecs.latency import load_profile
-from gsvc.codecs.roofline import EFFICIENCY, FIT_DATA, GPUS, estimate_ms, fit_efficiency, fit_residuals
+from gsvc.timing.flops import count_model
+from gsvc.timing import load_profile
+from gsvc.timing.roofline import EFFICIENCY, FIT_DATA, GPUS, estimate_ms, fit_efficiency, fit_residuals
 
 #: the issue's figure (no source found states it); onnx-tool's README (ThanatosShinji/onnx-tool, README.md,
 #: commit 00f5f0a04df5d0988b348c27abab245eedf36d9c): 'UNet2DCondition | 859.52 | 888,870' (params M | MACs M)

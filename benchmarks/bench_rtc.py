@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 import gsvc
-from gsvc.codecs.latency import LatencyProfile
+from gsvc.timing import LatencyProfile
 from gsvc.scenarios import Scenario
 
 DROP_START_S, DROP_END_S = 10, 15

@@ -23,7 +23,7 @@ import numpy as np
 import simpy
 
 import gsvc
-from gsvc.codecs.latency import JitterSpec, LatencyProfile
+from gsvc.timing import JitterSpec, LatencyProfile
 from gsvc.scenarios import Scenario
 
 FPS = 30.0

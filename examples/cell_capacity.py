@@ -13,7 +13,7 @@ sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF.
    asked; what a 64 px frame takes, about 0.2 Mbit/s), ``cvsc`` and ``content_motion`` (both
    ``control="adaptive"``; ``cvsc-fixed``: cvsc with the controller off) at 10 fps, decoded by an edge
    server of K GPUs, each decode timed as the published SD-1.5 RTX 4090 profile gives it at
-   512 px (``LatencyProfile.timed_as``) while the encoders really run on 64 px frames (the bytes
+   512 px (``receiver.timed_as_px``) while the encoders really run on 64 px frames (the bytes
    on the air are theirs, at 64 px). The decode is timing-only (the question here is delay and
    users, not pixels), so the viewer is judged on time alone.
 
@@ -30,7 +30,6 @@ import pandas as pd
 
 import gsvc
 from gsvc.analysis import aggregate, capacity, satisfied_users, write_report
-from gsvc.codecs.latency import load_profile
 
 CELL = dict(scheduler="pf", interference="full-buffer", traffic="queue")
 #: one BS antenna and 4 UE receive antennas (MRC), one layer: fewer than RAN1's XR set-ups (massive-MIMO gNBs,
@@ -47,12 +46,11 @@ def xr_scenario(seconds: float) -> gsvc.Scenario:
 
 def semantic_scenario(seconds: float, codec: dict) -> gsvc.Scenario:
     """64 px frames (the encoders' real bytes), each decode timed as SD-1.5 takes at 512 px on an RTX 4090."""
-    timing = load_profile("sd15-rtx4090").timed_as(64, 512)
     return gsvc.Scenario(
         name="semantic-cell", seed=5, codec=codec, video=dict(seconds=seconds, fps=10, resolution=64, motion_px=2),
         channel=CHANNEL, link=dict(bandwidth_mhz=5, scs_khz=15, trace_s=seconds), cell={**CELL, "pdb_ms": 30},
         jitter=dict(mode="fixed", delay_ms=200),
-        receiver=dict(latency=timing, decode="timing-only", gpus=1))
+        receiver=dict(latency="profile:sd15-rtx4090", timed_as_px=512, decode="timing-only", gpus=1))
 
 
 #: the codecs of question 2, each as its users would run it

@@ -10,7 +10,7 @@ What is real and what is a published profile:
 * published: the decode TIME. Every decode takes what SD-1.5 takes at 512x512 on an RTX 4090
   per the shipped ``sd15-rtx4090`` profile (diffusers' torch.compile benchmark: 11.2 ms per
   UNet evaluation at batch 1, plus a VAE decode per image derived from an A100 measurement),
-  served for the smaller frames (:meth:`LatencyProfile.timed_as`). So the latency columns are
+  served for the smaller frames (``receiver.timed_as_px=512``). So the latency columns are
   those of an SD-1.5 receiver on a 4090; the quality column is the shipped model's at its own
   resolution, not SD-1.5's.
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 
 import gsvc
-from gsvc.codecs.latency import load_profile
+from gsvc.timing import load_profile
 from gsvc.scenarios.presets import get_preset
 
 DEADLINE_MS = 100.0
@@ -41,11 +41,12 @@ def main() -> None:
     ap.add_argument("--gpu-profile", default="sd15-rtx4090", help="published profile that times the decodes")
     a = ap.parse_args()
 
-    profile = load_profile(a.gpu_profile).timed_as(a.resolution, 512)
     base = get_preset("pedestrian-urban").updated({
         "name": "sd15-cvsc-rtx4090", "video.seconds": a.seconds, "video.resolution": a.resolution,
         "link.trace_s": max(a.seconds, 0.1), "codec.name": "cvsc", "jitter.mode": "fixed",
-        "jitter.delay_ms": DEADLINE_MS, "receiver.latency": profile, "receiver.decode": "real"})
+        "jitter.delay_ms": DEADLINE_MS, "receiver.latency": f"profile:{a.gpu_profile}",
+        "receiver.timed_as_px": 512, "receiver.decode": "real"})
+    profile = load_profile(a.gpu_profile).timed_as(a.resolution, 512)  # what the receiver is timed with
     print(f"timing: {profile.device}, {profile.eval_time_ms(a.resolution, 1):.1f} ms per evaluation + "
           f"{profile.vae_decode_time_ms(a.resolution):.1f} ms VAE decode per frame (derived) (SD-1.5 at 512 px, "
           f"published profile {a.gpu_profile}); images: the shipped model at {a.resolution} px on this CPU")

@@ -156,7 +156,7 @@ def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers
         click.echo(f"\ninterrupted: finished points are in {out}/; run the same command again to resume", err=True)
         sys.exit(130)
     keys = [k for k in res.keys if k != "seed"]
-    metrics = ["latency_ms_p95", "stall_ratio", "deadline_miss_rate", "psnr_db_mean"]
+    metrics = ["latency_ms_mean", "latency_ms_p95", "stall_ratio", "deadline_miss_rate", "psnr_db_mean"]
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         click.echo(ci_table(aggregate(res.summary, keys, metrics), keys).to_string(index=False))
     click.echo(f"{len(res)} points in {res.path}/ (mean ± 95% CI over {seeds} seed(s))")
@@ -244,7 +244,7 @@ def presets_cmd(name: str | None) -> None:
               help="write a roofline-estimated profile for GPU (a100, h100, h200, rtx4090, rtx3090, l4, t4, orin-agx)")
 def calibrate(name, device, out, resolutions, batches, model, repeats, flops, gpu) -> None:
     """Measure decode costs on this device and write a latency profile (or count FLOPs, or estimate a GPU)."""
-    from .codecs.calibrate import calibrate as run_calibration, write_profile
+    from .timing.calibrate import calibrate as run_calibration, write_profile
     if flops or gpu:
         _count_or_estimate(name, out, resolutions, batches, model or ("sd15" if gpu else "gsvc"), flops, gpu)
         return
@@ -262,9 +262,9 @@ def calibrate(name, device, out, resolutions, batches, model, repeats, flops, gp
 
 def _count_or_estimate(name, out, resolutions, batches, model, flops, gpu) -> None:
     """``--flops``: a table of counts (and a JSON of them); ``--roofline GPU``: a roofline profile."""
-    from .codecs.calibrate import write_profile
-    from .codecs.flops import MODELS, count_model
-    from .codecs.roofline import GPUS, roofline_profile
+    from .timing.calibrate import write_profile
+    from .timing.flops import MODELS, count_model
+    from .timing.roofline import GPUS, roofline_profile
     model = "shipped" if model == "gsvc" else model
     if model not in MODELS and not Path(model).is_dir():
         _fail(f"--model={model!r} is not one of {', '.join(MODELS)} or a diffusers pipeline folder")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gsvc.codecs.latency import JitterSpec, LatencyProfile
+from gsvc.timing import JitterSpec, LatencyProfile
 from gsvc.scenarios import Scenario
 
 

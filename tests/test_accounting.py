@@ -37,7 +37,7 @@ def test_every_frame_has_exactly_one_outcome_over_lossy_links(streams, gpus, pol
     n = sc.video.num_frames
     inputs = [StreamInput(_placeholder_frames(sc.video, n), lossy_trace(rng, 4000, loss, 3), seed + s,
                           float(rng.uniform(0, 1 / fps))) for s in range(streams)]
-    from gsvc.codecs.latency import make_latency_model
+    from gsvc.timing import make_latency_model
     lat = make_latency_model(sc.receiver.latency, 1.0, np.random.default_rng(seed))
     out = simulate(inputs, codec=codec, fps=fps, num_frames=n, resolution=64, link_spec=sc.link,
                    jitter_spec=sc.jitter, receiver_spec=sc.receiver, latency=lat, timing_only=True)

@@ -6,7 +6,7 @@ import pytest
 
 import gsvc
 from gsvc.codecs.base import Feedback
-from gsvc.codecs.classic import measure_decode_ms
+from gsvc.timing.classic_decode import measure_decode_ms
 from gsvc.codecs.registry import codec_names, make_codec
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario

@@ -6,7 +6,7 @@ import gsvc
 from gsvc.codecs.base import DecodePlan, Feedback
 from gsvc.codecs.control import (DeadlinePlanner, SceneChangeDetector, SenderControl, decode_control,
                                  wanted_strength)
-from gsvc.codecs.latency import LatencyProfile
+from gsvc.timing import LatencyProfile
 from gsvc.codecs.conditions import parse_conditions
 from gsvc.codecs.diffusion import fill_uncovered
 from gsvc.codecs.lowres import back_project

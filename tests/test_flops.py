@@ -1,8 +1,8 @@
-"""FLOP and byte counts of one denoiser evaluation (gsvc.codecs.flops)."""
+"""FLOP and byte counts of one denoiser evaluation (gsvc.timing.flops)."""
 import pytest
 import torch
 
-from gsvc.codecs.flops import count_evaluation, count_model, evaluation_closure
+from gsvc.timing.flops import count_evaluation, count_model, evaluation_closure
 
 #: SD-1.5 UNet FLOPs per sample-evaluation at a 64x64 latent, the figure the issue gives (0.85 TFLOP).
 #: No source states 0.85 itself: onnx-tool's README (ThanatosShinji/onnx-tool, README.md, commit

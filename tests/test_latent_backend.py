@@ -211,3 +211,24 @@ def test_a_folder_with_a_controlnet_timed_by_a_gpu_profile_must_count_it(kl_fold
         Scenario(video=dict(resolution=SIDE), codec=dict(name="cvsc", model=kl_folder), receiver=rx)
     Scenario(video=dict(resolution=SIDE), codec=dict(name="cvsc", model=kl_folder), receiver={**rx, "controlnet": "on"})
     Scenario(video=dict(resolution=SIDE), codec=dict(name="cvsc", model=tiny_folder), receiver=rx)  # no ControlNet
+
+
+def test_the_vae_encodes_a_plan_counts_take_simulated_time(kl_folder):
+    """anchor_residual takes each delta's anchor + residual image into latent space: one VAE encode
+    the profile times (``vae_encode_ms``), the anchors none."""
+    from gsvc.timing import LatencyProfile
+
+    def run(encode_ms, decode="real"):
+        prof = LatencyProfile(name="p", eval_ms={str(SIDE): {"1": 2.0}}, vae_decode_ms={str(SIDE): 3.0},
+                              vae_encode_ms={str(SIDE): encode_ms} if encode_ms else {})
+        sc = scenario(kl_folder, "anchor_residual").updated({"receiver.latency": prof, "receiver.decode": decode})
+        f = gsvc.run(sc).frames
+        return f, (f["decode_done_ms"] - f["decode_start_ms"]).to_numpy()
+
+    frames, without = run(0.0)
+    _, with_encode = run(7.0)
+    delta = (~frames["anchor"]).to_numpy()
+    assert delta.any() and (~delta).any()
+    np.testing.assert_allclose(with_encode - without, np.where(delta, 7.0, 0.0))
+    _, timing_only = run(7.0, "timing-only")  # the plans count the same encodes without the model
+    np.testing.assert_allclose(timing_only, with_encode)

@@ -105,7 +105,7 @@ def test_lost_frame_is_concealed_counted_and_triggers_an_anchor():
     lost = np.zeros(n, bool)
     lost[400:410] = True  # frame 3 (captured at 200 ms) is sent in slot 400
     trace = ChannelTrace(0.5e-3, np.full(n, 2000), (np.arange(n) + 1) * 0.5e-3 + 0.005, lost)
-    from gsvc.codecs.latency import make_latency_model
+    from gsvc.timing import make_latency_model
     from gsvc.codecs.registry import make_codec
     from gsvc.netsim.simulation import StreamInput, simulate
     from gsvc.scenarios.run import _placeholder_frames

@@ -1,20 +1,24 @@
 """Published and roofline GPU latency profiles, the ControlNet option and the calibrate CLI."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import gsvc
 from gsvc.cli import main
-from gsvc.codecs.latency import LatencyProfile, ProfileLatency, list_profiles, load_profile, make_latency_model
+from gsvc.scenarios import Scenario
 from gsvc.spec import SpecError
+from gsvc.timing import (LatencyModel, LatencyProfile, ProfileLatency, list_profiles, load_profile,
+                         make_latency_model)
 
 PUBLISHED = ["sd15-a100", "sd15-h100", "sd15-rtx3090", "sd15-rtx4090", "sd15-t4"]
 
 
 @pytest.fixture(scope="module")
 def sd15_cost_b2():
-    from gsvc.codecs.flops import count_model
+    from gsvc.timing.flops import count_model
     return count_model("sd15", 2, 512)  # the CFG pair of one image: the published batch-1 measurements
 
 
@@ -53,8 +57,8 @@ def test_other_resolutions_scale_with_pixel_count_from_512():
 
 
 def test_cpu_2core_times_are_unchanged():
-    raw = json.loads((__import__("pathlib").Path(__import__("gsvc").codecs.__file__).parent
-                      / "profiles" / "cpu-2core.json").read_text())
+    import gsvc.timing
+    raw = json.loads((Path(gsvc.timing.__file__).parent / "profiles" / "cpu-2core.json").read_text())
     p = load_profile("cpu-2core")
     assert p.kind == "measured" and p.vae_decode_ms == {} and p.controlnet_factor is None
     lat = ProfileLatency(p, np.random.default_rng(0))
@@ -114,19 +118,19 @@ def test_a_run_with_controlnet_on_is_slower_by_the_factor():
 
 @pytest.mark.parametrize("gpu", ["a100", "h100", "rtx4090"])
 def test_roofline_lands_within_1_5x_of_the_published_time(gpu, sd15_cost_b2):
-    from gsvc.codecs.roofline import FIT_DATA, estimate_ms
+    from gsvc.timing.roofline import FIT_DATA, estimate_ms
     point = next(p for p in FIT_DATA if p.gpu == gpu)
     ratio = estimate_ms(sd15_cost_b2, gpu) / sd15_cost_b2.batch / point.ms_per_sample
     assert 1 / 1.5 < ratio < 1.5, ratio
 
 
 def test_the_frozen_efficiencies_are_what_the_fit_gives(sd15_cost_b2):
-    from gsvc.codecs.roofline import EFFICIENCY, fit_efficiency
+    from gsvc.timing.roofline import EFFICIENCY, fit_efficiency
     assert fit_efficiency(sd15_cost_b2) == pytest.approx(EFFICIENCY, rel=0.02)
 
 
 def test_every_datasheet_gpu_has_a_source():
-    from gsvc.codecs.roofline import GPUS
+    from gsvc.timing.roofline import GPUS
     assert {"a100", "h100", "h200", "rtx4090", "rtx3090", "l4", "t4", "orin-agx"} <= set(GPUS)
     for g in GPUS.values():
         assert g.fp16_tflops > 0 and g.mem_bw_gbs > 0 and len(g.source) > 60
@@ -175,3 +179,30 @@ def test_timed_as_serves_a_512_px_receiver_for_small_frames():
     assert q.controlnet_factor == p.controlnet_factor and "512 px" in q.sources["eval_ms.64.1"]
     for key in numbers_needing_a_source(q):
         assert key in q.sources
+
+
+def test_receiver_timed_as_px_times_a_run_as_the_profile_snippet_did():
+    base = Scenario(seed=2, video=dict(seconds=1, resolution=64), codec=dict(name="cvsc", steps=3),
+                    receiver=dict(decode="timing-only"))
+    by_field = gsvc.run(base.updated({"receiver.latency": "profile:sd15-rtx4090", "receiver.timed_as_px": 512}))
+    by_snippet = gsvc.run(base.updated({"receiver.latency": load_profile("sd15-rtx4090").timed_as(64, 512)}))
+    at_64 = gsvc.run(base.updated({"receiver.latency": "profile:sd15-rtx4090"}))
+    assert by_field.frames.equals(by_snippet.frames)
+    assert by_field.meta["latency_profile"]["name"] == "sd15-rtx4090@512px-for-64px"
+    service = lambda r: (r.frames["decode_done_ms"] - r.frames["decode_start_ms"]).max()  # noqa: E731
+    assert service(by_field) > 30 * service(at_64)  # 64x the pixels, and the VAE decode at 512 px
+
+
+def test_timed_as_px_is_refused_with_a_measured_latency_and_out_of_range():
+    with pytest.raises(SpecError, match="receiver.timed_as_px"):
+        Scenario(receiver=dict(latency="measured", timed_as_px=512))
+    with pytest.raises(SpecError, match=r"receiver.timed_as_px=8 .*\[16, 4096\]"):
+        Scenario(receiver=dict(latency="profile:sd15-a100", timed_as_px=8))
+
+
+def test_every_latency_model_meets_the_receivers_protocol():
+    rng = np.random.default_rng(0)
+    for latency in ("measured", "profile:cpu-2core"):
+        model = make_latency_model(latency, 1.0, rng)
+        assert isinstance(model, LatencyModel)
+        assert (model.profile is None) == (latency == "measured") and model.learns == (latency == "measured")

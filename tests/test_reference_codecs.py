@@ -74,7 +74,7 @@ def test_content_motion_group_buffering_shows_in_latency(tiny_weights):
         sc = Scenario(video=dict(seconds=1.2, fps=15), jitter=dict(mode="fixed", delay_ms=800),
                       codec=dict(name=name, steps=2, gop=6, weights=tiny_weights), receiver=dict(latency="profile:cpu-2core"))
         return gsvc.run(sc).frames
-    from gsvc.codecs.latency import load_profile
+    from gsvc.timing import load_profile
     encode_ms = load_profile("cpu-2core").encode_ms
     f = latency("content_motion")
     wait = f["encode_done_ms"] - f["capture_ms"]

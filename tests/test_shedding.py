@@ -6,7 +6,7 @@ import pytest
 
 import gsvc
 from gsvc.codecs.denoiser import DenoiserConfig
-from gsvc.codecs.latency import LatencyProfile
+from gsvc.timing import LatencyProfile
 from gsvc.codecs.model import Denoiser, save_denoiser
 from gsvc.scenarios import Scenario
 from gsvc.spec import SpecError

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gsvc
-from gsvc.codecs.latency import LatencyProfile
+from gsvc.timing import LatencyProfile
 from gsvc.metrics import StreamScorer
 from gsvc.netsim.display import Screen, viewer_index
 from gsvc.scenarios import Scenario

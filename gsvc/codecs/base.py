@@ -8,7 +8,8 @@ The simulator never imports a concrete codec: it calls
   group is complete, then all of it),
 * ``Decoder.plan(ef, complete, budget_ms) -> DecodePlan`` when the frame reaches
   the front of the GPU queue (cheap: no model call),
-* ``Decoder.decode(ef, plan) -> Decoded`` to run the model (skipped in timing-only runs).
+* ``Decoder.decode(ef, plan) -> Decoded`` to run the model (timing-only runs call the
+  decoder's ``advance`` instead, when it has one).
 
 Encoded frames carry real bytes in named sections, so the sizes in the log are
 the lengths of those bytes.
@@ -148,7 +149,13 @@ class Decoder(Protocol):
       deadline, so the network, not the decoder, made it late); returns a reason of
       :data:`SHED_REASONS` to skip the frame (updating its own reference state as skipping
       requires) or None to decode it anyway. Only the codec knows which frames later ones
-      need. A decoder without it has every frame decoded.
+      need. A decoder without it has every frame decoded;
+    * ``advance(ef, plan) -> Decoded``: timing-only runs call it instead of ``decode``: it
+      leaves the state ``decode`` would leave (which frame is the reference, whether the
+      chain is broken) and returns the same facts with ``image=None``, without running the
+      model, so the plans and anchor requests that follow are those of a real run. A decoder
+      without it is not told about its frames in a timing-only run (its ``plan`` must keep
+      whatever state its plans need).
     """
 
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan: ...

@@ -17,11 +17,10 @@ is shown again (freeze) and the decoder asks for a keyframe, like an RTCP PLI
 (an error or a frame flagged corrupt) is treated the same way.
 
 Decoding costs no denoiser evaluations; plans have path ``"classic"`` and a latency
-profile times them with its ``classic_ms`` (fill it with :func:`measure_decode_ms`).
+profile times them with its ``classic_ms`` (fill it with :func:`gsvc.timing.classic_decode.measure_decode_ms`).
 """
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from typing import Sequence
 
@@ -33,8 +32,7 @@ from ..video.quality import to_uint8
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .registry import register
 
-__all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px", "measure_decode_ms",
-           "PRESET", "VBV_S", "PIX_FMT", "keyframe_interval"]
+__all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px",            "PRESET", "VBV_S", "PIX_FMT", "keyframe_interval"]
 
 #: encoder speed preset (x264/x265 ``--preset``); ``veryfast`` is a common real-time choice
 PRESET = "veryfast"
@@ -242,6 +240,13 @@ class ClassicDecoder:
             self.broken = True
         return "resync" if self.broken else "late"
 
+    def advance(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
+        """Timing-only: what :meth:`decode` returns when FFmpeg accepts the data, without an image
+        (``plan`` already kept the chain); a concealment asks for a keyframe."""
+        if plan.path == "classic":
+            return Decoded(None, 0, 0, anchor=ef.kind == "anchor")
+        return Decoded(None, 0, 0, request_anchor=True, path="conceal")
+
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         if plan.path == "classic":
             image = self._decode(ef.sections.get("bitstream", b""))
@@ -270,27 +275,3 @@ class ClassicDecoder:
             return None
         rgb = frames[0].to_ndarray(format="rgb24")[: self.codec.side, : self.codec.side]
         return rgb.astype(np.float32) / 255.0
-
-
-def measure_decode_ms(name: str, resolution: int, frames: int = 60, bitrate_kbps: float = 64.0,
-                      fps: float = 15.0) -> float:
-    """Median wall time of one ``decode`` call here, ms, over ``frames`` procedural frames.
-
-    Encodes the clip first (keyframe on the first frame), then times the decoder alone,
-    including the conversion to RGB that ``decode`` returns.
-    """
-    from ..video import VideoSpec, open_source
-    from .registry import make_codec
-    from .spec import CodecSpec
-
-    video = VideoSpec(seconds=frames / fps, fps=fps, resolution=resolution)
-    codec = make_codec(CodecSpec(name=name, bitrate_kbps=bitrate_kbps), video)
-    enc, dec = codec.encoder(0), codec.decoder(0)
-    encoded = [ef for f in open_source(video, seed=0) for ef in enc.encode(f, ())]
-    times_ms = []
-    for ef in encoded:
-        plan = dec.plan(ef, True, None)
-        t0 = time.perf_counter()
-        dec.decode(ef, plan)
-        times_ms.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times_ms))

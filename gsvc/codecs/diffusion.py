@@ -51,6 +51,11 @@ from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_mot
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "frame_generator", "fill_uncovered"]
 
 
+#: timing-only runs: stands for the model-space sample a real anchor decode keeps as
+#: :attr:`DiffusionDecoder.ref_x`, so plans count the VAE encodes a real run's plans count
+PLANNED_SAMPLE = object()
+
+
 def fill_uncovered(ref: np.ndarray, mask: np.ndarray, lowres: np.ndarray | None) -> np.ndarray:
     """A warped reference ``[H, W, 3]`` with the pixels its motion uncovered (``mask`` 0,
     ``[H, W]``) taken from the upsampled low-res frame instead of the repeated edge (unchanged
@@ -248,6 +253,30 @@ class DiffusionDecoder:
         return None
 
     # --- decoding -------------------------------------------------------------
+    def advance(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
+        """Timing-only runs: leave the reference state ``decode(ef, plan)`` would leave and return its
+        result without an image, without running the model. The plans that follow are then the ones
+        a real decode is followed by (they depend on which frame is the reference, not on its pixels),
+        and concealments ask for anchors as they do after a real decode."""
+        if plan.path == "conceal":
+            self._break_if_unreferenced(ef)
+            out = Decoded(None, 0, 0, request_anchor=self.broken, path="conceal")
+        elif plan.path == "repeat":
+            if ef.kind == "anchor":
+                self.broken = True
+            out = Decoded(None, 0, 0, request_anchor=self.broken)
+        else:
+            if ef.kind == "anchor":
+                self.ref_frame, self.broken = ef.frame, False
+                self.ref_x = None if plan.path in ("warp", "lowres") else PLANNED_SAMPLE
+            self.advanced(ef, plan)
+            out = Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+        return out if self.control is None else self.control.annotate(ef, plan, out)
+
+    def advanced(self, ef: EncodedFrame, plan: DecodePlan) -> None:
+        """Timing-only: what a subclass keeps beyond the reference (e.g. ``reuse``'s cached anchor) after
+        ``ef`` was decoded by ``plan`` (neither concealed nor repeated)."""
+
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         if self.codec.space == "latent":
             den = self.codec.denoiser
@@ -312,10 +341,14 @@ class DiffusionDecoder:
         image = self._last_or_grey()
         if self.last_image is not None and self.last_motion is not ZERO_MOTION:
             image = warp(image, self.last_motion)
-        if ef.kind == "anchor" or ef.refs and ef.refs[0] != self.ref_frame:
-            self.broken = True
+        self._break_if_unreferenced(ef)
         self.last_image = image
         return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken, path="conceal")
+
+    def _break_if_unreferenced(self, ef: EncodedFrame) -> None:
+        """A concealed anchor, or a delta on another reference, leaves the reference broken."""
+        if ef.kind == "anchor" or ef.refs and ef.refs[0] != self.ref_frame:
+            self.broken = True
 
     def _repeat(self, ef: EncodedFrame) -> Decoded:
         """Show the last image again (no decode). An anchor shown this way leaves the reference broken."""

@@ -34,6 +34,10 @@ class ReuseDecoder(DiffusionDecoder):
     def vae_encodes_needed(self, ef, plan) -> int:
         return 0  # a delta resumes from the cached latent: nothing to encode
 
+    def advanced(self, ef, plan):
+        if ef.kind == "anchor":  # a real decode samples it and caches the samples
+            self.cache_frame, self.cache_steps = ef.frame, plan.steps
+
     def plan_frame(self, ef, budget_ms):
         if ef.kind == "anchor":
             n = self.spec.steps

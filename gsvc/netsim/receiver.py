@@ -11,13 +11,16 @@ Timing assumptions:
   oldest eligible frame has waited ``max_wait_ms``.
 * The decoder's plan is made when service starts, with the time left to the
   frame's playout deadline as its budget. The service time comes from the latency
-  model for the batch size and the largest number of denoiser evaluations in it.
+  model (:class:`~gsvc.timing.protocol.LatencyModel`) for the batch size, the largest number
+  of denoiser evaluations in it and the VAE encodes its plans count.
 * Load shedding (``receiver.shed="on"``): when a plan's expected service time (batch of
   one) would end after the frame's playout deadline, the decoder's ``shed`` decides
   whether to skip it (:data:`~gsvc.codecs.base.SHED_REASONS`). A skipped frame takes no
   GPU time: it is done at once and the stream's next frame becomes eligible.
 * The real decode (when not timing-only) runs at service start; its image is handed
-  to ``on_done`` when the service ends, and not kept.
+  to ``on_done`` when the service ends, and not kept. A timing-only run calls the
+  decoder's ``advance`` instead (the state a decode leaves, no model, no image), so the
+  plans and anchor requests that follow are those of a real run.
 
 Event cost: one SimPy timeout per batch (and one timer per batching wait).
 """
@@ -30,6 +33,7 @@ from collections import deque
 import simpy
 
 from ..codecs.base import SHED_REASONS, SKIP
+from ..timing.protocol import LatencyModel
 from .display import ON_TIME_TOLERANCE_MS
 
 __all__ = ["GpuPool", "Job"]
@@ -49,7 +53,7 @@ class Job:
 class GpuPool:
     """Shared decode servers; ``submit`` jobs, results land in the frame log."""
 
-    def __init__(self, env: simpy.Environment, spec, latency, decoders, resolution: int, log,
+    def __init__(self, env: simpy.Environment, spec, latency: LatencyModel, decoders, resolution: int, log,
                  timing_only: bool, on_done, on_skip=None):
         self.env, self.spec, self.latency = env, spec, latency
         self.decoders, self.resolution, self.log = decoders, resolution, log
@@ -58,6 +62,8 @@ class GpuPool:
         self.on_skip = on_skip or (lambda job, reason, now_s: None)  # on_skip(job, reason, now_s)
         # per stream the decoder's shed(ef, plan, budget_ms), None where it has none or shedding is off
         self._shed = [getattr(d, "shed", None) for d in decoders] if spec.shed == "on" else None
+        # timing-only: per stream the decoder's advance(ef, plan) (its state without the model), or None
+        self._advance = [getattr(d, "advance", None) for d in decoders] if timing_only else None
         self.free = list(range(spec.gpus))  # heap of idle GPU ids
         self.waiting = [deque() for _ in decoders]  # per stream, released jobs in frame order
         self.busy = [False] * len(decoders)
@@ -67,8 +73,8 @@ class GpuPool:
         self.edf = spec.policy == "edf"
         self.max_wait_s = spec.max_wait_ms / 1e3
         self._batching = spec.max_batch > 1 and self.max_wait_s > 0
-        self._observe = getattr(latency, "observe", None)  # a model that learns: its expected costs change
-        self._cost_ms: dict[tuple[int, bool], float] = {}
+        self._learns = latency.learns  # a model that learns: its expected costs change
+        self._cost_ms: dict[tuple[int, bool, int], float] = {}
         self.busy_s = 0.0
         self._cols = log.columns()  # attribute access to the log's arrays: the per-frame writes are hot
         for dec in decoders:
@@ -126,11 +132,11 @@ class GpuPool:
         plan = dec.plan(job.ef, job.complete, budget_ms)
         if self._shed is None or self._shed[job.stream] is None:
             return plan
-        key = (plan.unet_evals, plan.path == "classic")
+        key = (plan.unet_evals, plan.path == "classic", plan.vae_encodes)
         cost_ms = self._cost_ms.get(key)
-        if cost_ms is None or self._observe is not None:  # a profile's expected cost never changes: once
-            cost_ms = self._cost_ms[key] = self.latency.expected_ms(plan.unet_evals, 1, self.resolution,
-                                                                    classic=key == (0, True))
+        if cost_ms is None or self._learns:  # a profile's expected cost never changes: once
+            cost_ms = self._cost_ms[key] = self.latency.expected_ms(
+                plan.unet_evals, 1, self.resolution, classic=key[:2] == (0, True), vae_encodes=plan.vae_encodes)
         if cost_ms <= budget_ms + ON_TIME_TOLERANCE_MS:
             return plan
         reason = self._shed[job.stream](job.ef, plan, budget_ms, job.release_s > job.playout_s)
@@ -176,16 +182,19 @@ class GpuPool:
     def _start(self, gpu: int, batch: list[tuple[Job, object]]) -> None:
         now = self.env.now
         c = self._cols
-        results, max_evals, classic, wall_ms = [], 0, True, 0.0
+        results, max_evals, vae_encodes, classic, wall_ms = [], 0, 0, True, 0.0
         for job, plan in batch:
             dec = self.decoders[job.stream]
-            decoded = None
-            if not self.timing_only:
+            if self.timing_only:
+                advance = self._advance[job.stream]
+                decoded = None if advance is None else advance(job.ef, plan)
+            else:
                 t0 = time.perf_counter()
                 decoded = dec.decode(job.ef, plan)
                 wall_ms += (time.perf_counter() - t0) * 1e3
             results.append((job, plan, decoded))
             max_evals = max(max_evals, plan.unet_evals)
+            vae_encodes += plan.vae_encodes
             classic = classic and plan.unet_evals == 0 and plan.path == "classic"
             r = job.row
             c.decode_start_ms[r] = now * 1e3
@@ -200,9 +209,10 @@ class GpuPool:
                 c.steps[r], c.unet_evals[r], c.anchor[r] = decoded.steps, decoded.unet_evals, decoded.anchor
                 c.cut_detected[r], c.confidence[r] = decoded.cut_detected, decoded.confidence
         service_s = self.latency.decode_ms(max_evals, len(batch), self.resolution, classic=classic,
-                                           measured_ms=None if self.timing_only else wall_ms) / 1e3
-        if self._observe is not None:
-            self._observe(max_evals, service_s * 1e3)
+                                           measured_ms=None if self.timing_only else wall_ms,
+                                           vae_encodes=vae_encodes) / 1e3
+        if self._learns:
+            self.latency.observe(max_evals, service_s * 1e3)
         self.busy_s += service_s
         self.env.timeout(service_s).callbacks.append(lambda _e: self._finish(gpu, results))
 

@@ -72,7 +72,7 @@ class Sender:
         self._pacer_free_s = 0.0
         self._timing: dict[int, tuple] = {}  # frame -> (send_s, arrive_s, lost) per packet, until reported
         self.encoder_free_s = 0.0
-        self.measure_encode = getattr(latency, "kind", "") == "measured"
+        self.measure_encode = latency.kind == "measured"
         self._n = 0
         self._frames = None
 

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from ..codecs.latency import LatencyProfile, controlnet_problem, load_profile, profile_of
+from ..timing.profile import LatencyProfile, controlnet_problem, load_profile, profile_of, timed_as_problem
 from ..spec import Spec, bounded
 
 __all__ = ["JitterBufferSpec", "ReceiverSpec"]
@@ -46,6 +46,10 @@ class ReceiverSpec(Spec):
     ``controlnet``: ``"on"`` times every evaluation as a UNet plus a ControlNet (the profile's
     ``controlnet_factor``, e.g. 1.38 on an RTX 4090 for SD-1.5); ``"off"`` (default): the UNet
     alone. It changes only the simulated time, never the images.
+    ``timed_as_px``: time every decode as the profile's decode of a ``timed_as_px`` frame (e.g. 512
+    with ``latency="profile:sd15-rtx4090"``: the shipped model's 64 px frames decoded as fast as
+    SD-1.5 decodes 512 px ones on that GPU); None (default): the profile's time at the video's own
+    side. Only the simulated time changes; the run's meta records the profile as served.
     """
 
     spec_path = "receiver"
@@ -58,6 +62,7 @@ class ReceiverSpec(Spec):
     decode: Literal["real", "timing-only"] = "real"
     shed: Literal["on", "off"] = "on"
     controlnet: Literal["off", "on"] = "off"
+    timed_as_px: int | None = bounded(None, 16, 4096, "px", "side whose profile times serve every frame (None: the video's)")
 
     @field_validator("latency")
     @classmethod
@@ -70,8 +75,9 @@ class ReceiverSpec(Spec):
         return v
 
     @model_validator(mode="after")
-    def _controlnet_needs_a_factor(self):
-        problem = controlnet_problem(profile_of(self.latency), self.controlnet)
+    def _profile_options_need_a_profile(self):
+        profile = profile_of(self.latency)
+        problem = controlnet_problem(profile, self.controlnet) or timed_as_problem(profile, self.timed_as_px)
         if problem:
             raise ValueError(problem)
         return self

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._version import __version__
 from ..codecs.cache import CodecCache, cache_codecs
-from ..codecs.latency import make_latency_model
+from ..timing import make_latency_model
 from ..codecs.registry import make_codec
 from ..netsim.channel import cell_is_shared, draw_traces, scheduled_in_loop
 from ..netsim.channel.cell import cell_layout, cell_stats, draw_cell_channel, queue_cell_stats
@@ -67,7 +67,8 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         codecs, counts = cache_codecs(codecs, cache)
         codec = codecs[groups[0][0]]
     latency = make_latency_model(sc.receiver.latency, sc.receiver.latency_scale,
-                                 np.random.default_rng(derive_seed(sc.seed, "latency")), sc.receiver.controlnet)
+                                 np.random.default_rng(derive_seed(sc.seed, "latency")), sc.receiver.controlnet,
+                                 frame_px=sc.video.resolution, timed_as_px=sc.receiver.timed_as_px)
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
     inputs = []
     n_streams = sc.num_streams
@@ -111,8 +112,8 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
         "spec_hash": sc.spec_hash(), "timing_only": timing_only,
         "quality": "none: timing-only run" if timing_only else f"{'/'.join(sc.metrics)} of the frames shown",
-        "latency_model": latency.kind if not hasattr(latency, "profile") else f"profile:{latency.profile.name}",
-        "latency_profile": latency.profile.model_dump(mode="json") if hasattr(latency, "profile") else None,
+        "latency_model": latency.kind if latency.profile is None else f"profile:{latency.profile.name}",
+        "latency_profile": latency.profile.model_dump(mode="json") if latency.profile is not None else None,
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
         "channel": channel_meta,
         "streams": per_stream,

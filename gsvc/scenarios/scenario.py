@@ -189,7 +189,7 @@ class Scenario(Spec):
         ControlNet's cost (a ``controlnet_factor``), must have it counted (``receiver.controlnet="on"``);
         otherwise the timing leaves out the ControlNet's ~40 % per step."""
         from ..codecs.backends import SHIPPED
-        from ..codecs.latency import profile_of
+        from ..timing.profile import profile_of
         c, rx = self.codec, self.receiver
         if c.model == SHIPPED or rx.controlnet == "on":
             return
