@@ -29,7 +29,7 @@ def test_list_text_keeps_numbers_as_numbers_and_names_as_strings():
 
 
 @pytest.mark.parametrize("text, words", [
-    ("a:b", "start:stop:step"), ("0:20", "start:stop:step"), ("0:20:0", "step 0"), ("0:20:-5", "never goes"),
+    ("0:b", "start:stop:step"), ("0:20", "start:stop:step"), ("0:20:0", "step 0"), ("0:20:-5", "never goes"),
     ("", "no values"), ("5,,10", "empty entry")])
 def test_malformed_grid_text_is_rejected_naming_the_key(text, words):
     with pytest.raises(SpecError, match="channel.snr_db") as err:
@@ -47,7 +47,8 @@ def test_unknown_grid_key_lists_the_valid_keys_and_runs_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("grid, words", [
-    ({"channel.snr_db": "a:b"}, "channel.snr_db='a:b' is not a range"),
+    ({"channel.snr_db": "0:20"}, "channel.snr_db='0:20' is not a range"),
+    ({"channel.snr_db": "a:b"}, "channel.snr_db='a:b' input should be a valid number"),
     ({"channel.snr_db": []}, "grid channel.snr_db is an empty list"),
     ({"channel.snr_db": [5, 5]}, "grid channel.snr_db repeats 5"),
     ({"channel.snr_db": [0, 100]}, "grid channel.snr_db=100: channel.snr_db=100"),
@@ -170,3 +171,9 @@ def test_progress_bar_counts_points_and_shows_an_eta(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "2/2" in err and "point" in err and "<" in err  # tqdm's [elapsed<remaining]
 
+
+
+def test_a_set_value_with_a_colon_after_a_name_is_one_string():
+    from gsvc.scenarios.grid import parse_assignment
+    assert parse_assignment("receiver.latency=profile:sd15-a100") == ("receiver.latency", ["profile:sd15-a100"])
+    assert parse_assignment("channel.snr_db=0:20:10") == ("channel.snr_db", [0, 10, 20])

@@ -39,11 +39,11 @@ def test_sweep_a_preset_with_its_base_changed_by_set(tmp_path):
 
 
 def test_bad_grid_on_the_command_line_is_one_line_without_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "gsvc.cli", "sweep", "cell-edge", "--grid", "channel.snr_db=a:b",
+    proc = subprocess.run([sys.executable, "-m", "gsvc.cli", "sweep", "cell-edge", "--grid", "channel.snr_db=0:20",
                            "--out", str(tmp_path / "s")], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "error: grid channel.snr_db='a:b' is not a range start:stop:step of numbers (stop included), "
+        "error: grid channel.snr_db='0:20' is not a range start:stop:step of numbers (stop included), "
         "e.g. 0:20:5; or give a list such as 5,10,20"]
     unknown = CliRunner().invoke(main, ["sweep", "cell-edge", "--grid", "chanel.snr_db=1,2"])
     assert unknown.exit_code == 2 and "valid keys:" in unknown.output and "channel.snr_db" in unknown.output

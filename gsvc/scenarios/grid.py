@@ -6,7 +6,8 @@ A grid maps dotted scenario paths to the values they take::
 
 A value list may be written as text, as on the command line: ``"5,10,20"`` (a
 list; numbers become ints or floats, anything else stays a string) or
-``"0:20:5"`` (``start:stop:step``, stop included: 0, 5, 10, 15, 20).
+``"0:20:5"`` (``start:stop:step``, stop included: 0, 5, 10, 15, 20); a value whose part before
+the first ``:`` is not a number is one string (``"profile:sd15-a100"``).
 
 Points are the cartesian product of the grid times ``seeds`` replications.
 Replication 0 keeps the point's own seed; replication ``k > 0`` uses
@@ -65,8 +66,8 @@ def parse_values(key: str, text: str) -> list:
     text = text.strip()
     if not text:
         raise SpecError([f"grid {key} has no values; give a list such as 5,10,20 or a range such as 0:20:5"])
-    if ":" in text and "," not in text:
-        return _parse_range(key, text)
+    if ":" in text and "," not in text and not isinstance(_parse_scalar(text.split(":")[0]), str):
+        return _parse_range(key, text)  # a value whose first part is no number is a name: profile:sd15-a100
     tokens = text.split(",")
     if any(not t.strip() for t in tokens):
         raise SpecError([f"grid {key}={text!r} has an empty entry; give a list such as 5,10,20"])
