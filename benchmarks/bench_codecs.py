@@ -40,8 +40,8 @@ import numpy as np
 import torch
 
 from gsvc.codecs import classic
-from gsvc.codecs.registry import make_codec
-from gsvc.codecs.spec import DIFFUSION_CODECS, CodecSpec
+from gsvc.codecs.registry import has, make_codec
+from gsvc.codecs.spec import CodecSpec
 from gsvc.video import VideoSpec, open_source, photo_source
 from gsvc.metrics.dists import dists
 from gsvc.metrics.lpips import lpips
@@ -205,7 +205,7 @@ def own_columns(text: str, r: dict) -> str:
 def no_generation_reference(name: str, kw: dict, side: int, clips: list[list], cache: dict) -> dict | None:
     """The ``lowres`` codec with the low-res settings of diffusion row ``name, kw`` (None for a classic
     row or one that sends no low-res frame); printed as a row of its own the first time it is run."""
-    if name not in DIFFUSION_CODECS or kw.get("lowres") == "off":
+    if not has(name, "diffusion") or kw.get("lowres") == "off":
         return None
     ref_kw = {k: v for k, v in kw.items() if k in LOWRES_KEYS}
     key = tuple(sorted(ref_kw.items()))

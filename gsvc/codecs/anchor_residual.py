@@ -22,7 +22,6 @@ from .control.confidence import reference_confidence
 from .conditions import parse_conditions
 from .diffusion import DiffusionCodec, DiffusionDecoder, DiffusionEncoder, frame_generator
 from .entropy import checksum, decode_residuals, encode_residuals
-from .registry import register
 from .sampler import sample, start_index
 
 RESIDUAL_PX = 16      # side of the transmitted residual
@@ -118,9 +117,9 @@ class AnchorResidualDecoder(DiffusionDecoder):
         return den.to_image(res.x0)[0]
 
 
-@register("anchor_residual")
 class AnchorResidualCodec(DiffusionCodec):
     name = "anchor_residual"
+    capabilities = DiffusionCodec.capabilities | {"reference"}
     decoder_cls = AnchorResidualDecoder
 
     def encoder(self, stream_seed):

@@ -30,7 +30,6 @@ from av.video.frame import PictureType
 
 from ..video.quality import to_uint8
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
-from .registry import register
 
 __all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px",            "PRESET", "VBV_S", "PIX_FMT", "keyframe_interval"]
 
@@ -144,14 +143,18 @@ class ClassicCodec:
         return ClassicDecoder(self)
 
 
-@register("h264")
 class H264Codec(ClassicCodec):
     name, encoder_lib, decoder_lib = "h264", "libx264", "h264"
+    capabilities = frozenset({"rate"})
 
 
-@register("h265")
 class H265Codec(ClassicCodec):
     name, encoder_lib, decoder_lib = "h265", "libx265", "hevc"
+    capabilities = frozenset()
+
+    @classmethod
+    def rate_problem(cls, spec) -> str | None:
+        return "cannot change its rate mid-stream (FFmpeg's libx265 wrapper applies no bitrate change to an open encoder)"
 
 
 class ClassicEncoder:

@@ -23,7 +23,6 @@ from .diffusion import DiffusionCodec, DiffusionDecoder
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .ratelevels import LadderRateControl
-from .registry import register
 from .sampler import start_index
 
 IMPORTANCE_MSE = 0.005
@@ -160,9 +159,9 @@ class ContentMotionDecoder(DiffusionDecoder):
         return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
 
 
-@register("content_motion")
 class ContentMotionCodec(DiffusionCodec):
     name = "content_motion"
+    capabilities = DiffusionCodec.capabilities | {"reference"}
     decoder_cls = ContentMotionDecoder
 
     def __init__(self, codec_spec, video_spec):

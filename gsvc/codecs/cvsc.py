@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from .base import DecodePlan
 from .diffusion import DiffusionCodec, DiffusionDecoder
-from .registry import register
 from .sampler import start_index
 
 
@@ -29,7 +28,7 @@ class CvscDecoder(DiffusionDecoder):
                                 ref_mask=parsed["ref_mask"], strength=plan.strength)
 
 
-@register("cvsc")
 class CvscCodec(DiffusionCodec):
     name = "cvsc"
+    capabilities = DiffusionCodec.capabilities | {"reference"}
     decoder_cls = CvscDecoder

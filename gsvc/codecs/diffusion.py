@@ -73,6 +73,15 @@ def frame_generator(stream_seed: int, frame: int):
     return torch.Generator().manual_seed(int.from_bytes(h[:8], "little") >> 1)
 
 
+def intra_rate_problem(cls, spec) -> str | None:
+    """An intra-only codec's rate knob is the low-res frame's quantiser: none without it."""
+    if spec.lowres == "off":
+        return (f"has nothing to turn with codec.name={spec.name!r} and codec.lowres='off' (its rate knobs are "
+                "the low-res frame's quantiser and the anchor period); switch codec.lowres on or set "
+                "link.rate_control='off'")
+    return None
+
+
 class DiffusionCodec:
     """Base of the diffusion codecs; subclasses set ``name`` and a decoder class."""
 
@@ -80,6 +89,7 @@ class DiffusionCodec:
     group_frames = 1
     uses_pixels = True
     makes_images = True
+    capabilities = frozenset({"diffusion", "lowres", "rate"})
     decoder_cls: type = None  # set by subclasses
     #: every frame is an anchor (no reference, no motion)
     intra_only = False
@@ -87,6 +97,14 @@ class DiffusionCodec:
     def __init__(self, codec_spec, video_spec):
         self.spec = codec_spec
         self.video = video_spec
+
+    @classmethod
+    def spec_problem(cls, spec) -> str | None:
+        """A diffusion codec needs at least one condition to generate from."""
+        if spec.semantic == "off" and spec.lowres == "off" and spec.structure == "off":
+            return (f"codec.name={spec.name!r} needs something to generate from: codec.semantic, "
+                    "codec.lowres and codec.structure are all 'off'; switch one on")
+        return None
 
     @property
     def denoiser(self):

@@ -4,8 +4,7 @@ low-res frame, structure map: ``codec.semantic``, ``codec.lowres``, ``codec.stru
 from __future__ import annotations
 
 from .base import DecodePlan
-from .diffusion import DiffusionCodec, DiffusionDecoder
-from .registry import register
+from .diffusion import DiffusionCodec, DiffusionDecoder, intra_rate_problem
 
 
 class FullDecoder(DiffusionDecoder):
@@ -16,8 +15,8 @@ class FullDecoder(DiffusionDecoder):
         return self.run_sampler(ef, parsed, plan.steps)
 
 
-@register("full")
 class FullCodec(DiffusionCodec):
     name = "full"
     intra_only = True
+    rate_problem = classmethod(intra_rate_problem)
     decoder_cls = FullDecoder

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from .base import DecodePlan
 from .diffusion import DiffusionCodec, DiffusionDecoder
-from .registry import register
 
 
 class LowresDecoder(DiffusionDecoder):
@@ -23,9 +22,16 @@ class LowresDecoder(DiffusionDecoder):
         return self.predict(parsed)
 
 
-@register("lowres")
 class LowresCodec(DiffusionCodec):
     name = "lowres"
+    capabilities = frozenset({"lowres", "reference", "rate"})
+
+    @classmethod
+    def spec_problem(cls, spec) -> str | None:
+        if spec.lowres == "off":
+            return ("codec.name='lowres' shows the low-res frame it sends, but codec.lowres='off'; "
+                    "set codec.lowres to 'all' or 'anchors'")
+        return None
     decoder_cls = LowresDecoder
 
     def __init__(self, codec_spec, video_spec):

@@ -4,8 +4,7 @@ frame's conditions (semantic map, low-res frame, structure map). The fastest dif
 from __future__ import annotations
 
 from .base import DecodePlan
-from .diffusion import DiffusionCodec, DiffusionDecoder
-from .registry import register
+from .diffusion import DiffusionCodec, DiffusionDecoder, intra_rate_problem
 
 
 class OneshotDecoder(DiffusionDecoder):
@@ -16,8 +15,8 @@ class OneshotDecoder(DiffusionDecoder):
         return self.run_sampler(ef, parsed, 1)
 
 
-@register("oneshot")
 class OneshotCodec(DiffusionCodec):
     name = "oneshot"
     intra_only = True
+    rate_problem = classmethod(intra_rate_problem)
     decoder_cls = OneshotDecoder

@@ -1,44 +1,107 @@
-"""Codec names -> factories. Concrete codecs register here; the simulator looks them up."""
+"""Codec names -> codec classes, each with what it can do; the simulator and the validation look here.
+
+A codec class declares itself once, in its own module, with class attributes:
+
+* ``name``: the ``codec.name`` that selects it;
+* ``capabilities``: a subset of :data:`CAPABILITIES` (validation reads these, never name lists);
+* ``makes_images``, ``group_frames``, ``uses_pixels``: the :class:`~gsvc.codecs.base.Codec` protocol;
+* optionally ``spec_problem(spec) -> str | None`` (a classmethod): why this codec cannot run with
+  ``spec`` (a :class:`~gsvc.codecs.spec.CodecSpec`), checked when the spec is made, and
+  ``rate_problem(spec) -> str | None``: why ``link.rate_control`` has nothing to steer with ``spec``.
+
+The built-in codecs are listed in :mod:`gsvc.codecs.catalog`; a codec of one's own is added with
+:func:`register` (``register(MyCodec)``, or ``@register`` on the class) before the scenario is made.
+The class is called as ``cls(codec_spec, video_spec)``.
+"""
 from __future__ import annotations
 
 from typing import Callable
 
-from .base import Codec
+__all__ = ["CAPABILITIES", "register", "codec_names", "codec_class", "make_codec", "makes_images", "has",
+           "names_with"]
 
-__all__ = ["register", "codec_names", "make_codec", "makes_images"]
+#: what a codec may declare it can do, and what each lets validation allow
+CAPABILITIES = {
+    "diffusion": "runs the denoiser back-end of codec.model (the model must exist and serve the video's side)",
+    "lowres": "sends the low-res frame of gsvc.codecs.lowres (its factor must divide the frame)",
+    "reference": "decodes deltas from a reference, so codec.control='adaptive' can adapt it",
+    "rate": "its rate can change while it runs, so link.rate_control can steer it",
+}
 
-_FACTORIES: dict[str, Callable] = {}
+_CLASSES: dict[str, type] = {}
+_BUILTIN_LOADED = False
 
 
-def register(name: str):
-    """Class decorator: ``@register("cvsc")`` makes the codec available as ``codec.name="cvsc"``.
+def register(cls: type | None = None, *, replace: bool = False):
+    """Make codec class ``cls`` available as ``codec.name=cls.name`` (usable as ``@register``).
 
-    The factory is called as ``factory(codec_spec, video_spec)``.
+    ``cls.capabilities`` must be a subset of :data:`CAPABILITIES`; a name already taken is refused
+    unless ``replace``.
     """
-    def deco(factory):
-        _FACTORIES[name] = factory
-        return factory
-    return deco
+    def add(c: type) -> type:
+        name = getattr(c, "name", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"register: {c.__name__} has no name (a class attribute: the codec.name that selects it)")
+        unknown = set(getattr(c, "capabilities", ())) - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"register: {name!r} declares unknown capabilities {sorted(unknown)}; "
+                             f"known: {', '.join(CAPABILITIES)}")
+        _load_builtin()
+        if name in _CLASSES and _CLASSES[name] is not c and not replace:
+            raise ValueError(f"register: codec.name={name!r} is taken by {_CLASSES[name].__qualname__}; "
+                             "choose another name or pass replace=True")
+        _CLASSES[name] = c
+        return c
+    return add if cls is None else add(cls)
 
 
 def _load_builtin() -> None:
-    from . import (anchor_residual, classic, content_motion, cvsc, full, lowres_only, oneshot, reuse,  # noqa: F401
-                   synthetic, xr)  # (each registers itself)
+    global _BUILTIN_LOADED
+    if not _BUILTIN_LOADED:
+        _BUILTIN_LOADED = True
+        from .catalog import BUILTIN
+        for c in BUILTIN:
+            _CLASSES.setdefault(c.name, c)
 
 
 def codec_names() -> list[str]:
     _load_builtin()
-    return sorted(_FACTORIES)
+    return sorted(_CLASSES)
 
 
-def make_codec(codec_spec, video_spec) -> Codec:
+def codec_class(name: str) -> type:
+    """The class registered as ``name`` (KeyError naming the known ones if none)."""
     _load_builtin()
-    return _FACTORIES[codec_spec.name](codec_spec, video_spec)
+    if name not in _CLASSES:
+        raise KeyError(f"codec.name={name!r} names no codec; known: {', '.join(sorted(_CLASSES))}")
+    return _CLASSES[name]
+
+
+def make_codec(codec_spec, video_spec):
+    return codec_class(codec_spec.name)(codec_spec, video_spec)
+
+
+def has(name: str, capability: str) -> bool:
+    """Whether codec ``name`` declares ``capability`` (one of :data:`CAPABILITIES`)."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"{capability!r} is not a codec capability; known: {', '.join(CAPABILITIES)}")
+    return capability in getattr(codec_class(name), "capabilities", ())
+
+
+def names_with(capability: str) -> list[str]:
+    """The registered codecs that declare ``capability``, sorted."""
+    return [n for n in codec_names() if has(n, capability)]
 
 
 def makes_images(name: str) -> bool:
     """Whether codec ``name`` decodes to images (False for traffic models such as ``xr``); unknown: True
     (the codec spec names the unknown codec)."""
     _load_builtin()
-    factory = _FACTORIES.get(name)
-    return bool(getattr(factory, "makes_images", True)) if factory is not None else True
+    c = _CLASSES.get(name)
+    return bool(getattr(c, "makes_images", True)) if c is not None else True
+
+
+def problem_of(name: str, hook: str, spec) -> str | None:
+    """What codec ``name``'s optional check ``hook`` (``spec_problem`` or ``rate_problem``) says of ``spec``."""
+    check: Callable | None = getattr(codec_class(name), hook, None)
+    return None if check is None else check(spec)

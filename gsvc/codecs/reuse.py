@@ -14,7 +14,6 @@ from .backends import warp_sample
 from .base import DecodePlan
 from .diffusion import DiffusionCodec, DiffusionDecoder, frame_generator
 from .motion import decode_motion
-from .registry import register
 
 
 class ReuseDecoder(DiffusionDecoder):
@@ -68,7 +67,7 @@ class ReuseDecoder(DiffusionDecoder):
         return den.to_image(res.x0)[0]
 
 
-@register("reuse")
 class ReuseCodec(DiffusionCodec):
     name = "reuse"
+    capabilities = DiffusionCodec.capabilities | {"reference"}
     decoder_cls = ReuseDecoder

@@ -7,15 +7,17 @@ from pydantic import field_validator, model_validator
 
 from ..spec import Spec, bounded
 
-__all__ = ["CodecSpec", "REFERENCE_CODECS", "DIFFUSION_CODECS", "LOWRES_CODECS"]
+__all__ = ["CodecSpec"]
 
-#: codecs that run the shared denoiser
-DIFFUSION_CODECS = ("full", "oneshot", "cvsc", "reuse", "anchor_residual", "content_motion")
-#: codecs that send the low-res frame of :mod:`gsvc.codecs.lowres` (``lowres``: that frame and motion,
-#: decoded without generation): its factor must divide the frame, and rate control turns its quantiser
-LOWRES_CODECS = DIFFUSION_CODECS + ("lowres",)
-#: codecs that decode from a reference and so can run under ``codec.control="adaptive"``
-REFERENCE_CODECS = ("cvsc", "reuse", "anchor_residual", "content_motion", "lowres")
+#: the name lists this module had, and the capability that replaces each (gsvc.codecs.registry)
+_REMOVED = {"DIFFUSION_CODECS": "diffusion", "LOWRES_CODECS": "lowres", "REFERENCE_CODECS": "reference"}
+
+
+def __getattr__(name: str):
+    if name in _REMOVED:
+        raise AttributeError(f"gsvc.codecs.spec.{name} was removed: codecs declare capabilities; use "
+                             f"gsvc.codecs.registry.names_with({_REMOVED[name]!r})")
+    raise AttributeError(f"module 'gsvc.codecs.spec' has no attribute {name!r}")
 
 
 class CodecSpec(Spec):
@@ -120,22 +122,16 @@ class CodecSpec(Spec):
 
     @model_validator(mode="after")
     def _control_needs_reference(self) -> "CodecSpec":
-        if self.control == "adaptive" and self.name not in REFERENCE_CODECS:
-            raise ValueError(f"codec.control='adaptive' needs a reference-based codec ({', '.join(REFERENCE_CODECS)}); "
-                             f"codec.name={self.name!r} has no reference to adapt")
+        from .registry import has, names_with
+        if self.control == "adaptive" and not has(self.name, "reference"):
+            raise ValueError(f"codec.control='adaptive' needs a reference-based codec "
+                             f"({', '.join(names_with('reference'))}); codec.name={self.name!r} has no reference to adapt")
         return self
 
     @model_validator(mode="after")
-    def _lowres_is_sent(self) -> "CodecSpec":
-        if self.name == "lowres" and self.lowres == "off":
-            raise ValueError("codec.name='lowres' shows the low-res frame it sends, but codec.lowres='off'; "
-                             "set codec.lowres to 'all' or 'anchors'")
-        return self
-
-    @model_validator(mode="after")
-    def _something_to_condition_on(self) -> "CodecSpec":
-        if self.name in DIFFUSION_CODECS and self.semantic == "off" and self.lowres == "off" \
-                and self.structure == "off":
-            raise ValueError(f"codec.name={self.name!r} needs something to generate from: codec.semantic, "
-                             "codec.lowres and codec.structure are all 'off'; switch one on")
+    def _codec_accepts_the_settings(self) -> "CodecSpec":
+        from .registry import problem_of
+        problem = problem_of(self.name, "spec_problem", self)
+        if problem:
+            raise ValueError(problem)
         return self

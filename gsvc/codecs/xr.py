@@ -30,7 +30,6 @@ from typing import Sequence
 import numpy as np
 
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
-from .registry import register
 
 __all__ = ["XrCodec", "SIZE_STD_RATIO", "SIZE_RANGE", "JITTER_STD_MS", "JITTER_BOUND_MS", "DEFAULT_FPS"]
 
@@ -57,12 +56,12 @@ def truncated_normal(rng: np.random.Generator, mean: float, std: float, low: flo
     return out
 
 
-@register("xr")
 class XrCodec:
     name = "xr"
     group_frames = 1
     uses_pixels = False
     makes_images = False
+    capabilities = frozenset({"rate"})
 
     def __init__(self, codec_spec, video_spec):
         self.spec, self.fps = codec_spec, video_spec.fps

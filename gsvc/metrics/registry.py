@@ -9,7 +9,7 @@ import numpy as np
 
 from ..video.quality import psnr_db, ssim
 
-__all__ = ["Metric", "METRICS", "DEFAULT_METRICS", "metric_columns"]
+__all__ = ["Metric", "METRICS", "DEFAULT_METRICS", "metric_columns", "register_metric"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,18 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("flicker", "flicker", _lazy("temporal", "flicker"), temporal=True, higher_is_better=False),
     Metric("tlp", "tlp", _lazy("temporal", "tlp"), temporal=True, higher_is_better=False),
 )}
+
+def register_metric(metric: Metric, replace: bool = False) -> Metric:
+    """Make ``metric`` available to ``Scenario.metrics`` by its name (a name taken is refused unless
+    ``replace``). Its column must carry its unit in the name where it has one (``_db``)."""
+    if metric.name in METRICS and METRICS[metric.name] != metric and not replace:
+        raise ValueError(f"register_metric: {metric.name!r} is taken; choose another name or pass replace=True")
+    taken = {m.column for m in METRICS.values() if m.name != metric.name}
+    if metric.column in taken:
+        raise ValueError(f"register_metric: column {metric.column!r} is filled by another metric")
+    METRICS[metric.name] = metric
+    return metric
+
 
 #: what every run with images scores
 DEFAULT_METRICS: tuple[str, ...] = ("psnr", "ssim")

@@ -142,17 +142,17 @@ class Scenario(Spec):
 
     def _check_rate_control(self) -> None:
         """``link.rate_control`` needs a codec whose rate can change while it runs."""
+        from ..codecs.registry import has, names_with, problem_of
         c, ctl = self.codec, self.link.rate_control
         if ctl == "off":
             return
-        if c.name == "h265":
+        problem = problem_of(c.name, "rate_problem", c)
+        if not has(c.name, "rate"):
             raise ValueError(f"link.rate_control={ctl!r} needs a codec whose rate can change mid-stream; "
-                             "codec.name='h265' cannot (FFmpeg's libx265 wrapper applies no bitrate change to an "
-                             "open encoder); use 'h264', a diffusion codec, 'lowres' or 'synthetic', or link.rate_control='off'")
-        if c.name in ("full", "oneshot") and c.lowres == "off":
-            raise ValueError(f"link.rate_control={ctl!r} has nothing to turn with codec.name={c.name!r} and "
-                             "codec.lowres='off' (its rate knobs are the low-res frame's quantiser and the "
-                             "anchor period); switch codec.lowres on or set link.rate_control='off'")
+                             f"codec.name={c.name!r} {problem or 'has a fixed rate'}; use one of "
+                             f"{', '.join(names_with('rate'))}, or link.rate_control='off'")
+        if problem:
+            raise ValueError(f"link.rate_control={ctl!r} {problem}")
 
     def _check_model_serves_video(self) -> None:
         """A codec that sends the low-res frame (the diffusion codecs and ``lowres``) needs a low-res
@@ -161,15 +161,15 @@ class Scenario(Spec):
         configs) and, when it decodes for real, serves ``video.resolution``. Frames beyond the shipped
         model's largest side (up to 1024 px) are for latent back-ends that serve them."""
         from ..codecs.backends import SHIPPED, list_sides, served_resolutions_of
-        from ..codecs.spec import DIFFUSION_CODECS, LOWRES_CODECS
+        from ..codecs.registry import has
         c, side = self.codec, self.video.resolution
-        if c.name not in LOWRES_CODECS:
+        if not has(c.name, "lowres"):
             return
         for field, factor in (("lowres_factor", c.lowres_factor), ("anchor_lowres_factor", c.anchor_lowres_factor)):
             if c.lowres != "off" and factor and (side % factor or side // factor < 4):
                 raise ValueError(f"codec.{field}={factor} does not divide video.resolution={side} into a low-res "
                                  "frame of at least 4 px; choose a factor that divides it")
-        if c.name not in DIFFUSION_CODECS:
+        if not has(c.name, "diffusion"):
             return
         served = served_resolutions_of(c)  # raises for an incomplete codec.model folder
         self._check_controlnet_is_timed()

@@ -1,0 +1,90 @@
+"""A codec and a metric of one's own plug in from one file and run through gsvc.run."""
+import numpy as np
+import pytest
+
+import gsvc
+from gsvc.codecs import registry
+from gsvc.codecs.base import DecodePlan, Decoded, EncodedFrame
+from gsvc.metrics import METRICS, Metric, register_metric
+from gsvc.scenarios import Scenario
+from gsvc.spec import SpecError
+
+
+class _GreyEncoder:
+    def __init__(self, nbytes: int):
+        self.nbytes = nbytes
+
+    def encode(self, frame, feedback):
+        mean = int(np.asarray(frame.rgb).mean() * 255) if frame.rgb is not None else 128
+        return [EncodedFrame(frame.index, "anchor", {"mean": bytes([mean]) + bytes(self.nbytes - 1)})]
+
+
+class _GreyDecoder:
+    def __init__(self, side: int):
+        self.side = side
+
+    def plan(self, ef, complete, budget_ms):
+        return DecodePlan("classic") if complete else DecodePlan("conceal")
+
+    def decode(self, ef, plan):
+        level = ef.sections["mean"][0] / 255 if plan.path == "classic" else 0.5
+        return Decoded(np.full((self.side, self.side, 3), level, np.float32), 0, 0, anchor=True)
+
+
+class GreyCodec:
+    """Sends each frame's mean level (padded to ``bitrate_kbps``); shows a flat frame of it."""
+
+    name = "grey"
+    group_frames, uses_pixels, makes_images = 1, True, True
+    capabilities = frozenset()
+
+    def __init__(self, codec_spec, video_spec):
+        self.nbytes = max(1, int(codec_spec.bitrate_kbps * 1e3 / 8 / video_spec.fps))
+        self.side = video_spec.resolution
+
+    def encoder(self, stream_seed):
+        return _GreyEncoder(self.nbytes)
+
+    def decoder(self, stream_seed):
+        return _GreyDecoder(self.side)
+
+
+@pytest.fixture
+def grey(monkeypatch):
+    monkeypatch.setattr(registry, "_CLASSES", dict(registry._CLASSES))  # undone after the test
+    registry.register(GreyCodec)
+    register_metric(Metric("mean_error", "mean_error", lambda ref, test: np.abs(
+        ref.astype(float).mean(axis=(1, 2, 3)) - test.astype(float).mean(axis=(1, 2, 3))), higher_is_better=False))
+    yield
+    METRICS.pop("mean_error", None)
+
+
+def test_a_registered_codec_and_metric_run_through_gsvc_run(grey):
+    sc = Scenario(seed=1, video=dict(seconds=1, fps=10, resolution=32), codec=dict(name="grey", bitrate_kbps=16),
+                  channel=dict(model="constant", rate_mbps=1.0), metrics=("psnr", "mean_error"))
+    f = gsvc.run(sc).frames
+    assert (f["bytes"] == 200).all()  # 16 kbit/s at 10 frames/s: the codec's own bytes on the link
+    assert (f["status"] == "ok").all()
+    assert f["mean_error"].max() < 1.0  # the flat frame has the source's mean level (to 1/255)
+    assert f["psnr_db"].notna().all()
+
+
+def test_a_registered_codec_is_held_to_its_capabilities(grey):
+    with pytest.raises(SpecError, match="codec.control='adaptive' needs a reference-based codec"):
+        Scenario(codec=dict(name="grey", control="adaptive"))
+    with pytest.raises(SpecError, match="codec.name='grey' has a fixed rate"):
+        Scenario(codec=dict(name="grey"), link=dict(rate_control="gcc"))
+
+
+def test_registering_a_taken_name_or_an_unknown_capability_is_refused(grey):
+    class Other(GreyCodec):
+        pass
+    with pytest.raises(ValueError, match="'grey' is taken"):
+        registry.register(Other)
+
+    class Odd(GreyCodec):
+        name, capabilities = "odd", frozenset({"teleport"})
+    with pytest.raises(ValueError, match="unknown capabilities"):
+        registry.register(Odd)
+    with pytest.raises(ValueError, match="'psnr' is taken"):
+        register_metric(Metric("psnr", "psnr2", None))
