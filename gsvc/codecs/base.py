@@ -17,14 +17,14 @@ the lengths of those bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, Sequence, get_args, runtime_checkable
 
 import numpy as np
 
 from ..video.frame import Frame
 
 __all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec", "SKIP",
-           "SHED_REASONS"]
+           "SHED_REASONS", "PlanPath", "PLAN_PATHS"]
 
 FrameKind = Literal["anchor", "delta"]
 
@@ -74,14 +74,25 @@ class Feedback:
     sent_s: float
 
 
+#: every way a frame can be shown (:attr:`DecodePlan.path`): with the denoiser ``generate`` (from
+#: noise), ``refine`` (from the warped reference), ``residual`` (anchor + decoded residual),
+#: ``reuse`` (the anchor's cached samples), ``oneshot`` (one evaluation), each with a ``-short``
+#: variant (adaptive control ran fewer steps than wanted to meet the deadline); without it
+#: ``classic`` (a conventional decoder), ``warp`` (the reference moved), ``lowres`` (the low-res
+#: frame upsampled), ``conceal`` (incomplete data), ``repeat`` (the last image again) and ``skip``
+#: (shed by the receiver: never shown)
+PlanPath = Literal["generate", "refine", "residual", "reuse", "oneshot",
+                   "generate-short", "refine-short", "residual-short", "reuse-short", "oneshot-short",
+                   "classic", "warp", "lowres", "conceal", "repeat", "skip"]
+PLAN_PATHS: frozenset[str] = frozenset(get_args(PlanPath))
+
+
 @dataclass(frozen=True)
 class DecodePlan:
     """How the receiver will reconstruct one frame.
 
     Attributes:
-        path: ``"generate"`` (from noise), ``"refine"`` (from a reference),
-            ``"oneshot"``, ``"classic"`` (a conventional decoder), ``"conceal"``
-            (incomplete data: show a concealment), ``"repeat"`` (show the previous image).
+        path: one of :data:`PlanPath` (a plan of another name is refused when made).
         steps: sampler steps the plan runs.
         unet_evals: denoiser evaluations those steps cost (the latency model's unit of work).
         strength: fraction of the noise schedule the sampler starts at (1 = pure noise).
@@ -89,12 +100,16 @@ class DecodePlan:
             runs besides its evaluations (a latent back-end; 0 in pixel space).
     """
 
-    path: str
+    path: PlanPath
     steps: int = 0
     unet_evals: int = 0
     strength: float = 1.0
     vae_decodes: int = 0
     vae_encodes: int = 0
+
+    def __post_init__(self):
+        if self.path not in PLAN_PATHS:
+            raise ValueError(f"DecodePlan.path={self.path!r} is not one of {sorted(PLAN_PATHS)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,7 +123,7 @@ class Decoded:
     #: the decoder asks the sender for a fresh anchor (sent back over the feedback path)
     request_anchor: bool = False
     #: the path actually taken when it differs from the plan (e.g. "conceal" for corrupt data)
-    path: str | None = None
+    path: PlanPath | None = None
     #: the bitstream flagged a scene cut / large motion here (adaptive control)
     cut_detected: bool = False
     #: the decoder's confidence in its reference for this frame, in [0, 1] (NaN: not estimated)
