@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import DecodePlan, Decoded, EncodedFrame
+from .base import DecodePlan, EncodedFrame
 from .control.confidence import reference_confidence
-from .conditions import PARTS, AnchorConditions, ConditionCoder, parse_conditions
-from .diffusion import DiffusionCodec, DiffusionDecoder
+from .conditions import PARTS, ConditionCoder, parse_conditions
+from .diffusion import CorruptFrame, DiffusionCodec, DiffusionDecoder
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .ratelevels import LadderRateControl
@@ -129,34 +129,37 @@ class ContentMotionDecoder(DiffusionDecoder):
         k = n - start_index(n, self.spec.strength)
         return DecodePlan("refine", k, k, strength=self.spec.strength)
 
-    def decode_frame(self, ef, plan):
-        if plan.path == "conceal":
-            return self._conceal(ef)
-        if plan.path == "repeat":
-            return self._repeat(ef)
+    def reconstruct(self, ef, plan):
+        """An anchor's content frame (generated, or its low-res frame under adaptive control) becomes the
+        reference; every frame shows it warped by its motion, a delta with conditions refined from there."""
+        side = self.codec.video.resolution
+        motion = self.parsed_motion(ef)
+        if ef.kind == "anchor":
+            parsed = self.parsed(ef)
+            if plan.path == "lowres":  # adaptive control's fallback: no denoiser
+                content = upsample_lowres(parsed["lowres"], side)
+            else:
+                content = self.run_sampler(ef, parsed, plan.steps)
+            self.keep_reference(ef, plan, self.agree_with_lowres(content, parsed), parsed)
+        image = warp(self.ref_image, motion)
+        if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
+            parsed = {**self.parsed_conditions(ef, motion), "motion": motion}
+            image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
+                                     ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
+            image = self.agree_with_lowres(image, parsed)
+        return image, motion
+
+    def parsed_motion(self, ef):
         try:
-            motion = decode_motion(ef.sections["motion"])
-            side = self.codec.video.resolution
-            if ef.kind == "anchor":
-                parsed = parse_conditions(ef.sections, None, None, side)
-                if plan.path == "lowres":  # adaptive control's fallback: no denoiser
-                    content = upsample_lowres(parsed["lowres"], side)
-                else:
-                    content = self.run_sampler(ef, parsed, plan.steps)
-                content = self.agree_with_lowres(content, parsed)
-                self.ref_x = self.last_x if plan.path != "lowres" else None
-                self.ref_image, self.ref_frame, self.broken = content, ef.frame, False
-                self.ref_parts = AnchorConditions.of(parsed)
-            image = warp(self.ref_image, motion)
-            if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
-                parsed = {**parse_conditions(ef.sections, self.ref_parts, motion, side), "motion": motion}
-                image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
-                                         ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
-                image = self.agree_with_lowres(image, parsed)
-        except (ValueError, KeyError):
-            return self._conceal(ef)
-        self.last_image, self.last_motion = image, motion
-        return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+            return decode_motion(ef.sections["motion"])
+        except (ValueError, KeyError) as err:
+            raise CorruptFrame(str(err)) from err
+
+    def parsed_conditions(self, ef, motion):
+        try:
+            return parse_conditions(ef.sections, self.ref_parts, motion, self.codec.video.resolution)
+        except (ValueError, KeyError) as err:
+            raise CorruptFrame(str(err)) from err
 
 
 class ContentMotionCodec(DiffusionCodec):

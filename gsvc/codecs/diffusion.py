@@ -73,6 +73,10 @@ def frame_generator(stream_seed: int, frame: int):
     return torch.Generator().manual_seed(int.from_bytes(h[:8], "little") >> 1)
 
 
+class CorruptFrame(ValueError):
+    """A frame's sections do not parse: the decoder conceals it."""
+
+
 def intra_rate_problem(cls, spec) -> str | None:
     """An intra-only codec's rate knob is the low-res frame's quantiser: none without it."""
     if spec.lowres == "off":
@@ -306,14 +310,23 @@ class DiffusionDecoder:
         return out if self.control is None else self.control.annotate(ef, plan, out)
 
     def decode_frame(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
+        """The decode every diffusion codec shares: concealment, repeat, or :meth:`reconstruct`
+        (concealed when the frame's sections do not parse)."""
         if plan.path == "conceal":
             return self._conceal(ef)
         if plan.path == "repeat":
             return self._repeat(ef)
         try:
-            parsed = self._parse(ef)
-        except (ValueError, KeyError):
+            image, motion = self.reconstruct(ef, plan)
+        except CorruptFrame:
             return self._conceal(ef)
+        self.last_image, self.last_motion = image, motion
+        return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+
+    def reconstruct(self, ef: EncodedFrame, plan: DecodePlan) -> tuple[np.ndarray, MotionField]:
+        """The image ``[H, W, 3]`` of ``ef`` by ``plan`` and the motion it carried; an anchor becomes
+        the reference (:meth:`keep_reference`). Raises :class:`CorruptFrame` if the sections do not parse."""
+        parsed = self.parsed(ef)
         if plan.path in ("warp", "lowres"):
             image = self.predict(parsed)
         else:
@@ -321,12 +334,22 @@ class DiffusionDecoder:
             image = self.generate(ef, plan, parsed)
         image = self.agree_with_lowres(image, parsed)
         if ef.kind == "anchor":
-            self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
-            self.ref_x = self.last_x if plan.path not in ("warp", "lowres") else None
-            self.ref_parts = AnchorConditions.of(parsed)
-        self.last_image = image
-        self.last_motion = parsed.get("motion", ZERO_MOTION)
-        return Decoded(image, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
+            self.keep_reference(ef, plan, image, parsed)
+        return image, parsed.get("motion", ZERO_MOTION)
+
+    def parsed(self, ef: EncodedFrame) -> dict:
+        """:meth:`_parse`, with data that does not parse raised as :class:`CorruptFrame`."""
+        try:
+            return self._parse(ef)
+        except (ValueError, KeyError) as err:
+            raise CorruptFrame(str(err)) from err
+
+    def keep_reference(self, ef: EncodedFrame, plan: DecodePlan, image: np.ndarray, parsed: dict) -> None:
+        """Anchor ``ef``, decoded to ``image`` by ``plan``, is the reference from now on (with the
+        model-space sample the sampler left, unless no sampler ran)."""
+        self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
+        self.ref_x = self.last_x if plan.path not in ("warp", "lowres") else None
+        self.ref_parts = AnchorConditions.of(parsed)
 
     def predict(self, parsed: dict) -> np.ndarray:
         """The frame ``[H, W, 3]`` without the denoiser (before back-projection): a delta's reference

@@ -25,10 +25,22 @@ import numpy as np
 
 from ..video.quality import to_uint8
 
-__all__ = ["resolve_display", "viewer_index", "Screen", "ON_TIME_TOLERANCE_MS"]
+__all__ = ["resolve_display", "shown_at_ms", "on_time", "viewer_index", "Screen", "ON_TIME_TOLERANCE_MS"]
 
 #: a decode this close after its playout time still counts as on time (float rounding of s -> ms)
 ON_TIME_TOLERANCE_MS = 1e-9
+
+
+def on_time(done_ms, playout_ms):
+    """Whether a decode that finished at ``done_ms`` made its playout time (floats or arrays)."""
+    return done_ms <= playout_ms + ON_TIME_TOLERANCE_MS
+
+
+def shown_at_ms(done_ms, playout_ms, late_show: bool):
+    """When a decoded frame is displayed, ms: at its playout time if decoded by then, else when its
+    decode finishes (``late_show``) or never (NaN). Floats or arrays; the one display rule that both
+    the end-of-run columns (:func:`resolve_display`) and the live screen (:class:`Screen`) apply."""
+    return np.where(on_time(done_ms, playout_ms), playout_ms, done_ms if late_show else np.nan)
 
 
 def resolve_display(cols: dict, sl: slice, late_policy: str, incomplete: np.ndarray) -> None:
@@ -36,11 +48,10 @@ def resolve_display(cols: dict, sl: slice, late_policy: str, incomplete: np.ndar
     playout = cols["playout_ms"][sl]
     done = cols["decode_done_ms"][sl]
     skipped = cols["plan"][sl] == "skip"
-    on_time = done <= playout + ON_TIME_TOLERANCE_MS
-    status = np.where(on_time, "ok", "late").astype(object)
+    status = np.where(on_time(done, playout), "ok", "late").astype(object)
     status[skipped] = "skipped"
     status[incomplete] = "lost"  # whether concealed or shed, its data did not arrive
-    display = np.where(on_time, playout, done if late_policy == "show" else np.nan)
+    display = shown_at_ms(done, playout, late_policy == "show")
     display[skipped | np.isnan(done)] = np.nan
     cols["status"][sl] = status
     cols["display_ms"][sl] = display
@@ -104,12 +115,8 @@ class Screen:
     def decoded(self, frame: int, done_ms: float, image) -> None:
         """Frame ``frame`` finished decoding at ``done_ms`` (``image``: ``[H, W, 3]`` or None).
         Frames the receiver shed are never decoded, so never reach here."""
-        playout = self.playout_ms[self.row0 + frame]
-        if done_ms <= playout + ON_TIME_TOLERANCE_MS:
-            shown_ms = playout
-        elif self.late_show:
-            shown_ms = done_ms
-        else:
+        shown_ms = float(shown_at_ms(done_ms, self.playout_ms[self.row0 + frame], self.late_show))
+        if np.isnan(shown_ms):  # late and dropped
             return
         insort(self._shown, (shown_ms, frame))
         self._images[frame] = None if image is None else to_uint8(image)
