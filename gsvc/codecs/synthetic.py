@@ -101,4 +101,3 @@ class _Decoder:
         out = self._decoded.get((plan.path, ef.kind))
         return out if out is not None else Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
 
-    advance = decode  # nothing to run: a timing-only decode is the decode
