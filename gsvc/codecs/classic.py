@@ -31,7 +31,7 @@ from av.video.frame import PictureType
 from ..video.quality import to_uint8
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 
-__all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px",            "PRESET", "VBV_S", "PIX_FMT", "keyframe_interval"]
+__all__ = ["ClassicCodec", "H264Codec", "H265Codec", "encoder_options", "h265_ctu_px", "PRESET", "VBV_S", "PIX_FMT", "keyframe_interval"]
 
 #: encoder speed preset (x264/x265 ``--preset``); ``veryfast`` is a common real-time choice
 PRESET = "veryfast"

@@ -19,7 +19,7 @@ import numpy as np
 from .base import DecodePlan, EncodedFrame
 from .control.confidence import reference_confidence
 from .conditions import PARTS, ConditionCoder, parse_conditions
-from .diffusion import CorruptFrame, DiffusionCodec, DiffusionDecoder
+from .diffusion import DiffusionCodec, DiffusionDecoder, parsed_or_corrupt
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .ratelevels import LadderRateControl
@@ -133,9 +133,9 @@ class ContentMotionDecoder(DiffusionDecoder):
         """An anchor's content frame (generated, or its low-res frame under adaptive control) becomes the
         reference; every frame shows it warped by its motion, a delta with conditions refined from there."""
         side = self.codec.video.resolution
-        motion = self.parsed_motion(ef)
+        motion = parsed_or_corrupt(lambda: decode_motion(ef.sections["motion"]))
         if ef.kind == "anchor":
-            parsed = self.parsed(ef)
+            parsed = parsed_or_corrupt(lambda: self._parse(ef))
             if plan.path == "lowres":  # adaptive control's fallback: no denoiser
                 content = upsample_lowres(parsed["lowres"], side)
             else:
@@ -143,23 +143,13 @@ class ContentMotionDecoder(DiffusionDecoder):
             self.keep_reference(ef, plan, self.agree_with_lowres(content, parsed), parsed)
         image = warp(self.ref_image, motion)
         if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
-            parsed = {**self.parsed_conditions(ef, motion), "motion": motion}
+            parsed = {**parsed_or_corrupt(lambda: parse_conditions(ef.sections, self.ref_parts, motion, side)),
+                      "motion": motion}
             image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
                                      ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
             image = self.agree_with_lowres(image, parsed)
         return image, motion
 
-    def parsed_motion(self, ef):
-        try:
-            return decode_motion(ef.sections["motion"])
-        except (ValueError, KeyError) as err:
-            raise CorruptFrame(str(err)) from err
-
-    def parsed_conditions(self, ef, motion):
-        try:
-            return parse_conditions(ef.sections, self.ref_parts, motion, self.codec.video.resolution)
-        except (ValueError, KeyError) as err:
-            raise CorruptFrame(str(err)) from err
 
 
 class ContentMotionCodec(DiffusionCodec):

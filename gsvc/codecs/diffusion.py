@@ -77,13 +77,12 @@ class CorruptFrame(ValueError):
     """A frame's sections do not parse: the decoder conceals it."""
 
 
-def intra_rate_problem(cls, spec) -> str | None:
-    """An intra-only codec's rate knob is the low-res frame's quantiser: none without it."""
-    if spec.lowres == "off":
-        return (f"has nothing to turn with codec.name={spec.name!r} and codec.lowres='off' (its rate knobs are "
-                "the low-res frame's quantiser and the anchor period); switch codec.lowres on or set "
-                "link.rate_control='off'")
-    return None
+def parsed_or_corrupt(parse):
+    """``parse()``, with data that does not parse (ValueError, KeyError) raised as :class:`CorruptFrame`."""
+    try:
+        return parse()
+    except (ValueError, KeyError) as err:
+        raise CorruptFrame(str(err)) from err
 
 
 class DiffusionCodec:
@@ -108,6 +107,15 @@ class DiffusionCodec:
         if spec.semantic == "off" and spec.lowres == "off" and spec.structure == "off":
             return (f"codec.name={spec.name!r} needs something to generate from: codec.semantic, "
                     "codec.lowres and codec.structure are all 'off'; switch one on")
+        return None
+
+    @classmethod
+    def rate_problem(cls, spec) -> str | None:
+        """An intra-only codec's rate knob is the low-res frame's quantiser: none without it."""
+        if cls.intra_only and spec.lowres == "off":
+            return (f"has nothing to turn with codec.name={spec.name!r} and codec.lowres='off' (its rate knobs are "
+                    "the low-res frame's quantiser and the anchor period); switch codec.lowres on or set "
+                    "link.rate_control='off'")
         return None
 
     @property
@@ -281,12 +289,9 @@ class DiffusionDecoder:
         a real decode is followed by (they depend on which frame is the reference, not on its pixels),
         and concealments ask for anchors as they do after a real decode."""
         if plan.path == "conceal":
-            self._break_if_unreferenced(ef)
-            out = Decoded(None, 0, 0, request_anchor=self.broken, path="conceal")
+            out = self._conceal(ef, show=False)
         elif plan.path == "repeat":
-            if ef.kind == "anchor":
-                self.broken = True
-            out = Decoded(None, 0, 0, request_anchor=self.broken)
+            out = self._repeat(ef, show=False)
         else:
             if ef.kind == "anchor":
                 self.ref_frame, self.broken = ef.frame, False
@@ -326,7 +331,7 @@ class DiffusionDecoder:
     def reconstruct(self, ef: EncodedFrame, plan: DecodePlan) -> tuple[np.ndarray, MotionField]:
         """The image ``[H, W, 3]`` of ``ef`` by ``plan`` and the motion it carried; an anchor becomes
         the reference (:meth:`keep_reference`). Raises :class:`CorruptFrame` if the sections do not parse."""
-        parsed = self.parsed(ef)
+        parsed = parsed_or_corrupt(lambda: self._parse(ef))
         if plan.path in ("warp", "lowres"):
             image = self.predict(parsed)
         else:
@@ -336,13 +341,6 @@ class DiffusionDecoder:
         if ef.kind == "anchor":
             self.keep_reference(ef, plan, image, parsed)
         return image, parsed.get("motion", ZERO_MOTION)
-
-    def parsed(self, ef: EncodedFrame) -> dict:
-        """:meth:`_parse`, with data that does not parse raised as :class:`CorruptFrame`."""
-        try:
-            return self._parse(ef)
-        except (ValueError, KeyError) as err:
-            raise CorruptFrame(str(err)) from err
 
     def keep_reference(self, ef: EncodedFrame, plan: DecodePlan, image: np.ndarray, parsed: dict) -> None:
         """Anchor ``ef``, decoded to ``image`` by ``plan``, is the reference from now on (with the
@@ -377,26 +375,28 @@ class DiffusionDecoder:
         out["ref_mask"] = covered(motion, side)
         return out
 
-    def _conceal(self, ef: EncodedFrame) -> Decoded:
-        """Show the last output moved by the last motion; the reference stays broken until an anchor."""
-        image = self._last_or_grey()
-        if self.last_image is not None and self.last_motion is not ZERO_MOTION:
-            image = warp(image, self.last_motion)
-        self._break_if_unreferenced(ef)
-        self.last_image = image
-        return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken, path="conceal")
-
-    def _break_if_unreferenced(self, ef: EncodedFrame) -> None:
-        """A concealed anchor, or a delta on another reference, leaves the reference broken."""
+    def _conceal(self, ef: EncodedFrame, show: bool = True) -> Decoded:
+        """Show the last output moved by the last motion; a concealed anchor, or a delta on another
+        reference, leaves the reference broken until an anchor. ``show=False`` (timing-only): the
+        state change and the result without the image."""
+        image = None
+        if show:
+            image = self._last_or_grey()
+            if self.last_image is not None and self.last_motion is not ZERO_MOTION:
+                image = warp(image, self.last_motion)
+            self.last_image = image
         if ef.kind == "anchor" or ef.refs and ef.refs[0] != self.ref_frame:
             self.broken = True
+        return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken, path="conceal")
 
-    def _repeat(self, ef: EncodedFrame) -> Decoded:
-        """Show the last image again (no decode). An anchor shown this way leaves the reference broken."""
-        image = self._last_or_grey()
+    def _repeat(self, ef: EncodedFrame, show: bool = True) -> Decoded:
+        """Show the last image again (no decode). An anchor shown this way leaves the reference broken.
+        ``show=False`` (timing-only): the state change and the result without the image."""
+        image = None
+        if show:
+            image = self.last_image = self._last_or_grey()
         if ef.kind == "anchor":
             self.broken = True
-        self.last_image = image
         return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken)
 
     def _last_or_grey(self) -> np.ndarray:

@@ -4,7 +4,7 @@ low-res frame, structure map: ``codec.semantic``, ``codec.lowres``, ``codec.stru
 from __future__ import annotations
 
 from .base import DecodePlan
-from .diffusion import DiffusionCodec, DiffusionDecoder, intra_rate_problem
+from .diffusion import DiffusionCodec, DiffusionDecoder
 
 
 class FullDecoder(DiffusionDecoder):
@@ -18,5 +18,4 @@ class FullDecoder(DiffusionDecoder):
 class FullCodec(DiffusionCodec):
     name = "full"
     intra_only = True
-    rate_problem = classmethod(intra_rate_problem)
     decoder_cls = FullDecoder

@@ -4,7 +4,7 @@ frame's conditions (semantic map, low-res frame, structure map). The fastest dif
 from __future__ import annotations
 
 from .base import DecodePlan
-from .diffusion import DiffusionCodec, DiffusionDecoder, intra_rate_problem
+from .diffusion import DiffusionCodec, DiffusionDecoder
 
 
 class OneshotDecoder(DiffusionDecoder):
@@ -18,5 +18,4 @@ class OneshotDecoder(DiffusionDecoder):
 class OneshotCodec(DiffusionCodec):
     name = "oneshot"
     intra_only = True
-    rate_problem = classmethod(intra_rate_problem)
     decoder_cls = OneshotDecoder

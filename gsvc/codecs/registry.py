@@ -5,6 +5,7 @@ A codec class declares itself once, in its own module, with class attributes:
 * ``name``: the ``codec.name`` that selects it;
 * ``capabilities``: a subset of :data:`CAPABILITIES` (validation reads these, never name lists);
 * ``makes_images``, ``group_frames``, ``uses_pixels``: the :class:`~gsvc.codecs.base.Codec` protocol;
+* optionally ``default_fps``: the capture rate a scenario takes when its ``video.fps`` is not given;
 * optionally ``spec_problem(spec) -> str | None`` (a classmethod): why this codec cannot run with
   ``spec`` (a :class:`~gsvc.codecs.spec.CodecSpec`), checked when the spec is made, and
   ``rate_problem(spec) -> str | None``: why ``link.rate_control`` has nothing to steer with ``spec``.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Callable
 
 __all__ = ["CAPABILITIES", "register", "codec_names", "codec_class", "make_codec", "makes_images", "has",
-           "names_with"]
+           "names_with", "problem_of"]
 
 #: what a codec may declare it can do, and what each lets validation allow
 CAPABILITIES = {

@@ -75,9 +75,6 @@ class _Decoder:
         self.steps = steps
         # plans are immutable and the same for every frame: built once, not once per frame
         self._generate, self._conceal = DecodePlan("generate", steps, steps), DecodePlan("conceal")
-        #: results by (plan path, frame kind): immutable and the same for every frame, built once
-        self._decoded = {(p.path, k): Decoded(None, p.steps, p.unet_evals, anchor=k == "anchor")
-                         for p in (self._generate, self._conceal) for k in ("anchor", "delta")}
         self.broken = False  # load shedding dropped the chain; deltas wait for an anchor
 
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
@@ -98,6 +95,4 @@ class _Decoder:
         return "resync" if self.broken else "late"
 
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
-        out = self._decoded.get((plan.path, ef.kind))
-        return out if out is not None else Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
-
+        return Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")

@@ -62,6 +62,8 @@ class XrCodec:
     uses_pixels = False
     makes_images = False
     capabilities = frozenset({"rate"})
+    #: frames/s a scenario captures at unless its video.fps is given (read by Scenario)
+    default_fps = DEFAULT_FPS
 
     def __init__(self, codec_spec, video_spec):
         self.spec, self.fps = codec_spec, video_spec.fps
@@ -120,4 +122,3 @@ class _Decoder:
 
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:
         return Decoded(None, 0, 0, anchor=True)
-

@@ -47,13 +47,16 @@ class Scenario(Spec):
     @model_validator(mode="before")
     @classmethod
     def _codec_default_fps(cls, data):
-        """``codec.name="xr"`` captures at the TR 38.838 rate (60 frames/s) unless ``video.fps`` is given."""
+        """A codec that declares a ``default_fps`` (``xr``: TR 38.838's 60 frames/s) captures at it unless
+        ``video.fps`` is given."""
         if isinstance(data, dict):
             codec, video = data.get("codec"), data.get("video")
             name = codec.get("name") if isinstance(codec, dict) else getattr(codec, "name", None)
-            if name == "xr" and (video is None or isinstance(video, dict) and "fps" not in video):
-                from ..codecs.xr import DEFAULT_FPS
-                data = {**data, "video": {**(video or {}), "fps": DEFAULT_FPS}}
+            if video is None or isinstance(video, dict) and "fps" not in video:
+                from ..codecs.registry import codec_class, codec_names
+                fps = getattr(codec_class(name), "default_fps", None) if name in codec_names() else None
+                if fps is not None:
+                    data = {**data, "video": {**(video or {}), "fps": fps}}
         return data
 
     @field_validator("streams", mode="before")

@@ -51,7 +51,7 @@ class ProfileLatency:
         self.eval_factor = profile.controlnet_factor if controlnet == "on" else 1.0
         self._eval_ms: dict[tuple[int, int], float] = {}  # (resolution, batch) -> ms; the table lookup is hot
         self._jitter: list[float] = []  # drawn, not yet used, in reverse order (pop() takes the next)
-        self._base_ms: dict[tuple, float] = {}  # (evals, batch, resolution, classic) -> ms before jitter
+        self._base_ms: dict[tuple, float] = {}  # (evals, batch, resolution, classic, vae_encodes) -> ms before jitter
 
     def _eval_time_ms(self, resolution: int, batch: int) -> float:
         key = (resolution, batch)
