@@ -23,7 +23,7 @@ import numpy as np
 import simpy
 
 import gsvc
-from gsvc.timing import JitterSpec, LatencyProfile
+from gsvc.timing import ServiceJitter, LatencyProfile
 from gsvc.scenarios import Scenario
 
 FPS = 30.0
@@ -35,11 +35,11 @@ def scenario(seconds: float, streams: int = 1, gpus: int = 1, load: float | None
     """The benchmark scenario; with ``load``, exponential decode times offer that load to each usable GPU."""
     if load is None:
         prof = LatencyProfile(name="bench", eval_ms={"64": {"1": EVAL_MS}}, overhead_ms=1.0,
-                              jitter=JitterSpec(dist="exponential", mean_ms=3.0))
+                              jitter=ServiceJitter(dist="exponential", mean_ms=3.0))
     else:
         mean_ms = load * min(gpus, streams) * 1000 / FPS / streams  # a stream uses one GPU at a time
         prof = LatencyProfile(name="bench", eval_ms={"64": {"1": 0.0}},
-                              jitter=JitterSpec(dist="exponential", mean_ms=mean_ms))
+                              jitter=ServiceJitter(dist="exponential", mean_ms=mean_ms))
     return Scenario(name="bench", seed=1, streams=streams,
                     video=dict(seconds=seconds, fps=FPS), codec=dict(name="synthetic", steps=STEPS),
                     channel=dict(model="ideal", rate_mbps=50), link=dict(trace_s=60),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gsvc.timing import JitterSpec, LatencyProfile
+from gsvc.timing import ServiceJitter, LatencyProfile
 from gsvc.scenarios import Scenario
 
 
@@ -12,7 +12,7 @@ def profile(eval_ms: float = 10.0, overhead_ms: float = 0.0, jitter: dict | None
     table = batch or {"1": eval_ms}
     return LatencyProfile(name="test", eval_ms={"64": {str(k): v for k, v in table.items()}},
                           overhead_ms=overhead_ms, encode_ms=encode_ms,
-                          jitter=JitterSpec(**(jitter or {})))
+                          jitter=ServiceJitter(**(jitter or {})))
 
 
 def timing_scenario(**kw) -> Scenario:

@@ -8,7 +8,7 @@ import torch
 
 from gsvc.netsim.channel.harq import HarqOlla
 from gsvc.netsim.channel.phy import effective_sinr_db, phy_tables, tb_size_bits
-from gsvc.netsim.channel.spec import MCS_RANGE
+from gsvc.netsim.channel.linkspec import MCS_RANGE
 
 
 # Hand-computed with TS 38.214 Sec. 5.1.3.2 (MCS table 5.1.3.1-1, 24 DMRS REs per PRB):

@@ -14,7 +14,7 @@ from gsvc.scenarios import Scenario
 from gsvc.spec import SpecError
 from gsvc.video import VideoSpec, open_source, photo_source
 from gsvc.video.quality import psnr_db
-from gsvc.video.synthetic import synthetic_image
+from gsvc.video.stills import synthetic_image
 
 TINY = DenoiserConfig(block_out_channels=(8, 16, 16), norm_num_groups=4)
 

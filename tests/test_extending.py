@@ -88,3 +88,35 @@ def test_registering_a_taken_name_or_an_unknown_capability_is_refused(grey):
         registry.register(Odd)
     with pytest.raises(ValueError, match="'psnr' is taken"):
         register_metric(Metric("psnr", "psnr2", None))
+
+
+def test_declared_hooks_are_found_through_wrappers_and_defaults_count_as_absent():
+    """The simulator finds an optional hook with base.hook: a codec's own method (also through a
+    delegating wrapper such as the codec cache's), None for a default it inherited or none at all, and
+    an undeclared name is an error (a misspelt hook in the simulator cannot silently disable it)."""
+    from gsvc.codecs.base import DecoderHooks, EncoderHooks, hook
+
+    class Plain:
+        pass
+
+    class Defaults(EncoderHooks, DecoderHooks):
+        pass
+
+    class Own(DecoderHooks):
+        def shed(self, ef, plan, budget_ms, arrived_late):
+            return "late"
+
+    class Wrapper:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+    for name in ("flush", "set_target_kbps", "set_cost_model", "shed", "advance"):
+        assert hook(Plain(), name) is None and hook(Defaults(), name) is None
+    assert hook(Own(), "shed")(None, None, 0.0, False) == "late"
+    assert hook(Wrapper(Own()), "shed")(None, None, 0.0, False) == "late"
+    assert hook(Wrapper(Own()), "advance") is None
+    with pytest.raises(AttributeError, match="'shred' is not a declared codec hook"):
+        hook(Own(), "shred")

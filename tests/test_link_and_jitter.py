@@ -6,7 +6,7 @@ import gsvc
 from gsvc.netsim.jitter import JitterBuffer, RollingQuantile
 from gsvc.netsim.link import Link
 from gsvc.netsim.packets import packetise
-from gsvc.netsim.specs import JitterBufferSpec
+from gsvc.netsim.receiverspec import JitterBufferSpec
 from gsvc.netsim.summary import freeze_gaps_ms
 from gsvc.netsim.trace import ChannelTrace, constant_rate_trace
 from helpers import timing_scenario

@@ -112,7 +112,7 @@ class AnchorResidualDecoder(DiffusionDecoder):
         else:
             i0 = start_index(n, plan.strength)
             start = (i0, sched.add_noise(den.to_model(ref[None]), noise, sched.timesteps[i0:i0 + 1]))
-        res = sample(den, cond, n, cached=start, generator=torch.Generator().manual_seed(0), scheduler=self.spec.sampler)
+        res = sample(den, cond, n, cached=start, generator=torch.Generator().manual_seed(0), sampler=self.spec.sampler)
         self.last_x = res.x0
         return den.to_image(res.x0)[0]
 

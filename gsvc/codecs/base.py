@@ -11,6 +11,9 @@ The simulator never imports a concrete codec: it calls
 * ``Decoder.decode(ef, plan) -> Decoded`` to run the model (timing-only runs call the
   decoder's ``advance`` instead, when it has one).
 
+and the optional hooks declared in :class:`EncoderHooks` and :class:`DecoderHooks` (found with
+:func:`hook`; a codec subclasses those to inherit the defaults, or defines only what it needs).
+
 Encoded frames carry real bytes in named sections, so the sizes in the log are
 the lengths of those bytes.
 """
@@ -24,7 +27,7 @@ import numpy as np
 from ..video.frame import Frame
 
 __all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec", "SKIP",
-           "SHED_REASONS", "PlanPath", "PLAN_PATHS"]
+           "SHED_REASONS", "PlanPath", "PLAN_PATHS", "EncoderHooks", "DecoderHooks", "hook"]
 
 FrameKind = Literal["anchor", "delta"]
 
@@ -135,8 +138,7 @@ class Decoded:
 
 @runtime_checkable
 class Encoder(Protocol):
-    """Sender state of one stream. A group codec may also define ``flush() -> list[EncodedFrame]``,
-    called after the last frame to emit a short final group."""
+    """Sender state of one stream (optional methods: :class:`EncoderHooks`)."""
 
     def encode(self, frame: Frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]: ...
 
@@ -152,30 +154,65 @@ SHED_REASONS = ("late", "resync")
 
 @runtime_checkable
 class Decoder(Protocol):
-    """Receiver state of one stream.
-
-    A decoder may also define
-
-    * ``set_cost_model(fn)``: the simulator then gives it ``fn(unet_evals) -> expected
-      service ms`` for deadline-aware plans;
-    * ``shed(ef, plan, budget_ms, arrived_late) -> str | None``: called (after ``plan``) when
-      the plan is expected to finish after the frame's playout deadline (``budget_ms`` is
-      the time left to it; ``arrived_late``: the frame reached the receiver after its
-      deadline, so the network, not the decoder, made it late); returns a reason of
-      :data:`SHED_REASONS` to skip the frame (updating its own reference state as skipping
-      requires) or None to decode it anyway. Only the codec knows which frames later ones
-      need. A decoder without it has every frame decoded;
-    * ``advance(ef, plan) -> Decoded``: timing-only runs call it instead of ``decode``: it
-      leaves the state ``decode`` would leave (which frame is the reference, whether the
-      chain is broken) and returns the same facts with ``image=None``, without running the
-      model, so the plans and anchor requests that follow are those of a real run. A decoder
-      without it is not told about its frames in a timing-only run (its ``plan`` must keep
-      whatever state its plans need).
-    """
+    """Receiver state of one stream (optional methods: :class:`DecoderHooks`)."""
 
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan: ...
 
     def decode(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded: ...
+
+
+class EncoderHooks:
+    """The optional methods of an :class:`Encoder`; each body is what the simulator does for an
+    encoder without it."""
+
+    def flush(self) -> list[EncodedFrame]:
+        """Called after the last frame: a group codec emits its last, short group. Default: nothing."""
+        return []
+
+    def set_target_kbps(self, kbps: float) -> None:
+        """The rate controller's target rate, kbit/s (``link.rate_control``; only codecs with the
+        ``rate`` capability are steered). Default: ignored."""
+
+
+class DecoderHooks:
+    """The optional methods of a :class:`Decoder`; each body is what the simulator does for a
+    decoder without it."""
+
+    def set_cost_model(self, fn) -> None:
+        """Called once before the run with ``fn(unet_evals) -> expected service ms``, for
+        deadline-aware plans. Default: ignored."""
+
+    def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
+        """Called (after ``plan``, with ``receiver.shed="on"``) when the plan is expected to finish after
+        the frame's playout deadline: ``budget_ms`` is the time left to it; ``arrived_late``: the
+        frame reached the receiver after its deadline, so the network, not the decoder, made it late.
+        Returns a reason of :data:`SHED_REASONS` to skip the frame (updating its own reference state
+        as skipping requires) or None to decode it anyway; only the codec knows which frames later
+        ones need. Default: every frame is decoded."""
+        return None
+
+    def advance(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded | None:
+        """Timing-only runs call it instead of ``decode``: it leaves the state ``decode`` would leave
+        (which frame is the reference, whether the chain is broken) and returns the same facts with
+        ``image=None``, without running the model, so the plans and anchor requests that follow are
+        those of a real run. Default: the decoder is not told about its frames (its ``plan`` must keep
+        whatever state its plans need)."""
+        return None
+
+
+_HOOKS = {name: owner for owner in (EncoderHooks, DecoderHooks) for name in vars(owner) if not name.startswith("_")}
+
+
+def hook(obj, name: str):
+    """``obj``'s own method for the declared hook ``name``, or None where it has none or keeps the
+    default (so the simulator skips the call). An undeclared ``name`` is an AttributeError."""
+    owner = _HOOKS.get(name)
+    if owner is None:
+        raise AttributeError(f"{name!r} is not a declared codec hook; declared: {', '.join(_HOOKS)}")
+    fn = getattr(obj, name, None)
+    if fn is None or getattr(fn, "__func__", None) is getattr(owner, name):
+        return None
+    return fn
 
 
 @runtime_checkable

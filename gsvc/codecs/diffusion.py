@@ -425,7 +425,7 @@ class DiffusionDecoder:
         den = self.codec.denoiser
         res = sample(den, self.condition(parsed, ref, ref_mask), steps, start=self._start(ref, ref_mask, parsed),
                      strength=strength, generator=frame_generator(self.seed, ef.frame),
-                     scheduler=self.spec.sampler)
+                     sampler=self.spec.sampler)
         self.last_x = res.x0
         return den.to_image(res.x0)[0]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import map_coordinates, zoom as nd_zoom
 
-from ..video.motion import block_flow_px, phase_shift_px
+from ..video.flow import block_flow_px, phase_shift_px
 from .entropy import checksum, decode_residuals, encode_residuals
 
 __all__ = ["MotionField", "estimate_motion", "encode_motion", "decode_motion", "warp", "warp_labels", "covered",

@@ -55,7 +55,7 @@ class ReuseDecoder(DiffusionDecoder):
         den = self.codec.denoiser
         if ef.kind == "anchor":
             res = sample(den, self.condition(parsed), plan.steps, generator=frame_generator(self.seed, ef.frame), keep=True,
-                         scheduler=self.spec.sampler)
+                         sampler=self.spec.sampler)
             self.cache, self.cache_frame, self.cache_steps = res.samples, ef.frame, plan.steps
             self.last_x = res.x0
             return den.to_image(res.x0)[0]
@@ -63,7 +63,7 @@ class ReuseDecoder(DiffusionDecoder):
         i0 = n - plan.steps
         x = warp_sample(den, self.cache[i0], parsed["motion"])             # the anchor's x_t, moved to this frame
         res = sample(den, self.condition(parsed, parsed["ref"], parsed["ref_mask"]), n, cached=(i0, x), generator=frame_generator(self.seed, ef.frame),
-                     scheduler=self.spec.sampler)
+                     sampler=self.spec.sampler)
         return den.to_image(res.x0)[0]
 
 

@@ -37,7 +37,7 @@ def start_index(steps: int, strength: float) -> int:
 
 
 def sample(denoiser, cond, steps: int, *, start=None, strength: float = 1.0, cached=None, generator=None,
-           scheduler: str = "ddim", keep: bool = False) -> SampleResult:
+           sampler: str = "ddim", keep: bool = False, **renamed) -> SampleResult:
     """Run the denoising loop.
 
     Args:
@@ -47,11 +47,16 @@ def sample(denoiser, cond, steps: int, *, start=None, strength: float = 1.0, cac
         start: ``[B, C, h, w]`` model-space reference to noise to ``strength`` (None: pure noise).
         cached: ``(index, x_t)`` to resume from an intermediate sample instead.
         generator: ``torch.Generator`` for the noise (the run's own).
-        scheduler: ``codec.sampler``; the back-end supplies the noise schedule.
+        sampler: ``codec.sampler``, the solver (``"ddim"``, ``"dpm"``); the back-end's
+            ``make_scheduler`` builds it (a diffusers scheduler) on its noise schedule.
     """
     import torch
 
-    sched = denoiser.make_scheduler(scheduler)
+    if "scheduler" in renamed:
+        raise TypeError("sample(scheduler=...) was renamed sample(sampler=...): codec.sampler, the solver")
+    if renamed:
+        raise TypeError(f"sample() got unexpected keyword arguments {sorted(renamed)}")
+    sched = denoiser.make_scheduler(sampler)
     sched.set_timesteps(steps)
     ts = sched.timesteps
     noise = torch.randn(denoiser.noise_shape(cond), generator=generator).to(denoiser.device)

@@ -4,8 +4,8 @@ Data (the mixture is :attr:`TrainConfig.mix`): clips of ``clip_frames`` frames d
 clip from three families, every one made by code, none from an image file:
 
 * procedural street scenes with their true labels (:mod:`gsvc.video.procedural`);
-* camera paths over dead-leaves images (:func:`gsvc.video.synthetic.dead_leaves`);
-* camera paths over fractal textures (:func:`gsvc.video.synthetic.fractal_texture`).
+* camera paths over dead-leaves images (:func:`gsvc.video.stills.dead_leaves`);
+* camera paths over fractal textures (:func:`gsvc.video.stills.fractal_texture`).
 
 Cameras pan, zoom, shake or stay, at 0.3-6 px/frame. Each clip is rendered at a side
 drawn from :attr:`TrainConfig.sides_px` (64-256 px) and a fixed ``crop_px`` window of it is
@@ -47,7 +47,7 @@ from scipy.ndimage import gaussian_filter
 from ..atomic import write_atomic
 from ..video import VideoSpec, phase_shift_px, photo_source, procedural_clip
 from ..video.quality import psnr_db, ssim
-from ..video.synthetic import synthetic_image
+from ..video.stills import synthetic_image
 from .denoiser import DenoiserConfig
 from .lowres import quantize_lowres
 from .model import Denoiser, make_scheduler, save_denoiser
@@ -344,7 +344,7 @@ def _model_card(meta: dict) -> str:
         f"{meta['wall_minutes']} min on {meta['machine']}, {meta['created']}.",
         f"- Data: {t['pool_clips']} clips of {t['clip_frames']} frames (seeds from {t['seed'] * 7919}), the "
         f"mixture {mix}: procedural street scenes with their labels, camera paths over dead-leaves images and over "
-        f"fractal textures (`gsvc.video.synthetic`); no image file of any package. Each clip rendered at {sides} "
+        f"fractal textures (`gsvc.video.stills`); no image file of any package. Each clip rendered at {sides} "
         f"and a {t['crop_px']} px window of it kept; cameras pan/zoom/shake/static at 0.3-6 px/frame.",
         f"- Examples: (reference, target) pairs 1-{t['max_gap']} frames apart, the reference blurred and noised like "
         "a reconstruction, warped with the codecs' own motion estimate and masked where the motion uncovered "

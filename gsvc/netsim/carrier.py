@@ -44,7 +44,7 @@ import numpy as np
 
 from .channel.mac import TransportBlock, UeMac
 from .channel.phy import effective_sinr_alloc_db
-from .channel.scheduler import achievable_rate, allocate_slot, delay_budget_factor
+from .channel.scheduler import achievable_rate, allocate_slot, scheduling_rule
 from .link import Burst
 
 __all__ = ["SharedCarrier", "CarrierPort"]
@@ -118,6 +118,7 @@ class SharedCarrier:
         self.n_slots = radio.num_slots
         self.core_s = link.core_delay_ms / 1e3
         self.kind = cell.scheduler
+        self.hol_weight = scheduling_rule(cell.scheduler).hol_weight
         self.beta = cell.pf_beta
         self.pdb_s = cell.pdb_ms / 1e3
         self.rtt = link.harq_rtt_slots
@@ -269,7 +270,7 @@ class SharedCarrier:
             ue = self.ues[u]
             ue.avg = self.beta * ue.avg + (1.0 - self.beta) * ue.last_rate
         avg = np.array([self.ues[u].avg for u in active])
-        weight = (np.array([delay_budget_factor(self.pdb_s, h) for h in hol]) if self.kind == "pf-delay" else None)
+        weight = None if self.hol_weight is None else np.array([self.hol_weight(self.pdb_s, h) for h in hol])
         rate = achievable_rate(self.sizes, radio.sinr[rep, idx])                         # [A, G]
         alloc = allocate_slot(self.kind, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
         prbs = alloc.sum(axis=1)

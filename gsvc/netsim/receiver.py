@@ -32,7 +32,7 @@ from collections import deque
 
 import simpy
 
-from ..codecs.base import SHED_REASONS, SKIP
+from ..codecs.base import SHED_REASONS, SKIP, hook
 from ..timing.protocol import LatencyModel
 from .display import ON_TIME_TOLERANCE_MS
 
@@ -61,9 +61,9 @@ class GpuPool:
         self.on_done = on_done  # on_done(job, decoded_or_None, now_s)
         self.on_skip = on_skip or (lambda job, reason, now_s: None)  # on_skip(job, reason, now_s)
         # per stream the decoder's shed(ef, plan, budget_ms), None where it has none or shedding is off
-        self._shed = [getattr(d, "shed", None) for d in decoders] if spec.shed == "on" else None
+        self._shed = [hook(d, "shed") for d in decoders] if spec.shed == "on" else None
         # timing-only: per stream the decoder's advance(ef, plan) (its state without the model), or None
-        self._advance = [getattr(d, "advance", None) for d in decoders] if timing_only else None
+        self._advance = [hook(d, "advance") for d in decoders] if timing_only else None
         self.free = list(range(spec.gpus))  # heap of idle GPU ids
         self.waiting = [deque() for _ in decoders]  # per stream, released jobs in frame order
         self.busy = [False] * len(decoders)
@@ -78,8 +78,9 @@ class GpuPool:
         self.busy_s = 0.0
         self._cols = log.columns()  # attribute access to the log's arrays: the per-frame writes are hot
         for dec in decoders:
-            if hasattr(dec, "set_cost_model"):
-                dec.set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
+            set_cost_model = hook(dec, "set_cost_model")
+            if set_cost_model is not None:
+                set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
 
     def submit(self, job: Job) -> None:
         s = job.stream

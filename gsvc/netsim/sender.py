@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ..codecs.base import Codec
+from ..codecs.base import Codec, hook
 from .feedback import FeedbackPath
 from .link import Burst
 from .packets import packetise
@@ -68,7 +68,8 @@ class Sender:
         self.rate = rate_controller  # None: rate control off
         self.drop = drop  # drop(stream, frame): the sender dropped a frame before the encoder
         self.reports = FeedbackPath(self.feedback_s)  # receiver reports for the rate controller
-        self._set_target = getattr(self.encoder, "set_target_kbps", None)
+        self._set_target = hook(self.encoder, "set_target_kbps")
+        self._flush = hook(self.encoder, "flush")
         self._pacer_free_s = 0.0
         self._timing: dict[int, tuple] = {}  # frame -> (send_s, arrive_s, lost) per packet, until reported
         self.encoder_free_s = 0.0
@@ -124,8 +125,8 @@ class Sender:
         else:
             efs, wall_ms = self.encoder.encode(frame, self.feedback.arrived(now)), None
         self.encoder_free_s = max(now, self.encoder_free_s) + self.latency.encode_ms(wall_ms) / 1e3
-        if n == self.num_frames - 1 and hasattr(self.encoder, "flush"):
-            efs = list(efs) + self.encoder.flush()  # a group codec emits its last, short group
+        if n == self.num_frames - 1 and self._flush is not None:
+            efs = list(efs) + self._flush()  # a group codec emits its last, short group
         for ef in efs:  # a traffic model's arrival jitter holds a frame back from the radio (codecs.xr)
             offset_ms = ef.meta.get("ready_offset_ms", 0.0) if ef.meta else 0.0
             self._transmit(ef, self.encoder_free_s + offset_ms / 1e3)

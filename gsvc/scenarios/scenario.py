@@ -16,7 +16,7 @@ from pydantic import BaseModel, field_validator, model_validator
 from ..codecs.spec import CodecSpec
 from ..netsim.channel import CellSpec, ChannelSpec, LinkSpec, validate_cell, validate_pair
 from ..netsim.satisfaction import FLOORS, CapacitySpec
-from ..netsim.specs import JitterBufferSpec, ReceiverSpec
+from ..netsim.receiverspec import JitterBufferSpec, ReceiverSpec
 from ..spec import Spec, SpecError, bounded
 from ..video.spec import VideoSpec
 

@@ -8,8 +8,15 @@
   where a profile's numbers come from.
 """
 from .latency import MeasuredLatency, ProfileLatency, make_latency_model
-from .profile import JitterSpec, LatencyProfile, list_profiles, load_profile, profile_of
+from .profile import LatencyProfile, ServiceJitter, list_profiles, load_profile, profile_of
 from .protocol import LatencyModel
 
-__all__ = ["LatencyModel", "LatencyProfile", "JitterSpec", "ProfileLatency", "MeasuredLatency",
+__all__ = ["LatencyModel", "LatencyProfile", "ServiceJitter", "ProfileLatency", "MeasuredLatency",
            "make_latency_model", "load_profile", "list_profiles", "profile_of"]
+
+
+def __getattr__(name: str):
+    if name == "JitterSpec":
+        from . import profile
+        return profile.JitterSpec  # warns: renamed ServiceJitter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..codecs.denoiser import DenoiserConfig, build_unet
 from ..codecs.model import Denoiser
-from .profile import JitterSpec, LatencyProfile
+from .profile import ServiceJitter, LatencyProfile
 
 __all__ = ["calibrate", "write_profile", "build_sd15_unet", "SD15_UNET"]
 
@@ -122,7 +122,7 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (64, 
                   "python": platform.python_version()},
         eval_ms=eval_ms, overhead_ms=0.0, per_frame_ms=round(per_frame_ms, 3),
         classic_ms=round(classic_ms, 3), encode_ms=round(encode_ms, 3),
-        jitter=JitterSpec(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in deviations)),
+        jitter=ServiceJitter(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in deviations)),
         notes=(f"measured by `gsvc calibrate` on {device}; jitter = deviations of {len(samples)} repeated "
                f"batch-1 evaluations at {res} px from their median; classic_ms = median H.264 frame decode "
                f"(PyAV, {res} px); encode_ms = median encode of a cvsc delta frame at its default conditioning "
@@ -184,7 +184,7 @@ def _calibrate_sd15(name, device, resolutions, batches, repeats, log) -> Latency
         model=f"SD-1.5-shaped UNet2DConditionModel (random weights, {dtype}) {json.dumps(SD15_UNET)}",
         versions={"torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version()},
         eval_ms=eval_ms,
-        jitter=JitterSpec(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in samples - np.median(samples))),
+        jitter=ServiceJitter(dist="empirical", samples_ms=tuple(round(float(d), 3) for d in samples - np.median(samples))),
         notes=f"measured by `gsvc calibrate --model sd15` on {device}; VAE decode not included")
 
 

@@ -16,12 +16,22 @@ from pydantic import Field, field_validator
 
 from ..spec import Spec, SpecError, bounded
 
-__all__ = ["JitterSpec", "LatencyProfile", "load_profile", "list_profiles", "profile_of", "controlnet_problem", "timed_as_problem",
+__all__ = ["ServiceJitter", "LatencyProfile", "load_profile", "list_profiles", "profile_of", "controlnet_problem", "timed_as_problem",
            "nearest_px"]
 
 
-class JitterSpec(Spec):
-    """Random variation added to every service time, ms.
+def __getattr__(name: str):
+    if name == "JitterSpec":
+        import warnings
+        warnings.warn("JitterSpec was renamed ServiceJitter (the variation of service times, not the jitter buffer)",
+                      DeprecationWarning, stacklevel=2)
+        return ServiceJitter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class ServiceJitter(Spec):
+    """Random variation added to every service (decode or encode) time, ms; not the jitter *buffer*
+    (:class:`gsvc.netsim.receiverspec.JitterBufferSpec`, ``Scenario.jitter``).
 
     ``fixed``: always ``mean_ms``; ``exponential``: mean ``mean_ms``; ``lognormal``: mean
     ``mean_ms`` and log-std ``sigma``; ``empirical``: resampled from ``samples_ms``.
@@ -85,7 +95,7 @@ class LatencyProfile(Spec):
     vae_decode_ms: dict[str, float] = Field(default_factory=dict)
     vae_encode_ms: dict[str, float] = Field(default_factory=dict)
     controlnet_factor: float | None = None
-    jitter: JitterSpec = JitterSpec()
+    jitter: ServiceJitter = ServiceJitter()
     sources: dict[str, str] = Field(default_factory=dict)
     notes: str = ""
 

@@ -9,7 +9,7 @@ from .camera import warp_previous
 from .classes import CLASS_RGB, CLASSES, NUM_CLASSES, colorize
 from .files import read_frames, write_image, write_images, write_video
 from .frame import Frame
-from .motion import block_flow_px, mean_flow_px, phase_shift_px
+from .flow import block_flow_px, mean_flow_px, phase_shift_px
 from .open import open_source
 from .photo import photo_source
 from .procedural import procedural_clip

@@ -2,7 +2,7 @@
 
 Clips (:data:`CLIP_NAMES`): one over each picture of :mod:`gsvc.video.sample_pictures` (every
 picture in matplotlib's sample data), and two stress clips gsvc draws itself: ``dead_leaves``
-(camera paths over dead-leaves images, :func:`gsvc.video.synthetic.dead_leaves`, a new image
+(camera paths over dead-leaves images, :func:`gsvc.video.stills.dead_leaves`, a new image
 each shot) and ``procedural`` (labelled street scenes, :mod:`gsvc.video.procedural`).
 
 Each clip is :data:`SHOTS_PER_CLIP` shots of (nearly) equal length joined by hard cuts, each a
@@ -35,7 +35,7 @@ from .procedural import ProceduralSource
 from .sample_pictures import SAMPLE_PICTURES, sample_picture
 from .source import Clip, ConcatSource, VideoSource
 from .spec import VideoSpec
-from .synthetic import synthetic_image
+from .stills import synthetic_image
 
 __all__ = ["CLIP_NAMES", "SPEEDS_PX", "CAMERAS", "SHOTS_PER_CLIP", "DEV_SEED0", "Shot", "DevClipSource",
            "shots", "dev_source", "clips"]

@@ -40,7 +40,7 @@ import numpy as np
 from scipy.ndimage import map_coordinates
 
 from ...video.classes import NUM_CLASSES
-from ...video.motion import phase_shift_px
+from ...video.flow import phase_shift_px
 from ..motion import MotionField, estimate_motion, warp, warp_labels
 from .confidence import reference_confidence
 

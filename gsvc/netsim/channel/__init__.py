@@ -9,6 +9,7 @@ Two entry points draw whole per-slot traces before the event loop:
 - ``awgn``, ``rayleigh``, ``tdl-*``, ``cdl-*``, ``umi``, ``uma``: Sionna fading, EESM
   PHY abstraction, OLLA and HARQ (:mod:`.linklevel`; the HARQ model is described
   in :mod:`.harq`). These are cached (:mod:`.cache`).
+- a model of one's own: :func:`.models.register` (the registry every name above is in).
 - a shared cell (``cell.scheduler`` ``pf``/``round-robin`` or interference): every stream's
   trace drawn together (:func:`draw_traces`, :mod:`.cell`, :mod:`.multicell`).
 
@@ -18,12 +19,20 @@ when first used.
 from __future__ import annotations
 
 
-from ..trace import ChannelTrace, constant_rate_trace
+from ..trace import ChannelTrace
 from .cellspec import CellSpec, cell_is_shared, scheduled_in_loop, validate_cell
-from .spec import LINK_LEVEL_MODELS, MODELS, ChannelSpec, LinkSpec, validate_pair
+from .models import ChannelModel, channel_model, model_names
+from .linkspec import ChannelSpec, LinkSpec, validate_pair
 
-__all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "draw_trace", "draw_traces", "validate_pair",
-           "validate_cell", "scheduled_in_loop", "MODELS"]
+__all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "ChannelModel", "draw_trace", "draw_traces",
+           "validate_pair", "validate_cell", "scheduled_in_loop", "MODELS", "model_names"]
+
+
+def __getattr__(name: str):
+    """``MODELS``: the registered channel models now (:mod:`.models`), as a tuple."""
+    if name == "MODELS":
+        return tuple(model_names())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True,
@@ -41,32 +50,24 @@ def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool =
             ``umi``/``uma`` link reads (None: :class:`CellSpec` defaults).
     """
     validate_pair(channel, link)
-    if channel.model == "ideal":
-        return constant_rate_trace(channel.rate_mbps, slot_s=link.slot_s, duration_s=link.trace_s,
-                                   delay_s=link.core_delay_ms / 1e3)
-    if channel.model == "constant":
-        from .recorded import constant_trace
-        return constant_trace(channel, link, seed)
-    if channel.model == "mahimahi":
-        from .recorded import mahimahi_trace
-        return mahimahi_trace(channel, link, seed)
-    if channel.model == "rma":
-        raise ValueError(f"{channel.spec_path}.model='rma' exists only as Sionna's multi-cell model: draw it with "
-                         "draw_traces (a cell of one or more UEs)")
-    if channel.model in LINK_LEVEL_MODELS:
-        from .linklevel import draw_link_level
+    entry = channel_model(channel.model)
+    if entry.trace is not None:
+        return entry.trace(channel, link, seed)
+    if entry.fading is None:
+        raise ValueError(f"{channel.spec_path}.model={channel.model!r} exists only as Sionna's multi-cell model: draw "
+                         "it with draw_traces (a cell of one or more UEs)")
+    from .linklevel import draw_link_level
 
-        def make() -> ChannelTrace:
-            return draw_link_level(channel, link, seed, cell=cell)
-        if not cache:
-            return make()
-        from .cache import cached, library_versions, trace_key
-        extra = dict(library_versions())
-        if link.direction == "uplink":  # what the UE's power and the BS's noise read from the cell
-            c = cell or CellSpec()
-            extra["uplink"] = [c.ue_power_dbm, c.p0_dbm, c.alpha, c.bs_noise_figure_db]
-        return cached(trace_key(channel.model_dump(), link.model_dump(), seed, extra), make)
-    raise ValueError(f"{channel.spec_path}.model={channel.model!r} is not implemented")
+    def make() -> ChannelTrace:
+        return draw_link_level(channel, link, seed, cell=cell)
+    if not (cache and entry.cached):
+        return make()
+    from .cache import cached, library_versions, trace_key
+    extra = dict(library_versions())
+    if link.direction == "uplink":  # what the UE's power and the BS's noise read from the cell
+        c = cell or CellSpec()
+        extra["uplink"] = [c.ue_power_dbm, c.p0_dbm, c.alpha, c.bs_noise_figure_db]
+    return cached(trace_key(channel.model_dump(), link.model_dump(), seed, extra), make)
 
 
 def draw_traces(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds, cell_seed: int, *,

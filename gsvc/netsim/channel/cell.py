@@ -29,13 +29,13 @@ import numpy as np
 
 from ..trace import ChannelTrace
 from . import numerology as nr
-from .cellspec import GEOMETRY_MODELS, CellSpec
+from .cellspec import CellSpec
 from .fading import frequency_response
 from .geometry import noise_power_dbm
 from .harq import HarqOlla
 from .phy import effective_sinr_alloc_db, phy_tables, tb_size_table
 from .scheduler import Scheduler
-from .spec import ChannelSpec, LinkSpec
+from .linkspec import ChannelSpec, LinkSpec
 
 __all__ = ["draw_cell_traces", "draw_cell_channel", "CellChannel", "cell_stats", "queue_cell_stats", "cell_layout", "jain_index",
            "StarvedUE", "UE_FACTS"]
@@ -121,10 +121,10 @@ class _PerUe:
     """SINR of UEs that each see their own link-level channel at ``channel.snr_db`` (no geometry)."""
 
     def __init__(self, channel: ChannelSpec, link: LinkSpec, streams_of_ue, n_prb: int, n_total: int):
-        from .linklevel import _channel, linear_snr
+        from .linklevel import draw_fading, linear_snr
         self.sos, self.snr_lin, self.snr_db = [], [], []
         for gen, rng_geo in streams_of_ue:
-            sos, snr_db, _ = _channel(channel, link, n_prb, n_total, gen, rng_geo)
+            sos, snr_db, _ = draw_fading(channel, link, n_prb, n_total, gen, rng_geo)
             self.sos.append(sos)
             self.snr_db.append(float(np.mean(snr_db)))
             self.snr_lin.append(linear_snr(snr_db))
@@ -323,7 +323,8 @@ class CellChannel:
 def _source(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, streams, num_ue: int, n_prb: int, n_total: int,
             cell_seed: int):
     """The SINR source of a cell: Sionna's multi-cell drop (downlink or uplink) or per-UE link-level models."""
-    if channel.model in GEOMETRY_MODELS:
+    from .models import channel_model
+    if channel_model(channel.model).system_level:
         if link.direction == "uplink":
             from .uplink import UplinkGeometric
             return UplinkGeometric(channel, link, cell, num_ue, n_prb, cell_seed)

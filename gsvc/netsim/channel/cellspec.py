@@ -1,7 +1,7 @@
 """How the streams of a scenario share the radio: one UE per stream in one cell.
 
 ``cell.scheduler="dedicated"`` (the default) gives every stream a carrier of its own, as
-:class:`~gsvc.netsim.channel.spec.LinkSpec` describes; ``"pf"``, ``"max-rate"`` and ``"round-robin"`` put every
+:class:`~gsvc.netsim.channel.linkspec.LinkSpec` describes; ``"pf"``, ``"max-rate"`` and ``"round-robin"`` put every
 stream's UE on the one carrier of the serving sector, and the scheduler splits its PRB groups
 in every slot (:mod:`.scheduler`). ``cell.interference="full-buffer"`` adds the downlink of every
 other sector of a hexagonal layout, transmitting on every PRB (``umi``/``uma`` only: interference
@@ -13,17 +13,23 @@ from __future__ import annotations
 import math
 from typing import Literal, Union
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from ...spec import Spec, SpecError, bounded
 
-__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop", "GEOMETRY_MODELS"]
+__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop"]
+
+
+def __getattr__(name: str):
+    """``GEOMETRY_MODELS``: the system-level channel models (:func:`.models.system_level_names`), as a tuple."""
+    if name == "GEOMETRY_MODELS":
+        from .models import system_level_names
+        return tuple(system_level_names())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: the fractional path-loss compensation factors TS 38.331 allows (PUSCH-PowerControl alpha: alpha0, alpha04 ...
 #: alpha1)
 ALPHAS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-#: channel models whose UEs are dropped in Sionna's hexagonal topology when the cell is shared
-GEOMETRY_MODELS = ("umi", "uma", "rma")
 
 
 class CellSpec(Spec):
@@ -42,7 +48,7 @@ class CellSpec(Spec):
     """
 
     spec_path = "cell"
-    scheduler: Literal["dedicated", "pf", "pf-delay", "max-rate", "round-robin"] = "dedicated"
+    scheduler: str = "dedicated"
     interference: Literal["off", "full-buffer"] = "off"
     rings: int = bounded(1, 1, 2, "rings", "rings of hexagonal sites around the serving site (7 or 19 sites)")
     isd_m: Union[float, None] = bounded(None, 10.0, 10_000.0, "m", "inter-site distance (None: TR 38.901)")
@@ -67,9 +73,23 @@ class CellSpec(Spec):
     bs_noise_figure_db: float = bounded(5.0, 0.0, 20.0, "dB", "base-station noise figure, the uplink's receiver "
                                         "(TR 38.802 Table A.2.1-1: 5 dB)")
 
+    @field_validator("scheduler")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from .scheduler import SHARED_NOT, rule_names
+        if v != SHARED_NOT and v not in rule_names():
+            raise ValueError(f"names no scheduler; known: {SHARED_NOT}, {', '.join(rule_names())} (add one with "
+                             "gsvc.netsim.channel.scheduler.register_rule)")
+        return v
+
     @model_validator(mode="after")
     def _check_distances(self) -> "CellSpec":
         p = self.spec_path
+        if self.traffic == "full-buffer" and self.scheduler != "dedicated":
+            from .scheduler import scheduling_rule
+            if scheduling_rule(self.scheduler).hol_weight is not None:
+                raise ValueError(f"{p}.scheduler={self.scheduler!r} weighs each UE's queue, so it needs "
+                                 f"{p}.traffic='queue' (not {p}.traffic='full-buffer')")
         if self.alpha not in ALPHAS:
             raise ValueError(f"{p}.alpha={self.alpha:g} is not a TS 38.213 path-loss compensation factor; "
                              f"give one of {', '.join(f'{a:g}' for a in ALPHAS)}")
@@ -87,8 +107,13 @@ class CellSpec(Spec):
 def cell_is_shared(cell: CellSpec, channel=None) -> bool:
     """Are the streams' traces drawn by the cell (a shared carrier, interference, or ``rma``, whose
     only model is the multi-cell one)?"""
-    return cell.scheduler != "dedicated" or cell.interference != "off" or \
-        (channel is not None and channel.model == "rma")
+    if cell.scheduler != "dedicated" or cell.interference != "off":
+        return True
+    if channel is None:
+        return False
+    from .models import channel_model
+    model = channel_model(channel.model)
+    return model.system_level and model.fading is None
 
 
 def scheduled_in_loop(cell: CellSpec) -> bool:
@@ -99,18 +124,19 @@ def scheduled_in_loop(cell: CellSpec) -> bool:
 
 def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     """Raise :class:`~gsvc.spec.SpecError` if the cell does not fit the channel, link and streams."""
-    from .spec import LINK_LEVEL_MODELS
+    from .models import channel_model, link_level_names
     p, c = cell.spec_path, channel.spec_path
+    model = channel_model(channel.model)
     if not cell_is_shared(cell, channel):
         if cell.ue_distances_m is not None:
             raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "
                              f"'round-robin', or {p}.interference='full-buffer')"])
         return
-    if channel.model not in LINK_LEVEL_MODELS:
+    if not model.link_level:
         raise SpecError([f"{p}.scheduler={cell.scheduler!r} with {p}.interference={cell.interference!r} needs a "
-                         f"link-level {c}.model (Sionna fading: {', '.join(LINK_LEVEL_MODELS)}); "
+                         f"link-level {c}.model (Sionna fading: {', '.join(link_level_names())}); "
                          f"{c}.model={channel.model!r} gives a rate, not per-PRB channels to schedule"])
-    geometric = channel.model in GEOMETRY_MODELS
+    geometric = model.system_level
     if cell.interference == "full-buffer" and not geometric:
         raise SpecError([f"{p}.interference='full-buffer' needs the geometry of {c}.model 'umi' or 'uma'; "
                          f"{c}.model={channel.model!r} has no other sites"])

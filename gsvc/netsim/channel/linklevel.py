@@ -38,9 +38,9 @@ from . import geometry, numerology as nr
 from .fading import SumOfSinusoids, frequency_response
 from .harq import HarqOlla
 from .phy import effective_sinr_db, phy_tables
-from .spec import ChannelSpec, LinkSpec
+from .linkspec import ChannelSpec, LinkSpec
 
-__all__ = ["draw_link_level", "slot_sinr", "linear_snr", "CHUNK_SLOTS"]
+__all__ = ["draw_link_level", "draw_fading", "geometric_fading", "slot_sinr", "linear_snr", "CHUNK_SLOTS"]
 
 #: slots per chunk: bounds memory (a few MB per chunk) while keeping the number of array calls small
 CHUNK_SLOTS = 32768
@@ -59,29 +59,26 @@ def _streams(seed: int) -> tuple[torch.Generator, np.random.Generator, np.random
     return gen, np.random.default_rng(geo), np.random.default_rng(decode)
 
 
-def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, gen: torch.Generator,
-             rng: np.random.Generator, cell=None) -> tuple[SumOfSinusoids | None, np.ndarray | float, dict]:
-    """(fading realisation or None, mean SNR per slot in dB ([num_slots] or scalar), meta).
+def draw_fading(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, gen: torch.Generator,
+                rng: np.random.Generator, cell=None) -> tuple[SumOfSinusoids | None, np.ndarray | float, dict]:
+    """(fading realisation or None, mean SNR per slot in dB ([num_slots] or scalar), meta) of
+    ``channel.model``'s fading draw (:class:`~.models.ChannelModel`).
 
     ``cell``: a :class:`~.cellspec.CellSpec` whose uplink power control and BS noise figure an uplink
     ``umi``/``uma`` link uses (None: ``CellSpec()``'s defaults); not read by the downlink.
     """
-    from .sources import cdl_sos, rayleigh_sos, tdl_sos
+    from .models import channel_model
+    return channel_model(channel.model).fading(channel, link, n_prb, num_slots, gen, rng, cell)
 
-    fc_hz = channel.carrier_ghz * 1e9
-    v_mps = channel.speed_kmh / 3.6
-    r = channel.num_rx_ant
-    ds_s = channel.delay_spread_ns * 1e-9
+
+def geometric_fading(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, gen: torch.Generator,
+                     rng: np.random.Generator, cell=None) -> tuple[SumOfSinusoids, np.ndarray | float, dict]:
+    """The fading draw of ``umi``/``uma`` on a dedicated link: geometry gives the mean SNR (path loss,
+    LoS state, shadowing along the path), TDL-D (LoS) or TDL-A (NLoS) the small-scale fading."""
+    from .sources import tdl_sos
+
     model = channel.model
-    if model == "awgn":
-        return None, channel.snr_db, {}
-    if model == "rayleigh":
-        return rayleigh_sos(fc_hz, v_mps, r, gen), channel.snr_db, {}
-    if model.startswith("tdl-"):
-        return tdl_sos(model[-1].upper(), ds_s, fc_hz, v_mps, r, gen), channel.snr_db, {}
-    if model.startswith("cdl-"):
-        return cdl_sos(model[-1].upper(), ds_s, fc_hz, v_mps, r, gen), channel.snr_db, {}
-    # umi / uma: geometry gives the mean SNR, TDL-D (LoS) or TDL-A (NLoS) the small-scale fading
+    v_mps = channel.speed_kmh / 3.6
     if channel.los == "auto":
         los = bool(rng.random() < geometry.los_probability(model, channel.distance_m))
     else:
@@ -97,14 +94,14 @@ def _channel(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, g
                                    geometry.shadowing_decorrelation_m(model, los), rng)
         snr_db = snr_db - sf
     ds_s = geometry.median_delay_spread_s(model, channel.carrier_ghz, los)
-    sos = tdl_sos("D" if los else "A", ds_s, fc_hz, v_mps, r, gen)
+    sos = tdl_sos("D" if los else "A", ds_s, channel.carrier_ghz * 1e9, v_mps, channel.num_rx_ant, gen)
     meta = {"los": los, "pathloss_db": pl_db, "noise_dbm": noise_dbm, "small_scale": "tdl-d" if los else "tdl-a",
             "delay_spread_ns": ds_s * 1e9}
     return sos, snr_db, meta
 
 
 def _uplink_geometry(channel, link, n_prb, num_slots, gen, rng, cell, los, pl_db):
-    """The ``umi``/``uma`` uplink of :func:`_channel`: the same path loss, shadowing and small-scale draws
+    """The ``umi``/``uma`` uplink of :func:`geometric_fading`: the same path loss, shadowing and small-scale draws
     as the downlink, with the UE's open-loop power on all ``n_prb`` PRBs and the BS's noise figure."""
     from .cellspec import CellSpec
     from .sources import tdl_sos
@@ -166,7 +163,7 @@ def draw_link_level(channel: ChannelSpec, link: LinkSpec, seed: int,
     tail = (link.harq_max_retx + 1) * (2 * rtt + 2) + 8 if link.harq_max_retx > 0 else 0
     n_total = n_new + tail
     gen, rng_geo, rng_dec = _streams(seed)
-    sos, snr_db, meta = _channel(channel, link, n_prb, n_total, gen, rng_geo, cell)
+    sos, snr_db, meta = draw_fading(channel, link, n_prb, n_total, gen, rng_geo, cell)
     tables = phy_tables(n_prb, link.pdsch_symbols, link.dmrs_re_per_prb, link.mcs_table, link.bler_target,
                         is_pusch=link.direction == "uplink")
     centres, sizes = nr.prb_groups(n_prb)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..trace import ChannelTrace, constant_rate_trace
-from .spec import ChannelSpec, LinkSpec
+from .linkspec import ChannelSpec, LinkSpec
 
 __all__ = ["read_mahimahi_ms", "read_throughput", "mahimahi_trace", "constant_trace", "bundled_traces",
            "resolve_trace_path", "gilbert_elliott"]

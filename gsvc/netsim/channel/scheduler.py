@@ -24,13 +24,78 @@ The rules:
 - ``"pf-delay"`` (in the loop only): PF times the delay-budget factor of the UE's head of line
   (:func:`delay_budget_factor`, the weight of 5G-LENA's QoS scheduler), so frames near
   ``cell.pdb_ms`` go first.
-- ``"dedicated"``: every UE has every group in every slot (a carrier of its own).
+- ``"dedicated"``: every UE has every group in every slot (a carrier of its own). Not a rule: the
+  cell's way of saying its carrier is not shared.
+
+Each rule is one :class:`SchedulingRule` in a registry (:func:`register_rule`): a ``priority`` of
+every UE on every group (higher goes first) or none (the UEs take turns, as round-robin), and
+optionally a ``hol_weight`` (the rule weighs a UE by its head of line, so it runs in the loop only).
+A rule of one's own is registered before the scenario is made and named in ``cell.scheduler``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
-__all__ = ["Scheduler", "achievable_rate", "allocate_slot", "delay_budget_factor"]
+__all__ = ["Scheduler", "SchedulingRule", "achievable_rate", "allocate_slot", "delay_budget_factor",
+           "register_rule", "rule_names", "scheduling_rule", "SHARED_NOT"]
+
+#: the ``cell.scheduler`` that shares nothing: every UE on a carrier of its own
+SHARED_NOT = "dedicated"
+
+
+@dataclass(frozen=True)
+class SchedulingRule:
+    """How a shared carrier's PRB groups go to its UEs (module docstring).
+
+    Attributes:
+        name: the ``cell.scheduler`` that selects it.
+        summary: one line for documentation and error messages.
+        priority: ``(rate [U, G] float64, avg [U] float64, weight [U] float64 or None) -> [U, G]``: the
+            metric a group goes to the highest of (``rate``: achievable rate on each group from the
+            reported SINR, :func:`achievable_rate`; ``avg``: the PF average rate; ``weight``: the
+            ``hol_weight`` of each UE's head of line, None for a rule without one). None: the UEs take
+            turns (group ``g`` of slot ``t`` to UE ``(t G + g) mod U``).
+        hol_weight: ``(pdb_s, hol_s) -> float``: the weight of a UE whose oldest queued data waited
+            ``hol_s`` against the cell's budget ``pdb_s``; a rule with one needs ``cell.traffic="queue"``.
+    """
+
+    name: str
+    summary: str
+    priority: Callable | None = None
+    hol_weight: Callable | None = None
+
+
+_RULES: dict[str, SchedulingRule] = {}
+
+
+def register_rule(rule: SchedulingRule, *, replace: bool = False) -> SchedulingRule:
+    """Make ``rule`` available as ``cell.scheduler=rule.name`` (a name taken is refused unless ``replace``)."""
+    if not isinstance(rule, SchedulingRule):
+        raise TypeError(f"register_rule: give a SchedulingRule, not {type(rule).__name__}")
+    if not isinstance(rule.name, str) or not rule.name or rule.name == SHARED_NOT:
+        raise ValueError(f"register_rule: {rule.name!r} cannot name a rule ({SHARED_NOT!r} means no sharing)")
+    if rule.hol_weight is not None and rule.priority is None:
+        raise ValueError(f"register_rule: rule {rule.name!r} has a hol_weight but no priority to weigh")
+    if rule.name in _RULES and _RULES[rule.name] != rule and not replace:
+        raise ValueError(f"register_rule: cell.scheduler={rule.name!r} is taken; choose another name or pass "
+                         "replace=True")
+    _RULES[rule.name] = rule
+    return rule
+
+
+def rule_names() -> list[str]:
+    """Every registered scheduling rule, built-ins first."""
+    return list(_RULES)
+
+
+def scheduling_rule(name: str) -> SchedulingRule:
+    """The rule registered as ``name`` (ValueError naming the known ones if none)."""
+    if name not in _RULES:
+        raise ValueError(f"cell.scheduler={name!r} names no scheduling rule; known: {', '.join(_RULES)}")
+    return _RULES[name]
 
 
 def achievable_rate(group_prbs: np.ndarray, sinr: np.ndarray) -> np.ndarray:
@@ -43,7 +108,8 @@ class Scheduler:
     """Allocates the PRB groups of consecutive chunks of slots (state carries across chunks).
 
     Args:
-        kind: ``"pf"``, ``"max-rate"``, ``"round-robin"`` or ``"dedicated"``.
+        kind: ``"dedicated"`` or a registered rule without a ``hol_weight`` (``"pf"``, ``"max-rate"``,
+            ``"round-robin"`` ...).
         group_prbs: ``[G]`` int, PRBs in each group.
         num_ue: UEs sharing the carrier.
         csi_delay_slots: slots between an SINR and the scheduling decision that uses it (>= 1).
@@ -51,8 +117,9 @@ class Scheduler:
     """
 
     def __init__(self, kind: str, group_prbs, num_ue: int, csi_delay_slots: int, beta: float = 0.98):
-        if kind not in ("pf", "max-rate", "round-robin", "dedicated"):
-            raise ValueError(f"cell.scheduler={kind!r} is not 'pf', 'max-rate', 'round-robin' or 'dedicated'")
+        self.rule = None if kind == SHARED_NOT else scheduling_rule(kind)
+        if self.rule is not None and self.rule.hol_weight is not None:
+            raise ValueError(f"cell.scheduler={kind!r} weighs queues: it runs only with cell.traffic='queue'")
         self.kind = kind
         self.sizes = np.asarray(group_prbs, np.int64)
         self.num_ue = int(num_ue)
@@ -73,9 +140,9 @@ class Scheduler:
             ``prbs: [T, U, G]`` int16, ``group_prbs[g]`` where UE ``u`` has group ``g``, else 0.
         """
         t_len, u_len, g_len = sinr.shape
-        if self.kind == "dedicated":
+        if self.rule is None:
             out = np.broadcast_to(self.sizes.astype(np.int16), (t_len, u_len, g_len)).copy()
-        elif self.kind == "round-robin":
+        elif self.rule.priority is None:
             slots = self.t + np.arange(t_len)
             owner = (slots[:, None] * g_len + np.arange(g_len)[None, :]) % u_len          # [T, G]
             out = np.where(owner[:, None, :] == np.arange(u_len)[None, :, None], self.sizes[None, None, :], 0)
@@ -95,11 +162,11 @@ class Scheduler:
         beta, avg, last = self.beta, self.avg, self.last_rate
         groups = np.arange(g_len)
         sizes = self.sizes.astype(np.int16)
-        pf = self.kind == "pf"
+        priority = self.rule.priority
         for i in range(t_len):
             avg = beta * avg + (1.0 - beta) * last
             r = seen[i]                                                                    # [U, G] reported
-            owner = np.argmax(r / avg[:, None] if pf else r, axis=0)                       # [G]
+            owner = np.argmax(priority(r, avg, None), axis=0)                              # [G]
             out[i, owner, groups] = sizes
             last = np.bincount(owner, weights=r[owner, groups], minlength=u_len)
         self.avg, self.last_rate = avg, last
@@ -127,21 +194,21 @@ def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, a
     UE ``a``'s queue (or its retransmission); a UE whose need is met gets no more, so a group no
     active UE needs stays empty (not counted as used). Among those that need it:
 
-    - ``"pf"``: the highest ``rate / avg`` (the full-buffer rule of :class:`Scheduler`, over the active
-      UEs only); ``"pf-delay"``: the same times ``weight`` (:func:`delay_budget_factor`);
-      ``"max-rate"``: the highest ``rate``. Pairs are taken best first over all (UE, group) pairs, so
+    - a rule with a ``priority`` (``"pf"``: the highest ``rate / avg``, the full-buffer rule of
+      :class:`Scheduler` over the active UEs only; ``"pf-delay"``: the same times ``weight``;
+      ``"max-rate"``: the highest ``rate``): pairs are taken best first over all (UE, group) pairs, so
       with needs that never run out every group goes to its own best UE, as in :class:`Scheduler`.
-    - ``"round-robin"``: group ``g`` goes to the ``(t G + g) mod A``-th active UE, or the next one in
-      turn that still needs PRBs.
+    - a rule without one (``"round-robin"``): group ``g`` goes to the ``(t G + g) mod A``-th active UE,
+      or the next one in turn that still needs PRBs.
 
     Args:
-        kind: the scheduler.
+        kind: the rule's name (:func:`scheduling_rule`).
         t: slot index.
         group_prbs: ``[G]`` int, PRBs per group.
         rate: ``[A, G]`` float64, achievable rate of each active UE on each group (reported SINR).
         avg: ``[A]`` float64, PF average rate of each active UE.
         need_prbs: ``[A]`` PRBs each active UE can use.
-        weight: ``[A]`` pf-delay weights (ignored by the other kinds).
+        weight: ``[A]`` the rule's ``hol_weight`` of each active UE (None for a rule without one).
 
     Returns:
         ``[A, G]`` int64: PRBs of each group given to each active UE.
@@ -150,7 +217,8 @@ def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, a
     out = np.zeros((a_len, g_len), np.int64)
     need = list(need_prbs)
     sizes = group_prbs.tolist()
-    if kind == "round-robin":
+    rule = scheduling_rule(kind)
+    if rule.priority is None:
         for g in range(g_len):
             start = (t * g_len + g) % a_len
             for k in range(a_len):
@@ -160,12 +228,7 @@ def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, a
                     need[a] -= sizes[g]
                     break
         return out
-    if kind == "max-rate":
-        metric = rate
-    else:
-        metric = rate / avg[:, None]
-        if kind == "pf-delay":
-            metric = metric * weight[:, None]
+    metric = rule.priority(rate, avg, weight)
     free = [True] * g_len
     left_groups, left_ues = g_len, sum(1 for x in need if x > 0)
     for flat in np.argsort(-metric, axis=None, kind="stable").tolist():
@@ -179,3 +242,26 @@ def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, a
             if not left_groups or not left_ues:
                 break
     return out
+
+
+def _pf(rate, avg, weight):
+    return rate / avg[:, None]
+
+
+def _pf_delay(rate, avg, weight):
+    return rate / avg[:, None] * weight[:, None]
+
+
+def _max_rate(rate, avg, weight):
+    return rate
+
+
+for _rule in (
+    SchedulingRule("pf", "proportional fair (Sionna's PFSchedulerSUMIMO rule)", priority=_pf),
+    SchedulingRule("pf-delay", "proportional fair times 5G-LENA's delay-budget factor of the head of line",
+                   priority=_pf_delay, hol_weight=delay_budget_factor),
+    SchedulingRule("max-rate", "the highest achievable rate (most throughput, least fairness)", priority=_max_rate),
+    SchedulingRule("round-robin", "every UE every group equally often, whatever its channel"),
+):
+    register_rule(_rule)
+del _rule

@@ -41,7 +41,7 @@ import torch
 from .cellspec import CellSpec
 from .fading import frequency_response
 from .geometry import noise_power_dbm
-from .spec import ChannelSpec, LinkSpec
+from .linkspec import ChannelSpec, LinkSpec
 
 __all__ = ["UplinkGeometric", "BS_RX_ANTENNAS", "open_loop_tx_power_dbm"]
 
