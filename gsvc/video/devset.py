@@ -32,25 +32,15 @@ import numpy as np
 
 from .photo import PhotoSource
 from .procedural import ProceduralSource
-from .sample_pictures import SAMPLE_PICTURES, sample_picture
+from .sample_pictures import sample_picture
 from .source import Clip, ConcatSource, VideoSource
 from .spec import VideoSpec
 from .stills import synthetic_image
+from .devclips import CAMERAS, CLIP_NAMES, DEV_SEED0, MIN_SHOT_FRAMES, SHOTS_PER_CLIP, SPEEDS_PX
 
 __all__ = ["CLIP_NAMES", "SPEEDS_PX", "CAMERAS", "SHOTS_PER_CLIP", "DEV_SEED0", "Shot", "DevClipSource",
            "shots", "dev_source", "clips"]
 
-#: camera speeds of the shots, px/frame at 64 px (scaled by resolution / 64)
-SPEEDS_PX = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: camera kinds of the shots (:func:`gsvc.video.camera.camera_path`)
-CAMERAS = ("pan", "zoom", "shake")
-SHOTS_PER_CLIP = len(SPEEDS_PX)
-#: first seed of the dev set's viewpoints and drawn images
-DEV_SEED0 = 3_000_000
-#: the clips, in order
-CLIP_NAMES = tuple(SAMPLE_PICTURES) + ("dead_leaves", "procedural")
-#: fewest frames per shot (a shot's VideoSpec lasts at least 0.1 s)
-MIN_SHOT_FRAMES = 2
 #: a picture's shorter side in screen sides: the view shows half of it, so that a pan at 8 px/frame
 #: runs 8 frames before it turns (at gsvc's usual 1.25 a square picture leaves a pan 2 frames)
 WORLD_SIDES = 2.0

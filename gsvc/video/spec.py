@@ -117,7 +117,7 @@ class VideoSpec(Spec):
             raise ValueError(f"must be given when {p}.source={source!r}: "
                              + _PATH_HELP.get(source, "a file"))
         if source == "devset":
-            from .devset import CLIP_NAMES
+            from .devclips import CLIP_NAMES
             if v not in CLIP_NAMES:
                 raise ValueError(f"names no dev-set clip; give one of {', '.join(CLIP_NAMES)}")
         return v
@@ -146,7 +146,7 @@ class VideoSpec(Spec):
             raise ValueError(f"{p}.cut_rate_hz={self.cut_rate_hz:g} only applies to procedural and photo sources; "
                              f"a {self.source} source plays its material as it is")
         if self.source == "devset":
-            from .devset import MIN_SHOT_FRAMES, SHOTS_PER_CLIP
+            from .devclips import MIN_SHOT_FRAMES, SHOTS_PER_CLIP
             if self.cuts_s or self.cut_rate_hz > 0:
                 raise ValueError(f"{p}.cuts_s and {p}.cut_rate_hz do not apply to {p}.source='devset': its "
                                  f"{SHOTS_PER_CLIP} shots fix the cuts; leave them unset")

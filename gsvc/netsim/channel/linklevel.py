@@ -11,7 +11,7 @@ Steps, for chunks of slots at a time (memory stays bounded for hour-long traces)
 4. Link adaptation, decoding draws and HARQ (:class:`.harq.HarqOlla`).
 
 Uplink (``link.direction="uplink"``): Sionna's PUSCH BLER tables (:func:`.phy.phy_tables` with
-``is_pusch=True``); for ``umi``/``uma`` the UE transmits with open-loop power control on the whole
+``is_pusch=True``); for ``umi``/``uma`` (:mod:`.geofading`) the UE transmits with open-loop power control on the whole
 carrier (:func:`.uplink.open_loop_tx_power_dbm`, TS 38.213 Sec. 7.1.1, with ``cell.ue_power_dbm``,
 ``cell.p0_dbm``, ``cell.alpha``; PL = path loss plus the shadowing the UE measures in its RSRP) and the
 base station's noise figure ``cell.bs_noise_figure_db`` sets the noise; ``channel.tx_power_dbm`` and
@@ -34,13 +34,13 @@ import numpy as np
 import torch
 
 from ..trace import ChannelTrace
-from . import geometry, numerology as nr
+from . import numerology as nr
 from .fading import SumOfSinusoids, frequency_response
 from .harq import HarqOlla
 from .phy import effective_sinr_db, phy_tables
 from .linkspec import ChannelSpec, LinkSpec
 
-__all__ = ["draw_link_level", "draw_fading", "geometric_fading", "slot_sinr", "linear_snr", "CHUNK_SLOTS"]
+__all__ = ["draw_link_level", "draw_fading", "slot_sinr", "linear_snr", "CHUNK_SLOTS"]
 
 #: slots per chunk: bounds memory (a few MB per chunk) while keeping the number of array calls small
 CHUNK_SLOTS = 32768
@@ -67,65 +67,10 @@ def draw_fading(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int
     ``cell``: a :class:`~.cellspec.CellSpec` whose uplink power control and BS noise figure an uplink
     ``umi``/``uma`` link uses (None: ``CellSpec()``'s defaults); not read by the downlink.
     """
-    from .models import channel_model
-    return channel_model(channel.model).fading(channel, link, n_prb, num_slots, gen, rng, cell)
-
-
-def geometric_fading(channel: ChannelSpec, link: LinkSpec, n_prb: int, num_slots: int, gen: torch.Generator,
-                     rng: np.random.Generator, cell=None) -> tuple[SumOfSinusoids, np.ndarray | float, dict]:
-    """The fading draw of ``umi``/``uma`` on a dedicated link: geometry gives the mean SNR (path loss,
-    LoS state, shadowing along the path), TDL-D (LoS) or TDL-A (NLoS) the small-scale fading."""
-    from .sources import tdl_sos
-
-    model = channel.model
-    v_mps = channel.speed_kmh / 3.6
-    if channel.los == "auto":
-        los = bool(rng.random() < geometry.los_probability(model, channel.distance_m))
-    else:
-        los = channel.los == "los"
-    pl_db = geometry.pathloss_db(model, channel.distance_m, channel.carrier_ghz, los)
-    if link.direction == "uplink":
-        return _uplink_geometry(channel, link, n_prb, num_slots, gen, rng, cell, los, pl_db)
-    occupied_hz = n_prb * 12 * link.scs_khz * 1e3
-    noise_dbm = geometry.noise_power_dbm(occupied_hz, channel.noise_figure_db)
-    snr_db = channel.tx_power_dbm - pl_db - noise_dbm
-    if channel.shadowing == "on":
-        sf = geometry.shadowing_db(num_slots, link.slot_s, v_mps, geometry.shadowing_std_db(model, los),
-                                   geometry.shadowing_decorrelation_m(model, los), rng)
-        snr_db = snr_db - sf
-    ds_s = geometry.median_delay_spread_s(model, channel.carrier_ghz, los)
-    sos = tdl_sos("D" if los else "A", ds_s, channel.carrier_ghz * 1e9, v_mps, channel.num_rx_ant, gen)
-    meta = {"los": los, "pathloss_db": pl_db, "noise_dbm": noise_dbm, "small_scale": "tdl-d" if los else "tdl-a",
-            "delay_spread_ns": ds_s * 1e9}
-    return sos, snr_db, meta
-
-
-def _uplink_geometry(channel, link, n_prb, num_slots, gen, rng, cell, los, pl_db):
-    """The ``umi``/``uma`` uplink of :func:`geometric_fading`: the same path loss, shadowing and small-scale draws
-    as the downlink, with the UE's open-loop power on all ``n_prb`` PRBs and the BS's noise figure."""
     from .cellspec import CellSpec
-    from .sources import tdl_sos
-    from .uplink import open_loop_tx_power_dbm
-
+    from .models import channel_model
     cell = CellSpec() if cell is None else cell
-    model, v_mps = channel.model, channel.speed_kmh / 3.6
-    noise_dbm = geometry.noise_power_dbm(n_prb * 12 * link.scs_khz * 1e3, cell.bs_noise_figure_db)
-    loss_db = np.asarray(pl_db, np.float64)
-    if channel.shadowing == "on":
-        loss_db = pl_db + geometry.shadowing_db(num_slots, link.slot_s, v_mps, geometry.shadowing_std_db(model, los),
-                                                geometry.shadowing_decorrelation_m(model, los), rng)
-    # the UE's PL estimate follows the shadowing (it is in the filtered RSRP), so its power does too
-    tx_dbm = open_loop_tx_power_dbm(loss_db, n_prb, cell.alpha, cell.p0_dbm, cell.ue_power_dbm)
-    snr_db = tx_dbm - loss_db - noise_dbm
-    if snr_db.ndim == 0:
-        snr_db = float(snr_db)
-    ds_s = geometry.median_delay_spread_s(model, channel.carrier_ghz, los)
-    sos = tdl_sos("D" if los else "A", ds_s, channel.carrier_ghz * 1e9, v_mps, channel.num_rx_ant, gen)
-    meta = {"los": los, "pathloss_db": pl_db, "noise_dbm": noise_dbm, "small_scale": "tdl-d" if los else "tdl-a",
-            "delay_spread_ns": ds_s * 1e9, "direction": "uplink",
-            "ue_tx_power_dbm": float(np.mean(tx_dbm)),
-            "power_limited_share": float(np.mean(tx_dbm >= cell.ue_power_dbm))}
-    return sos, snr_db, meta
+    return channel_model(channel.model).fading(channel, link, n_prb, num_slots, gen, rng, cell)
 
 
 def linear_snr(snr_db) -> np.ndarray:

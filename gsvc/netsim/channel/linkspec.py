@@ -16,6 +16,7 @@ from pydantic import field_validator, model_validator
 
 from ...spec import Spec, SpecError, bounded
 from . import numerology as nr
+from .numerology import MCS_RANGE, PUSCH_MCS_RANGE
 
 __all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MCS_RANGE", "PUSCH_MCS_RANGE"]
 
@@ -30,15 +31,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-#: PDSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PDSCH_table{1,2}.json);
-#: the EESM beta table covers MCS tables 1 and 2 only.
-MCS_RANGE = {1: (3, 28), 2: (2, 27)}
-#: PUSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PUSCH_table{1,2}.json:
-#: table 1 MCS 3..27, table 2 MCS 9..27), narrower than the PDSCH ones (``spec.MCS_RANGE``: 3..28, 2..27)
-PUSCH_MCS_RANGE = {1: (3, 27), 2: (9, 27)}
-EESM_MIN_DB, EESM_MAX_DB = -30.0, 30.0
-#: rows per block of the EESM computation
-_EESM_BLOCK = 2048
 
 
 class ChannelSpec(Spec):

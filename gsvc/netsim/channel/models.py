@@ -11,7 +11,7 @@ Each ``channel.model`` is one :class:`ChannelModel` entry that declares, once, w
   ``[num_slots]``); the link then runs the PHY abstraction, OLLA and HARQ (:mod:`.linklevel`), and a
   shared cell gives every UE its own realisation (:mod:`.cell`). ``gen`` (a ``torch.Generator``) and
   ``rng`` (a ``numpy.random.Generator``) are the only random sources it may use; ``cell`` is the
-  :class:`~.cellspec.CellSpec` (None: its defaults) an uplink may read;
+  :class:`~.cellspec.CellSpec` an uplink may read (its defaults on a link without a cell);
 * a **system-level model** (``system_level=True``: Sionna's ``umi``, ``uma``, ``rma``) drops the UEs
   of a shared cell in Sionna's hexagonal topology (:mod:`.multicell`); with a ``fading`` it also
   serves a dedicated link.
@@ -167,7 +167,7 @@ def _tapped(kind: str, letter: str) -> Callable:
 
 
 def _geometric(channel, link, n_prb, num_slots, gen, rng, cell):
-    from .linklevel import geometric_fading
+    from .geofading import geometric_fading
     return geometric_fading(channel, link, n_prb, num_slots, gen, rng, cell)
 
 

@@ -13,7 +13,7 @@ Sources:
 """
 from __future__ import annotations
 
-__all__ = ["FR1_NRB", "FR2_NRB", "FR1_MAX_GHZ", "FR2_MIN_GHZ", "FR2_MAX_GHZ", "SYMBOLS_PER_SLOT",
+__all__ = ["MCS_RANGE", "PUSCH_MCS_RANGE", "FR1_NRB", "FR2_NRB", "FR1_MAX_GHZ", "FR2_MIN_GHZ", "FR2_MAX_GHZ", "SYMBOLS_PER_SLOT",
            "frequency_range", "nrb_table", "num_prb", "valid_bandwidths_mhz", "rbg_size_prb",
            "prb_groups", "slot_s"]
 
@@ -37,6 +37,13 @@ FR2_MIN_GHZ = 24.25
 FR2_MAX_GHZ = 52.6
 #: OFDM symbols per slot with normal cyclic prefix (TS 38.211 Sec. 4.3.2)
 SYMBOLS_PER_SLOT = 14
+
+#: PDSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PDSCH_table{1,2}.json);
+#: the EESM beta table covers MCS tables 1 and 2 only.
+MCS_RANGE = {1: (3, 28), 2: (2, 27)}
+#: PUSCH MCS indices with a BLER table in sionna-no-rt 2.x (sionna/sys/bler_tables/PUSCH_table{1,2}.json:
+#: table 1 MCS 3..27, table 2 MCS 9..27), narrower than the PDSCH ones (``spec.MCS_RANGE``: 3..28, 2..27)
+PUSCH_MCS_RANGE = {1: (3, 27), 2: (9, 27)}
 
 
 def frequency_range(carrier_ghz: float) -> str | None:

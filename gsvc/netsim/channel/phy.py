@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .linkspec import PUSCH_MCS_RANGE  # beside MCS_RANGE: validation reads both without torch
+from .numerology import MCS_RANGE, PUSCH_MCS_RANGE
 
 __all__ = ["PhyTables", "phy_tables", "tb_size_bits", "tb_size_table", "effective_sinr_db",
            "effective_sinr_alloc_db", "mcs_range", "PDSCH_CATEGORY", "PUSCH_CATEGORY", "PUSCH_MCS_RANGE"]
@@ -73,7 +73,6 @@ class PhyTables:
 def mcs_range(mcs_table: int, is_pusch: bool = False) -> tuple[int, int]:
     """``(lowest, highest)`` MCS index of ``mcs_table`` that Sionna has a BLER table for (PDSCH:
     ``spec.MCS_RANGE``; PUSCH: :data:`PUSCH_MCS_RANGE`)."""
-    from .linkspec import MCS_RANGE
     return (PUSCH_MCS_RANGE if is_pusch else MCS_RANGE)[mcs_table]
 
 

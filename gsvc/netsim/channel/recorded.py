@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..trace import ChannelTrace, constant_rate_trace
-from .linkspec import ChannelSpec, LinkSpec
+
+if TYPE_CHECKING:
+    from .linkspec import ChannelSpec, LinkSpec
 
 __all__ = ["read_mahimahi_ms", "read_throughput", "mahimahi_trace", "constant_trace", "bundled_traces",
            "resolve_trace_path", "gilbert_elliott"]

@@ -34,14 +34,17 @@ is the same with and without ``cell.interference``, so the two can be compared U
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from .cellspec import CellSpec
 from .fading import frequency_response
 from .geometry import noise_power_dbm
-from .linkspec import ChannelSpec, LinkSpec
+
+if TYPE_CHECKING:
+    from .cellspec import CellSpec
+    from .linkspec import ChannelSpec, LinkSpec
 
 __all__ = ["UplinkGeometric", "BS_RX_ANTENNAS", "open_loop_tx_power_dbm"]
 
