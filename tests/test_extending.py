@@ -1,5 +1,6 @@
-"""A codec and a metric of one's own plug in from one file and run through gsvc.run."""
+"""A codec, a metric and a latency model of one's own plug in from one file and run through gsvc.run."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import gsvc
@@ -120,3 +121,59 @@ def test_declared_hooks_are_found_through_wrappers_and_defaults_count_as_absent(
     assert hook(Wrapper(Own()), "advance") is None
     with pytest.raises(AttributeError, match="'shred' is not a declared codec hook"):
         hook(Own(), "shred")
+
+
+class FlatLatency:
+    """Every decode takes 10 ms plus up to 1 ms drawn from the run's own generator; encodes 1 ms."""
+
+    kind, profile, learns = "flat", None, False
+
+    def __init__(self, rng, frame_px):
+        self.rng, self.frame_px = rng, frame_px
+
+    def decode_ms(self, evals, batch, resolution, classic=False, measured_ms=None, vae_encodes=0):
+        return 10.0 + float(self.rng.uniform(0.0, 1.0))
+
+    def encode_ms(self, measured_ms=None):
+        return 1.0
+
+    def expected_ms(self, evals, batch, resolution, classic=False, vae_encodes=0):
+        return 10.5
+
+    def observe(self, evals, service_ms):
+        pass
+
+
+@pytest.fixture
+def flat(monkeypatch):
+    from gsvc.timing import custom
+    monkeypatch.setattr(custom, "_ENTRIES", dict(custom._ENTRIES))  # undone after the test
+    gsvc.timing.register_latency_model("flat", FlatLatency)
+    gsvc.timing.register_latency_model("flat-wall", FlatLatency, wall_clock=True)
+
+
+def test_a_registered_latency_model_times_the_receiver(flat):
+    """receiver.latency='model:flat' times every decode by the user's model, deterministically for the
+    seed (its generator is the run's), and the run's meta names it."""
+    sc = Scenario(seed=1, video=dict(seconds=1, fps=10, resolution=32), codec=dict(name="synthetic", bitrate_kbps=64),
+                  receiver=dict(latency="model:flat"))
+    result = gsvc.run(sc)
+    f = result.frames
+    service_ms = (f.decode_done_ms - f.decode_start_ms).dropna()
+    assert len(service_ms) == len(f) and service_ms.between(10.0, 11.0).all() and service_ms.std() > 0.1
+    assert (f.encode_done_ms - f.capture_ms).eq(1.0).all()
+    assert result.meta["latency_model"] == "model:flat"
+    pd.testing.assert_frame_equal(f, gsvc.run(sc).frames)
+
+
+def test_a_latency_model_is_checked_before_the_run(flat):
+    with pytest.raises(SpecError, match=r"receiver.latency='model:nope' names no registered latency model "
+                                        r"\(model:flat, model:flat-wall\)"):
+        Scenario(receiver=dict(latency="model:nope"))
+    with pytest.raises(SpecError, match=r"receiver.timed_as_px serves a profile's times at another side; "
+                                        r"receiver.latency='model:flat' is not a profile"):
+        Scenario(receiver=dict(latency="model:flat", timed_as_px=256))
+    with pytest.raises(SpecError, match=r"receiver.latency='model:flat-wall' \(wall-clock time\) cannot time it"):
+        Scenario(receiver=dict(latency="model:flat-wall", decode="timing-only"))
+    with pytest.raises(ValueError, match="model:flat is taken"):
+        gsvc.timing.register_latency_model("flat", lambda rng, px: None)

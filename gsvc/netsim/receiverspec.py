@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
+from ..timing.custom import custom_name, latency_entry
 from ..timing.profile import LatencyProfile, controlnet_problem, load_profile, profile_of, timed_as_problem
 from ..spec import Spec, bounded
 
@@ -36,7 +37,8 @@ class ReceiverSpec(Spec):
     ``policy``: ``fifo`` (in order of release) or ``edf`` (earliest playout deadline).
     A batch holds at most one frame per stream (frame n needs frame n-1) and up to
     ``max_batch`` frames; a free GPU waits up to ``max_wait_ms`` for a batch to fill.
-    ``latency``: ``"profile:NAME"``, ``"measured"`` or an inline :class:`LatencyProfile`.
+    ``latency``: ``"profile:NAME"``, ``"measured"``, ``"model:NAME"`` (a latency model of one's own,
+    :func:`gsvc.timing.register_latency_model`) or an inline :class:`LatencyProfile`.
     ``decode="timing-only"`` skips the model and reports no quality.
     ``shed="on"``: a frame that would finish decoding after its playout deadline is not
     decoded unless the codec says a later frame needs it (it is then ``skipped``, with the
@@ -70,14 +72,18 @@ class ReceiverSpec(Spec):
         if isinstance(v, str):
             if v.startswith("profile:"):
                 load_profile(v[len("profile:"):])  # a missing profile is an error now, not mid-run
+            elif custom_name(v) is not None:
+                latency_entry(custom_name(v))
             elif v != "measured":
-                raise ValueError("is not 'measured', 'profile:NAME' or an inline profile")
+                raise ValueError("is not 'measured', 'profile:NAME', 'model:NAME' (a registered latency model) "
+                                 "or an inline profile")
         return v
 
     @model_validator(mode="after")
     def _profile_options_need_a_profile(self):
         profile = profile_of(self.latency)
-        problem = controlnet_problem(profile, self.controlnet) or timed_as_problem(profile, self.timed_as_px)
+        problem = controlnet_problem(profile, self.controlnet, self.latency) or \
+            timed_as_problem(profile, self.timed_as_px, self.latency)
         if problem:
             raise ValueError(problem)
         return self

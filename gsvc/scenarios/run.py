@@ -10,6 +10,7 @@ import numpy as np
 from .._version import __version__
 from ..codecs.cache import CodecCache, cache_codecs
 from ..timing import make_latency_model
+from ..timing.custom import custom_name, reads_wall_clock
 from ..codecs.registry import make_codec
 from ..netsim.channel import cell_is_shared, draw_traces, scheduled_in_loop
 from ..netsim.channel.cell import cell_layout, cell_stats, draw_cell_channel, queue_cell_stats
@@ -63,7 +64,7 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     codec = codecs[groups[0][0]]
     timing_only = sc.timing_only or not any(c.makes_images for c in codecs.values())
     counts = None
-    if cache is not None and sc.receiver.latency != "measured":  # wall-clock time: a hit would change it
+    if cache is not None and not reads_wall_clock(sc.receiver.latency):  # a hit would change a wall-clock time
         codecs, counts = cache_codecs(codecs, cache)
         codec = codecs[groups[0][0]]
     latency = make_latency_model(sc.receiver.latency, sc.receiver.latency_scale,
@@ -112,7 +113,8 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         "gsvc": __version__, "python": platform.python_version(), "seed": sc.seed,
         "spec_hash": sc.spec_hash(), "timing_only": timing_only,
         "quality": "none: timing-only run" if timing_only else f"{'/'.join(sc.metrics)} of the frames shown",
-        "latency_model": latency.kind if latency.profile is None else f"profile:{latency.profile.name}",
+        "latency_model": (sc.receiver.latency if custom_name(sc.receiver.latency) is not None else latency.kind)
+        if latency.profile is None else f"profile:{latency.profile.name}",
         "latency_profile": latency.profile.model_dump(mode="json") if latency.profile is not None else None,
         "wall_s": out.wall_s, "sim_end_s": out.sim_end_s,
         "channel": channel_meta,

@@ -18,6 +18,7 @@ from ..netsim.channel import CellSpec, ChannelSpec, LinkSpec, validate_cell, val
 from ..netsim.satisfaction import FLOORS, CapacitySpec
 from ..netsim.receiverspec import JitterBufferSpec, ReceiverSpec
 from ..spec import Spec, SpecError, bounded
+from ..timing.custom import reads_wall_clock
 from ..video.spec import VideoSpec
 
 __all__ = ["Scenario"]
@@ -85,9 +86,9 @@ class Scenario(Spec):
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
         rx = self.receiver
-        if rx.decode == "timing-only" and rx.latency == "measured":
-            raise ValueError("receiver.decode='timing-only' skips the decode, so receiver.latency cannot be "
-                             "'measured'; give 'profile:NAME' or an inline profile")
+        if rx.decode == "timing-only" and reads_wall_clock(rx.latency):
+            raise ValueError(f"receiver.decode='timing-only' skips the decode, so receiver.latency={rx.latency!r} "
+                             "(wall-clock time) cannot time it; give 'profile:NAME' or an inline profile")
         validate_pair(self.channel, self.link)
         validate_cell(self.cell, self.channel, self.link, self.num_streams)
         self._check_model_serves_video()

@@ -7,12 +7,14 @@
   :mod:`~gsvc.timing.roofline` (``gsvc calibrate --roofline GPU``), :mod:`~gsvc.timing.classic_decode`:
   where a profile's numbers come from.
 """
+from .custom import latency_model_names, register_latency_model
 from .latency import MeasuredLatency, ProfileLatency, make_latency_model
 from .profile import LatencyProfile, ServiceJitter, list_profiles, load_profile, profile_of
 from .protocol import LatencyModel
 
 __all__ = ["LatencyModel", "LatencyProfile", "ServiceJitter", "ProfileLatency", "MeasuredLatency",
-           "make_latency_model", "load_profile", "list_profiles", "profile_of"]
+           "make_latency_model", "load_profile", "list_profiles", "profile_of", "register_latency_model",
+           "latency_model_names"]
 
 
 def __getattr__(name: str):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec import SpecError
+from .custom import custom_name, latency_entry
 from .profile import LatencyProfile, controlnet_problem, profile_of, timed_as_problem
 from .protocol import LatencyModel
 
@@ -136,7 +137,8 @@ class MeasuredLatency:
 def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.random.Generator,
                        controlnet: str = "off", *, frame_px: int | None = None,
                        timed_as_px: int | None = None) -> LatencyModel:
-    """Build the model named by ``receiver.latency``: ``"measured"``, ``"profile:NAME"`` or an inline profile.
+    """Build the model named by ``receiver.latency``: ``"measured"``, ``"profile:NAME"``, ``"model:NAME"``
+    (:mod:`gsvc.timing.custom`; called with ``rng`` and ``frame_px``) or an inline profile.
 
     ``controlnet`` (``receiver.controlnet``): ``"on"`` applies the profile's ``controlnet_factor``;
     a measured latency times whatever model really runs, so it only accepts ``"off"``.
@@ -148,6 +150,16 @@ def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.rand
         if problem:
             raise SpecError([problem])
         return MeasuredLatency(scale)
+    name = custom_name(latency)
+    if name is not None:
+        problem = controlnet_problem(None, controlnet, latency) or timed_as_problem(None, timed_as_px, latency)
+        if problem:
+            raise SpecError([problem])
+        model = latency_entry(name).factory(rng, frame_px)
+        if not isinstance(model, LatencyModel):
+            raise TypeError(f"receiver.latency={latency!r}: the factory returned a {type(model).__name__}, which "
+                            "lacks the LatencyModel protocol (gsvc.timing.protocol)")
+        return model
     if isinstance(latency, LatencyProfile) or latency.startswith("profile:"):
         profile = profile_of(latency)
         if timed_as_px is not None:
@@ -155,4 +167,5 @@ def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.rand
                 raise ValueError("make_latency_model: timed_as_px needs frame_px (the run's video.resolution)")
             profile = profile.timed_as(frame_px, timed_as_px)
         return ProfileLatency(profile, rng, controlnet)
-    raise SpecError([f"receiver.latency={latency!r} is not 'measured', 'profile:NAME' or an inline profile"])
+    raise SpecError([f"receiver.latency={latency!r} is not 'measured', 'profile:NAME', 'model:NAME' or an "
+                     "inline profile"])

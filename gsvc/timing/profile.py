@@ -181,21 +181,22 @@ def load_profile(name_or_path: str) -> LatencyProfile:
 
 
 def profile_of(latency: str | LatencyProfile) -> LatencyProfile | None:
-    """The profile ``receiver.latency`` names (``"profile:NAME"`` or inline), None for ``"measured"``."""
+    """The profile ``receiver.latency`` names (``"profile:NAME"`` or inline), None for ``"measured"`` and
+    a registered model (``"model:NAME"``, :mod:`gsvc.timing.custom`)."""
     if isinstance(latency, LatencyProfile):
         return latency
-    return None if latency == "measured" else load_profile(latency[len("profile:"):])
+    return load_profile(latency[len("profile:"):]) if latency.startswith("profile:") else None
 
 
-def controlnet_problem(profile: LatencyProfile | None, controlnet: str) -> str | None:
-    """Why ``receiver.controlnet`` cannot time ``profile`` (None: measured latency), or None if it can."""
+def controlnet_problem(profile: LatencyProfile | None, controlnet: str, latency="measured") -> str | None:
+    """Why ``receiver.controlnet`` cannot time ``profile`` (None: ``latency`` is no profile), or None if it can."""
     if controlnet not in ("off", "on"):
         return f"receiver.controlnet={controlnet!r} is not 'off' or 'on'"
     if controlnet == "off":
         return None
     if profile is None:
-        return ("receiver.controlnet='on' scales a profile's evaluations; receiver.latency='measured' "
-                "times the model that really runs (give a profile, or controlnet='off')")
+        return (f"receiver.controlnet='on' scales a profile's evaluations; receiver.latency={latency!r} is not "
+                "a profile (give a profile, or controlnet='off')")
     if profile.controlnet_factor is None:
         with_factor = ", ".join(n for n in list_profiles() if load_profile(n).controlnet_factor) or "none"
         return (f"receiver.controlnet='on' needs a profile with a controlnet_factor; profile {profile.name!r} "
@@ -203,9 +204,9 @@ def controlnet_problem(profile: LatencyProfile | None, controlnet: str) -> str |
     return None
 
 
-def timed_as_problem(profile: LatencyProfile | None, timed_as_px: int | None) -> str | None:
-    """Why ``receiver.timed_as_px`` cannot apply (None: measured latency), or None if it can."""
+def timed_as_problem(profile: LatencyProfile | None, timed_as_px: int | None, latency="measured") -> str | None:
+    """Why ``receiver.timed_as_px`` cannot apply (None: ``latency`` is no profile), or None if it can."""
     if timed_as_px is not None and profile is None:
-        return ("receiver.timed_as_px serves a profile's times at another side; receiver.latency='measured' "
-                "times the model that really runs (give a profile, or leave timed_as_px unset)")
+        return (f"receiver.timed_as_px serves a profile's times at another side; receiver.latency={latency!r} is "
+                "not a profile (give a profile, or leave timed_as_px unset)")
     return None
