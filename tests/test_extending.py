@@ -52,7 +52,7 @@ class GreyCodec:
 
 @pytest.fixture
 def grey(monkeypatch):
-    monkeypatch.setattr(registry, "_CLASSES", dict(registry._CLASSES))  # undone after the test
+    monkeypatch.setattr(registry, "CODECS", registry.CODECS.copy())  # undone after the test
     registry.register(GreyCodec)
     register_metric(Metric("mean_error", "mean_error", lambda ref, test: np.abs(
         ref.astype(float).mean(axis=(1, 2, 3)) - test.astype(float).mean(axis=(1, 2, 3))), higher_is_better=False))
@@ -147,7 +147,7 @@ class FlatLatency:
 @pytest.fixture
 def flat(monkeypatch):
     from gsvc.timing import custom
-    monkeypatch.setattr(custom, "_ENTRIES", dict(custom._ENTRIES))  # undone after the test
+    monkeypatch.setattr(custom, "REGISTRY", custom.REGISTRY.copy())  # undone after the test
     gsvc.timing.register_latency_model("flat", FlatLatency)
     gsvc.timing.register_latency_model("flat-wall", FlatLatency, wall_clock=True)
 
@@ -167,13 +167,13 @@ def test_a_registered_latency_model_times_the_receiver(flat):
 
 
 def test_a_latency_model_is_checked_before_the_run(flat):
-    with pytest.raises(SpecError, match=r"receiver.latency='model:nope' names no registered latency model "
-                                        r"\(model:flat, model:flat-wall\)"):
+    with pytest.raises(SpecError, match=r"receiver.latency='model:nope' names no latency model; known: model:flat, "
+                                        r"model:flat-wall \(add one with gsvc.timing.register_latency_model\)"):
         Scenario(receiver=dict(latency="model:nope"))
     with pytest.raises(SpecError, match=r"receiver.timed_as_px serves a profile's times at another side; "
                                         r"receiver.latency='model:flat' is not a profile"):
         Scenario(receiver=dict(latency="model:flat", timed_as_px=256))
     with pytest.raises(SpecError, match=r"receiver.latency='model:flat-wall' \(wall-clock time\) cannot time it"):
         Scenario(receiver=dict(latency="model:flat-wall", decode="timing-only"))
-    with pytest.raises(ValueError, match="model:flat is taken"):
+    with pytest.raises(ValueError, match="receiver.latency='model:flat' is taken"):
         gsvc.timing.register_latency_model("flat", lambda rng, px: None)

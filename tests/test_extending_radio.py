@@ -32,8 +32,8 @@ def _first_in_line(rate, avg, weight):
 
 @pytest.fixture
 def radio(monkeypatch):
-    monkeypatch.setattr(models, "_MODELS", dict(models._MODELS))     # undone after the test
-    monkeypatch.setattr(scheduler, "_RULES", dict(scheduler._RULES))
+    monkeypatch.setattr(models, "REGISTRY", models.REGISTRY.copy())     # undone after the test
+    monkeypatch.setattr(scheduler, "RULES", scheduler.RULES.copy())
     models.register(ChannelModel("wall", "AWGN 20 dB below channel.snr_db", fading=_awgn_behind_a_wall))
     models.register(ChannelModel("half-ideal", "the ideal link at half rate", trace=_half_rate))
     scheduler.register_rule(SchedulingRule("first-in-line", "static priority by stream", priority=_first_in_line))
@@ -78,8 +78,8 @@ def test_registered_models_are_held_to_what_they_declare(radio):
         Scenario(channel=dict(model="half-ideal"), link=dict(direction="uplink"))
     with pytest.raises(SpecError, match=r"channel.model='nope' names no channel model; known: .*wall, half-ideal"):
         Scenario(channel=dict(model="nope"))
-    with pytest.raises(SpecError, match=r"cell.scheduler='nope' names no scheduler; known: dedicated, pf, .*"
-                                        r"first-in-line"):
+    with pytest.raises(SpecError, match=r"cell.scheduler='nope' names no scheduling rule; known: pf, .*first-in-line "
+                                        r"\(add one with gsvc.netsim.channel.scheduler.register_rule\); or 'dedicated'"):
         Scenario(cell=dict(scheduler="nope"))
     with pytest.raises(SpecError, match=r"cell.scheduler='pf-delay' weighs each UE's queue, so it needs "
                                         r"cell.traffic='queue'"):

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["CAPABILITIES", "register", "codec_names", "codec_class", "make_codec", "makes_images", "has",
+from ..registry import Registry
+
+__all__ = ["CAPABILITIES", "CODECS", "register", "codec_names", "codec_class", "make_codec", "makes_images", "has",
            "names_with", "problem_of"]
 
 #: what a codec may declare it can do, and what each lets validation allow
@@ -29,8 +31,8 @@ CAPABILITIES = {
     "rate": "its rate can change while it runs, so link.rate_control can steer it",
 }
 
-_CLASSES: dict[str, type] = {}
-_BUILTIN_LOADED = False
+#: every codec class, by name (the built-ins added on first use)
+CODECS: Registry[type] = Registry("codec.name", "codec", "gsvc.codecs.registry.register")
 
 
 def register(cls: type | None = None, *, replace: bool = False):
@@ -48,34 +50,33 @@ def register(cls: type | None = None, *, replace: bool = False):
             raise ValueError(f"register: {name!r} declares unknown capabilities {sorted(unknown)}; "
                              f"known: {', '.join(CAPABILITIES)}")
         _load_builtin()
-        if name in _CLASSES and _CLASSES[name] is not c and not replace:
-            raise ValueError(f"register: codec.name={name!r} is taken by {_CLASSES[name].__qualname__}; "
+        if name in CODECS and CODECS[name] is not c and not replace:
+            raise ValueError(f"register: codec.name={name!r} is taken by {CODECS[name].__qualname__}; "
                              "choose another name or pass replace=True")
-        _CLASSES[name] = c
+        CODECS.add(name, c, replace=True)
         return c
     return add if cls is None else add(cls)
 
 
 def _load_builtin() -> None:
-    global _BUILTIN_LOADED
-    if not _BUILTIN_LOADED:
-        _BUILTIN_LOADED = True
+    """Add the built-ins of :mod:`.catalog` to :data:`CODECS` (once per registry object: a copy a test
+    swaps in gets them too)."""
+    if not getattr(CODECS, "builtin_loaded", False):
+        CODECS.builtin_loaded = True
         from .catalog import BUILTIN
         for c in BUILTIN:
-            _CLASSES.setdefault(c.name, c)
+            CODECS.setdefault(c.name, c)
 
 
 def codec_names() -> list[str]:
     _load_builtin()
-    return sorted(_CLASSES)
+    return sorted(CODECS)
 
 
 def codec_class(name: str) -> type:
-    """The class registered as ``name`` (KeyError naming the known ones if none)."""
+    """The class registered as ``name`` (ValueError naming the known ones if none)."""
     _load_builtin()
-    if name not in _CLASSES:
-        raise KeyError(f"codec.name={name!r} names no codec; known: {', '.join(sorted(_CLASSES))}")
-    return _CLASSES[name]
+    return CODECS.entry(name)
 
 
 def make_codec(codec_spec, video_spec):
@@ -98,7 +99,7 @@ def makes_images(name: str) -> bool:
     """Whether codec ``name`` decodes to images (False for traffic models such as ``xr``); unknown: True
     (the codec spec names the unknown codec)."""
     _load_builtin()
-    c = _CLASSES.get(name)
+    c = CODECS.get(name)
     return bool(getattr(c, "makes_images", True)) if c is not None else True
 
 

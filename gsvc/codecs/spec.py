@@ -98,9 +98,9 @@ class CodecSpec(Spec):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        from .registry import codec_names
+        from .registry import CODECS, codec_names
         if v not in codec_names():
-            raise ValueError(f"names no codec; known: {', '.join(codec_names())}")
+            raise ValueError(CODECS.problem(v))
         return v
 
     @field_validator("model")

@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..registry import Registry
 from ..video.quality import psnr_db, ssim
 
 __all__ = ["Metric", "METRICS", "DEFAULT_METRICS", "metric_columns", "register_metric"]
@@ -45,7 +46,9 @@ def _lazy(module: str, name: str) -> Callable[..., np.ndarray]:
     return fn
 
 
-METRICS: dict[str, Metric] = {m.name: m for m in (
+#: every metric, by name
+METRICS: Registry[Metric] = Registry("metrics", "metric", "gsvc.metrics.register_metric")
+for _m in (
     Metric("psnr", "psnr_db", psnr_db),
     Metric("ssim", "ssim", ssim),
     Metric("lpips", "lpips", _lazy("lpips", "lpips"), higher_is_better=False),
@@ -53,18 +56,17 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("vmaf", "vmaf", None, sequence=True),
     Metric("flicker", "flicker", _lazy("temporal", "flicker"), temporal=True, higher_is_better=False),
     Metric("tlp", "tlp", _lazy("temporal", "tlp"), temporal=True, higher_is_better=False),
-)}
+):
+    METRICS.add(_m.name, _m)
+del _m
 
 def register_metric(metric: Metric, replace: bool = False) -> Metric:
     """Make ``metric`` available to ``Scenario.metrics`` by its name (a name taken is refused unless
     ``replace``). Its column must carry its unit in the name where it has one (``_db``)."""
-    if metric.name in METRICS and METRICS[metric.name] != metric and not replace:
-        raise ValueError(f"register_metric: {metric.name!r} is taken; choose another name or pass replace=True")
     taken = {m.column for m in METRICS.values() if m.name != metric.name}
     if metric.column in taken:
         raise ValueError(f"register_metric: column {metric.column!r} is filled by another metric")
-    METRICS[metric.name] = metric
-    return metric
+    return METRICS.add(metric.name, metric, replace=replace)
 
 
 #: what every run with images scores

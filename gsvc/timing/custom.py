@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["PREFIX", "LatencyModelEntry", "register_latency_model", "latency_model_names", "latency_entry",
+from ..registry import Registry
+
+__all__ = ["PREFIX", "REGISTRY", "LatencyModelEntry", "register_latency_model", "latency_model_names", "latency_entry",
            "custom_name", "reads_wall_clock"]
 
 #: how ``receiver.latency`` names a registered model
@@ -35,26 +37,24 @@ class LatencyModelEntry:
     wall_clock: bool = False
 
 
-_ENTRIES: dict[str, LatencyModelEntry] = {}
+#: every registered latency model, by name (without the prefix)
+REGISTRY: Registry[LatencyModelEntry] = Registry("receiver.latency", "latency model",
+                                                 "gsvc.timing.register_latency_model", prefix=PREFIX)
 
 
 def register_latency_model(name: str, factory: Callable, *, wall_clock: bool = False,
                            replace: bool = False) -> LatencyModelEntry:
     """Make ``factory`` available as ``receiver.latency="model:<name>"`` (a name taken is refused unless
     ``replace``)."""
-    if not isinstance(name, str) or not name or ":" in name:
+    if not isinstance(name, str) or ":" in name:
         raise ValueError(f"register_latency_model: {name!r} is not a name (non-empty, no ':')")
     if not callable(factory):
         raise TypeError(f"register_latency_model: the factory of {name!r} is not callable")
-    entry = LatencyModelEntry(name, factory, bool(wall_clock))
-    if name in _ENTRIES and _ENTRIES[name] != entry and not replace:
-        raise ValueError(f"register_latency_model: model:{name} is taken; choose another name or pass replace=True")
-    _ENTRIES[name] = entry
-    return entry
+    return REGISTRY.add(name, LatencyModelEntry(name, factory, bool(wall_clock)), replace=replace)
 
 
 def latency_model_names() -> list[str]:
-    return list(_ENTRIES)
+    return REGISTRY.names()
 
 
 def custom_name(latency) -> str | None:
@@ -64,11 +64,7 @@ def custom_name(latency) -> str | None:
 
 def latency_entry(name: str) -> LatencyModelEntry:
     """The entry registered as ``name`` (ValueError naming the known ones if none)."""
-    if name not in _ENTRIES:
-        known = ", ".join(PREFIX + n for n in _ENTRIES) or "none registered"
-        raise ValueError(f"receiver.latency='{PREFIX}{name}' names no registered latency model ({known}); "
-                         "register one with gsvc.timing.register_latency_model")
-    return _ENTRIES[name]
+    return REGISTRY.entry(name)
 
 
 def reads_wall_clock(latency) -> bool:

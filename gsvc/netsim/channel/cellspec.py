@@ -76,10 +76,10 @@ class CellSpec(Spec):
     @field_validator("scheduler")
     @classmethod
     def _known(cls, v: str) -> str:
-        from .scheduler import SHARED_NOT, rule_names
-        if v != SHARED_NOT and v not in rule_names():
-            raise ValueError(f"names no scheduler; known: {SHARED_NOT}, {', '.join(rule_names())} (add one with "
-                             "gsvc.netsim.channel.scheduler.register_rule)")
+        from .scheduler import RULES, SHARED_NOT
+        problem = None if v == SHARED_NOT else RULES.problem(v)
+        if problem:
+            raise ValueError(f"{problem}; or {SHARED_NOT!r}: a carrier per stream")
         return v
 
     @model_validator(mode="after")

@@ -20,12 +20,10 @@ from .numerology import MCS_RANGE, PUSCH_MCS_RANGE
 
 __all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MCS_RANGE", "PUSCH_MCS_RANGE"]
 
-_NAME_LISTS = {"LINK_LEVEL_MODELS": "link_level_names()", "MODELS": "model_names()"}
-
 
 def __getattr__(name: str):
     """``MODELS`` and ``LINK_LEVEL_MODELS``: the registered models now (:mod:`.models`), as tuples."""
-    if name in _NAME_LISTS:
+    if name in ("MODELS", "LINK_LEVEL_MODELS"):
         from . import models
         return tuple(models.model_names() if name == "MODELS" else models.link_level_names())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -89,10 +87,10 @@ class ChannelSpec(Spec):
     @field_validator("model")
     @classmethod
     def _known(cls, v: str) -> str:
-        from .models import model_names
-        if v not in model_names():
-            raise ValueError(f"names no channel model; known: {', '.join(model_names())} (add one with "
-                             "gsvc.netsim.channel.models.register)")
+        from .models import REGISTRY
+        problem = REGISTRY.problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @model_validator(mode="after")

@@ -29,7 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["ChannelModel", "OPTIONAL_FIELDS", "register", "model_names", "channel_model", "names_where",
+from ...registry import Registry
+
+__all__ = ["ChannelModel", "REGISTRY", "OPTIONAL_FIELDS", "register", "model_names", "channel_model", "names_where",
            "link_level_names", "system_level_names"]
 
 #: ChannelSpec fields only some models read, with their defaults (a model must declare them in ``reads``)
@@ -61,7 +63,8 @@ class ChannelModel:
         return None if self.spec_problem is None else self.spec_problem(channel)
 
 
-_MODELS: dict[str, ChannelModel] = {}
+#: every channel model, by name
+REGISTRY: Registry[ChannelModel] = Registry("channel.model", "channel model", "gsvc.netsim.channel.models.register")
 
 
 def register(model: ChannelModel, *, replace: bool = False) -> ChannelModel:
@@ -74,8 +77,6 @@ def register(model: ChannelModel, *, replace: bool = False) -> ChannelModel:
     if not isinstance(model, ChannelModel):
         raise TypeError(f"register: give a ChannelModel, not {type(model).__name__}")
     n = model.name
-    if not isinstance(n, str) or not n:
-        raise ValueError("register: a channel model needs a name (the channel.model that selects it)")
     if (model.trace is None) == (model.fading is None) and not model.system_level:
         raise ValueError(f"register: channel model {n!r} must give exactly one of trace (a rate model) or fading "
                          "(a link-level model)")
@@ -88,27 +89,22 @@ def register(model: ChannelModel, *, replace: bool = False) -> ChannelModel:
     if unknown:
         raise ValueError(f"register: channel model {n!r} reads {sorted(unknown)}, which are not optional "
                          f"ChannelSpec fields ({', '.join(OPTIONAL_FIELDS)}); the other fields every model may read")
-    if n in _MODELS and _MODELS[n] != model and not replace:
-        raise ValueError(f"register: channel.model={n!r} is taken; choose another name or pass replace=True")
-    _MODELS[n] = model
-    return model
+    return REGISTRY.add(n, model, replace=replace)
 
 
 def model_names() -> list[str]:
-    """Every registered channel model, built-ins first (in the order of :mod:`.spec`'s docstring)."""
-    return list(_MODELS)
+    """Every registered channel model, built-ins first (in the order of :mod:`.linkspec`'s docstring)."""
+    return REGISTRY.names()
 
 
 def channel_model(name: str) -> ChannelModel:
     """The model registered as ``name`` (ValueError naming the known ones if none)."""
-    if name not in _MODELS:
-        raise ValueError(f"channel.model={name!r} names no channel model; known: {', '.join(_MODELS)}")
-    return _MODELS[name]
+    return REGISTRY.entry(name)
 
 
 def names_where(test: Callable[[ChannelModel], bool]) -> list[str]:
     """The registered models for which ``test(model)`` holds, in registration order."""
-    return [n for n, m in _MODELS.items() if test(m)]
+    return [n for n, m in REGISTRY.items() if test(m)]
 
 
 def link_level_names() -> list[str]:

@@ -39,8 +39,10 @@ from typing import Callable
 
 import numpy as np
 
+from ...registry import Registry
+
 __all__ = ["Scheduler", "SchedulingRule", "achievable_rate", "allocate_slot", "delay_budget_factor",
-           "register_rule", "rule_names", "scheduling_rule", "SHARED_NOT"]
+           "register_rule", "rule_names", "scheduling_rule", "SHARED_NOT", "RULES"]
 
 #: the ``cell.scheduler`` that shares nothing: every UE on a carrier of its own
 SHARED_NOT = "dedicated"
@@ -68,34 +70,30 @@ class SchedulingRule:
     hol_weight: Callable | None = None
 
 
-_RULES: dict[str, SchedulingRule] = {}
+#: every scheduling rule, by name
+RULES: Registry[SchedulingRule] = Registry("cell.scheduler", "scheduling rule",
+                                          "gsvc.netsim.channel.scheduler.register_rule")
 
 
 def register_rule(rule: SchedulingRule, *, replace: bool = False) -> SchedulingRule:
     """Make ``rule`` available as ``cell.scheduler=rule.name`` (a name taken is refused unless ``replace``)."""
     if not isinstance(rule, SchedulingRule):
         raise TypeError(f"register_rule: give a SchedulingRule, not {type(rule).__name__}")
-    if not isinstance(rule.name, str) or not rule.name or rule.name == SHARED_NOT:
+    if rule.name == SHARED_NOT:
         raise ValueError(f"register_rule: {rule.name!r} cannot name a rule ({SHARED_NOT!r} means no sharing)")
     if rule.hol_weight is not None and rule.priority is None:
         raise ValueError(f"register_rule: rule {rule.name!r} has a hol_weight but no priority to weigh")
-    if rule.name in _RULES and _RULES[rule.name] != rule and not replace:
-        raise ValueError(f"register_rule: cell.scheduler={rule.name!r} is taken; choose another name or pass "
-                         "replace=True")
-    _RULES[rule.name] = rule
-    return rule
+    return RULES.add(rule.name, rule, replace=replace)
 
 
 def rule_names() -> list[str]:
     """Every registered scheduling rule, built-ins first."""
-    return list(_RULES)
+    return RULES.names()
 
 
 def scheduling_rule(name: str) -> SchedulingRule:
     """The rule registered as ``name`` (ValueError naming the known ones if none)."""
-    if name not in _RULES:
-        raise ValueError(f"cell.scheduler={name!r} names no scheduling rule; known: {', '.join(_RULES)}")
-    return _RULES[name]
+    return RULES.entry(name)
 
 
 def achievable_rate(group_prbs: np.ndarray, sinr: np.ndarray) -> np.ndarray:
