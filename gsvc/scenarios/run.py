@@ -1,6 +1,7 @@
 """Run one scenario: draw the channel traces, open the video, simulate, summarise."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import platform
 from typing import Callable
@@ -48,9 +49,25 @@ def _frames_for(sc: Scenario, stream: int, uses_pixels: bool):
     return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
 
 
+@contextlib.contextmanager
+def one_torch_thread():
+    """PyTorch's intra-op threads set to 1 for the block, then put back (see :func:`run`)."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures: bool = False,
         cache: CodecCache | None = None) -> RunResult:
     """Simulate ``sc`` and return its :class:`RunResult`. Same scenario -> identical frames table.
+
+    A run that decodes holds PyTorch to one intra-op thread while it simulates: elementwise kernels
+    (SiLU ...) round the tail of each thread's chunk differently, so decoded images would otherwise
+    depend on the thread count (a sweep worker's, this machine's core count) in their last bits.
 
     ``pictures=True`` also records what the viewer saw (a side-by-side MP4 per stream and a PNG
     strip of stream 0's key moments, :mod:`gsvc.netsim.pictures`); ``RunResult.save`` writes them.
@@ -88,10 +105,11 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
         name, g = of_stream[s]
         inputs.append(StreamInput(_frames_for(g, s, codecs[name].uses_pixels), trace,
                                   derive_seed(sc.seed, "codec", s), start_s, codecs[name]))
-    out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
-                   resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
-                   receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
-                   progress=progress, metrics=sc.metrics, pictures=pictures, carrier=carrier)
+    with contextlib.nullcontext() if timing_only else one_torch_thread():
+        out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
+                       resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
+                       receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,
+                       progress=progress, metrics=sc.metrics, pictures=pictures, carrier=carrier)
     summary = summarize(out.frames, sc.video.fps, sc.receiver.gpus)
     if in_loop:
         radio, per_stream = queue_cell_stats(cell_channel, out.meta["carrier"])

@@ -25,8 +25,9 @@ from pathlib import Path
 
 __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 
-#: version of the cache's keys and entries; bumped whenever either changes meaning
-FORMAT = 1
+#: version of the cache's keys and entries; bumped whenever either changes meaning (2: decodes run with one
+#: intra-op thread, so an entry no longer depends on the thread count of the process that made it)
+FORMAT = 2
 
 
 def environment() -> dict:
