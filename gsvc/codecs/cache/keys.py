@@ -2,10 +2,11 @@
 
 * :func:`environment`: the versions of gsvc and of the libraries whose numbers end up in
   an image (torch, NumPy, SciPy, diffusers), torch's intra-op thread count and
-  :data:`FORMAT`. The thread count is there because the denoiser's convolutions sum in
-  a different order with a different number of threads: the same frame decoded with 1
-  and with 2 threads differs in the last bits, so an entry is only a hit for a process
-  that would have computed exactly it.
+  :data:`FORMAT`. The thread count is there because PyTorch's elementwise kernels round
+  the tail of each thread's chunk differently: the same frame decoded with 1 and with 2
+  threads differs in the last bits. ``gsvc.run`` decodes with one thread whatever its
+  caller set (:func:`gsvc.scenarios.run.one_torch_thread`), so within runs it is always 1;
+  a coder called outside a run keys on its own count.
 * :func:`model_digest`: a SHA-256 over the bytes of every file of the model back-end
   ``codec.model`` / ``codec.weights`` names (the shipped safetensors and its config, or
   every file of a diffusers folder), computed once per process and file version.
