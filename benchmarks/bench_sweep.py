@@ -26,9 +26,13 @@ in the same process. The channel traces of every point are drawn (and cached) be
 either sweep is timed, so both read them from the trace cache. The frames tables must be
 identical; the target is >= 4x less wall time with the cache. It prints the share of
 decodes (and encodes) the cache served per SNR and the largest resident memory of any
-worker process.
+worker process. ``--executor-cache dask`` runs the same row on a local Dask cluster of 2
+workers; ``--resolution-cache 256`` at 256 px (with ``--seconds-cache`` short: on this CPU a
+256 px point costs minutes), where the row's question is the memory bound (<= 2 GB per
+worker: each worker's cache holds at most ``cache_memory_mb``, 512 MB by default).
 
-    python benchmarks/bench_sweep.py --part cache [--seconds-cache 10]
+    python benchmarks/bench_sweep.py --part cache [--seconds-cache 10] [--executor-cache local|dask]
+                                                  [--resolution-cache 64]
 """
 from __future__ import annotations
 
@@ -83,9 +87,10 @@ def timed_bare(base: Scenario, points: int, procs: int) -> float:
     return time.perf_counter() - t0
 
 
-def cache_scenario(seconds: float) -> Scenario:
+def cache_scenario(seconds: float, resolution: int = 64) -> Scenario:
     from gsvc.scenarios.presets import get_preset
-    return get_preset("pedestrian-urban").updated({"video.seconds": seconds, "link.trace_s": seconds})
+    return get_preset("pedestrian-urban").updated({"video.seconds": seconds, "link.trace_s": seconds,
+                                                    "video.resolution": resolution})
 
 
 def draw_all_traces(base: Scenario, grid: dict, seeds: int) -> None:
@@ -99,24 +104,31 @@ def draw_all_traces(base: Scenario, grid: dict, seeds: int) -> None:
                     derive_seed(sc.seed, "cell"))
 
 
-def cache_row(seconds: float, workers: int) -> None:
+def _worker_rss_mb() -> float:
+    """Largest resident memory of any finished worker process of this process's sweeps, MB (Linux
+    ``ru_maxrss`` of the children, which covers a Dask nanny's worker once both have exited)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def cache_row(seconds: float, workers: int, executor: str = "local", resolution: int = 64) -> None:
     """Codec cache on vs off on an SNR x bandwidth x seeds sweep with real decoding (see the module docstring)."""
-    base = cache_scenario(seconds)
+    base = cache_scenario(seconds, resolution)
     t0 = time.perf_counter()
     draw_all_traces(base, CACHE_GRID, 2)
     print(f"\ncodec cache: {base.name} (cvsc {base.video.resolution} px, {seconds:g} s, real decoding), grid "
-          f"{CACHE_GRID} x 2 seeds, {workers} local workers; traces drawn beforehand in {time.perf_counter() - t0:.1f} s")
+          f"{CACHE_GRID} x 2 seeds, {workers} {executor} workers; traces drawn beforehand in "
+          f"{time.perf_counter() - t0:.1f} s")
     load_before = os.getloadavg()[0]
     walls, results = {}, {}
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
         for mode in ("on", "off"):
             t0 = time.perf_counter()
-            results[mode] = gsvc.sweep(base, CACHE_GRID, seeds=2, executor="local", workers=workers,
+            results[mode] = gsvc.sweep(base, CACHE_GRID, seeds=2, executor=executor, workers=workers,
                                        out=os.path.join(tmp, mode), progress=False,
                                        cache="disk" if mode == "on" else "off")
             walls[mode] = time.perf_counter() - t0
             if mode == "on":
-                rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+                rss_mb = _worker_rss_mb()
                 disk_mb = sum(f.stat().st_size for f in results[mode].path.joinpath("cache").rglob("*.entry")) / 2**20
             results[mode].frames  # read before the folder goes
             results[mode].summary
@@ -153,9 +165,11 @@ def main() -> None:
     ap.add_argument("--part", choices=["all", "throughput", "cache"], default="all",
                     help="the throughput rows, the codec cache row, or both")
     ap.add_argument("--seconds-cache", type=float, default=10.0, help="video seconds per point of the cache row")
+    ap.add_argument("--executor-cache", choices=["local", "dask"], default="local", help="executor of the cache row")
+    ap.add_argument("--resolution-cache", type=int, default=64, help="video side of the cache row, px")
     args = ap.parse_args()
     if args.part == "cache":
-        cache_row(args.seconds_cache, 2)
+        cache_row(args.seconds_cache, 2, args.executor_cache, args.resolution_cache)
         return
     points, seconds = (4, args.seconds / 4) if args.quick else (args.points, args.seconds)
     base = point_scenario(args.streams, seconds)
