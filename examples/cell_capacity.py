@@ -2,6 +2,7 @@
 
     python examples/cell_capacity.py            # the full answer (about 10 minutes on 2 CPU cores)
     python examples/cell_capacity.py --quick    # a quick look: fewer users, 1 s, one GPU count
+    python examples/cell_capacity.py --part quality [--floor-db 28]   # question 3 (real decoding)
 
 One UMi sector at 3.5 GHz (Sionna TR 38.901 system-level channel, interference from the other 20
 sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF. Two questions:
@@ -16,6 +17,14 @@ sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF.
    512 px (``receiver.timed_as_px``) while the encoders really run on 64 px frames (the bytes
    on the air are theirs, at 64 px). The decode is timing-only (the question here is delay and
    users, not pixels), so the viewer is judged on time alone.
+
+3. ``--part quality``: question 2 for H.264 and adaptive cvsc with real decoding (the shipped
+   model on the 64 px frames, timed as above) and a quality floor: a viewer is satisfied only if
+   99 % of frames are shown on time *and* the stream's mean PSNR is at least ``--floor-db``
+   (``capacity.min_psnr_db``). As users are added, adaptive cvsc buys time with fewer denoising
+   steps; the capacity says whether the floor or the clock gives out first. Each stream has only
+   10 frames per second of video: one frame lost over the air already fails the 99 % rule, so
+   give ``--seconds`` enough for the rule to mean something (the default 2 s is a first look).
 
 Prints, per codec and GPU count, the capacity of both kinds (radio: 3GPP's rule; viewer: shown
 on time), the satisfied fraction on each side of it, and what binds; writes the sweep stores, a
@@ -44,13 +53,17 @@ def xr_scenario(seconds: float) -> gsvc.Scenario:
         receiver=dict(latency="profile:sd15-rtx4090", decode="timing-only", gpus=8))
 
 
-def semantic_scenario(seconds: float, codec: dict) -> gsvc.Scenario:
-    """64 px frames (the encoders' real bytes), each decode timed as SD-1.5 takes at 512 px on an RTX 4090."""
-    return gsvc.Scenario(
+def semantic_scenario(seconds: float, codec: dict, floor_db: float | None = None) -> gsvc.Scenario:
+    """64 px frames (the encoders' real bytes), each decode timed as SD-1.5 takes at 512 px on an RTX 4090;
+    with ``floor_db`` decoded for real and judged on quality too."""
+    quality = {} if floor_db is None else dict(receiver=dict(latency="profile:sd15-rtx4090", timed_as_px=512,
+                                                             decode="real", gpus=1),
+                                               capacity=dict(min_psnr_db=floor_db))
+    return gsvc.Scenario(**{**dict(
         name="semantic-cell", seed=5, codec=codec, video=dict(seconds=seconds, fps=10, resolution=64, motion_px=2),
         channel=CHANNEL, link=dict(bandwidth_mhz=5, scs_khz=15, trace_s=seconds), cell={**CELL, "pdb_ms": 30},
         jitter=dict(mode="fixed", delay_ms=200),
-        receiver=dict(latency="profile:sd15-rtx4090", timed_as_px=512, decode="timing-only", gpus=1))
+        receiver=dict(latency="profile:sd15-rtx4090", timed_as_px=512, decode="timing-only", gpus=1)), **quality})
 
 
 #: the codecs of question 2, each as its users would run it
@@ -73,10 +86,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="gsvc-out/cell-capacity", help="result stores and figures")
     ap.add_argument("--quick", action="store_true", help="fewer users, 1 s, one seed, one GPU count")
     ap.add_argument("--executor", choices=["local", "dask", "serial"], default="local")
+    ap.add_argument("--part", choices=["time", "quality"], default="time",
+                    help="questions 1 and 2 (timing-only), or question 3 (real decoding, a quality floor)")
+    ap.add_argument("--floor-db", type=float, default=28.0, help="question 3's floor on a stream's mean PSNR, dB")
+    ap.add_argument("--seconds", type=float, default=None, help="video seconds per run (default 2, --quick 1)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     seconds, seeds = (1.0, 1) if args.quick else (2.0, 2)
+    seconds = args.seconds or seconds
+    if args.part == "quality":
+        quality_floor(args, out, seconds)
+        return
 
     print("## 1. XR, DL VR 30 Mbit/s at 60 fps, 100 MHz, PDB 10 ms (TR 38.838)")
     users = [1, 2] if args.quick else [1, 2, 3, 4, 6, 8]
@@ -96,6 +117,22 @@ def main(argv: list[str] | None = None) -> None:
         parts.append(res.summary.assign(codec=label))
     _show(pd.concat(parts, ignore_index=True), ["codec", "streams", "receiver.gpus"], out, "semantic",
           by=["codec", "receiver.gpus"])
+
+def quality_floor(args, out: Path, seconds: float) -> None:
+    """Question 3 (module docstring)."""
+    print(f"## 3. H.264 and adaptive cvsc on 5 MHz, 1 GPU, real decoding, viewer floor {args.floor_db:g} dB mean PSNR")
+    users = [1, 4] if args.quick else [1, 2, 4, 8, 16]
+    parts = []
+    for label in ("h264", "cvsc"):
+        res = gsvc.sweep(semantic_scenario(seconds, CODECS[label], args.floor_db), {"streams": users}, seeds=1,
+                         executor=args.executor, out=out / f"{label}-quality", progress=False)
+        parts.append(res.summary.assign(codec=label))
+    summary = pd.concat(parts, ignore_index=True)
+    cols = ["codec", "streams", "psnr_db_mean", "unet_evals_per_frame", "deadline_miss_rate",
+            "radio_satisfied_fraction", "viewer_satisfied_fraction", "binding"]
+    print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    _show(summary, ["codec", "streams"], out, "quality", by=["codec"])
+
 
 if __name__ == "__main__":
     main()

@@ -81,3 +81,16 @@ def test_cell_capacity_example_prints_capacity_per_kind_and_codec(tmp_path):
         assert word in out
     assert (tmp_path / "c" / "xr.png").exists() and (tmp_path / "c" / "semantic.png").exists()
     assert (tmp_path / "c" / "xr.html").exists()
+
+
+def test_cell_capacity_example_with_a_quality_floor_judges_viewers_on_psnr_too(tmp_path):
+    """Question 3 decodes for real: the summary has PSNR, and with a floor no frame can meet (60 dB)
+    no viewer is satisfied and quality is what binds."""
+    proc = run_example("cell_capacity.py", "--part", "quality", "--quick", "--floor-db", "60", "--executor", "serial",
+                       "--out", str(tmp_path / "q"))
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.split()[:1] in (["h264"], ["cvsc"])]
+    psnr = [float(r[2]) for r in rows if len(r) == 8]
+    assert len(psnr) == 4 and all(15.0 < p < 60.0 for p in psnr)
+    assert all(r[-1] == "quality" for r in rows if len(r) == 8 and r[-2] == "0.00" and r[-3] == "1.00")
+    assert (tmp_path / "q" / "quality.png").exists()
