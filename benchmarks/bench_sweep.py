@@ -29,7 +29,8 @@ decodes (and encodes) the cache served per SNR and the largest resident memory o
 worker process. ``--executor-cache dask`` runs the same row on a local Dask cluster of 2
 workers; ``--resolution-cache 256`` at 256 px (with ``--seconds-cache`` short: on this CPU a
 256 px point costs minutes), where the row's question is the memory bound (<= 2 GB per
-worker: each worker's cache holds at most ``cache_memory_mb``, 512 MB by default).
+worker: each worker's cache holds at most ``cache_memory_mb``, 512 MB by default; give
+``--latency-cache profile:sd15-a100`` so that the receiver keeps up and every frame is decoded).
 
     python benchmarks/bench_sweep.py --part cache [--seconds-cache 10] [--executor-cache local|dask]
                                                   [--resolution-cache 64]
@@ -87,10 +88,10 @@ def timed_bare(base: Scenario, points: int, procs: int) -> float:
     return time.perf_counter() - t0
 
 
-def cache_scenario(seconds: float, resolution: int = 64) -> Scenario:
+def cache_scenario(seconds: float, resolution: int = 64, latency: str | None = None) -> Scenario:
     from gsvc.scenarios.presets import get_preset
-    return get_preset("pedestrian-urban").updated({"video.seconds": seconds, "link.trace_s": seconds,
-                                                    "video.resolution": resolution})
+    changes = {"video.seconds": seconds, "link.trace_s": seconds, "video.resolution": resolution}
+    return get_preset("pedestrian-urban").updated({**changes, **({"receiver.latency": latency} if latency else {})})
 
 
 def draw_all_traces(base: Scenario, grid: dict, seeds: int) -> None:
@@ -110,9 +111,10 @@ def _worker_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def cache_row(seconds: float, workers: int, executor: str = "local", resolution: int = 64) -> None:
+def cache_row(seconds: float, workers: int, executor: str = "local", resolution: int = 64,
+              latency: str | None = None) -> None:
     """Codec cache on vs off on an SNR x bandwidth x seeds sweep with real decoding (see the module docstring)."""
-    base = cache_scenario(seconds, resolution)
+    base = cache_scenario(seconds, resolution, latency)
     t0 = time.perf_counter()
     draw_all_traces(base, CACHE_GRID, 2)
     print(f"\ncodec cache: {base.name} (cvsc {base.video.resolution} px, {seconds:g} s, real decoding), grid "
@@ -167,9 +169,12 @@ def main() -> None:
     ap.add_argument("--seconds-cache", type=float, default=10.0, help="video seconds per point of the cache row")
     ap.add_argument("--executor-cache", choices=["local", "dask"], default="local", help="executor of the cache row")
     ap.add_argument("--resolution-cache", type=int, default=64, help="video side of the cache row, px")
+    ap.add_argument("--latency-cache", default=None,
+                    help="receiver.latency of the cache row (default: the preset's cpu-2core, which sheds most "
+                         "256 px frames; profile:sd15-a100 keeps up, so every frame is decoded)")
     args = ap.parse_args()
     if args.part == "cache":
-        cache_row(args.seconds_cache, 2, args.executor_cache, args.resolution_cache)
+        cache_row(args.seconds_cache, 2, args.executor_cache, args.resolution_cache, args.latency_cache)
         return
     points, seconds = (4, args.seconds / 4) if args.quick else (args.points, args.seconds)
     base = point_scenario(args.streams, seconds)
