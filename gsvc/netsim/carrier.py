@@ -117,8 +117,7 @@ class SharedCarrier:
         self.slot_s = radio.slot_s
         self.n_slots = radio.num_slots
         self.core_s = link.core_delay_ms / 1e3
-        self.kind = cell.scheduler
-        self.hol_weight = scheduling_rule(cell.scheduler).hol_weight
+        self.rule = scheduling_rule(cell.scheduler)
         self.beta = cell.pf_beta
         self.pdb_s = cell.pdb_ms / 1e3
         self.rtt = link.harq_rtt_slots
@@ -270,9 +269,10 @@ class SharedCarrier:
             ue = self.ues[u]
             ue.avg = self.beta * ue.avg + (1.0 - self.beta) * ue.last_rate
         avg = np.array([self.ues[u].avg for u in active])
-        weight = None if self.hol_weight is None else np.array([self.hol_weight(self.pdb_s, h) for h in hol])
+        hol_weight = self.rule.hol_weight
+        weight = None if hol_weight is None else np.array([hol_weight(self.pdb_s, h) for h in hol])
         rate = achievable_rate(self.sizes, radio.sinr[rep, idx])                         # [A, G]
-        alloc = allocate_slot(self.kind, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
+        alloc = allocate_slot(self.rule, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
         prbs = alloc.sum(axis=1)
         given = (alloc > 0)
         for a, u in enumerate(active):

@@ -22,17 +22,12 @@ from __future__ import annotations
 from ..trace import ChannelTrace
 from .cellspec import CellSpec, cell_is_shared, scheduled_in_loop, validate_cell
 from .models import ChannelModel, channel_model, model_names
+from .linkspec import __getattr__  # noqa: F401  (MODELS: the registered models now, as a tuple)
 from .linkspec import ChannelSpec, LinkSpec, validate_pair
 
 __all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "ChannelModel", "draw_trace", "draw_traces",
            "validate_pair", "validate_cell", "scheduled_in_loop", "MODELS", "model_names"]
 
-
-def __getattr__(name: str):
-    """``MODELS``: the registered channel models now (:mod:`.models`), as a tuple."""
-    if name == "MODELS":
-        return tuple(model_names())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True,

@@ -29,8 +29,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-
-
 class ChannelSpec(Spec):
     """The propagation channel of each stream's downlink.
 

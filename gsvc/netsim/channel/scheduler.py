@@ -184,7 +184,7 @@ def delay_budget_factor(pdb_s: float, hol_s: float) -> float:
     return pdb_s / max(pdb_s - hol_s, PDB_FLOOR_S)
 
 
-def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, avg: np.ndarray,
+def allocate_slot(kind: "str | SchedulingRule", t: int, group_prbs: np.ndarray, rate: np.ndarray, avg: np.ndarray,
                   need_prbs: list[int], weight: np.ndarray | None = None) -> np.ndarray:
     """One slot's PRB groups among the UEs that have data (the traffic-aware cell, :mod:`gsvc.netsim.carrier`).
 
@@ -200,7 +200,8 @@ def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, a
       or the next one in turn that still needs PRBs.
 
     Args:
-        kind: the rule's name (:func:`scheduling_rule`).
+        kind: the rule, or its name (:func:`scheduling_rule`; the event loop passes the rule it
+            resolved once, rather than a name to look up every slot).
         t: slot index.
         group_prbs: ``[G]`` int, PRBs per group.
         rate: ``[A, G]`` float64, achievable rate of each active UE on each group (reported SINR).
@@ -215,7 +216,7 @@ def allocate_slot(kind: str, t: int, group_prbs: np.ndarray, rate: np.ndarray, a
     out = np.zeros((a_len, g_len), np.int64)
     need = list(need_prbs)
     sizes = group_prbs.tolist()
-    rule = scheduling_rule(kind)
+    rule = kind if isinstance(kind, SchedulingRule) else scheduling_rule(kind)
     if rule.priority is None:
         for g in range(g_len):
             start = (t * g_len + g) % a_len
