@@ -25,8 +25,10 @@ The codec cache row (``--part cache``) sweeps ``channel.snr_db`` 0:20:4 x
 in the same process. The channel traces of every point are drawn (and cached) before
 either sweep is timed, so both read them from the trace cache. The frames tables must be
 identical; the target is >= 4x less wall time with the cache. It prints the share of
-decodes (and encodes) the cache served per SNR and the largest resident memory of any
-worker process. ``--executor-cache dask`` runs the same row on a local Dask cluster of 2
+decodes (and encodes) the cache served per SNR, the bound the grid itself sets (every
+distinct decode, one whose decoder state or bytes no other point shares, runs once even with
+a perfect cache: points past a loss or a changed rate diverge) and the largest resident
+memory of any worker process. ``--executor-cache dask`` runs the same row on a local Dask cluster of 2
 workers; ``--resolution-cache 256`` at 256 px (with ``--seconds-cache`` short: on this CPU a
 256 px point costs minutes), where the row's question is the memory bound (<= 2 GB per
 worker: each worker's cache holds at most ``cache_memory_mb``, 512 MB by default; give
@@ -155,6 +157,10 @@ def cache_row(seconds: float, workers: int, executor: str = "local", resolution:
     print(f"all points: {c['decode_hits']} of {c['decodes']} decodes ({c['decode_hits'] / c['decodes']:.1%}) and "
           f"{c['encode_hits']} of {c['encodes']} encodes served from the cache; cache on disk {disk_mb:.1f} MB; "
           f"largest worker resident memory {rss_mb:.0f} MB")
+    misses = c["decodes"] - c["decode_hits"]
+    print(f"bound: {misses} distinct decodes must run even with a perfect cache, so on decoding alone no cache "
+          f"can make this grid more than {c['decodes'] / max(misses, 1):.2f}x faster (the encodes, scoring and "
+          f"simulation of every point lower that further)")
     print(f"load average before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}")
 
 

@@ -60,6 +60,19 @@ def test_inter_coded_lowres_from_the_moved_anchor_is_cheaper_than_intra(photo):
         decode_lowres(inter)  # an inter section cannot be decoded without the anchor's frame
 
 
+def test_anchor_lowres_frame_can_be_full_size_with_its_own_quantiser(photo):
+    from gsvc.codecs.conditions import ConditionCoder
+    a, b = (f.rgb for f in photo_frames(photo)[:2])
+    spec = CodecSpec(name="cvsc", semantic="off", anchor_lowres_factor=1, anchor_lowres_quant=6, lowres_quant=40)
+    coder = ConditionCoder(spec, 64)
+    anchor = coder.anchor(None, a)["lowres"]
+    mode, n, quant = anchor[0], int.from_bytes(anchor[1:3], "little"), anchor[3]
+    assert (mode, n, quant) == (0, 64, 6)  # intra, the whole frame, the anchor's step
+    assert psnr_db(decode_lowres(anchor), a) > 35
+    delta = coder.delta(None, b, decode_motion(encode_motion(estimate_motion(a, b))))["lowres"]
+    assert (int.from_bytes(delta[1:3], "little"), delta[3]) == (16, 40)  # the deltas keep theirs
+
+
 def test_structure_map_round_trips_and_scales_with_the_frame(photo):
     frames = {side: photo_frames(photo, side, 0.3) for side in (64, 128)}
     e64, e128 = edge_map(frames[64][0].rgb), edge_map(frames[128][0].rgb)

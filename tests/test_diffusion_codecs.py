@@ -145,3 +145,20 @@ def test_simulated_run_with_cvsc_scores_what_the_viewer_saw(tiny_weights):
     assert r.meta["timing_only"] is False
     assert set(f["plan"]) <= {"generate", "refine"}
     assert (f.loc[f["kind"] == "delta", "unet_evals"] == 2).all()  # ceil(0.3 * 4)
+
+
+@pytest.mark.parametrize("control", ["off", "adaptive"])
+def test_a_full_size_anchor_is_shown_as_sent_without_the_denoiser(tiny_weights, frames, control):
+    from gsvc.codecs.lowres import decode_lowres
+    c = codec("cvsc", tiny_weights, anchor_lowres_factor=1, anchor_lowres_quant=4, control=control)
+    enc, dec = c.encoder(0), c.decoder(0)
+    efs = [ef for f in frames[:2] for ef in enc.encode(f, [])]
+    anchor, delta = efs
+    plan = dec.plan(anchor, True, 1e9)
+    assert (plan.path, plan.unet_evals) == ("classic", 0)
+    out = dec.decode(anchor, plan)
+    assert out.unet_evals == 0 and not out.request_anchor
+    assert np.array_equal(out.image, decode_lowres(anchor.sections["lowres"]))
+    nxt = dec.plan(delta, True, 1e9)
+    assert nxt.path == "refine" and nxt.unet_evals > 0  # the deltas still refine from it
+    assert dec.decode(delta, nxt).image.shape == (64, 64, 3)

@@ -19,15 +19,27 @@ def clip():
 
 
 def test_label_maps_round_trip_and_beat_zlib_intra_and_inter(clip):
-    lab0, lab4 = clip.labels[0], clip.labels[4]
+    lab0, lab2 = clip.labels[0], clip.labels[2]
     intra = encode_label_map(lab0)
     assert np.array_equal(decode_label_map(intra, lab0.shape), lab0)
     assert len(intra) < 0.9 * len(zlib.compress(lab0.tobytes(), 9))
-    pred = warp_labels(lab0, estimate_motion(clip.rgb[0], clip.rgb[4]))
-    inter = encode_label_map(lab4, pred)
-    assert np.array_equal(decode_label_map(inter, lab4.shape, pred), lab4)
-    assert len(inter) < 0.8 * len(zlib.compress((lab4 ^ pred).tobytes(), 9))
+    pred = warp_labels(lab0, estimate_motion(clip.rgb[0], clip.rgb[2]))
+    inter = encode_label_map(lab2, pred)
+    assert np.array_equal(decode_label_map(inter, lab2.shape, pred), lab2)
+    assert len(inter) < 0.8 * len(zlib.compress((lab2 ^ pred).tobytes(), 9))
     assert len(inter) < len(intra)
+
+
+def test_a_delta_s_labels_go_intra_when_the_prediction_costs_more(clip):
+    from gsvc.codecs.semantic import decode_labels, encode_labels
+    lab = clip.labels[4]
+    shifted = np.roll(lab, 3, axis=0)   # a prediction that misses every boundary row
+    intra, best = encode_labels(lab), encode_labels(lab, shifted)
+    assert len(encode_label_map(lab, shifted)) > len(encode_label_map(lab))  # the case this is for
+    assert best[0] == 0 and len(best) == len(intra)                         # sent intra
+    assert np.array_equal(decode_labels(best, shifted), lab)                # and decodes as a delta's section
+    good = encode_labels(lab, lab)
+    assert good[0] == 1 and len(good) < len(intra)                          # a good prediction stays inter
 
 
 def test_random_label_maps_with_every_class_round_trip():

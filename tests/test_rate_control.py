@@ -97,6 +97,12 @@ def test_rate_ladder_steps_down_while_over_the_target_and_back_up_when_it_fits()
     assert ladder.level == 0
 
 
+def test_rate_ladder_coarsens_the_anchor_quantiser_with_the_deltas_one():
+    spec = CodecSpec(name="cvsc", lowres="all", lowres_quant=32, anchor_lowres_quant=12, gop=15)
+    rungs = RateLadder(spec, fps=15).rungs
+    assert [(r.lowres_quant, r.anchor_lowres_quant) for r in rungs[:3]] == [(32, 12), (64, 24), (128, 48)]
+
+
 @pytest.mark.parametrize("codec,match", [(dict(name="h265"), "link.rate_control"),
                                          (dict(name="full", lowres="off"), "link.rate_control")])
 def test_rate_control_without_a_knob_is_refused_naming_the_field(codec, match):

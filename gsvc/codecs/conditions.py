@@ -84,7 +84,7 @@ class ConditionCoder:
             labels = decode_labels(sections["semantic"])
         if spec.lowres != "off":
             factor = spec.anchor_lowres_factor or spec.lowres_factor
-            sections["lowres"], lowres = encode_lowres(rgb, factor, spec.lowres_quant)
+            sections["lowres"], lowres = encode_lowres(rgb, factor, spec.anchor_lowres_quant or spec.lowres_quant)
         if spec.structure != "off":
             structure = edge_map(rgb)
             sections["structure"] = encode_structure(structure)

@@ -44,7 +44,7 @@ from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
 from .conditions import AnchorConditions, ConditionCoder, parse_conditions
 from .backends import load_backend, model_space, warp_sample
-from .lowres import back_project, upsample_lowres
+from .lowres import back_project, lowres_side, upsample_lowres
 from .ratelevels import LadderRateControl
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
@@ -54,6 +54,9 @@ __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "frame_gene
 #: timing-only runs: stands for the model-space sample a real anchor decode keeps as
 #: :attr:`DiffusionDecoder.ref_x`, so plans count the VAE encodes a real run's plans count
 PLANNED_SAMPLE = object()
+#: plans shown by :meth:`DiffusionDecoder.predict` without the sampler: the reference moved
+#: (``warp``), the low-res frame upsampled (``lowres``), a full-size anchor as sent (``classic``)
+NO_DENOISER = ("warp", "lowres", "classic")
 
 
 def fill_uncovered(ref: np.ndarray, mask: np.ndarray, lowres: np.ndarray | None) -> np.ndarray:
@@ -237,9 +240,21 @@ class DiffusionDecoder:
         info = None if self.control is None else self.control.arrived(ef, complete)
         if not complete or (ef.kind == "delta" and (self.broken or ef.refs[0] != self.ref_frame)):
             return DecodePlan("conceal")
+        if ef.kind == "anchor" and self.full_frame_anchor(ef):
+            return DecodePlan("classic")
         if self.control is not None:
             return self.with_vae_calls(ef, self.control.plan(self, ef, info, budget_ms))
         return self.with_vae_calls(ef, self.plan_frame(ef, budget_ms))
+
+    def full_frame_anchor(self, ef: EncodedFrame) -> bool:
+        """Does anchor ``ef`` carry its low-res frame at the full size (``codec.anchor_lowres_factor=1``)?
+        Then it is a classic intra frame: back-projection would make any generated image equal to it,
+        so it is shown as decoded (plan ``classic``, no denoiser evaluations)."""
+        data = ef.sections.get("lowres")
+        try:
+            return data is not None and lowres_side(data) == self.codec.video.resolution
+        except ValueError:
+            return False
 
     def with_vae_calls(self, ef: EncodedFrame, plan: DecodePlan) -> DecodePlan:
         """``plan`` with the VAE calls a latent back-end runs for it: one decode of the sample, and
@@ -295,7 +310,7 @@ class DiffusionDecoder:
         else:
             if ef.kind == "anchor":
                 self.ref_frame, self.broken = ef.frame, False
-                self.ref_x = None if plan.path in ("warp", "lowres") else PLANNED_SAMPLE
+                self.ref_x = None if plan.path in NO_DENOISER else PLANNED_SAMPLE
             self.advanced(ef, plan)
             out = Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
         return out if self.control is None else self.control.annotate(ef, plan, out)
@@ -332,7 +347,7 @@ class DiffusionDecoder:
         """The image ``[H, W, 3]`` of ``ef`` by ``plan`` and the motion it carried; an anchor becomes
         the reference (:meth:`keep_reference`). Raises :class:`CorruptFrame` if the sections do not parse."""
         parsed = parsed_or_corrupt(lambda: self._parse(ef))
-        if plan.path in ("warp", "lowres"):
+        if plan.path in NO_DENOISER:
             image = self.predict(parsed)
         else:
             self.last_x = None
@@ -346,7 +361,7 @@ class DiffusionDecoder:
         """Anchor ``ef``, decoded to ``image`` by ``plan``, is the reference from now on (with the
         model-space sample the sampler left, unless no sampler ran)."""
         self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
-        self.ref_x = self.last_x if plan.path not in ("warp", "lowres") else None
+        self.ref_x = self.last_x if plan.path not in NO_DENOISER else None
         self.ref_parts = AnchorConditions.of(parsed)
 
     def predict(self, parsed: dict) -> np.ndarray:

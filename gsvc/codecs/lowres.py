@@ -39,7 +39,7 @@ __all__ = ["downsample", "upsample_lowres", "back_project", "encode_lowres", "de
            "predict_lowres", "lowres_side", "LOWRES_FACTORS"]
 
 #: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
-LOWRES_FACTORS = (2, 4, 8, 16)
+LOWRES_FACTORS = (1, 2, 4, 8, 16)
 _INTRA, _INTER = 0, 1
 _B = 4  # transform block side
 _DEADZONE = 1.0 / 3.0

@@ -4,7 +4,8 @@ A semantic codec has no rate controller of its own: its rate follows from what i
 :class:`RateLadder` turns a target bitrate into settings, from the scenario's own (the
 richest) down a fixed ladder, one rung at a time:
 
-1. the low-res frame's quantiser step doubled, then doubled again (at most 255 levels);
+1. the low-res frame's quantiser steps (deltas' and anchors') doubled, then doubled again (at most
+   255 levels);
 2. the low-res frame on anchors only (where it was sent with every frame);
 3. the anchor period doubled, then doubled again.
 
@@ -77,8 +78,10 @@ def _ladder(spec) -> list:
             rungs.append(nxt)
 
     if spec.lowres != "off":
-        add(lowres_quant=min(MAX_QUANT, spec.lowres_quant * 2))
-        add(lowres_quant=min(MAX_QUANT, spec.lowres_quant * 4))
+        for scale in (2, 4):
+            add(lowres_quant=min(MAX_QUANT, spec.lowres_quant * scale),
+                anchor_lowres_quant=None if spec.anchor_lowres_quant is None
+                else min(MAX_QUANT, spec.anchor_lowres_quant * scale))
         if spec.lowres == "all":
             add(lowres="anchors")
     add(gop=spec.gop * 2)

@@ -7,7 +7,7 @@ coder of :mod:`gsvc.codecs.entropy`:
 * intra: mode byte 0; each pixel predicted from its causal neighbours;
 * inter: mode byte 1; each pixel predicted from ``predicted``, the reference labels
   motion-compensated with the transmitted motion, so unchanged regions cost almost
-  nothing.
+  nothing; a delta whose prediction misses much is sent intra when that is shorter.
 
 Every section carries a 16-bit checksum of what it decodes to (arithmetic-coded bytes
 have no redundancy of their own), so a corrupted or truncated section raises
@@ -36,12 +36,26 @@ def upsample_labels(labels: np.ndarray, side_px: int) -> np.ndarray:
     return np.repeat(np.repeat(labels, f, 0), f, 1) if f > 1 else labels
 
 
+#: share of pixels the prediction gets wrong above which an inter map is also coded intra, and the
+#: shorter sent (below it the inter map is always the shorter: a prediction that misses whole rows,
+#: as a sub-pixel shift of a horizon can, costs more than the map's own neighbours)
+INTRA_CHECK_MISS = 0.02
+
+
 def encode_labels(labels: np.ndarray, predicted: np.ndarray | None = None, factor: int = 1) -> bytes:
-    """Bytes of a label map; inter-coded against ``predicted`` (same shape as ``labels``) if given."""
+    """Bytes of a label map; inter-coded against ``predicted`` (same shape as ``labels``) if given,
+    unless intra coding is shorter (checked where the prediction misses more than
+    :data:`INTRA_CHECK_MISS` of the pixels)."""
     lab = _down(np.ascontiguousarray(labels, np.uint8), factor)
     pred = None if predicted is None else _down(np.asarray(predicted, np.uint8), factor)
-    head = struct.pack("<BHBH", _INTRA if pred is None else _INTER, lab.shape[0], factor, checksum(lab))
-    return head + encode_label_map(lab, pred)
+    crc = checksum(lab)
+    intra = None
+    if pred is None or np.mean(pred != lab) > INTRA_CHECK_MISS:
+        intra = struct.pack("<BHBH", _INTRA, lab.shape[0], factor, crc) + encode_label_map(lab)
+        if pred is None:
+            return intra
+    inter = struct.pack("<BHBH", _INTER, lab.shape[0], factor, crc) + encode_label_map(lab, pred)
+    return inter if intra is None or len(inter) <= len(intra) else intra
 
 
 def decode_labels(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:

@@ -49,7 +49,8 @@ class CodecSpec(Spec):
     ``1/lowres_factor`` of its side with no frame, with anchors or with every frame, coded
     with quantiser step ``lowres_quant`` (8-bit levels; smaller is finer and costs more);
     anchors at ``1/anchor_lowres_factor`` instead when set (a finer anchor, as classic codecs
-    spend more on I frames: every delta of ``cvsc`` starts from it); the receiver makes every
+    spend more on I frames: every delta of ``cvsc`` starts from it), and with quantiser step
+    ``anchor_lowres_quant`` when set (finer than the deltas' for the same reason); the receiver makes every
     frame that carries a low-res version agree with it (``lowres_backprojection`` steps of
     iterative back-projection, 0 = off; none of the published methods does this);
     ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
@@ -76,9 +77,11 @@ class CodecSpec(Spec):
     keyframe_s: float | None = bounded(10.0, 0.1, 86_400.0, "s", "period of classic keyframes (None: on demand only)")
     semantic: Literal["auto", "off"] = "auto"
     lowres: Literal["off", "anchors", "all"] = "all"
-    lowres_factor: Literal[2, 4, 8, 16] = 4
-    anchor_lowres_factor: Literal[2, 4, 8, 16] | None = 2
+    lowres_factor: Literal[1, 2, 4, 8, 16] = 4
+    anchor_lowres_factor: Literal[1, 2, 4, 8, 16] | None = 2
     lowres_quant: int = bounded(8, 1, 255, "levels", "quantiser step of the low-res frame's DCT coefficients")
+    anchor_lowres_quant: int | None = bounded(
+        None, 1, 255, "levels", "quantiser step of an anchor's low-res frame (None: lowres_quant)")
     lowres_backprojection: int = bounded(
         3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")
     structure: Literal["off", "anchors", "all"] = "off"
