@@ -63,7 +63,8 @@ def test_inter_coded_lowres_from_the_moved_anchor_is_cheaper_than_intra(photo):
 def test_anchor_lowres_frame_can_be_full_size_with_its_own_quantiser(photo):
     from gsvc.codecs.conditions import ConditionCoder
     a, b = (f.rgb for f in photo_frames(photo)[:2])
-    spec = CodecSpec(name="cvsc", semantic="off", anchor_lowres_factor=1, anchor_lowres_quant=6, lowres_quant=40)
+    spec = CodecSpec(name="cvsc", semantic="off", anchor_lowres_factor=1, anchor_lowres_quant=6, lowres_factor=4,
+                     lowres_quant=40)
     coder = ConditionCoder(spec, 64)
     anchor = coder.anchor(None, a)["lowres"]
     mode, n, quant = anchor[0], int.from_bytes(anchor[1:3], "little"), anchor[3]
@@ -192,7 +193,8 @@ def test_dead_leaves_images_are_deterministic_and_look_natural():
 
 def test_finer_anchor_lowres_predicts_coarser_deltas_and_decodes(tiny_weights, photo):
     video = VideoSpec(seconds=0.4, fps=15, resolution=64)
-    c = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, steps=2, gop=4, anchor_lowres_factor=2), video)
+    c = make_codec(CodecSpec(name="cvsc", weights=tiny_weights, steps=2, gop=4, anchor_lowres_factor=2,
+                             lowres_factor=4), video)
     enc, dec = c.encoder(0), c.decoder(0)
     efs = [ef for f in photo_frames(photo) for ef in enc.encode(f, [])]
     from gsvc.codecs.lowres import lowres_side

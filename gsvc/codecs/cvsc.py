@@ -28,7 +28,19 @@ class CvscDecoder(DiffusionDecoder):
                                 ref_mask=parsed["ref_mask"], strength=plan.strength)
 
 
+#: cvsc's low-res stream, tuned on the dev set (:mod:`gsvc.video.devset`, 8 clips x 4 s at 64 px, its
+#: ``lowres`` rows, control off and adaptive; benchmarks/results/bench_devset.txt): anchors as before
+#: (half the side, quantiser step 8: the generated frame every delta starts from), deltas at half the
+#: side too, step 32 (was a quarter, step 8). No generation: 25.7 dB / SSIM 0.781 at 34.2 kbit/s against
+#: 24.9 / 0.750 at 31.6 with control off; 26.9 / 0.838 at 27.8 against 26.5 / 0.830 at 26.4 with
+#: control="adaptive". Full-size anchors (``anchor_lowres_factor=1, anchor_lowres_quant=16,
+#: lowres_quant=48``) measured better still (25.7 / 0.764 at 31.6; adaptive 28.1 / 0.860 at 28.9) but
+#: leave nothing to generate on anchors: an option, not cvsc's default
+TUNED_LOWRES = {"lowres_factor": 2, "lowres_quant": 32, "anchor_lowres_quant": 8}
+
+
 class CvscCodec(DiffusionCodec):
     name = "cvsc"
     capabilities = DiffusionCodec.capabilities | {"reference"}
+    spec_defaults = TUNED_LOWRES
     decoder_cls = CvscDecoder

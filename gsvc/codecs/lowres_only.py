@@ -11,6 +11,7 @@ the same settings, is what its generation adds to the stream it sends."""
 from __future__ import annotations
 
 from .base import DecodePlan
+from .cvsc import TUNED_LOWRES
 from .diffusion import DiffusionCodec, DiffusionDecoder
 
 
@@ -25,6 +26,7 @@ class LowresDecoder(DiffusionDecoder):
 class LowresCodec(DiffusionCodec):
     name = "lowres"
     capabilities = frozenset({"lowres", "reference", "rate"})
+    spec_defaults = TUNED_LOWRES  # cvsc's stream, shown without generation
 
     @classmethod
     def spec_problem(cls, spec) -> str | None:

@@ -6,6 +6,9 @@ A codec class declares itself once, in its own module, with class attributes:
 * ``capabilities``: a subset of :data:`CAPABILITIES` (validation reads these, never name lists);
 * ``makes_images``, ``group_frames``, ``uses_pixels``: the :class:`~gsvc.codecs.base.Codec` protocol;
 * optionally ``default_fps``: the capture rate a scenario takes when its ``video.fps`` is not given;
+* optionally ``spec_defaults``: ``{field: value}`` of :class:`~gsvc.codecs.spec.CodecSpec` fields whose
+  default for this codec differs from the shared one (its tuned operating point); a value the
+  user gives wins, and switching ``codec.name`` with :meth:`Scenario.updated` takes the new codec's;
 * optionally ``spec_problem(spec) -> str | None`` (a classmethod): why this codec cannot run with
   ``spec`` (a :class:`~gsvc.codecs.spec.CodecSpec`), checked when the spec is made, and
   ``rate_problem(spec) -> str | None``: why ``link.rate_control`` has nothing to steer with ``spec``.
@@ -21,7 +24,7 @@ from typing import Callable
 from ..registry import Registry
 
 __all__ = ["CAPABILITIES", "CODECS", "register", "codec_names", "codec_class", "make_codec", "makes_images", "has",
-           "names_with", "problem_of"]
+           "names_with", "problem_of", "spec_defaults"]
 
 #: what a codec may declare it can do, and what each lets validation allow
 CAPABILITIES = {
@@ -107,3 +110,10 @@ def problem_of(name: str, hook: str, spec) -> str | None:
     """What codec ``name``'s optional check ``hook`` (``spec_problem`` or ``rate_problem``) says of ``spec``."""
     check: Callable | None = getattr(codec_class(name), hook, None)
     return None if check is None else check(spec)
+
+
+def spec_defaults(name: str) -> dict:
+    """The ``CodecSpec`` fields codec ``name`` defaults differently (``{}`` for an unknown name)."""
+    if name not in codec_names():
+        return {}
+    return dict(getattr(codec_class(name), "spec_defaults", {}) or {})

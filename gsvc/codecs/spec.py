@@ -49,12 +49,15 @@ class CodecSpec(Spec):
     ``1/lowres_factor`` of its side with no frame, with anchors or with every frame, coded
     with quantiser step ``lowres_quant`` (8-bit levels; smaller is finer and costs more);
     anchors at ``1/anchor_lowres_factor`` instead when set (a finer anchor, as classic codecs
-    spend more on I frames: every delta of ``cvsc`` starts from it), and with quantiser step
-    ``anchor_lowres_quant`` when set (finer than the deltas' for the same reason); the receiver makes every
-    frame that carries a low-res version agree with it (``lowres_backprojection`` steps of
-    iterative back-projection, 0 = off; none of the published methods does this);
+    spend more on I frames: every delta of ``cvsc`` starts from it; 1 sends the anchor whole, an
+    intra frame shown as decoded, without the denoiser), and with quantiser step
+    ``anchor_lowres_quant`` when set (finer than the deltas' for the same reason); the receiver
+    makes every frame that carries a low-res version agree with it (``lowres_backprojection``
+    steps of iterative back-projection, 0 = off; none of the published methods does this);
     ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
     motion as ``cvsc`` does and shows them without generation (:mod:`gsvc.codecs.lowres_only`).
+    A codec class may default some of these fields to its own values (``spec_defaults``: cvsc's
+    and lowres's tuned stream, :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given here wins.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
     :mod:`gsvc.codecs.control`: the sender detects cuts (``cut_threshold``) and large motion
@@ -97,6 +100,20 @@ class CodecSpec(Spec):
     min_confidence: float = bounded(0.3, 0.0, 1.0, "", "confidence below which the receiver asks for an anchor")
     drift_limit: float = bounded(0.6, 0.0, 1.0, "", "unexplained fraction of a frame that makes the sender send an anchor")
     deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget for service jitter")
+
+    @model_validator(mode="after")
+    def _codec_own_defaults(self) -> "CodecSpec":
+        """Fields the user left out take the codec's own default (its class's ``spec_defaults``, e.g.
+        cvsc's tuned low-res stream). They stay unset in ``model_fields_set``, so
+        :meth:`~gsvc.scenarios.Scenario.updated` gives a changed ``codec.name`` its own."""
+        from .registry import spec_defaults
+        own = spec_defaults(self.name)
+        missing = [f for f in own if f not in self.model_fields_set]
+        if missing:
+            checked = type(self).model_validate({"name": self.name, **own})  # the codec's values, validated
+            for field in missing:
+                self.__dict__[field] = checked.__dict__[field]
+        return self
 
     @field_validator("name")
     @classmethod

@@ -263,6 +263,8 @@ class Scenario(Spec):
         if bad:
             raise SpecError([f"{k} is not a scenario field; valid: {', '.join(sorted(valid))}" for k in bad])
         data = self.model_dump(mode="python")
+        # the codec's own defaults (``spec_defaults``) are left out, so a changed codec.name takes its own
+        data["codec"] = self.codec.model_dump(mode="python", exclude_unset=True)
         for key, value in changes.items():
             where = self._group_path(key)
             if where is not None:
