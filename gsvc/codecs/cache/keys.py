@@ -26,9 +26,11 @@ from pathlib import Path
 
 __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 
-#: version of the cache's keys and entries; bumped whenever either changes meaning (2: decodes run with one
-#: intra-op thread, so an entry no longer depends on the thread count of the process that made it)
-FORMAT = 2
+#: version of the cache's keys and entries; bumped whenever either changes meaning, or the same inputs
+#: code to other outputs (2: decodes run with one intra-op thread, so an entry no longer depends on the
+#: thread count of the process that made it; 3: motion refined by least squares and a delta's label map
+#: sent intra when shorter, so the same frame encodes to other bytes)
+FORMAT = 3
 
 
 def environment() -> dict:
