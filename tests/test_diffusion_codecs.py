@@ -162,3 +162,15 @@ def test_a_full_size_anchor_is_shown_as_sent_without_the_denoiser(tiny_weights, 
     nxt = dec.plan(delta, True, 1e9)
     assert nxt.path == "refine" and nxt.unet_evals > 0  # the deltas still refine from it
     assert dec.decode(delta, nxt).image.shape == (64, 64, 3)
+
+
+@pytest.mark.parametrize("name", ["cvsc", "reuse", "content_motion", "anchor_residual", "full", "oneshot", "lowres"])
+def test_every_codec_with_anchors_shows_a_full_size_anchor_as_sent(tiny_weights, name):
+    sc = Scenario(video=dict(seconds=0.4, fps=15), receiver=dict(latency="profile:sd15-a100", shed="off"),
+                  codec=dict(name=name, weights=None if name == "lowres" else tiny_weights, steps=4, gop=3,
+                             anchor_lowres_factor=1, anchor_lowres_quant=4))
+    f = gsvc.run(sc).frames
+    anchors = f[f["kind"] == "anchor"]
+    assert len(anchors) >= 2 and (anchors["plan"] == "classic").all() and (anchors["unet_evals"] == 0).all()
+    if name != "content_motion":  # whose anchor frame shows its group's content frame moved to it
+        assert anchors["psnr_db"].min() > 35  # the anchor as coded at step 4, not a generated image

@@ -136,7 +136,7 @@ class ContentMotionDecoder(DiffusionDecoder):
         motion = parsed_or_corrupt(lambda: decode_motion(ef.sections["motion"]))
         if ef.kind == "anchor":
             parsed = parsed_or_corrupt(lambda: self._parse(ef))
-            if plan.path == "lowres":  # adaptive control's fallback: no denoiser
+            if plan.path in ("lowres", "classic"):  # control's fallback, or a full-size anchor: no denoiser
                 content = upsample_lowres(parsed["lowres"], side)
             else:
                 content = self.run_sampler(ef, parsed, plan.steps)

@@ -5,7 +5,9 @@ reconstruction by the motion accumulated since the anchor, noises it to
 on its own conditions (semantic map, low-res frame, structure map, as sent) and the warped
 reference. With a latent back-end it warps the anchor's *latent* by the motion scaled to
 latent resolution (px / VAE factor) and noises that. It assumes neighbouring frames are
-alike: it has no idea of scene cuts or of motion too large to warp."""
+alike: it has no idea of scene cuts or of motion too large to warp. With
+``codec.anchor_lowres_factor=1`` the anchor is sent whole and shown as sent (nothing to generate);
+only the deltas are refined."""
 from __future__ import annotations
 
 from .base import DecodePlan
