@@ -1,5 +1,6 @@
 """Training data made by code: the mixture, its windows and the conditions each example gets."""
 import numpy as np
+import pytest
 
 from gsvc.codecs.train import FAMILIES, TrainConfig, make_batch, make_clip, make_pool
 
@@ -26,3 +27,28 @@ def test_pool_and_batches_are_deterministic_for_their_seeds():
     for r, m in zip(refs, masks):
         assert (r is None) == (m is None)
     assert any(x is not None for x in lowres) and any(x is None for x in refs)
+
+
+def test_a_training_device_is_checked_before_any_work():
+    import torch
+
+    from gsvc.codecs.train import train_device
+    assert train_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="--device 'tpu'"):
+        train_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            train_device("cuda")
+
+
+@pytest.mark.slow
+def test_two_steps_of_training_write_weights_a_card_and_resume(tmp_path):
+    from gsvc.codecs.model import Denoiser
+    from gsvc.codecs.train import train
+    cfg = TrainConfig(steps=2, batch=2, pool_clips=3, clip_frames=4, max_gap=2, checkpoint_every=1,
+                      sides_px=(64,), p_sides=(1.0,))
+    weights = train(tmp_path, cfg, log=lambda m: None, device="cpu")
+    assert Denoiser.load(weights).cfg is not None and (tmp_path / "MODEL_CARD.md").exists()
+    lines = []
+    train(tmp_path, cfg, log=lines.append)  # the checkpoint says the steps are done
+    assert any("resumed at step 2" in m for m in lines)

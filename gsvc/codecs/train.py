@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -192,16 +193,37 @@ def _atomic_torch_save(obj, path: Path) -> None:
     write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
+def train_device(device: str) -> str:
+    """``device`` checked before any work: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` that torch can use here."""
+    import torch
+    if device == "cpu":
+        return device
+    if not device.startswith("cuda"):
+        raise ValueError(f"--device {device!r} is not a training device; give 'cpu' or 'cuda' (or 'cuda:N')")
+    if not torch.cuda.is_available():
+        raise ValueError(f"--device {device!r}: this torch ({torch.__version__}) sees no CUDA device here; "
+                         "train with --device cpu")
+    # deterministic cuBLAS (torch.use_deterministic_algorithms needs it set before the first CUDA call)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return device
+
+
 def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = True,
-          log: Callable[[str], None] = print) -> Path:
-    """Train, checkpointing into ``out_dir``; writes ``denoiser-{res}.safetensors`` + ``.json`` + model card."""
+          log: Callable[[str], None] = print, device: str = "cpu") -> Path:
+    """Train, checkpointing into ``out_dir``; writes ``denoiser-{res}.safetensors`` + ``.json`` + model card.
+
+    ``device``: where the model trains (``"cpu"``, ``"cuda"``). Batches are drawn and noise is
+    sampled on the CPU as on any device, so a run's data do not depend on it; a checkpoint
+    made on one device resumes on another. The CUDA path has not been run on this project's
+    CPU-only machines."""
     import torch
 
+    device = train_device(device)
     torch.use_deterministic_algorithms(True)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
-    den = Denoiser.fresh(DenoiserConfig(), seed=cfg.seed)
+    den = Denoiser.fresh(DenoiserConfig(), seed=cfg.seed, device=device)
     unet = den.unet.train()
     ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
     opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
@@ -209,7 +231,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     history: list[tuple[int, float]] = []
     step, elapsed_s = 0, 0.0
     if resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, weights_only=False)
+        ck = torch.load(ckpt_path, weights_only=False, map_location=device)
         if ck["config"] != _plain(asdict(cfg)):
             raise ValueError(f"{ckpt_path} was made with another training config; remove it or pass the same one")
         unet.load_state_dict(ck["model"])
@@ -229,8 +251,8 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         x0 = den.to_model(tgt)
         cond = den.condition(len(tgt), tgt.shape[1], labels=labels, ref=refs, ref_mask=masks, lowres=lowres,
                              structure=structure)
-        noise = torch.randn(x0.shape, generator=g)
-        t = torch.randint(0, sched.config.num_train_timesteps, (len(x0),), generator=g)
+        noise = torch.randn(x0.shape, generator=g).to(device)
+        t = torch.randint(0, sched.config.num_train_timesteps, (len(x0),), generator=g).to(device)
         xt = sched.add_noise(x0, noise, t)
         target = sched.get_velocity(x0, noise, t)
         for group in opt.param_groups:
@@ -254,10 +276,13 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
             log(f"step {step}/{cfg.steps}  loss {recent:.4f}  {elapsed_s / 60:.1f} min")
     elapsed_s = time.perf_counter() - t_start
     unet.load_state_dict(ema)
-    den = Denoiser(unet, den.cfg)
+    den = Denoiser(unet, den.cfg, device)
     val = validate(den, cfg)
     log("validation: " + json.dumps(val))
     meta = _meta(cfg, den, history, step, elapsed_s, val)
+    if device != "cpu":
+        meta["machine"] = f"{torch.cuda.get_device_name(device)} ({device}), host {meta['machine']}"
+    den.unet.to("cpu")
     weights = save_denoiser(den, out / "denoiser.safetensors", meta)
     (out / "MODEL_CARD.md").write_text(_model_card(meta))
     return weights
@@ -374,7 +399,8 @@ def _model_card(meta: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m gsvc.codecs.train OUT_DIR [--steps N] [--minutes M] [--fresh]`` (also ``gsvc train``)."""
+    """``python -m gsvc.codecs.train OUT_DIR [--steps N] [--minutes M] [--fresh] [--device cuda]`` (also
+    ``gsvc train``)."""
     import argparse
     ap = argparse.ArgumentParser(prog="gsvc train", description="train the shared denoiser on generated content")
     ap.add_argument("out", type=Path)
@@ -384,9 +410,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=TrainConfig.seed)
     ap.add_argument("--minutes", type=float, default=TrainConfig.max_minutes, help="wall-clock budget")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
     a = ap.parse_args(argv)
     cfg = TrainConfig(steps=a.steps, batch=a.batch, pool_clips=a.pool_clips, seed=a.seed, max_minutes=a.minutes)
-    train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True))
+    train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True), device=a.device)
 
 
 if __name__ == "__main__":
