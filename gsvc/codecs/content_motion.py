@@ -19,7 +19,7 @@ import numpy as np
 from .base import DecodePlan, EncodedFrame
 from .control.confidence import reference_confidence
 from .conditions import PARTS, ConditionCoder, parse_conditions
-from .diffusion import DiffusionCodec, DiffusionDecoder, parsed_or_corrupt
+from .diffusion import NO_DENOISER, DiffusionCodec, DiffusionDecoder, parsed_or_corrupt
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from .ratelevels import LadderRateControl
@@ -136,7 +136,7 @@ class ContentMotionDecoder(DiffusionDecoder):
         motion = parsed_or_corrupt(lambda: decode_motion(ef.sections["motion"]))
         if ef.kind == "anchor":
             parsed = parsed_or_corrupt(lambda: self._parse(ef))
-            if plan.path in ("lowres", "classic"):  # control's fallback, or a full-size anchor: no denoiser
+            if plan.path in NO_DENOISER:  # control's low-res fallback, or a full-size anchor
                 content = upsample_lowres(parsed["lowres"], side)
             else:
                 content = self.run_sampler(ef, parsed, plan.steps)

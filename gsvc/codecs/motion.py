@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.ndimage import map_coordinates, zoom as nd_zoom
 
-from ..video.flow import block_flow_px, phase_shift_px
+from ..video.flow import block_flow_px, luma, phase_shift_px
 from .entropy import checksum, decode_residuals, encode_residuals
 
 __all__ = ["MotionField", "estimate_motion", "refine_motion", "encode_motion", "decode_motion", "warp", "warp_labels", "covered",
@@ -95,7 +95,7 @@ def refine_motion(ref: np.ndarray, cur: np.ndarray, m: MotionField, limit_px: fl
     block vectors stay within ``limit_px``. ``steps``: None for :data:`REFINE_STEPS`.
     """
     steps = REFINE_STEPS if steps is None else steps
-    a, b = _luma(ref), _luma(cur)
+    a, b = luma(ref), luma(cur)
     side = a.shape[0]
     g = np.array(m.global_px, np.float64)
     blocks = m.blocks_px.astype(np.float64)
@@ -121,11 +121,6 @@ def refine_motion(ref: np.ndarray, cur: np.ndarray, m: MotionField, limit_px: fl
         blocks = np.clip(blocks, -limit_px, limit_px)
     common = blocks.mean((0, 1))
     return MotionField((float(g[0] + common[0]), float(g[1] + common[1])), (blocks - common).astype(np.float32))
-
-
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    x = np.asarray(rgb, np.float32)
-    return x if x.ndim == 2 else x @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @lru_cache(maxsize=32)

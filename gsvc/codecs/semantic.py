@@ -49,12 +49,16 @@ def encode_labels(labels: np.ndarray, predicted: np.ndarray | None = None, facto
     lab = _down(np.ascontiguousarray(labels, np.uint8), factor)
     pred = None if predicted is None else _down(np.asarray(predicted, np.uint8), factor)
     crc = checksum(lab)
+
+    def section(mode: int, against: np.ndarray | None) -> bytes:
+        return struct.pack("<BHBH", mode, lab.shape[0], factor, crc) + encode_label_map(lab, against)
+
     intra = None
     if pred is None or np.mean(pred != lab) > INTRA_CHECK_MISS:
-        intra = struct.pack("<BHBH", _INTRA, lab.shape[0], factor, crc) + encode_label_map(lab)
+        intra = section(_INTRA, None)
         if pred is None:
             return intra
-    inter = struct.pack("<BHBH", _INTER, lab.shape[0], factor, crc) + encode_label_map(lab, pred)
+    inter = section(_INTER, pred)
     return inter if intra is None or len(inter) <= len(intra) else intra
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["phase_shift_px", "block_flow_px", "mean_flow_px"]
+__all__ = ["phase_shift_px", "block_flow_px", "mean_flow_px", "luma"]
 
 
-def _gray(frames: np.ndarray) -> np.ndarray:
+def luma(frames: np.ndarray) -> np.ndarray:
+    """BT.601 luma of ``[..., 3]`` RGB frames as float32 (frames without a colour axis as they are)."""
     a = np.asarray(frames, np.float32)
     return a @ np.array([0.299, 0.587, 0.114], np.float32) if a.shape[-1] == 3 else a
 
@@ -54,7 +55,7 @@ def phase_shift_px(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float]:
     Args:
         prev, cur: ``[H, W, 3]`` or ``[H, W]`` float frames.
     """
-    dx, dy = _shift(_gray(prev), _gray(cur))
+    dx, dy = _shift(luma(prev), luma(cur))
     return float(dx), float(dy)
 
 
@@ -68,7 +69,7 @@ def block_flow_px(prev: np.ndarray, cur: np.ndarray, block_px: int = 16) -> np.n
     Returns:
         ``[By, Bx, 2]`` float (dx, dy) px per block, same convention as :func:`phase_shift_px`.
     """
-    a, b = _gray(prev), _gray(cur)
+    a, b = luma(prev), luma(cur)
     h, w = a.shape
     step = block_px // 2
     ys = np.arange(0, h - block_px + 1, step)

@@ -22,12 +22,12 @@ from __future__ import annotations
 from ..trace import ChannelTrace
 from .cellspec import CellSpec, cell_is_shared, scheduled_in_loop, validate_cell
 from .models import ChannelModel, channel_model, model_names
-from .linkspec import __getattr__  # noqa: F401  (MODELS: the registered models now, as a tuple)
-from .linkspec import ChannelSpec, LinkSpec, validate_pair
+from .linkspec import ChannelSpec, LinkSpec, models_shim, validate_pair
 
 __all__ = ["ChannelSpec", "LinkSpec", "CellSpec", "ChannelTrace", "ChannelModel", "draw_trace", "draw_traces",
            "validate_pair", "validate_cell", "scheduled_in_loop", "MODELS", "model_names"]
 
+__getattr__ = models_shim(__name__)  # MODELS: the registered models now, as a tuple
 
 
 def draw_trace(channel: ChannelSpec, link: LinkSpec, seed: int, *, cache: bool = True,

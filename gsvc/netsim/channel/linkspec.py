@@ -21,12 +21,18 @@ from .numerology import MCS_RANGE, PUSCH_MCS_RANGE
 __all__ = ["ChannelSpec", "LinkSpec", "validate_pair", "MCS_RANGE", "PUSCH_MCS_RANGE"]
 
 
-def __getattr__(name: str):
-    """``MODELS`` and ``LINK_LEVEL_MODELS``: the registered models now (:mod:`.models`), as tuples."""
-    if name in ("MODELS", "LINK_LEVEL_MODELS"):
-        from . import models
-        return tuple(models.model_names() if name == "MODELS" else models.link_level_names())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def models_shim(module: str):
+    """A module ``__getattr__`` for ``module`` that serves ``MODELS`` and ``LINK_LEVEL_MODELS``: the
+    registered models now (:mod:`.models`), as tuples (the names these tuples had before the registry)."""
+    def __getattr__(name: str):
+        if name in ("MODELS", "LINK_LEVEL_MODELS"):
+            from . import models
+            return tuple(models.model_names() if name == "MODELS" else models.link_level_names())
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    return __getattr__
+
+
+__getattr__ = models_shim(__name__)
 
 
 class ChannelSpec(Spec):
