@@ -43,12 +43,16 @@ def test_a_training_device_is_checked_before_any_work():
 
 @pytest.mark.slow
 def test_two_steps_of_training_write_weights_a_card_and_resume(tmp_path):
-    from gsvc.codecs.model import Denoiser
+    from gsvc.codecs.model import Denoiser, default_weights_path
     from gsvc.codecs.train import train
     cfg = TrainConfig(steps=2, batch=2, pool_clips=3, clip_frames=4, max_gap=2, checkpoint_every=1,
-                      sides_px=(64,), p_sides=(1.0,))
+                      sides_px=(64,), p_sides=(1.0,), init_weights=str(default_weights_path()))
     weights = train(tmp_path, cfg, log=lambda m: None, device="cpu")
-    assert Denoiser.load(weights).cfg is not None and (tmp_path / "MODEL_CARD.md").exists()
+    den = Denoiser.load(weights)
+    assert den.cfg.residual_lowres and (tmp_path / "MODEL_CARD.md").exists()
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "Initialised from `denoiser.safetensors`" in card and "Resumed" not in card
     lines = []
     train(tmp_path, cfg, log=lines.append)  # the checkpoint says the steps are done
     assert any("resumed at step 2" in m for m in lines)
+    assert "Resumed from its checkpoint at step 2" in (tmp_path / "MODEL_CARD.md").read_text()

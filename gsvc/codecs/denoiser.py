@@ -33,7 +33,8 @@ class DenoiserConfig:
     """Architecture of the shared denoiser and the frame sides it serves.
 
     ``resolutions_px``: frame sides (px) the weights were trained and validated for; a
-    scenario at another ``video.resolution`` is refused when it is built.
+    scenario at another ``video.resolution`` is refused when it is built. ``residual_lowres``
+    changes what the network's input and output mean, not its shape.
     """
 
     block_out_channels: tuple[int, ...] = (32, 64, 96)
@@ -41,6 +42,10 @@ class DenoiserConfig:
     attention_at_lowest: bool = False
     norm_num_groups: int = 8
     resolutions_px: tuple[int, ...] = (64, 96, 128, 160, 192, 224, 256)
+    #: the network denoises the residual against the frame's upsampled low-res plane (where the
+    #: frame has one) instead of the image itself; see :meth:`gsvc.codecs.model.PixelDenoiser.predict`.
+    #: Weights written before this field existed are read as False
+    residual_lowres: bool = True
 
     @property
     def in_channels(self) -> int:

@@ -46,7 +46,8 @@ def default_weights_path() -> Path:
 
 def _config_of(path: Path) -> DenoiserConfig:
     meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
-    return DenoiserConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta.get("config", {}).items()})
+    cfg = {"residual_lowres": False, **meta.get("config", {})}  # weights from before the field: image space
+    return DenoiserConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
 
 
 def served_resolutions(path: str | Path | None = None) -> tuple[int, ...]:
@@ -81,7 +82,9 @@ class PixelDenoiser:
     vae_encodes = vae_decodes = 0
 
     def __init__(self, unet, cfg: DenoiserConfig, device: str = "cpu", meta: dict | None = None):
+        import torch
         self.unet, self.cfg, self.device, self.meta = unet.to(device).eval(), cfg, device, meta or {}
+        self._alphas_cumprod = make_scheduler().alphas_cumprod.to(device=device, dtype=torch.float32)
 
     @property
     def resolutions_px(self) -> tuple[int, ...]:
@@ -100,9 +103,27 @@ class PixelDenoiser:
         return (b, 3, h, w)
 
     def predict(self, x_t, t, cond):
-        """``v`` ``[B, 3, H, W]`` for the noisy image ``x_t`` ``[B, 3, H, W]`` at timestep ``t``."""
+        """``v`` ``[B, 3, H, W]`` for the noisy image ``x_t`` ``[B, 3, H, W]`` at timestep ``t``
+        (a scalar or ``[B]``).
+
+        With ``cfg.residual_lowres`` the network sees and predicts the *residual* against the
+        base ``b``, the frame's upsampled low-res plane (zero, mid-grey, where the frame has
+        none): ``x_t = a x_0 + s e`` is ``r_t + a b`` for the residual ``r_0 = x_0 - b``, and
+        ``v = a e - s x_0 = v_r - s b``, so the network gets ``x_t - a b`` and its ``v_r``
+        becomes ``v_r - s b`` (``a``, ``s``: the square roots of alpha-bar and 1 - alpha-bar at
+        ``t``). Everything outside this method (sampler, references, cached samples) stays in
+        image space. A network that predicts no residual therefore decodes to the low-res
+        frame upsampled: generation adds to plain upsampling instead of replacing it (residual
+        diffusion for super-resolution: Yue et al., "ResShift", NeurIPS 2023).
+        """
         import torch
-        return self.unet(torch.cat([x_t, cond], 1), t).sample
+        if not self.cfg.residual_lowres:
+            return self.unet(torch.cat([x_t, cond], 1), t).sample
+        k = NUM_CLASSES
+        base = cond[:, k + 4:k + 7] * cond[:, k + 7:k + 8]
+        ab = self._alphas_cumprod[torch.as_tensor(t, device=self.device).long()].reshape(-1, 1, 1, 1)
+        a, s = ab.sqrt(), (1 - ab).sqrt()
+        return self.unet(torch.cat([x_t - a * base, cond], 1), t).sample - s * base
 
     def example_evaluation(self, batch: int, side_px: int):
         """One evaluation on random inputs: image ``[batch, 3, side, side]``, zero conditions, t = 500."""

@@ -80,11 +80,13 @@ class TrainConfig:
     p_labels: float = 0.7
     p_lowres: float = 0.85
     lowres_factors: tuple[int, ...] = (2, 4, 8)
-    p_lowres_factors: tuple[float, ...] = (0.3, 0.45, 0.25)
-    lowres_quant: tuple[int, int] = (2, 24)
+    p_lowres_factors: tuple[float, ...] = (0.5, 0.3, 0.2)
+    lowres_quant: tuple[int, int] = (2, 48)
     p_structure: float = 0.3
     checkpoint_every: int = 50
     max_minutes: float = 46.0
+    #: weights (safetensors) to start from instead of a random initialisation (None: from scratch)
+    init_weights: str | None = None
 
 
 FAMILIES = ("procedural", "dead_leaves", "fractal")
@@ -193,6 +195,31 @@ def _atomic_torch_save(obj, path: Path) -> None:
     write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def init_from(unet, path: str) -> dict:
+    """Provenance of the weights at ``path`` (sha256, steps, date, from the ``.json`` beside them),
+    loaded into ``unet`` unless it is None. Their architecture must be this one's."""
+    import hashlib
+
+    import torch
+    from safetensors.torch import load_file
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"--init {p}: no such weights file")
+    meta = json.loads(p.with_suffix(".json").read_text()) if p.with_suffix(".json").exists() else {}
+    if unet is not None:
+        state = {k: v.to(torch.float32) for k, v in load_file(str(p)).items()}
+        missing, unexpected = unet.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ValueError(f"--init {p}: another architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return {"weights": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            "steps_done": meta.get("steps_done"), "created": meta.get("created"),
+            "residual_lowres": meta.get("config", {}).get("residual_lowres", False)}
+
+
 def train_device(device: str) -> str:
     """``device`` checked before any work: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` that torch can use here."""
     import torch
@@ -229,6 +256,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
     sched = make_scheduler("ddim")
     history: list[tuple[int, float]] = []
+    resumptions: list[dict] = []
     step, elapsed_s = 0, 0.0
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=False, map_location=device)
@@ -237,7 +265,13 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         unet.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         ema, history, step, elapsed_s = ck["ema"], ck["history"], ck["step"], ck["elapsed_s"]
+        resumptions = ck.get("resumptions", [])
+        resumptions.append({"step": step, "at": _now(), "device": device})
         log(f"resumed at step {step} ({elapsed_s / 60:.1f} min so far)")
+    elif cfg.init_weights:
+        init = init_from(unet, cfg.init_weights)
+        ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
+        log(f"initialised from {cfg.init_weights} ({init['steps_done']} steps)")
     log(f"building the training pool: {cfg.pool_clips} clips of {cfg.clip_frames} frames")
     pool = make_pool(cfg, cfg.seed * 7919, cfg.pool_clips)
     t_start = time.perf_counter() - elapsed_s
@@ -257,7 +291,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         target = sched.get_velocity(x0, noise, t)
         for group in opt.param_groups:
             group["lr"] = _lr(step, cfg)
-        loss = torch.nn.functional.mse_loss(unet(torch.cat([xt, cond], 1), t).sample, target)
+        loss = torch.nn.functional.mse_loss(den.predict(xt, t, cond), target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -271,7 +305,8 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             elapsed_s = time.perf_counter() - t_start
             _atomic_torch_save({"model": unet.state_dict(), "opt": opt.state_dict(), "ema": ema, "history": history,
-                                "step": step, "elapsed_s": elapsed_s, "config": _plain(asdict(cfg))}, ckpt_path)
+                                "step": step, "elapsed_s": elapsed_s, "config": _plain(asdict(cfg)),
+                                "resumptions": resumptions}, ckpt_path)
             recent = np.mean([l for _, l in history[-cfg.checkpoint_every:]])
             log(f"step {step}/{cfg.steps}  loss {recent:.4f}  {elapsed_s / 60:.1f} min")
     elapsed_s = time.perf_counter() - t_start
@@ -280,6 +315,9 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     val = validate(den, cfg)
     log("validation: " + json.dumps(val))
     meta = _meta(cfg, den, history, step, elapsed_s, val)
+    meta["resumptions"] = resumptions
+    if cfg.init_weights:
+        meta["init"] = init_from(None, cfg.init_weights)
     if device != "cpu":
         meta["machine"] = f"{torch.cuda.get_device_name(device)} ({device}), host {meta['machine']}"
     den.unet.to("cpu")
@@ -296,17 +334,27 @@ VAL_PATHS = {
     "refine_lowres4_s0.3_of10": (False, 4, True, 10, 0.3),
 }
 VAL_QUANT = 8
+#: back-projection steps applied to every validated output that has a low-res frame, as the codecs do
+VAL_BACKPROJECTION = 3
 
 
 def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -> dict:
     """PSNR/SSIM on held-out clips (seeds from 1 000 000, the three families in turn) for the codecs'
-    main decode paths, for procedural and synthetic clips and for all together."""
+    main decode paths, for procedural and synthetic clips and for all together; each output with
+    a low-res frame back-projected onto it as the codecs show it. Paths with a low-res frame also
+    give ``no_generation``: the same conditions shown without the denoiser (the low-res frame
+    upsampled, or the warped reference filled from it, then back-projected), what the model must beat."""
     import torch
     from .diffusion import fill_uncovered
+    from .lowres import back_project, upsample_lowres
     from .sampler import sample
     pool = make_pool(cfg, VAL_SEED0, clips, frames, balanced=True)
     res: dict[str, dict[str, list]] = {k: {} for k in VAL_PATHS}
     g = torch.Generator().manual_seed(0)
+
+    def shown(imgs, lr):
+        return imgs if lr is None else np.stack([back_project(i, l, VAL_BACKPROJECTION) for i, l in zip(imgs, lr)])
+
     for clip in pool:
         rgb = clip["rgb"].astype(np.float32) / 255
         cur, prev = rgb[1:], rgb[:-1]
@@ -323,16 +371,23 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
                                  ref=ref if use_ref else None, ref_mask=mask if use_ref else None, lowres=lr)
             start = None
             if use_ref:
-                start = den.to_model(np.stack([fill_uncovered(r, m, x) for r, m, x in zip(ref, mask, lr)]))
-            img = Denoiser.to_image(sample(den, cond, steps, start=start, strength=strength, generator=g).x0)
+                start = np.stack([fill_uncovered(r, m, x) for r, m, x in zip(ref, mask, lr)])
+            elif lr is not None:
+                plain = np.stack([upsample_lowres(x, side) for x in lr])
+            img = shown(Denoiser.to_image(sample(den, cond, steps, start=None if start is None else den.to_model(start),
+                                                 strength=strength, generator=g).x0), lr)
+            base = None if lr is None else shown(start if use_ref else plain, lr)
             for fam in (family, "all"):
-                res[name].setdefault(fam, []).append((psnr_db(cur, img), ssim(cur, img)))
+                res[name].setdefault(fam, []).append(
+                    (psnr_db(cur, img), ssim(cur, img)) + (() if base is None else (psnr_db(cur, base), ssim(cur, base))))
     summary = {}
     for name, by_family in res.items():
         for fam, vals in by_family.items():
-            p = np.concatenate([v[0] for v in vals])
-            s = np.concatenate([v[1] for v in vals])
-            summary[f"{name}/{fam}"] = {"psnr_db": round(float(p.mean()), 2), "ssim": round(float(s.mean()), 4)}
+            cols = [np.concatenate([v[i] for v in vals]) for i in range(len(vals[0]))]
+            row = {"psnr_db": round(float(cols[0].mean()), 2), "ssim": round(float(cols[1].mean()), 4)}
+            if len(cols) == 4:
+                row["no_generation"] = {"psnr_db": round(float(cols[2].mean()), 2), "ssim": round(float(cols[3].mean()), 4)}
+            summary[f"{name}/{fam}"] = row
     return summary
 
 
@@ -345,7 +400,7 @@ def _meta(cfg, den, history, step, elapsed_s, val) -> dict:
         "config": den.cfg.to_dict(), "train": asdict(cfg), "steps_done": step,
         "wall_minutes": round(elapsed_s / 60, 1),
         "machine": f"{platform.machine()} CPU, torch threads {torch.get_num_threads()}",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
         "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__},
         "parameters": int(sum(p.numel() for p in den.unet.parameters())),
         "loss_curve": curve, "validation": val,
@@ -378,23 +433,42 @@ def _model_card(meta: dict) -> str:
         f"(factor {t['lowres_factors']} with probabilities {t['p_lowres_factors']}, quantiser step "
         f"{t['lowres_quant'][0]}-{t['lowres_quant'][1]} levels, as `encode_lowres` decodes it); the edge map in "
         f"{t['p_structure']:.0%}.",
-        f"- Versions: {json.dumps(meta['versions'])}.", "",
+        f"- Versions: {json.dumps(meta['versions'])}.",
+    ]
+    if meta.get("init"):
+        i = meta["init"]
+        lines.append(f"- Initialised from `{i['weights']}` (sha256 {i['sha256'][:16]}..., {i['steps_done']} steps, "
+                     f"made {i['created']}, {'residual' if i['residual_lowres'] else 'image'}-space), not from "
+                     "scratch: the step count above is this run's alone.")
+    for r in meta.get("resumptions", []):
+        lines.append(f"- Resumed from its checkpoint at step {r['step']} on {r['at']} ({r['device']}).")
+    lines += [
+        "- Space: " + ("the network denoises the residual against the frame's upsampled low-res plane where the "
+                       "frame has one (`residual_lowres`), the image itself where it has none."
+                       if meta["config"].get("residual_lowres") else "the network denoises the image itself."), "",
         "## Validation (held-out clips of the same mixture, seeds from 1 000 000)", "",
-        "| decode path / clips | PSNR dB | SSIM |", "| --- | --- | --- |",
+        "| decode path / clips | PSNR dB | SSIM | without the denoiser: PSNR dB | SSIM |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for k, v in meta["validation"].items():
-        lines.append(f"| {k} | {v['psnr_db']} | {v['ssim']} |")
+        ng = v.get("no_generation", {})
+        lines.append(f"| {k} | {v['psnr_db']} | {v['ssim']} | {ng.get('psnr_db', '-')} | {ng.get('ssim', '-')} |")
     lines += ["", "`labels_20`: from noise, labels only, 20 steps; `lowresK_10`: from noise with the low-res frame at "
               f"factor K (quantiser step {VAL_QUANT}), 10 steps; `refine_lowres4_s0.3_of10`: from the motion-warped "
               "previous original (uncovered pixels masked and filled from the low-res frame) noised to strength 0.3 "
-              "of a 10-step schedule (3 evaluations).", "",
+              "of a 10-step schedule (3 evaluations). Every output with a low-res frame is back-projected onto it "
+              f"({VAL_BACKPROJECTION} steps) as the codecs show it; the last two columns show the same conditions "
+              "without the denoiser (low-res frame upsampled, or the warped reference filled from it, then "
+              "back-projected): the generation's gain is the difference.", "",
               "## Loss curve (mean over 50 steps)", "", "| step | loss |", "| --- | --- |"]
     lines += [f"| {s + 1} | {l} |" for s, l in meta["loss_curve"]]
     lines += ["", "## Limits", "",
-              "A small model trained for about 40 minutes on a 2-core CPU. It restores what the conditions carry "
-              "(it is, on real content, mostly a learned upsampler of the low-res frame guided by the reference); "
-              "it cannot invent the detail a production latent diffusion model would. Quality figures on real "
-              "video are in `benchmarks/results/bench_codecs.txt`.", ""]
+              f"A small model ({meta['parameters']:,} parameters) trained for {meta['wall_minutes']} min on "
+              f"{meta['machine']}" + (", after the run it was initialised from" if meta.get("init") else "") +
+              ". It restores what the conditions carry (on real content, mostly a learned upsampler of the low-res "
+              "frame guided by the reference); it cannot invent the detail a production latent diffusion model "
+              "would. Quality on real video, per clip and speed and against the same stream without the "
+              "denoiser (the `lowres` codec): `benchmarks/results/bench_devset.txt`.", ""]
     return "\n".join(lines)
 
 
@@ -411,8 +485,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--minutes", type=float, default=TrainConfig.max_minutes, help="wall-clock budget")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
+    ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate")
+    ap.add_argument("--init", default=None, help="start from these weights (safetensors) instead of from scratch")
     a = ap.parse_args(argv)
-    cfg = TrainConfig(steps=a.steps, batch=a.batch, pool_clips=a.pool_clips, seed=a.seed, max_minutes=a.minutes)
+    cfg = TrainConfig(steps=a.steps, batch=a.batch, pool_clips=a.pool_clips, seed=a.seed, max_minutes=a.minutes,
+                      lr=a.lr, init_weights=a.init)
     train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True), device=a.device)
 
 
