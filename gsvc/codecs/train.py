@@ -183,6 +183,12 @@ def _plain(d: dict) -> dict:
     return json.loads(json.dumps(d))
 
 
+def _settings(config: dict) -> dict:
+    """What a resumed run must share with its checkpoint: the config but its wall-clock budget, which
+    a later session may extend."""
+    return {k: v for k, v in config.items() if k != "max_minutes"}
+
+
 def _lr(step: int, cfg: TrainConfig) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -260,7 +266,7 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     step, elapsed_s = 0, 0.0
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=False, map_location=device)
-        if ck["config"] != _plain(asdict(cfg)):
+        if _settings(ck["config"]) != _settings(_plain(asdict(cfg))):
             raise ValueError(f"{ckpt_path} was made with another training config; remove it or pass the same one")
         unet.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -378,17 +384,22 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
                                                  strength=strength, generator=g).x0), lr)
             base = None if lr is None else shown(start if use_ref else plain, lr)
             for fam in (family, "all"):
+                scores = (psnr_db(cur, img), ssim(cur, img))
                 res[name].setdefault(fam, []).append(
-                    (psnr_db(cur, img), ssim(cur, img)) + (() if base is None else (psnr_db(cur, base), ssim(cur, base))))
+                    scores if base is None else scores + (psnr_db(cur, base), ssim(cur, base)))
     summary = {}
     for name, by_family in res.items():
         for fam, vals in by_family.items():
             cols = [np.concatenate([v[i] for v in vals]) for i in range(len(vals[0]))]
-            row = {"psnr_db": round(float(cols[0].mean()), 2), "ssim": round(float(cols[1].mean()), 4)}
+            row = _means(cols[0], cols[1])
             if len(cols) == 4:
-                row["no_generation"] = {"psnr_db": round(float(cols[2].mean()), 2), "ssim": round(float(cols[3].mean()), 4)}
+                row["no_generation"] = _means(cols[2], cols[3])
             summary[f"{name}/{fam}"] = row
     return summary
+
+
+def _means(psnr: np.ndarray, ssim_: np.ndarray) -> dict:
+    return {"psnr_db": round(float(psnr.mean()), 2), "ssim": round(float(ssim_.mean()), 4)}
 
 
 def _meta(cfg, den, history, step, elapsed_s, val) -> dict:
@@ -420,7 +431,8 @@ def _model_card(meta: dict) -> str:
         "One file serves every side in `resolutions_px`. Weights stored as float16 safetensors (EMA of the "
         "training weights). Licence: Apache-2.0, as gsvc; trained only on data gsvc generates.", "",
         "## How it was made", "",
-        f"- Command: `gsvc train` (config below), {meta['steps_done']} steps of batch {t['batch']} in "
+        f"- Command: `gsvc train` (its settings: `train` in `denoiser.json`), {meta['steps_done']} steps of "
+        f"batch {t['batch']} in "
         f"{meta['wall_minutes']} min on {meta['machine']}, {meta['created']}.",
         f"- Data: {t['pool_clips']} clips of {t['clip_frames']} frames (seeds from {t['seed'] * 7919}), the "
         f"mixture {mix}: procedural street scenes with their labels, camera paths over dead-leaves images and over "
@@ -433,6 +445,8 @@ def _model_card(meta: dict) -> str:
         f"(factor {t['lowres_factors']} with probabilities {t['p_lowres_factors']}, quantiser step "
         f"{t['lowres_quant'][0]}-{t['lowres_quant'][1]} levels, as `encode_lowres` decodes it); the edge map in "
         f"{t['p_structure']:.0%}.",
+        f"- Optimiser: AdamW, peak learning rate {t['lr']:g} after {t['warmup_steps']} warm-up steps, cosine to "
+        f"10 % of it over {t['steps']} planned steps (budget {t['max_minutes']:g} min); EMA decay {t['ema_decay']}.",
         f"- Versions: {json.dumps(meta['versions'])}.",
     ]
     if meta.get("init"):
@@ -482,7 +496,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=TrainConfig.batch)
     ap.add_argument("--pool-clips", type=int, default=TrainConfig.pool_clips)
     ap.add_argument("--seed", type=int, default=TrainConfig.seed)
-    ap.add_argument("--minutes", type=float, default=TrainConfig.max_minutes, help="wall-clock budget")
+    ap.add_argument("--minutes", type=float, default=TrainConfig.max_minutes, help="wall-clock budget, minutes, in total over resumptions (a resumed run may raise it)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
     ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate")
