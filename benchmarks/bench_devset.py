@@ -21,8 +21,9 @@ half the side, step 32, tuned on this set).
 Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
 denoiser evaluations per frame, on-time share; every value a mean over the frames of the group.
 Groups: each clip, each nominal speed (px/frame at 64 px, the shots of that speed over all
-clips), and the whole set. A last table gives each generative row minus the ``lowres`` row
-of the same control on the whole set and per speed (the gain of generation).
+clips), and the whole set. Then each generative row minus the ``lowres`` row of the same
+control on the whole set and per speed (the gain of generation), and each row's worst shot
+(lowest shot-mean PSNR over every shot of every clip).
 
     python benchmarks/bench_devset.py [--seconds 4] [--side 64] [--clips grace_hopper,mri] [--delay-ms 1500]
 
@@ -35,6 +36,7 @@ import os
 import platform
 import time
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -79,7 +81,9 @@ def run_all(a) -> pd.DataFrame:
             res = gsvc.run(scenario(clip, codec, a))
             f = res.frames.copy()
             f["clip"], f["row"] = clip, row
-            f["speed_px"] = devset.dev_source(clip, a.side, 15, len(f)).speeds_px()
+            src = devset.dev_source(clip, a.side, 15, len(f))
+            f["speed_px"] = src.speeds_px()
+            f["shot"] = np.concatenate([np.full(s.num_frames, j) for j, s in enumerate(src.shots)])
             f["wall_s"] = time.perf_counter() - t0
             out.append(f)
     return pd.concat(out, ignore_index=True)
@@ -104,6 +108,17 @@ def table(frames: pd.DataFrame, by: str, title: str) -> pd.DataFrame:
         print(f"{str(d[by]):<18}{d['row']:<18}{d['kbps']:>8.1f}{d['psnr_db']:>9.2f}{d['ssim']:>7.3f}"
               f"{d['lpips']:>7.3f}{d['dists']:>7.3f}{d['evals']:>9.2f}{d['on_time']:>8.2f}")
     return t
+
+
+def worst_shots(frames: pd.DataFrame) -> None:
+    """Per codec row, the shot (of every clip) with the lowest mean PSNR: where a codec breaks."""
+    print("\n== worst shot per codec row (lowest shot-mean PSNR over every shot of every clip) ==")
+    print(f"{'codec':<18}{'clip':<18}{'shot':>5}{'speed':>7}{'PSNR dB':>9}{'SSIM':>7}")
+    shot_means = frames.groupby(["row", "clip", "shot"], sort=False).agg(
+        psnr_db=("psnr_db", "mean"), ssim=("ssim", "mean"), speed_px=("speed_px", "first")).reset_index()
+    for row, g in shot_means.groupby("row", sort=False):
+        w = g.loc[g["psnr_db"].idxmin()]
+        print(f"{row:<18}{w['clip']:<18}{int(w['shot']):>5}{w['speed_px']:>7g}{w['psnr_db']:>9.2f}{w['ssim']:>7.3f}")
 
 
 def gains(frames: pd.DataFrame) -> None:
@@ -138,6 +153,7 @@ def main() -> None:
     table(frames, "speed_px", "per speed (px/frame at 64 px, shots of that speed over every clip)")
     table(frames.assign(set="all"), "set", "whole dev set")
     gains(frames)
+    worst_shots(frames)
     on_time = (frames["status"] == "ok").mean()
     print(f"\nframes on time: {on_time:.3f} of {len(frames)}; total {time.perf_counter() - t0:.0f} s")
     if on_time < 1:
