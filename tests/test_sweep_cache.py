@@ -14,7 +14,7 @@ from gsvc.cli import main
 from gsvc.codecs.model import Denoiser, save_denoiser
 from gsvc.scenarios import Scenario
 from gsvc.scenarios import store as storemod
-from gsvc.scenarios.chains import chains
+from gsvc.scenarios.chains import chains, outside_in
 from gsvc.scenarios.grid import expand
 from test_codec_cache import TINY, one_thread  # noqa: F401 - the fixture applies here too
 
@@ -69,6 +69,17 @@ def test_points_differing_only_in_the_radio_share_a_chain_cleanest_link_first(ti
     for chain in got:
         assert len({(p.scenario.codec.steps, p.seed) for p in chain}) == 1
         assert chain[0].params["channel.loss_rate"] == 0.1 and chain[0].params["channel.rate_mbps"] == 2.0
+        radio = [(p.params["channel.loss_rate"], p.params["channel.rate_mbps"]) for p in chain]
+        ranked = sorted(radio, reverse=True)
+        assert radio[1] == ranked[-1]  # the other end of the grid second
+        assert radio[-1] == ranked[len(ranked) // 2]  # the middle of the grid last
+
+
+def test_outside_in_takes_both_ends_towards_the_middle():
+    assert outside_in([]) == []
+    assert outside_in([1]) == [1]
+    assert outside_in([1, 2, 3, 4, 5]) == [1, 5, 2, 4, 3]
+    assert outside_in(list(range(6))) == [0, 5, 1, 4, 2, 3]
 
 
 def test_a_killed_sweep_resumed_with_its_cache_equals_an_uninterrupted_one(tiny_weights, tmp_path, monkeypatch):

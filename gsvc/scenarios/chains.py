@@ -9,10 +9,17 @@ entries a point needs are in that worker's memory (and in the store's ``cache/``
 folder for the other workers). Points of different seeds or codec settings never share
 a call, so they go to different chains.
 
-Within a chain the points run with the largest radio values first (the highest SNR,
-the widest band, the fastest link: usually the fewest losses), so the calls a lossless
-link makes, which the lossy points share up to their first loss, are made first.
-The order only changes how soon an entry exists, never what a point computes.
+Within a chain the points run from the outside of the radio grid inwards: first the
+point with the largest radio values (the highest SNR, the widest band: usually the fewest
+losses), whose calls every other point shares up to its first loss; then the point at the
+other end (the lowest SNR: the most losses, so the most calls of its own); then the rest,
+alternating between the two ends towards the middle. Which calls miss does not depend on
+the order (each distinct call runs once, wherever it falls), but when each point's cost
+falls does: the points that compute most run early, and the middle of the grid, whose
+calls the points on either side have mostly made already, runs last in small cheap
+steps, which an idle worker can take over from the end of a chain without leaving the
+other with one long point to finish alone. The order only changes when an entry exists,
+never what a point computes.
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ import json
 
 from .grid import SweepPoint
 
-__all__ = ["RADIO_SECTIONS", "share_key", "chains"]
+__all__ = ["RADIO_SECTIONS", "share_key", "chains", "outside_in"]
 
 #: scenario sections that change only how frames travel, not what is captured and coded
 RADIO_SECTIONS = ("channel", "link", "cell")
@@ -44,10 +51,21 @@ def _cleanest_first(point: SweepPoint) -> tuple:
     return tuple(out)
 
 
+def outside_in(ordered: list) -> list:
+    """``ordered`` from both ends towards the middle: first, last, second, second to last, ..."""
+    out, lo, hi = [], 0, len(ordered) - 1
+    while lo <= hi:
+        out.append(ordered[lo])
+        if hi != lo:
+            out.append(ordered[hi])
+        lo, hi = lo + 1, hi - 1
+    return out
+
+
 def chains(points: list[SweepPoint]) -> list[list[SweepPoint]]:
     """``points`` grouped into chains (see the module docstring), longest chain first."""
     groups: dict[str, list[SweepPoint]] = {}
     for p in points:
         groups.setdefault(share_key(p), []).append(p)
-    out = [sorted(g, key=_cleanest_first) for g in groups.values()]
+    out = [outside_in(sorted(g, key=_cleanest_first)) for g in groups.values()]
     return sorted(out, key=len, reverse=True)
