@@ -11,11 +11,12 @@ def _lowres_fields(spec) -> dict:
     return {f: getattr(spec, f) for f in TUNED_LOWRES}
 
 
-def test_cvsc_and_lowres_take_the_tuned_stream_and_the_others_the_shared_defaults():
+def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_the_shared_defaults():
     assert SHARED != TUNED_LOWRES
     assert _lowres_fields(CodecSpec(name="cvsc")) == TUNED_LOWRES
     assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_LOWRES  # the same stream, shown without generation
-    for name in ("reuse", "full", "anchor_residual"):
+    assert _lowres_fields(CodecSpec(name="anchor_residual")) == TUNED_LOWRES  # its residual is that stream
+    for name in ("reuse", "full"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 
 

@@ -214,8 +214,8 @@ def test_a_folder_with_a_controlnet_timed_by_a_gpu_profile_must_count_it(kl_fold
 
 
 def test_the_vae_encodes_a_plan_counts_take_simulated_time(kl_folder):
-    """anchor_residual takes each delta's anchor + residual image into latent space: one VAE encode
-    the profile times (``vae_encode_ms``), the anchors none."""
+    """anchor_residual takes each delta's start (its anchor made to agree with its low-res frame) into
+    latent space: one VAE encode the profile times (``vae_encode_ms``), the anchors none."""
     from gsvc.timing import LatencyProfile
 
     def run(encode_ms, decode="real"):

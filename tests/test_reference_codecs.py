@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 
 import gsvc
-from gsvc.codecs.anchor_residual import decode_residual, encode_residual
 from gsvc.scenarios import Scenario
-from gsvc.video import VideoSpec, procedural_clip
 from test_diffusion_codecs import codec, frames, tiny_weights  # noqa: F401  (fixtures)
 
 NAMES = ["reuse", "anchor_residual", "content_motion"]
@@ -55,11 +53,30 @@ def test_reuse_switches_earlier_for_larger_motion(tiny_weights):
     assert dec.final_steps(0.0) < dec.final_steps(6.0) <= c.spec.steps
 
 
-def test_residual_round_trips_within_quantiser_step():
-    clip = procedural_clip(VideoSpec(seconds=0.4, fps=15, resolution=64, motion_px=1), 4)
-    back = decode_residual(encode_residual(clip.rgb[3], clip.rgb[0]), 16)  # at its own 16x16 grid
-    true = (clip.rgb[3] - clip.rgb[0]).reshape(16, 4, 16, 4, 3).mean((1, 3))
-    assert np.abs(back - np.clip(true, -0.5, 0.5)).max() <= 0.5 / 7 / 2 + 1e-6  # half a quantiser step
+def test_anchor_residual_deltas_send_one_closed_loop_residual(tiny_weights, frames):
+    c = codec("anchor_residual", tiny_weights)
+    enc, dec = c.encoder(0), c.decoder(0)
+    deltas = 0
+    for f in frames:
+        (ef,) = enc.encode(f, [])
+        plan = dec.plan(ef, True, None)
+        if ef.kind == "delta":
+            deltas += 1
+            assert set(ef.sections) <= {"lowres", "semantic"} and "lowres" in ef.sections  # no second residual
+            parsed = dec._parse(ef)
+            lowres, start = parsed["lowres"], parsed["ref"]
+            n = lowres.shape[0]
+            own = start.reshape(n, 64 // n, n, 64 // n, 3).mean((1, 3))
+            # the start carries the frame's own low-res frame, not the anchor's (unmoved, it differs)
+            anchor_low = dec.ref_image.reshape(n, 64 // n, n, 64 // n, 3).mean((1, 3))
+            assert np.abs(own - lowres).mean() < 0.25 * np.abs(anchor_low - lowres).mean()
+        dec.decode(ef, plan)
+    assert deltas >= 2
+
+
+def test_anchor_residual_needs_the_low_res_stream_of_every_frame(tiny_weights):
+    with pytest.raises(ValueError, match="codec.lowres='all'"):
+        codec("anchor_residual", tiny_weights, lowres="anchors")
 
 
 def test_content_motion_runs_the_denoiser_once_per_group(tiny_weights, frames):

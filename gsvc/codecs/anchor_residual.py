@@ -1,67 +1,57 @@
 """``anchor_residual``: WVSC-D. One anchor per group of ``codec.gop`` frames; every other
-frame sends, instead of motion, a quantised low-resolution residual against the anchor
-(16x16, 4 bits, arithmetic-coded) and its conditions coded against the anchor's, unmoved
-(labels; the low-res frame and structure map when ``codec.lowres`` / ``codec.structure`` is
-``"all"``). The receiver
-generates the anchor from a *base noise* shared by the whole group; a frame starts
-from the anchor reconstruction plus its upsampled residual, noised to
-``codec.strength`` with the base noise mixed with a little per-frame residual noise
-(``sqrt(1 - l^2) * base + l * own``, l = 0.3), so the anchor's structure is kept and
-each frame's changes are restored in the last ``ceil(strength * steps)`` steps. With a latent
-back-end the base noise is a latent shared by the group, and a delta's start (anchor +
-residual) is VAE-encoded."""
+frame sends only its change against the anchor, unmoved (WVSC-D sends no motion): its
+low-resolution frame coded against the anchor's (the inter mode of :mod:`gsvc.codecs.lowres`:
+the quantised residual of the two, arithmetic-coded) and its label map against the anchor's.
+
+The receiver generates the anchor from a *base noise* shared by the whole group. A delta
+starts from the anchor's reconstruction made to agree with the delta's own low-res frame
+(back-projection, :func:`gsvc.codecs.lowres.back_project`): the anchor's detail with the
+frame's low frequencies, the residual applied exactly as both ends decode it, so no error
+of the generated anchor is carried into the group. That start is noised to
+``codec.strength`` with the base noise mixed with a little per-frame noise
+(``sqrt(1 - l^2) * base + l * own``, l = 0.3), so the anchor's structure is kept and each
+frame's changes are restored in the last ``ceil(strength * steps)`` steps. With a latent
+back-end the base noise is a latent shared by the group, and a delta's start is VAE-encoded.
+
+The residual is the low-res stream itself (``codec.lowres="all"``, which the codec requires):
+an earlier version sent a second, open-loop residual (16 x 16 block means against the
+*sender's* anchor, 4 bits) beside the low-res frame, so every delta carried two codings of
+the same change and added the residual to a generated anchor the sender never saw."""
 from __future__ import annotations
 
-import struct
-
 import numpy as np
-from scipy.ndimage import zoom as nd_zoom
 
 from .base import DecodePlan, EncodedFrame
-from .control.confidence import reference_confidence
 from .conditions import parse_conditions
+from .control.confidence import reference_confidence
+from .cvsc import TUNED_LOWRES
 from .diffusion import DiffusionCodec, DiffusionDecoder, DiffusionEncoder, frame_generator
-from .entropy import checksum, decode_residuals, encode_residuals
+from .lowres import back_project
 from .sampler import sample, start_index
 
-RESIDUAL_PX = 16      # side of the transmitted residual
-RESIDUAL_LEVELS = 15  # 4-bit symmetric quantiser over [-RANGE, RANGE]
-RESIDUAL_RANGE = 0.5
 OWN_NOISE = 0.3
+#: back-projection steps that move the anchor's reconstruction onto a delta's low-res frame (as many
+#: as the codecs' default ``lowres_backprojection``; the start must agree even when that is 0)
+START_BACKPROJECTION = 3
 
 
-def encode_residual(cur: np.ndarray, anchor: np.ndarray) -> bytes:
-    """``[H, W, 3]`` frames -> bytes of their block-mean difference at ``RESIDUAL_PX``."""
-    h = cur.shape[0]
-    f = h // RESIDUAL_PX
-    diff = (cur - anchor)[:f * RESIDUAL_PX, :f * RESIDUAL_PX].reshape(RESIDUAL_PX, f, RESIDUAL_PX, f, 3).mean((1, 3))
-    half = RESIDUAL_LEVELS // 2
-    q = np.clip(np.round(diff / RESIDUAL_RANGE * half), -half, half).astype(np.int8)
-    return struct.pack("<BH", RESIDUAL_PX, checksum(q)) + encode_residuals(q)
-
-
-def decode_residual(data: bytes, side_px: int) -> np.ndarray:
-    if len(data) < 3 or data[0] == 0:
-        raise ValueError("residual section too short")
-    n, crc = struct.unpack("<BH", data[:3])
-    half = RESIDUAL_LEVELS // 2
-    q = decode_residuals(data[3:], n * n * 3)
-    if np.abs(q).max() > half or checksum(q.astype(np.int8)) != crc:
-        raise ValueError("residual section corrupt (checksum mismatch)")
-    small = q.reshape(n, n, 3).astype(np.float32) / half * RESIDUAL_RANGE
-    return nd_zoom(small, (side_px / n, side_px / n, 1), order=1, mode="nearest", grid_mode=True)
+def anchor_start(anchor: np.ndarray, lowres: np.ndarray) -> np.ndarray:
+    """A delta's start ``[H, W, 3]``: the anchor's reconstruction ``[H, W, 3]`` made to agree with the
+    delta's decoded low-res frame ``[n, n, 3]``."""
+    return back_project(anchor, lowres, START_BACKPROJECTION).astype(np.float32)
 
 
 class AnchorResidualEncoder(DiffusionEncoder):
     def _delta(self, frame, rgb, change):
         self.since_anchor += 1
-        rbytes = encode_residual(rgb, self.ref_rgb)
-        sections = {"residual": rbytes, **self.cond.delta(frame, rgb, None)}
+        sections = self.cond.delta(frame, rgb, None)
         distance = float(np.sqrt(np.mean((rgb - self.ref_rgb) ** 2)))
         refs, meta = (frame.index - self.since_anchor,), {"distance_rms": distance}
         if change is None:
             return EncodedFrame(frame.index, "delta", sections, refs, frame.scene_cut, meta=meta)
-        predicted = np.clip(self.ref_rgb + decode_residual(rbytes, rgb.shape[0]), 0, 1)
+        side = rgb.shape[0]
+        lowres = parse_conditions({"lowres": sections["lowres"]}, self.cond.anchor_parts, None, side)["lowres"]
+        predicted = anchor_start(self.ref_rgb, lowres)
         conf = reference_confidence(predicted, self.cond.anchor_parts.labels, rgb, frame.labels)
         if self.control.drifted(conf):
             return self._anchor(frame, rgb, change, drift=True)
@@ -82,11 +72,13 @@ class AnchorResidualDecoder(DiffusionDecoder):
             return super()._parse(ef)
         side = self.codec.video.resolution
         out = parse_conditions(ef.sections, self.ref_parts, None, side)
-        out["ref"] = np.clip(self.ref_image + decode_residual(ef.sections["residual"], side), 0, 1).astype(np.float32)
+        if "lowres" not in out:
+            raise ValueError("anchor_residual delta without its low-res frame")
+        out["ref"] = anchor_start(self.ref_image, out["lowres"])
         return out
 
     def vae_encodes_needed(self, ef, plan) -> int:
-        return int(ef.kind == "delta")  # the anchor + residual image is taken into latent space
+        return int(ef.kind == "delta")  # the start (anchor made to agree with the low-res frame) goes into latent space
 
     def _noise(self, ef, shape):
         """Group base noise mixed with this frame's own noise."""
@@ -121,6 +113,14 @@ class AnchorResidualCodec(DiffusionCodec):
     name = "anchor_residual"
     capabilities = DiffusionCodec.capabilities | {"reference"}
     decoder_cls = AnchorResidualDecoder
+    spec_defaults = TUNED_LOWRES
+
+    @classmethod
+    def spec_problem(cls, spec) -> str | None:
+        if spec.lowres != "all":
+            return (f"codec.name='anchor_residual' sends each frame's change as its low-res frame coded against "
+                    f"the anchor's, but codec.lowres={spec.lowres!r}; set codec.lowres='all'")
+        return None
 
     def encoder(self, stream_seed):
         return AnchorResidualEncoder(self)

@@ -56,8 +56,9 @@ class CodecSpec(Spec):
     steps of iterative back-projection, 0 = off; none of the published methods does this);
     ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
     motion as ``cvsc`` does and shows them without generation (:mod:`gsvc.codecs.lowres_only`).
-    A codec class may default some of these fields to its own values (``spec_defaults``: cvsc's
-    and lowres's tuned stream, :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given here wins.
+    A codec class may default some of these fields to its own values (``spec_defaults``: the tuned
+    stream of cvsc, lowres and anchor_residual, :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given
+    here wins.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
     :mod:`gsvc.codecs.control`: the sender detects cuts (``cut_threshold``) and large motion
