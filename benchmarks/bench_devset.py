@@ -25,7 +25,12 @@ clips), and the whole set. Then each generative row minus the ``lowres`` row of 
 control on the whole set and per speed (the gain of generation), and each row's worst shot
 (lowest shot-mean PSNR over every shot of every clip).
 
+``--rows`` picks rows by name, from these and the other published methods at their defaults
+(``reuse``, ``anchor_residual``, ``content_motion``; ``--rows all`` runs every one). A generative
+row is compared with its no-generation row only when both run.
+
     python benchmarks/bench_devset.py [--seconds 4] [--side 64] [--clips grace_hopper,mri] [--delay-ms 1500]
+                                      [--rows lowres,cvsc,reuse]
 
 The last recorded output is in ``benchmarks/results/bench_devset.txt``.
 """
@@ -57,6 +62,12 @@ ROWS = [
     ("lowres whole-anch", dict(name="lowres", control="adaptive", **WHOLE_ANCHORS)),
     ("cvsc whole-anch", dict(name="cvsc", control="adaptive", **WHOLE_ANCHORS)),
 ]
+#: the other published methods, at their defaults (``--rows``)
+OTHER_ROWS = [
+    ("reuse", dict(name="reuse")),
+    ("anchor_residual", dict(name="anchor_residual")),
+    ("content_motion", dict(name="content_motion")),
+]
 #: generative row -> the no-generation row it is compared with
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
@@ -76,7 +87,7 @@ def run_all(a) -> pd.DataFrame:
     """One row per frame of every clip and codec row: the log's columns plus clip, row and speed."""
     out = []
     for clip in a.clips:
-        for row, codec in ROWS:
+        for row, codec in a.rows:
             t0 = time.perf_counter()
             res = gsvc.run(scenario(clip, codec, a))
             f = res.frames.copy()
@@ -128,6 +139,8 @@ def gains(frames: pd.DataFrame) -> None:
     groups = [("all", frames)] + [(f"{s:g} px/frame", g) for s, g in frames.groupby("speed_px")]
     for name, g in groups:
         for gen, ref in GAIN_OVER.items():
+            if not (g["row"] == gen).any() or not (g["row"] == ref).any():
+                continue
             x, y = summarise(g[g["row"] == gen]), summarise(g[g["row"] == ref])
             print(f"{name:<18}{gen + ' - ' + ref:<34}{x['kbps'] - y['kbps']:>+8.1f}{x['psnr_db'] - y['psnr_db']:>+8.2f}"
                   f"{x['ssim'] - y['ssim']:>+8.3f}{x['lpips'] - y['lpips']:>+8.3f}{x['dists'] - y['dists']:>+8.3f}")
@@ -139,8 +152,16 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=64)
     ap.add_argument("--clips", default=",".join(devset.CLIP_NAMES))
     ap.add_argument("--delay-ms", type=float, default=10_000.0, help="fixed playout delay (every frame on time)")
+    ap.add_argument("--rows", default=",".join(r for r, _ in ROWS),
+                    help=f"rows to run, by name, or 'all' (from: {', '.join(r for r, _ in ROWS + OTHER_ROWS)})")
     a = ap.parse_args()
     a.clips = a.clips.split(",")
+    known = dict(ROWS + OTHER_ROWS)
+    names = list(known) if a.rows == "all" else a.rows.split(",")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        ap.error(f"--rows: {', '.join(unknown)} not among {', '.join(known)}")
+    a.rows = [(n, known[n]) for n in names]
     n = int(round(a.seconds * 15))
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     print(f"machine: {platform.machine()} CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
