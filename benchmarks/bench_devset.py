@@ -26,7 +26,8 @@ control on the whole set and per speed (the gain of generation), and each row's 
 (lowest shot-mean PSNR over every shot of every clip).
 
 ``--rows`` picks rows by name, from these and the other published methods at their defaults
-(``reuse``, ``anchor_residual``, ``content_motion``; ``--rows all`` runs every one). A generative
+(``reuse``, ``anchor_residual``, ``content_motion``, and ``content_motion`` adaptive; ``--rows all``
+runs every one). A generative
 row is compared with its no-generation row only when both run.
 
     python benchmarks/bench_devset.py [--seconds 4] [--side 64] [--clips grace_hopper,mri] [--delay-ms 1500]
@@ -67,6 +68,7 @@ OTHER_ROWS = [
     ("reuse", dict(name="reuse")),
     ("anchor_residual", dict(name="anchor_residual")),
     ("content_motion", dict(name="content_motion")),
+    ("content_motion adaptive", dict(name="content_motion", control="adaptive")),
 ]
 #: generative row -> the no-generation row it is compared with
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch"}
@@ -112,11 +114,12 @@ def table(frames: pd.DataFrame, by: str, title: str) -> pd.DataFrame:
         rows.append({by: key[0], "row": key[1], **summarise(g)})
     t = pd.DataFrame(rows)
     print(f"\n== {title} ==")
-    print(f"{by:<18}{'codec':<18}{'kbit/s':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}{'evals/fr':>9}"
+    w = max(18, max(len(r) for r in t["row"]) + 1)
+    print(f"{by:<18}{'codec':<{w}}{'kbit/s':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}{'evals/fr':>9}"
           f"{'on time':>8}")
     for r in t.itertuples(index=False):
         d = r._asdict()
-        print(f"{str(d[by]):<18}{d['row']:<18}{d['kbps']:>8.1f}{d['psnr_db']:>9.2f}{d['ssim']:>7.3f}"
+        print(f"{str(d[by]):<18}{d['row']:<{w}}{d['kbps']:>8.1f}{d['psnr_db']:>9.2f}{d['ssim']:>7.3f}"
               f"{d['lpips']:>7.3f}{d['dists']:>7.3f}{d['evals']:>9.2f}{d['on_time']:>8.2f}")
     return t
 
@@ -124,12 +127,14 @@ def table(frames: pd.DataFrame, by: str, title: str) -> pd.DataFrame:
 def worst_shots(frames: pd.DataFrame) -> None:
     """Per codec row, the shot (of every clip) with the lowest mean PSNR: where a codec breaks."""
     print("\n== worst shot per codec row (lowest shot-mean PSNR over every shot of every clip) ==")
-    print(f"{'codec':<18}{'clip':<18}{'shot':>5}{'speed':>7}{'PSNR dB':>9}{'SSIM':>7}")
+    w = max(18, max(len(r) for r in frames["row"].unique()) + 1)
+    print(f"{'codec':<{w}}{'clip':<18}{'shot':>5}{'speed':>7}{'PSNR dB':>9}{'SSIM':>7}")
     shot_means = frames.groupby(["row", "clip", "shot"], sort=False).agg(
         psnr_db=("psnr_db", "mean"), ssim=("ssim", "mean"), speed_px=("speed_px", "first")).reset_index()
     for row, g in shot_means.groupby("row", sort=False):
-        w = g.loc[g["psnr_db"].idxmin()]
-        print(f"{row:<18}{w['clip']:<18}{int(w['shot']):>5}{w['speed_px']:>7g}{w['psnr_db']:>9.2f}{w['ssim']:>7.3f}")
+        worst = g.loc[g["psnr_db"].idxmin()]
+        print(f"{row:<{w}}{worst['clip']:<18}{int(worst['shot']):>5}{worst['speed_px']:>7g}{worst['psnr_db']:>9.2f}"
+              f"{worst['ssim']:>7.3f}")
 
 
 def gains(frames: pd.DataFrame) -> None:
