@@ -114,7 +114,8 @@ def test_control_section_is_two_counted_bytes_and_changes_nothing_else(tiny_weig
 def test_low_confidence_starts_from_more_noise_with_more_steps(tiny_weights, cut_frames):
     assert wanted_strength(0.3, 0.9, 0.7) == 0.3 and wanted_strength(0.3, float("nan"), 0.7) == 0.3
     assert wanted_strength(0.3, 0.35, 0.7) == pytest.approx(0.65) and wanted_strength(0.3, 0.0, 0.7) == 1.0
-    c = codec("cvsc", tiny_weights, control="adaptive", steps=10, gop=30, drift_limit=1.0, trust_confidence=0.9)
+    c = codec("cvsc", tiny_weights, control="adaptive", steps=10, strength=0.3, gop=30, drift_limit=1.0,
+              trust_confidence=0.9)
     out = decode_all(c, encode_all(c, cut_frames[:9]))
     steps = {round(d.confidence, 2): p.steps for p, d in out if p.path == "refine"}
     lo, hi = min(steps), max(steps)

@@ -144,7 +144,7 @@ def test_simulated_run_with_cvsc_scores_what_the_viewer_saw(tiny_weights):
     assert f["psnr_db"].notna().all() and f["ssim"].notna().all()
     assert r.meta["timing_only"] is False
     assert set(f["plan"]) <= {"generate", "refine"}
-    assert (f.loc[f["kind"] == "delta", "unet_evals"] == 2).all()  # ceil(0.3 * 4)
+    assert (f.loc[f["kind"] == "delta", "unet_evals"] == 1).all()  # ceil(0.1 * 4): cvsc's own strength
 
 
 @pytest.mark.parametrize("control", ["off", "adaptive"])

@@ -95,7 +95,7 @@ def test_seed_codecs_run_on_a_latent_model_with_the_evaluations_their_plans_said
     assert (f["status"] == "ok").all() and f["psnr_db"].notna().all()
     assert unet.n == f["unet_evals"].sum() > 0
     assert cn.n == unet.n  # every frame carries labels: the ControlNet runs at every evaluation
-    want = {"full": [3, 3, 3, 3], "cvsc": [3, 2, 3, 2], "reuse": [3, 3, 3, 3], "anchor_residual": [3, 2, 3, 2],
+    want = {"full": [3, 3, 3, 3], "cvsc": [3, 2, 3, 2], "reuse": [3, 2, 3, 2], "anchor_residual": [3, 2, 3, 2],
             "content_motion": [3, 0, 3, 0]}[name]
     assert f["unet_evals"].tolist() == want
 
