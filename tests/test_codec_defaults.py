@@ -1,5 +1,6 @@
-"""A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc and lowres."""
-from gsvc.codecs.cvsc import TUNED_LOWRES
+"""A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and anchor_residual,
+cvsc's tuned strength."""
+from gsvc.codecs.cvsc import TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.scenarios.grid import expand
@@ -18,6 +19,13 @@ def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_th
     assert _lowres_fields(CodecSpec(name="anchor_residual")) == TUNED_LOWRES  # its residual is that stream
     for name in ("reuse", "full"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
+
+
+def test_cvsc_alone_refines_deltas_at_its_tuned_strength():
+    assert CodecSpec(name="cvsc").strength == TUNED_STRENGTH < CodecSpec.model_fields["strength"].default
+    for name in ("reuse", "anchor_residual", "lowres", "full"):
+        assert CodecSpec(name=name).strength == CodecSpec.model_fields["strength"].default
+    assert CodecSpec(name="cvsc", strength=0.3).strength == 0.3
 
 
 def test_a_value_the_user_gives_wins_over_the_codec_s_own():
