@@ -49,9 +49,7 @@ class AnchorResidualEncoder(DiffusionEncoder):
         refs, meta = (frame.index - self.since_anchor,), {"distance_rms": distance}
         if change is None:
             return EncodedFrame(frame.index, "delta", sections, refs, frame.scene_cut, meta=meta)
-        side = rgb.shape[0]
-        lowres = parse_conditions({"lowres": sections["lowres"]}, self.cond.anchor_parts, None, side)["lowres"]
-        predicted = anchor_start(self.ref_rgb, lowres)
+        predicted = anchor_start(self.ref_rgb, self.cond.delta_lowres)
         conf = reference_confidence(predicted, self.cond.anchor_parts.labels, rgb, frame.labels)
         if self.control.drifted(conf):
             return self._anchor(frame, rgb, change, drift=True)

@@ -66,11 +66,14 @@ class AnchorConditions:
 
 
 class ConditionCoder:
-    """Sender side: codes a frame's conditioning sections and remembers the anchor's."""
+    """Sender side: codes a frame's conditioning sections and remembers the anchor's, and the low-res
+    frame of the last delta as the receiver decodes it (``delta_lowres`` ``[n, n, 3]``, None when that
+    delta sent none)."""
 
     def __init__(self, spec, side_px: int):
         self.spec, self.side = spec, side_px
         self.anchor_parts = AnchorConditions()
+        self.delta_lowres: np.ndarray | None = None
 
     def _labels(self, frame) -> np.ndarray | None:
         return frame.labels if self.spec.semantic == "auto" else None
@@ -96,13 +99,14 @@ class ConditionCoder:
         """Sections of a delta against the anchor moved by ``motion`` (the motion as the receiver decodes
         it; None: unmoved). ``parts`` limits which parts are sent (default: those the spec sends in deltas)."""
         spec, a, sections = self.spec, self.anchor_parts, {}
+        self.delta_lowres = None
         if parts is None:
             parts = ("semantic",) + tuple(p for p in PARTS[1:] if getattr(spec, p) == "all")
         if "semantic" in parts and self._labels(frame) is not None:
             sections["semantic"] = encode_labels(frame.labels, a.predicted_labels(motion), factor=spec.label_factor)
         if "lowres" in parts and spec.lowres != "off":
-            sections["lowres"], _ = encode_lowres(rgb, spec.lowres_factor, spec.lowres_quant,
-                                                  a.predicted_lowres(motion, self.side, spec.lowres_factor))
+            sections["lowres"], self.delta_lowres = encode_lowres(
+                rgb, spec.lowres_factor, spec.lowres_quant, a.predicted_lowres(motion, self.side, spec.lowres_factor))
         if "structure" in parts and spec.structure != "off":
             sections["structure"] = encode_structure(edge_map(rgb), a.predicted_structure(motion))
         return sections

@@ -496,7 +496,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=TrainConfig.batch)
     ap.add_argument("--pool-clips", type=int, default=TrainConfig.pool_clips)
     ap.add_argument("--seed", type=int, default=TrainConfig.seed)
-    ap.add_argument("--minutes", type=float, default=TrainConfig.max_minutes, help="wall-clock budget, minutes, in total over resumptions (a resumed run may raise it)")
+    ap.add_argument("--minutes", type=float, default=TrainConfig.max_minutes,
+                    help="wall-clock budget, minutes, in total over resumptions (a resumed run may raise it)")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
     ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate")
