@@ -239,10 +239,12 @@ def presets_cmd(name: str | None) -> None:
                    "with --flops/--roofline also sd15-vae-decode, sd15-vae-encode, sd15-controlnet or the path of a "
                    "diffusers pipeline folder")
 @click.option("--repeats", type=int, default=5, show_default=True)
+@click.option("--weights", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="time the gsvc denoiser in the architecture of these weights (default: the shipped ones)")
 @click.option("--flops", is_flag=True, help="count FLOPs and bytes moved per evaluation instead of timing (no GPU needed)")
 @click.option("--roofline", "gpu", default=None, metavar="GPU",
               help="write a roofline-estimated profile for GPU (a100, h100, h200, rtx4090, rtx3090, l4, t4, orin-agx)")
-def calibrate(name, device, out, resolutions, batches, model, repeats, flops, gpu) -> None:
+def calibrate(name, device, out, resolutions, batches, model, repeats, weights, flops, gpu) -> None:
     """Measure decode costs on this device and write a latency profile (or count FLOPs, or estimate a GPU)."""
     from .timing.calibrate import calibrate as run_calibration, write_profile
     if flops or gpu:
@@ -255,7 +257,7 @@ def calibrate(name, device, out, resolutions, batches, model, repeats, flops, gp
     name = name or "cpu-2core"
     click.echo(f"calibrating the {model} denoiser on {device}")
     prof = run_calibration(name, device, resolutions or (64, 128, 256), batches or (1, 2, 4, 8), repeats=repeats,
-                           model=model)
+                           model=model, weights=weights)
     path = write_profile(prof, out or Path(f"{name}.json"))
     click.echo(f"wrote {path}: " + json.dumps({"device": prof.device, "per_frame_ms": prof.per_frame_ms}))
 

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from gsvc.codecs.denoiser import DenoiserConfig
-from gsvc.codecs.model import PixelDenoiser, _config_of, make_scheduler
+from gsvc.codecs.model import PixelDenoiser, weights_config, make_scheduler
 from gsvc.codecs.sampler import sample
 
 SIDE = 16
@@ -68,9 +68,9 @@ def test_weights_written_before_the_field_are_read_as_image_space(tmp_path):
     assert DenoiserConfig().residual_lowres
     p = tmp_path / "old.safetensors"
     p.with_suffix(".json").write_text(json.dumps({"config": {"block_out_channels": [8, 8, 8]}}))
-    assert _config_of(p).residual_lowres is False
+    assert weights_config(p).residual_lowres is False
     p.with_suffix(".json").write_text(json.dumps({"config": {"residual_lowres": True}}))
-    assert _config_of(p).residual_lowres is True
+    assert weights_config(p).residual_lowres is True
 
 
 def test_image_space_weights_predict_what_the_network_says():

@@ -58,3 +58,55 @@ def test_two_steps_of_training_write_weights_a_card_and_resume(tmp_path):
     train(tmp_path, replace(cfg, max_minutes=99.0), log=lines.append)  # a larger budget; the steps are done
     assert any("resumed at step 2" in m for m in lines)
     assert "Resumed from its checkpoint at step 2" in (tmp_path / "MODEL_CARD.md").read_text()
+
+
+def test_batch_workers_draw_the_batches_one_process_draws():
+    from gsvc.codecs.train import _Batches
+    pool = make_pool(CFG, 0, 3, workers=2)
+    assert all(np.array_equal(x["rgb"], y["rgb"]) for x, y in zip(pool, make_pool(CFG, 0, 3)))
+    cfg = replace(CFG, steps=6, workers=2)
+    here, ahead = _Batches(pool, replace(cfg, workers=0), 3), _Batches(pool, cfg, 3)
+    try:
+        drawn = [(here.take(), ahead.take()) for _ in range(3)]
+    finally:
+        ahead.close()
+    for (seed_a, a), (seed_b, b) in drawn:
+        assert seed_a == seed_b and np.array_equal(a[0], b[0])
+        assert all(x is y is None or np.array_equal(x, y) for x, y in zip(a[4], b[4]))  # the low-res frames
+    assert not np.array_equal(drawn[0][0][1][0], drawn[1][0][1][0])  # each step its own batch
+
+
+def test_a_checkpoint_from_before_the_new_fields_resumes_and_run_only_settings_may_change():
+    from dataclasses import asdict
+
+    from gsvc.codecs.train import _plain, _settings
+    now = _plain(asdict(TrainConfig()))
+    older = {k: v for k, v in now.items() if k not in ("channels", "layers_per_block", "noise_draws", "workers")}
+    assert _settings(older) == _settings(now)
+    assert _settings({**now, "workers": 7, "checkpoint_every": 500, "max_minutes": 5.0}) == _settings(now)
+    assert _settings({**now, "noise_draws": 4}) != _settings(now)
+    assert _settings({**now, "channels": [64, 128, 192]}) != _settings(now)
+
+
+@pytest.mark.parametrize("args, flag", [(["--channels", "30,64"], "--channels"), (["--channels", "a,b"], "--channels"),
+                                        (["--channels", "64"], "--channels"), (["--noise-draws", "0"], "--noise-draws"),
+                                        (["--layers", "9"], "--layers"), (["--ema-decay", "1"], "--ema-decay"),
+                                        (["--workers", "-1"], "--workers")])
+def test_bad_training_options_name_the_flag_before_any_work(tmp_path, capsys, args, flag):
+    from gsvc.codecs.train import main
+    with pytest.raises(SystemExit) as e:
+        main([str(tmp_path / "out")] + args)
+    assert e.value.code == 2 and flag in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_wider_model_trains_at_several_noise_levels_per_example_and_says_so(tmp_path):
+    from gsvc.codecs.model import Denoiser
+    from gsvc.codecs.train import train
+    cfg = TrainConfig(steps=1, batch=2, pool_clips=2, clip_frames=4, max_gap=2, sides_px=(64,), p_sides=(1.0,),
+                      channels=(16, 32), noise_draws=3, workers=1)
+    den = Denoiser.load(train(tmp_path, cfg, log=lambda m: None))
+    assert den.cfg.block_out_channels == (16, 32)
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "each example at 3 noise levels" in card and "1 data workers" in card

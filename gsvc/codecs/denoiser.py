@@ -13,8 +13,9 @@ It predicts the velocity ``v`` (see :mod:`gsvc.codecs.model`). The network is fu
 convolutional (no attention), and every condition is defined relative to the frame (a
 low-res frame at ``1/k`` of the side, edges smoothed in proportion to the side), so the
 same weights serve every resolution in ``resolutions_px``; they were trained on 64 px
-crops of frames rendered at 64-256 px. The architecture is fixed by
-:class:`DenoiserConfig` so that calibration, training and decoding agree on it.
+crops of frames rendered at 64-256 px. The architecture is a :class:`DenoiserConfig`,
+written beside the weights (their ``.json``) so that calibration, training and decoding agree
+on it; ``gsvc train --channels/--layers`` makes another one.
 """
 from __future__ import annotations
 

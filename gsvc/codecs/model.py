@@ -44,7 +44,8 @@ def default_weights_path() -> Path:
     return Path(str(resources.files("gsvc.codecs") / "weights" / "denoiser.safetensors"))
 
 
-def _config_of(path: Path) -> DenoiserConfig:
+def weights_config(path: Path) -> DenoiserConfig:
+    """The architecture of the weights at ``path``, from the ``.json`` beside them (reads no weights)."""
     meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
     cfg = {"residual_lowres": False, **meta.get("config", {})}  # weights from before the field: image space
     return DenoiserConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
@@ -54,7 +55,7 @@ def served_resolutions(path: str | Path | None = None) -> tuple[int, ...]:
     """Frame sides (px) the weights at ``path`` (None: the shipped ones) serve, from the config
     beside them; reads no weights, so scenarios can be checked before anything runs."""
     p = Path(path) if path is not None else default_weights_path()
-    return tuple(_config_of(p).resolutions_px) if p.exists() else ()
+    return tuple(weights_config(p).resolutions_px) if p.exists() else ()
 
 
 def save_denoiser(den: "PixelDenoiser", path: str | Path, meta: dict | None = None) -> Path:
@@ -158,7 +159,7 @@ class PixelDenoiser:
                 f"denoiser weights not found at {p}; train them with `gsvc train {p.parent}` "
                 "(about 40 minutes on a 2-core CPU) or pass the path of weights you trained")
         meta = json.loads(p.with_suffix(".json").read_text()) if p.with_suffix(".json").exists() else {}
-        cfg = _config_of(p)
+        cfg = weights_config(p)
         unet = build_unet(cfg)
         state = {k: v.to(torch.float32) for k, v in load_file(str(p)).items()}
         unet.load_state_dict(state)

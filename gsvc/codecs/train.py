@@ -26,7 +26,10 @@ edge map with ``p_structure``. The model learns v-prediction under the shared sc
 
 Deterministic for its seed: every step draws its batch and noise from generators
 seeded by ``(seed, step)``, so a run resumed from a checkpoint continues exactly as
-an uninterrupted one. Checkpoints (model, EMA, optimiser, loss history) are written
+an uninterrupted one, and ``workers`` processes that draw the batches ahead of the model
+(on a GPU the batches, not the model, bound the pace) give the batches one process would.
+``noise_draws`` trains each drawn example at that many independent noise levels in the
+same step: more gradient signal per example where drawing examples is the bottleneck. Checkpoints (model, EMA, optimiser, loss history) are written
 atomically every ``checkpoint_every`` steps. Validation uses clips whose seeds
 (from 1 000 000) were never used in training.
 """
@@ -38,6 +41,7 @@ import math
 import os
 import platform
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -85,6 +89,13 @@ class TrainConfig:
     p_structure: float = 0.3
     checkpoint_every: int = 50
     max_minutes: float = 46.0
+    #: UNet width per level and residual blocks per level (see :class:`DenoiserConfig`)
+    channels: tuple[int, ...] = DenoiserConfig.block_out_channels
+    layers_per_block: int = DenoiserConfig.layers_per_block
+    #: noise levels each drawn example is trained at per step (the step's batch is ``batch * noise_draws``)
+    noise_draws: int = 1
+    #: processes drawing clips and batches ahead of the model (0: in the training process)
+    workers: int = 0
     #: weights (safetensors) to start from instead of a random initialisation (None: from scratch)
     init_weights: str | None = None
 
@@ -120,18 +131,65 @@ def make_clip(cfg: TrainConfig, seed: int, frames: int | None = None,
     return rgb, None if labels is None else np.asarray(labels)[:, y0:y0 + c, x0:x0 + c].astype(np.uint8), side
 
 
-def make_pool(cfg: TrainConfig, seed0: int, n: int, frames: int | None = None, balanced: bool = False) -> list[dict]:
+def _pool_entry(args: tuple) -> dict:
+    cfg, seed, frames, family = args
+    rgb, labels, side = make_clip(cfg, seed, frames, family)
+    f = rgb.astype(np.float32) / 255
+    shifts = np.zeros((len(rgb), 2), np.float32)
+    for t in range(1, len(rgb)):
+        shifts[t] = phase_shift_px(f[t - 1], f[t])
+    return {"rgb": rgb, "labels": labels, "side": side, "shifts": shifts}
+
+
+def make_pool(cfg: TrainConfig, seed0: int, n: int, frames: int | None = None, balanced: bool = False,
+              workers: int = 0) -> list[dict]:
     """``n`` clips of the mixture (seeds ``seed0 ..``), each with its per-frame global shifts ``[T, 2]``;
-    ``balanced``: the families in turn instead of drawn (for validation)."""
-    pool = []
-    for i in range(n):
-        rgb, labels, side = make_clip(cfg, seed0 + i, frames, FAMILIES[i % 3] if balanced else None)
-        f = rgb.astype(np.float32) / 255
-        shifts = np.zeros((len(rgb), 2), np.float32)
-        for t in range(1, len(rgb)):
-            shifts[t] = phase_shift_px(f[t - 1], f[t])
-        pool.append({"rgb": rgb, "labels": labels, "side": side, "shifts": shifts})
-    return pool
+    ``balanced``: the families in turn instead of drawn (for validation); ``workers`` > 0 renders
+    them in that many processes (the same clips)."""
+    jobs = [(cfg, seed0 + i, frames, FAMILIES[i % 3] if balanced else None) for i in range(n)]
+    if workers <= 0:
+        return [_pool_entry(j) for j in jobs]
+    import multiprocessing as mp
+    with mp.get_context("fork").Pool(workers) as procs:
+        return procs.map(_pool_entry, jobs, chunksize=max(1, n // (4 * workers)))
+
+
+#: the training pool, set before the batch workers fork so that each inherits it without a copy
+_POOL: list[dict] = []
+
+
+def _step_batch(args: tuple) -> tuple:
+    """Step ``step``'s noise seed and batch, drawn from the generator seeded by ``(seed, step)``."""
+    cfg, step = args
+    rng = np.random.default_rng([cfg.seed, step])
+    return int(rng.integers(2**62)), make_batch(_POOL, cfg, rng)
+
+
+class _Batches:
+    """Step batches in order from ``start``: drawn here, or ``workers`` processes ahead (bounded queue)."""
+
+    def __init__(self, pool: list[dict], cfg: TrainConfig, start: int):
+        global _POOL
+        _POOL = pool
+        self.cfg, self.next, self.ahead = cfg, start, deque()
+        self.procs = None
+        if cfg.workers > 0:
+            import multiprocessing as mp
+            self.procs = mp.get_context("fork").Pool(cfg.workers)
+
+    def take(self):
+        if self.procs is None:
+            self.next += 1
+            return _step_batch((self.cfg, self.next - 1))
+        while len(self.ahead) < 3 * self.cfg.workers and self.next < self.cfg.steps:
+            self.ahead.append(self.procs.apply_async(_step_batch, ((self.cfg, self.next),)))
+            self.next += 1
+        return self.ahead.popleft().get()
+
+    def close(self) -> None:
+        if self.procs is not None:
+            self.procs.terminate()
+            self.procs.join()
 
 
 def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -183,10 +241,14 @@ def _plain(d: dict) -> dict:
     return json.loads(json.dumps(d))
 
 
+#: settings that change how a run proceeds, not what it computes: a resumed run may change them
+_RUN_ONLY = ("max_minutes", "workers", "checkpoint_every")
+
+
 def _settings(config: dict) -> dict:
-    """What a resumed run must share with its checkpoint: the config but its wall-clock budget, which
-    a later session may extend."""
-    return {k: v for k, v in config.items() if k != "max_minutes"}
+    """What a resumed run must share with its checkpoint: the config but its wall-clock budget, data
+    workers and checkpoint interval; fields a checkpoint predates read as their defaults."""
+    return {k: v for k, v in {**_plain(asdict(TrainConfig())), **config}.items() if k not in _RUN_ONLY}
 
 
 def _lr(step: int, cfg: TrainConfig) -> float:
@@ -223,7 +285,8 @@ def init_from(unet, path: str) -> dict:
             raise ValueError(f"--init {p}: another architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")
     return {"weights": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
             "steps_done": meta.get("steps_done"), "created": meta.get("created"),
-            "residual_lowres": meta.get("config", {}).get("residual_lowres", False)}
+            "residual_lowres": meta.get("config", {}).get("residual_lowres", False),
+            "machine": meta.get("machine"), "init": meta.get("init")}
 
 
 def train_device(device: str) -> str:
@@ -247,8 +310,8 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
 
     ``device``: where the model trains (``"cpu"``, ``"cuda"``). Batches are drawn and noise is
     sampled on the CPU as on any device, so a run's data do not depend on it; a checkpoint
-    made on one device resumes on another. The CUDA path has not been run on this project's
-    CPU-only machines."""
+    made on one device resumes on another. The CUDA path made the shipped weights' last run
+    (NVIDIA H200, torch 2.11 + CUDA 13.0, deterministic algorithms on)."""
     import torch
 
     device = train_device(device)
@@ -256,7 +319,8 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
-    den = Denoiser.fresh(DenoiserConfig(), seed=cfg.seed, device=device)
+    den = Denoiser.fresh(DenoiserConfig(block_out_channels=tuple(cfg.channels), layers_per_block=cfg.layers_per_block),
+                         seed=cfg.seed, device=device)
     unet = den.unet.train()
     ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
     opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
@@ -279,18 +343,21 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
         log(f"initialised from {cfg.init_weights} ({init['steps_done']} steps)")
     log(f"building the training pool: {cfg.pool_clips} clips of {cfg.clip_frames} frames")
-    pool = make_pool(cfg, cfg.seed * 7919, cfg.pool_clips)
+    pool = make_pool(cfg, cfg.seed * 7919, cfg.pool_clips, workers=cfg.workers)
+    batches = _Batches(pool, cfg, step)
     t_start = time.perf_counter() - elapsed_s
+    t_mark, step_mark = time.perf_counter(), step
     while step < cfg.steps:
         if (time.perf_counter() - t_start) / 60 > cfg.max_minutes:
             log(f"stopping at step {step}: the {cfg.max_minutes} min budget is spent")
             break
-        rng = np.random.default_rng([cfg.seed, step])
-        g = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        tgt, labels, refs, masks, lowres, structure = make_batch(pool, cfg, rng)
+        noise_seed, (tgt, labels, refs, masks, lowres, structure) = batches.take()
+        g = torch.Generator().manual_seed(noise_seed)
         x0 = den.to_model(tgt)
         cond = den.condition(len(tgt), tgt.shape[1], labels=labels, ref=refs, ref_mask=masks, lowres=lowres,
                              structure=structure)
+        if cfg.noise_draws > 1:
+            x0, cond = x0.repeat(cfg.noise_draws, 1, 1, 1), cond.repeat(cfg.noise_draws, 1, 1, 1)
         noise = torch.randn(x0.shape, generator=g).to(device)
         t = torch.randint(0, sched.config.num_train_timesteps, (len(x0),), generator=g).to(device)
         xt = sched.add_noise(x0, noise, t)
@@ -302,10 +369,10 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         opt.step()
+        decay = min(cfg.ema_decay, (1 + step) / (10 + step))  # warm-up: a short run's average forgets its start
         with torch.no_grad():
             for k, v in unet.state_dict().items():
-                ema[k].mul_(cfg.ema_decay).add_(v.detach(), alpha=1 - cfg.ema_decay) if v.dtype.is_floating_point \
-                    else ema[k].copy_(v)
+                ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay) if v.dtype.is_floating_point else ema[k].copy_(v)
         history.append((step, loss.item()))
         step += 1
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
@@ -314,7 +381,10 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
                                 "step": step, "elapsed_s": elapsed_s, "config": _plain(asdict(cfg)),
                                 "resumptions": resumptions}, ckpt_path)
             recent = np.mean([l for _, l in history[-cfg.checkpoint_every:]])
-            log(f"step {step}/{cfg.steps}  loss {recent:.4f}  {elapsed_s / 60:.1f} min")
+            rate = (step - step_mark) / (time.perf_counter() - t_mark)
+            t_mark, step_mark = time.perf_counter(), step
+            log(f"step {step}/{cfg.steps}  loss {recent:.4f}  {elapsed_s / 60:.1f} min  {rate:.2f} steps/s")
+    batches.close()
     elapsed_s = time.perf_counter() - t_start
     unet.load_state_dict(ema)
     den = Denoiser(unet, den.cfg, device)
@@ -410,7 +480,8 @@ def _meta(cfg, den, history, step, elapsed_s, val) -> dict:
     return {
         "config": den.cfg.to_dict(), "train": asdict(cfg), "steps_done": step,
         "wall_minutes": round(elapsed_s / 60, 1),
-        "machine": f"{platform.machine()} CPU, torch threads {torch.get_num_threads()}",
+        "machine": f"{platform.machine()} CPU, torch threads {torch.get_num_threads()}"
+                   + (f", {cfg.workers} data workers" if cfg.workers else ""),
         "created": _now(),
         "versions": {"torch": torch.__version__, "diffusers": diffusers.__version__},
         "parameters": int(sum(p.numel() for p in den.unet.parameters())),
@@ -432,8 +503,8 @@ def _model_card(meta: dict) -> str:
         "training weights). Licence: Apache-2.0, as gsvc; trained only on data gsvc generates.", "",
         "## How it was made", "",
         f"- Command: `gsvc train` (its settings: `train` in `denoiser.json`), {meta['steps_done']} steps of "
-        f"batch {t['batch']} in "
-        f"{meta['wall_minutes']} min on {meta['machine']}, {meta['created']}.",
+        f"batch {t['batch']}" + (f", each example at {t['noise_draws']} noise levels," if t.get("noise_draws", 1) > 1
+                                 else "") + f" in {meta['wall_minutes']} min on {meta['machine']}, {meta['created']}.",
         f"- Data: {t['pool_clips']} clips of {t['clip_frames']} frames (seeds from {t['seed'] * 7919}), the "
         f"mixture {mix}: procedural street scenes with their labels, camera paths over dead-leaves images and over "
         f"fractal textures (`gsvc.video.stills`); no image file of any package. Each clip rendered at {sides} "
@@ -446,14 +517,19 @@ def _model_card(meta: dict) -> str:
         f"{t['lowres_quant'][0]}-{t['lowres_quant'][1]} levels, as `encode_lowres` decodes it); the edge map in "
         f"{t['p_structure']:.0%}.",
         f"- Optimiser: AdamW, peak learning rate {t['lr']:g} after {t['warmup_steps']} warm-up steps, cosine to "
-        f"10 % of it over {t['steps']} planned steps (budget {t['max_minutes']:g} min); EMA decay {t['ema_decay']}.",
+        f"10 % of it over {t['steps']} planned steps (budget {t['max_minutes']:g} min); EMA decay {t['ema_decay']} "
+        "(at most (1 + step) / (10 + step)).",
         f"- Versions: {json.dumps(meta['versions'])}.",
     ]
     if meta.get("init"):
         i = meta["init"]
         lines.append(f"- Initialised from `{i['weights']}` (sha256 {i['sha256'][:16]}..., {i['steps_done']} steps, "
                      f"made {i['created']}, {'residual' if i['residual_lowres'] else 'image'}-space), not from "
-                     "scratch: the step count above is this run's alone.")
+                     "scratch: the step count above is this run's alone. Its lineage, newest first:")
+        while i:
+            lines.append(f"  - {i['steps_done']} steps, made {i['created']}"
+                         + (f" on {i['machine']}" if i.get("machine") else "") + f" (sha256 {i['sha256'][:16]}...)")
+            i = i.get("init")
     for r in meta.get("resumptions", []):
         lines.append(f"- Resumed from its checkpoint at step {r['step']} on {r['at']} ({r['device']}).")
     lines += [
@@ -502,9 +578,32 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
     ap.add_argument("--lr", type=float, default=TrainConfig.lr, help="peak learning rate")
     ap.add_argument("--init", default=None, help="start from these weights (safetensors) instead of from scratch")
+    ap.add_argument("--channels", default=",".join(map(str, TrainConfig.channels)),
+                    help="UNet width per level, comma-separated (default %(default)s)")
+    ap.add_argument("--layers", type=int, default=TrainConfig.layers_per_block, help="residual blocks per level")
+    ap.add_argument("--noise-draws", type=int, default=TrainConfig.noise_draws,
+                    help="noise levels each drawn example is trained at per step")
+    ap.add_argument("--ema-decay", type=float, default=TrainConfig.ema_decay)
+    ap.add_argument("--workers", type=int, default=TrainConfig.workers,
+                    help="processes drawing the batches ahead of the model (0: none; the batches are the same)")
+    ap.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="steps")
     a = ap.parse_args(argv)
+    try:
+        channels = tuple(int(c) for c in a.channels.split(","))
+    except ValueError:
+        ap.error(f"--channels {a.channels!r}: give comma-separated integers, e.g. 32,64,96")
+    checks = {"--channels": (len(channels) >= 2 and all(c >= 8 and c % 8 == 0 for c in channels),
+                             "at least two levels, each a multiple of 8 (the group norm's 8 groups)"),
+              "--layers": (1 <= a.layers <= 4, "1-4"), "--noise-draws": (1 <= a.noise_draws <= 16, "1-16"),
+              "--ema-decay": (0.0 <= a.ema_decay < 1.0, "[0, 1)"), "--workers": (a.workers >= 0, ">= 0"),
+              "--checkpoint-every": (a.checkpoint_every >= 1, ">= 1")}
+    for flag, (ok, allowed) in checks.items():
+        if not ok:
+            ap.error(f"{flag}: allowed {allowed}")
     cfg = TrainConfig(steps=a.steps, batch=a.batch, pool_clips=a.pool_clips, seed=a.seed, max_minutes=a.minutes,
-                      lr=a.lr, init_weights=a.init)
+                      lr=a.lr, init_weights=a.init, channels=channels, layers_per_block=a.layers,
+                      noise_draws=a.noise_draws, ema_decay=a.ema_decay, workers=a.workers,
+                      checkpoint_every=a.checkpoint_every)
     train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True), device=a.device)
 
 

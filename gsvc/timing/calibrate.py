@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..codecs.denoiser import DenoiserConfig, build_unet
-from ..codecs.model import Denoiser
+from ..codecs.model import Denoiser, weights_config, default_weights_path
 from .profile import ServiceJitter, LatencyProfile
 
 __all__ = ["calibrate", "write_profile", "build_sd15_unet", "SD15_UNET"]
@@ -61,10 +61,12 @@ def _device_name(device: str) -> str:
 
 def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (64, 128, 256),
               batches: Sequence[int] = (1, 2, 4, 8), repeats: int = 5,
-              log: Callable[[str], None] = print, model: str = "gsvc") -> LatencyProfile:
+              log: Callable[[str], None] = print, model: str = "gsvc",
+              weights: str | Path | None = None) -> LatencyProfile:
     """Measure and return a profile on ``device``.
 
-    ``model="gsvc"`` times the shared denoiser at image ``resolutions``; ``model="sd15"``
+    ``model="gsvc"`` times the shared denoiser, in the architecture of ``weights`` (their
+    ``.json``; None: the shipped weights), at image ``resolutions``; ``model="sd15"``
     times an SD-1.5-shaped UNet (fp16 on CUDA) whose latent is 1/8 of each image
     resolution, with a 77-token text context, as a production-size receiver would run.
     """
@@ -78,7 +80,10 @@ def calibrate(name: str, device: str = "cpu", resolutions: Sequence[int] = (64, 
 
     from ..video.classes import NUM_CLASSES
 
-    cfg = DenoiserConfig()
+    path = Path(weights) if weights is not None else default_weights_path()
+    if weights is not None and not path.exists():
+        raise FileNotFoundError(f"--weights {path}: no such weights file")
+    cfg = weights_config(path) if path.exists() else DenoiserConfig()
     torch.manual_seed(0)
     unet = build_unet(cfg).to(device).eval()
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
