@@ -206,3 +206,25 @@ def test_every_latency_model_meets_the_receivers_protocol():
         model = make_latency_model(latency, 1.0, rng)
         assert isinstance(model, LatencyModel)
         assert (model.profile is None) == (latency == "measured") and model.learns == (latency == "measured")
+
+
+def test_timing_calibration_times_the_architecture_of_the_weights_it_is_given(tmp_path):
+    from gsvc.codecs.denoiser import DenoiserConfig
+    from gsvc.codecs.model import Denoiser, save_denoiser
+    from gsvc.timing.calibrate import calibrate
+    w = save_denoiser(Denoiser.fresh(DenoiserConfig(block_out_channels=(16, 32))), tmp_path / "w.safetensors")
+    p = calibrate("tiny", "cpu", resolutions=(64,), batches=(1,), repeats=1, log=lambda m: None, weights=w)
+    assert '"block_out_channels": [16, 32]' in p.model and p.eval_ms["64"]["1"] > 0
+    with pytest.raises(FileNotFoundError, match="--weights"):
+        calibrate("tiny", "cpu", resolutions=(64,), batches=(1,), weights=tmp_path / "none.safetensors")
+
+
+def test_the_measured_h200_profiles_say_how_they_were_measured():
+    for name in ("h200-gsvc", "sd15-h200-eager"):
+        p = load_profile(name)
+        assert p.kind == "measured" and p.device == "NVIDIA H200" and "eager PyTorch" in p.notes
+        assert p.versions["torch"].endswith("+cu130") and "1 CPU core" in p.notes
+    from gsvc.codecs.model import default_weights_path, weights_config
+    shipped = weights_config(default_weights_path()).block_out_channels
+    assert json.dumps(list(shipped)) in load_profile("h200-gsvc").model  # it timed the shipped architecture
+    assert load_profile("sd15-h200-eager").eval_time_ms(512, 16) < 16 * load_profile("sd15-h200-eager").eval_time_ms(512, 1)
