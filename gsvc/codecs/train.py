@@ -29,8 +29,9 @@ seeded by ``(seed, step)``, so a run resumed from a checkpoint continues exactly
 an uninterrupted one, and ``workers`` processes that draw the batches ahead of the model
 (on a GPU the batches, not the model, bound the pace) give the batches one process would.
 ``noise_draws`` trains each drawn example at that many independent noise levels in the
-same step: more gradient signal per example where drawing examples is the bottleneck. Checkpoints (model, EMA, optimiser, loss history) are written
-atomically every ``checkpoint_every`` steps. Validation uses clips whose seeds
+same step: more gradient signal per example where drawing examples is the bottleneck.
+Checkpoints (model, EMA, optimiser, loss history) are written atomically every
+``checkpoint_every`` steps. Validation uses clips whose seeds
 (from 1 000 000) were never used in training.
 """
 from __future__ import annotations
