@@ -28,10 +28,11 @@ control on the whole set and per speed (the gain of generation), and each row's 
 ``--rows`` picks rows by name, from these and the other published methods at their defaults
 (``reuse``, ``anchor_residual``, ``content_motion``, and ``content_motion`` adaptive; ``--rows all``
 runs every one). A generative
-row is compared with its no-generation row only when both run.
+row is compared with its no-generation row only when both run. ``--weights`` runs the generative
+rows with other denoiser weights (a training run's) against the same no-generation rows.
 
     python benchmarks/bench_devset.py [--seconds 4] [--side 64] [--clips grace_hopper,mri] [--delay-ms 1500]
-                                      [--rows lowres,cvsc,reuse]
+                                      [--rows lowres,cvsc,reuse] [--weights OUT/denoiser.safetensors]
 
 The last recorded output is in ``benchmarks/results/bench_devset.txt``.
 """
@@ -73,13 +74,16 @@ OTHER_ROWS = [
 #: generative row -> the no-generation row it is compared with
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
+#: rows whose frames the denoiser makes (``--weights`` applies to them alone)
+GENERATIVE = ("cvsc", "reuse", "anchor_residual", "content_motion")
 
 
 def scenario(clip: str, codec: dict, a) -> gsvc.Scenario:
     return gsvc.Scenario(
         name=f"devset-{clip}", seed=0,
         video=dict(source="devset", path=clip, seconds=a.seconds, fps=15, resolution=a.side),
-        codec=codec, channel=dict(model="ideal", rate_mbps=20),
+        codec={**codec, **({"weights": a.weights} if a.weights and codec["name"] in GENERATIVE else {})},
+        channel=dict(model="ideal", rate_mbps=20),
         jitter=dict(mode="fixed", delay_ms=a.delay_ms),
         receiver=dict(gpus=1, latency="profile:cpu-2core", decode="real", shed="off"),
         metrics=["lpips", "dists"])
@@ -159,6 +163,8 @@ def main() -> None:
     ap.add_argument("--delay-ms", type=float, default=10_000.0, help="fixed playout delay (every frame on time)")
     ap.add_argument("--rows", default=",".join(r for r, _ in ROWS),
                     help=f"rows to run, by name, or 'all' (from: {', '.join(r for r, _ in ROWS + OTHER_ROWS)})")
+    ap.add_argument("--weights", default=None,
+                    help="denoiser weights for the generative rows (default: the shipped ones), e.g. a new training run")
     a = ap.parse_args()
     a.clips = a.clips.split(",")
     known = dict(ROWS + OTHER_ROWS)
