@@ -48,6 +48,7 @@ import pandas as pd
 import torch
 
 import gsvc
+from gsvc.codecs.registry import has
 from gsvc.video import devset
 
 #: anchors sent whole (an intra frame, no generation) with deltas at half the side, step 48: the best
@@ -74,15 +75,13 @@ OTHER_ROWS = [
 #: generative row -> the no-generation row it is compared with
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
-#: rows whose frames the denoiser makes (``--weights`` applies to them alone)
-GENERATIVE = ("cvsc", "reuse", "anchor_residual", "content_motion")
 
 
 def scenario(clip: str, codec: dict, a) -> gsvc.Scenario:
     return gsvc.Scenario(
         name=f"devset-{clip}", seed=0,
         video=dict(source="devset", path=clip, seconds=a.seconds, fps=15, resolution=a.side),
-        codec={**codec, **({"weights": a.weights} if a.weights and codec["name"] in GENERATIVE else {})},
+        codec={**codec, **({"weights": a.weights} if a.weights and has(codec["name"], "diffusion") else {})},
         channel=dict(model="ideal", rate_mbps=20),
         jitter=dict(mode="fixed", delay_ms=a.delay_ms),
         receiver=dict(gpus=1, latency="profile:cpu-2core", decode="real", shed="off"),
@@ -164,7 +163,8 @@ def main() -> None:
     ap.add_argument("--rows", default=",".join(r for r, _ in ROWS),
                     help=f"rows to run, by name, or 'all' (from: {', '.join(r for r, _ in ROWS + OTHER_ROWS)})")
     ap.add_argument("--weights", default=None,
-                    help="denoiser weights for the generative rows (default: the shipped ones), e.g. a new training run")
+                    help="denoiser weights for the generative rows (default: the shipped ones), e.g. a training "
+                         "run's")
     a = ap.parse_args()
     a.clips = a.clips.split(",")
     known = dict(ROWS + OTHER_ROWS)

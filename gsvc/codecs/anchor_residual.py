@@ -76,7 +76,7 @@ class AnchorResidualDecoder(DiffusionDecoder):
         return out
 
     def vae_encodes_needed(self, ef, plan) -> int:
-        return int(ef.kind == "delta")  # the start (anchor made to agree with the low-res frame) goes into latent space
+        return int(ef.kind == "delta")  # the start (anchor + the frame's low-res) is VAE-encoded
 
     def _noise(self, ef, shape):
         """Group base noise mixed with this frame's own noise."""
