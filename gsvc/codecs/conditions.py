@@ -11,7 +11,12 @@ Which parts a frame carries is set by the codec spec:
 Anchors code each part on its own; deltas code it against the anchor's version moved by
 the frame's motion (or unmoved for codecs that send no motion), so a delta depends on its
 anchor only. Both ends keep the anchor's parts exactly as the receiver decodes them
-(:class:`AnchorConditions`).
+(:class:`AnchorConditions`). With ``codec.lowres_reference="previous"`` a delta's low-res
+frame is coded against the previous low-res frame of its group instead (:class:`LowresChain`),
+moved by the motion between the two frames (the ``step`` section): a P-frame chain, which both
+ends keep as decoded; with ``"best"`` the sender codes it both ways and keeps the one of lower
+rate-distortion cost (squared error + :data:`LAMBDA_PER_STEP2` x step^2 x bits), as H.264 encoders
+choose among reference frames.
 """
 from __future__ import annotations
 
@@ -19,15 +24,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lowres import decode_lowres, encode_lowres, lowres_side, predict_lowres
+from .lowres import decode_lowres, downsample, encode_lowres, lowres_side, predict_lowres
 from .motion import MotionField, warp_labels
 from .semantic import decode_labels, encode_labels
 from .structure import decode_structure, edge_map, encode_structure
 
-__all__ = ["AnchorConditions", "ConditionCoder", "parse_conditions", "PARTS"]
+__all__ = ["AnchorConditions", "LowresChain", "ConditionCoder", "parse_conditions", "PARTS"]
 
 #: section names of the conditioning parts
 PARTS = ("semantic", "lowres", "structure")
+#: Lagrange multiplier of ``lowres_reference="best"`` (squared 8-bit levels per bit) over the quantiser step^2:
+#: at high rate a uniform quantiser's distortion falls by 2 ln 2 of itself per bit, with D = step^2 / 12,
+#: so dD/dR = -(ln 2 / 6) step^2 = -0.116 step^2 (Sullivan & Wiegand, "Rate-distortion optimization for
+#: video compression", IEEE Signal Processing Magazine 15(6), 1998; H.264's reference encoder uses
+#: 0.85 x 2^((QP - 12) / 3), about 0.136 step^2)
+LAMBDA_PER_STEP2 = 0.116
 
 
 def _moved(label_map: np.ndarray | None, motion: MotionField | None) -> np.ndarray | None:
@@ -65,6 +76,19 @@ class AnchorConditions:
         return _moved(self.structure, motion)
 
 
+@dataclass(frozen=True)
+class LowresChain:
+    """The last low-res frame of a group as decoded ``[n, n, 3]`` float32: what the next delta's low-res
+    frame is predicted from with ``codec.lowres_reference="previous"``."""
+
+    lowres: np.ndarray
+
+    def predicted(self, step: MotionField | None, side_px: int, factor: int) -> np.ndarray:
+        """The chained frame moved by ``step`` (the motion from its frame to the next; None: unmoved)
+        at ``side_px / factor`` px."""
+        return predict_lowres(self.lowres, step, side_px, factor)
+
+
 class ConditionCoder:
     """Sender side: codes a frame's conditioning sections and remembers the anchor's, and the low-res
     frame of the last delta as the receiver decodes it (``delta_lowres`` ``[n, n, 3]``, None when that
@@ -74,6 +98,8 @@ class ConditionCoder:
         self.spec, self.side = spec, side_px
         self.anchor_parts = AnchorConditions()
         self.delta_lowres: np.ndarray | None = None
+        self.chain: LowresChain | None = None  # a chained codec.lowres_reference: the last low-res frame sent
+        self.delta_chained = False  # the last delta's low-res frame was predicted from the chain
 
     def _labels(self, frame) -> np.ndarray | None:
         return frame.labels if self.spec.semantic == "auto" else None
@@ -92,32 +118,58 @@ class ConditionCoder:
             structure = edge_map(rgb)
             sections["structure"] = encode_structure(structure)
         self.anchor_parts = AnchorConditions(labels, lowres, structure)
+        self.chain = None if lowres is None else LowresChain(lowres)
         return sections
 
-    def delta(self, frame, rgb: np.ndarray, motion: MotionField | None, parts: tuple[str, ...] | None = None
-              ) -> dict[str, bytes]:
+    def delta(self, frame, rgb: np.ndarray, motion: MotionField | None, parts: tuple[str, ...] | None = None,
+              step: MotionField | None = None) -> dict[str, bytes]:
         """Sections of a delta against the anchor moved by ``motion`` (the motion as the receiver decodes
-        it; None: unmoved). ``parts`` limits which parts are sent (default: those the spec sends in deltas)."""
+        it; None: unmoved). ``parts`` limits which parts are sent (default: those the spec sends in deltas).
+        ``step``: the motion from the previous frame, as decoded, that a chained low-res frame
+        (``codec.lowres_reference`` "previous" or "best") is predicted with (None: not chained, the
+        frame follows its anchor or the previous one was not sent); :attr:`delta_chained` says whether it was."""
         spec, a, sections = self.spec, self.anchor_parts, {}
-        self.delta_lowres = None
+        self.delta_lowres, self.delta_chained = None, False
         if parts is None:
             parts = ("semantic",) + tuple(p for p in PARTS[1:] if getattr(spec, p) == "all")
         if "semantic" in parts and self._labels(frame) is not None:
             sections["semantic"] = encode_labels(frame.labels, a.predicted_labels(motion), factor=spec.label_factor)
         if "lowres" in parts and spec.lowres != "off":
-            sections["lowres"], self.delta_lowres = encode_lowres(
-                rgb, spec.lowres_factor, spec.lowres_quant, a.predicted_lowres(motion, self.side, spec.lowres_factor))
+            sections["lowres"], self.delta_lowres = self._lowres(rgb, motion, step)
+            if spec.lowres_reference != "anchor":
+                self.chain = LowresChain(self.delta_lowres)
         if "structure" in parts and spec.structure != "off":
             sections["structure"] = encode_structure(edge_map(rgb), a.predicted_structure(motion))
         return sections
 
 
+    def _lowres(self, rgb: np.ndarray, motion: MotionField | None, step: MotionField | None
+                ) -> tuple[bytes, np.ndarray]:
+        """A delta's low-res section and frame as decoded, predicted from the anchor or the chain."""
+        spec, factor, quant = self.spec, self.spec.lowres_factor, self.spec.lowres_quant
+        if step is None or self.chain is None:
+            return encode_lowres(rgb, factor, quant, self.anchor_parts.predicted_lowres(motion, self.side, factor))
+        chained = encode_lowres(rgb, factor, quant, self.chain.predicted(step, self.side, factor))
+        if spec.lowres_reference == "best":
+            anchored = encode_lowres(rgb, factor, quant, self.anchor_parts.predicted_lowres(motion, self.side, factor))
+            target = downsample(rgb, factor)
+            cost = [8 * len(data) + float(np.sum((255 * (rec - target)) ** 2)) / (LAMBDA_PER_STEP2 * quant ** 2)
+                    for data, rec in (anchored, chained)]
+            if cost[0] <= cost[1]:
+                return anchored
+        self.delta_chained = True
+        return chained
+
+
 def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None, motion: MotionField | None,
-                     side_px: int) -> dict[str, np.ndarray]:
+                     side_px: int, chain: LowresChain | None = None, step: MotionField | None = None
+                     ) -> dict[str, np.ndarray]:
     """Decode the conditioning parts present in ``sections``: ``labels``, ``lowres``, ``structure``.
 
-    ``anchor`` None: the frame is an anchor (every part intra-coded). ValueError on malformed
-    or mismatched data.
+    ``anchor`` None: the frame is an anchor (every part intra-coded). A delta with a ``step`` (the
+    motion from the previous frame, its ``step`` section) predicts its low-res frame from ``chain``
+    (the previous one's, :class:`LowresChain`) moved by it; without, from the anchor's moved by
+    ``motion``. ValueError on malformed or mismatched data (a step without a chain).
     """
     a = anchor or AnchorConditions()
     out = {}
@@ -129,7 +181,14 @@ def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None
         n = lowres_side(sections["lowres"])
         if not 0 < n <= side_px or side_px % n:
             raise ValueError("low-res frame has the wrong size")
-        pred = None if anchor is None else a.predicted_lowres(motion, side_px, side_px // n)
+        if anchor is None:
+            pred = None
+        elif step is not None:
+            if chain is None:
+                raise ValueError("low-res frame predicted from a previous frame the receiver does not have")
+            pred = chain.predicted(step, side_px, side_px // n)
+        else:
+            pred = a.predicted_lowres(motion, side_px, side_px // n)
         out["lowres"] = decode_lowres(sections["lowres"], pred)
     if "structure" in sections:
         out["structure"] = decode_structure(sections["structure"], a.predicted_structure(motion))

@@ -52,6 +52,6 @@ TUNED_STRENGTH = 0.1
 
 class CvscCodec(DiffusionCodec):
     name = "cvsc"
-    capabilities = DiffusionCodec.capabilities | {"reference"}
+    capabilities = DiffusionCodec.capabilities | {"reference", "lowres_chain"}
     spec_defaults = {**TUNED_LOWRES, "strength": TUNED_STRENGTH}
     decoder_cls = CvscDecoder

@@ -25,7 +25,7 @@ class LowresDecoder(DiffusionDecoder):
 
 class LowresCodec(DiffusionCodec):
     name = "lowres"
-    capabilities = frozenset({"lowres", "reference", "rate"})
+    capabilities = frozenset({"lowres", "reference", "rate", "lowres_chain"})
     spec_defaults = TUNED_LOWRES  # cvsc's stream, shown without generation
 
     @classmethod

@@ -31,6 +31,7 @@ CAPABILITIES = {
     "diffusion": "runs the denoiser back-end of codec.model (the model must exist and serve the video's side)",
     "lowres": "sends the low-res frame of gsvc.codecs.lowres (its factor must divide the frame)",
     "reference": "decodes deltas from a reference, so codec.control='adaptive' can adapt it",
+    "lowres_chain": "can predict each delta's low-res frame from the previous frame's (codec.lowres_reference)",
     "rate": "its rate can change while it runs, so link.rate_control can steer it",
 }
 

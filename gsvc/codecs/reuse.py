@@ -78,5 +78,5 @@ class ReuseDecoder(DiffusionDecoder):
 
 class ReuseCodec(DiffusionCodec):
     name = "reuse"
-    capabilities = DiffusionCodec.capabilities | {"reference"}
+    capabilities = DiffusionCodec.capabilities | {"reference", "lowres_chain"}
     decoder_cls = ReuseDecoder

@@ -52,6 +52,13 @@ class CodecSpec(Spec):
     spend more on I frames: every delta of ``cvsc`` starts from it; 1 sends the anchor whole, an
     intra frame shown as decoded, without the denoiser), and with quantiser step
     ``anchor_lowres_quant`` when set (finer than the deltas' for the same reason); the receiver
+    codes a delta's low-res frame against its anchor's moved by the delta's motion
+    (``lowres_reference="anchor"``: a delta depends on its anchor only, so a lost delta breaks
+    nothing after it), against the previous frame's as decoded and moved by a coarse motion from
+    it (``"previous"``: P frames, as H.264 chains them), or against whichever of the two costs less
+    for each delta (``"best"``). Chained, a delta lost or concealed leaves the deltas predicted from
+    it undecodable until an anchor, which the receiver asks for, and a late delta is decoded late
+    rather than skipped (codecs that declare ``lowres_chain``); the receiver
     makes every frame that carries a low-res version agree with it (``lowres_backprojection``
     steps of iterative back-projection, 0 = off; none of the published methods does this);
     ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
@@ -86,6 +93,7 @@ class CodecSpec(Spec):
     lowres_quant: int = bounded(8, 1, 255, "levels", "quantiser step of the low-res frame's DCT coefficients")
     anchor_lowres_quant: int | None = bounded(
         None, 1, 255, "levels", "quantiser step of an anchor's low-res frame (None: lowres_quant)")
+    lowres_reference: Literal["anchor", "previous", "best"] = "anchor"
     lowres_backprojection: int = bounded(
         3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")
     structure: Literal["off", "anchors", "all"] = "off"
@@ -147,6 +155,20 @@ class CodecSpec(Spec):
         if self.control == "adaptive" and not has(self.name, "reference"):
             raise ValueError(f"codec.control='adaptive' needs a reference-based codec "
                              f"({', '.join(names_with('reference'))}); codec.name={self.name!r} has no reference to adapt")
+        return self
+
+    @model_validator(mode="after")
+    def _chain_needs_lowres_deltas(self) -> "CodecSpec":
+        from .registry import has, names_with
+        ref = self.lowres_reference
+        if ref != "anchor":
+            if not has(self.name, "lowres_chain"):
+                raise ValueError(f"codec.lowres_reference={ref!r} chains the deltas' low-res frames, which only "
+                                 f"{', '.join(names_with('lowres_chain'))} do; codec.name={self.name!r} codes them "
+                                 "against the anchor ('anchor')")
+            if self.lowres != "all":
+                raise ValueError(f"codec.lowres_reference={ref!r} chains the deltas' low-res frames, but "
+                                 f"codec.lowres={self.lowres!r} sends none with deltas; set codec.lowres='all'")
         return self
 
     @model_validator(mode="after")
