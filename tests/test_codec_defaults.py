@@ -1,22 +1,23 @@
-"""A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and anchor_residual,
-cvsc's tuned strength."""
-from gsvc.codecs.cvsc import TUNED_LOWRES, TUNED_STRENGTH
+"""A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc and lowres (chained) and
+anchor_residual (predicted from the anchor), cvsc's tuned strength."""
+from gsvc.codecs.cvsc import TUNED_CHAINED, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.scenarios.grid import expand
 
-SHARED = {f: CodecSpec.model_fields[f].default for f in TUNED_LOWRES}
+SHARED = {f: CodecSpec.model_fields[f].default for f in TUNED_CHAINED}
 
 
 def _lowres_fields(spec) -> dict:
-    return {f: getattr(spec, f) for f in TUNED_LOWRES}
+    return {f: getattr(spec, f) for f in TUNED_CHAINED}
 
 
 def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_the_shared_defaults():
-    assert SHARED != TUNED_LOWRES
-    assert _lowres_fields(CodecSpec(name="cvsc")) == TUNED_LOWRES
-    assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_LOWRES  # the same stream, shown without generation
-    assert _lowres_fields(CodecSpec(name="anchor_residual")) == TUNED_LOWRES  # its residual is that stream
+    assert SHARED != TUNED_CHAINED and set(TUNED_LOWRES) < set(TUNED_CHAINED)
+    assert _lowres_fields(CodecSpec(name="cvsc")) == TUNED_CHAINED
+    assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_CHAINED  # the same stream, shown without generation
+    # its residual is the anchor-predicted stream (it cannot chain)
+    assert _lowres_fields(CodecSpec(name="anchor_residual")) == {**TUNED_LOWRES, "lowres_reference": "anchor"}
     for name in ("reuse", "full"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 
@@ -30,7 +31,7 @@ def test_cvsc_alone_refines_deltas_at_its_tuned_strength():
 
 def test_a_value_the_user_gives_wins_over_the_codec_s_own():
     spec = CodecSpec(name="cvsc", lowres_factor=4, lowres_quant=12)
-    assert (spec.lowres_factor, spec.lowres_quant, spec.anchor_lowres_quant) == (4, 12, TUNED_LOWRES["anchor_lowres_quant"])
+    assert (spec.lowres_factor, spec.lowres_quant, spec.anchor_lowres_quant) == (4, 12, TUNED_CHAINED["anchor_lowres_quant"])
 
 
 def test_switching_codec_name_takes_the_new_codec_s_defaults_and_keeps_what_the_user_set():
@@ -40,12 +41,12 @@ def test_switching_codec_name_takes_the_new_codec_s_defaults_and_keeps_what_the_
     back = reuse.updated({"codec.name": "cvsc"})
     assert back.spec_hash() == cvsc.spec_hash()  # the same scenario however it was reached
     pinned = Scenario(codec=dict(name="cvsc", lowres_quant=20)).updated({"codec.name": "lowres"})
-    assert pinned.codec.lowres_quant == 20 and pinned.codec.lowres_factor == TUNED_LOWRES["lowres_factor"]
+    assert pinned.codec.lowres_quant == 20 and pinned.codec.lowres_factor == TUNED_CHAINED["lowres_factor"]
 
 
 def test_a_sweep_over_codec_name_gives_each_point_its_codec_s_defaults():
     base = Scenario(codec=dict(name="h264"), video=dict(seconds=0.2))
     points = {p.params["codec.name"]: p.scenario for p in expand(base, {"codec.name": ["cvsc", "reuse"]}, 1)}
-    assert _lowres_fields(points["cvsc"].codec) == TUNED_LOWRES
+    assert _lowres_fields(points["cvsc"].codec) == TUNED_CHAINED
     assert points["cvsc"].spec_hash() == base.updated({"codec.name": "cvsc"}).spec_hash()
     assert _lowres_fields(points["reuse"].codec) == SHARED

@@ -5,7 +5,7 @@ import pytest
 
 import gsvc
 from gsvc.codecs.cache import CodecCache
-from gsvc.codecs.conditions import LowresChain
+from gsvc.codecs.lowres_chain import LowresChain
 from gsvc.codecs.motion import MotionField
 from gsvc.codecs.registry import make_codec, names_with
 from gsvc.codecs.spec import CodecSpec
@@ -87,14 +87,31 @@ def test_a_lost_delta_breaks_the_chain_until_an_anchor_and_asks_for_one():
         assert d.request_anchor == (reference == "previous")
 
 
-def test_a_late_chained_delta_is_decoded_late_not_skipped():
-    frames = open_source(VIDEO, 3).read_all()[:3]
-    for reference, verdict in (("anchor", "late"), ("previous", None), ("best", None)):
-        c, efs = coded(reference, frames)
-        dec = c.decoder(0)
-        dec.decode(efs[0], dec.plan(efs[0], True, None))
-        plan = dec.plan(efs[1], True, None)
-        assert dec.shed(efs[1], plan, budget_ms=-5.0, arrived_late=True) == verdict
+def test_a_late_chained_delta_is_skipped_and_its_low_res_frame_decoded_when_the_next_needs_it():
+    frames = dev_frames("dead_leaves", 36, 42)  # fast pan: every delta after the first is chained
+    c, efs = coded("previous", frames, gop=6)
+    dec, shown = c.decoder(0), {}
+    for ef in efs:
+        plan = dec.plan(ef, True, None)
+        if ef.frame in (2, 3):  # two late deltas in a row
+            assert dec.shed(ef, plan, budget_ms=-5.0, arrived_late=True) == "late"
+            continue
+        shown[ef.frame] = dec.decode(ef, plan)
+        if ef.kind == "delta":
+            assert np.array_equal(dec.chain.chain.lowres, ef.meta["sent_lowres"])  # in step with the sender
+    assert all(d.path is None and not d.request_anchor for d in shown.values())
+    assert not dec.chain.skipped
+
+
+def test_a_late_delta_that_could_only_be_concealed_breaks_the_chain():
+    frames = dev_frames("dead_leaves", 36, 40)
+    c, efs = coded("previous", frames, gop=4)
+    dec = c.decoder(0)
+    dec.decode(efs[0], dec.plan(efs[0], True, None))
+    plan = dec.plan(efs[1], False, None)
+    assert plan.path == "conceal" and dec.shed(efs[1], plan, budget_ms=-5.0, arrived_late=True) == "late"
+    plan = dec.plan(efs[2], True, None)
+    assert plan.path == "conceal" and dec.decode(efs[2], plan).request_anchor
 
 
 def test_the_chain_object_predicts_from_its_frame_moved_on():
@@ -111,6 +128,8 @@ def test_codecs_that_cannot_chain_and_streams_without_low_res_deltas_are_refused
         Scenario(codec=dict(name="content_motion", lowres_reference="previous"))
     with pytest.raises(SpecError, match="codec.lowres='all'"):
         Scenario(codec=dict(name="cvsc", lowres="anchors", lowres_reference="previous"))
+    # cvsc's own default ("best") stands where it does not apply; nothing is chained
+    assert Scenario(codec=dict(name="cvsc", lowres="anchors")).codec.lowres_reference == "best"
     with pytest.raises(SpecError, match="lowres_reference"):
         Scenario(codec=dict(name="cvsc", lowres_reference="last"))
 

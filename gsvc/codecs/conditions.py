@@ -12,7 +12,7 @@ Anchors code each part on its own; deltas code it against the anchor's version m
 the frame's motion (or unmoved for codecs that send no motion), so a delta depends on its
 anchor only. Both ends keep the anchor's parts exactly as the receiver decodes them
 (:class:`AnchorConditions`). With ``codec.lowres_reference="previous"`` a delta's low-res
-frame is coded against the previous low-res frame of its group instead (:class:`LowresChain`),
+frame is coded against the previous low-res frame of its group instead (:mod:`gsvc.codecs.lowres_chain`),
 moved by the motion between the two frames (the ``step`` section): a P-frame chain, which both
 ends keep as decoded; with ``"best"`` the sender codes it both ways and keeps the one of lower
 rate-distortion cost (squared error + :data:`LAMBDA_PER_STEP2` x step^2 x bits), as H.264 encoders
@@ -24,12 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lowres import decode_lowres, downsample, encode_lowres, lowres_side, predict_lowres
+from .lowres import downsample, encode_lowres, predict_lowres
+from .lowres_chain import LowresChain, decode_delta_lowres
 from .motion import MotionField, warp_labels
 from .semantic import decode_labels, encode_labels
 from .structure import decode_structure, edge_map, encode_structure
 
-__all__ = ["AnchorConditions", "LowresChain", "ConditionCoder", "parse_conditions", "PARTS"]
+__all__ = ["AnchorConditions", "ConditionCoder", "parse_conditions", "PARTS"]
 
 #: section names of the conditioning parts
 PARTS = ("semantic", "lowres", "structure")
@@ -74,19 +75,6 @@ class AnchorConditions:
 
     def predicted_structure(self, motion: MotionField | None) -> np.ndarray | None:
         return _moved(self.structure, motion)
-
-
-@dataclass(frozen=True)
-class LowresChain:
-    """The last low-res frame of a group as decoded ``[n, n, 3]`` float32: what the next delta's low-res
-    frame is predicted from with ``codec.lowres_reference="previous"``."""
-
-    lowres: np.ndarray
-
-    def predicted(self, step: MotionField | None, side_px: int, factor: int) -> np.ndarray:
-        """The chained frame moved by ``step`` (the motion from its frame to the next; None: unmoved)
-        at ``side_px / factor`` px."""
-        return predict_lowres(self.lowres, step, side_px, factor)
 
 
 class ConditionCoder:
@@ -168,7 +156,7 @@ def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None
 
     ``anchor`` None: the frame is an anchor (every part intra-coded). A delta with a ``step`` (the
     motion from the previous frame, its ``step`` section) predicts its low-res frame from ``chain``
-    (the previous one's, :class:`LowresChain`) moved by it; without, from the anchor's moved by
+    (the previous one's, :class:`~gsvc.codecs.lowres_chain.LowresChain`) moved by it; without, from the anchor's moved by
     ``motion``. ValueError on malformed or mismatched data (a step without a chain).
     """
     a = anchor or AnchorConditions()
@@ -178,18 +166,7 @@ def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None
         if out["labels"].shape != (side_px, side_px):
             raise ValueError("semantic map has the wrong size")
     if "lowres" in sections:
-        n = lowres_side(sections["lowres"])
-        if not 0 < n <= side_px or side_px % n:
-            raise ValueError("low-res frame has the wrong size")
-        if anchor is None:
-            pred = None
-        elif step is not None:
-            if chain is None:
-                raise ValueError("low-res frame predicted from a previous frame the receiver does not have")
-            pred = chain.predicted(step, side_px, side_px // n)
-        else:
-            pred = a.predicted_lowres(motion, side_px, side_px // n)
-        out["lowres"] = decode_lowres(sections["lowres"], pred)
+        out["lowres"] = decode_delta_lowres(sections["lowres"], a.lowres, motion, side_px, chain, step)
     if "structure" in sections:
         out["structure"] = decode_structure(sections["structure"], a.predicted_structure(motion))
         if out["structure"].shape != (side_px, side_px):

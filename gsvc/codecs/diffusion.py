@@ -42,9 +42,10 @@ import numpy as np
 from ..video import phase_shift_px
 from .base import DecodePlan, Decoded, EncodedFrame, Feedback
 from .control.confidence import reference_confidence
-from .conditions import AnchorConditions, ConditionCoder, LowresChain, parse_conditions
+from .conditions import AnchorConditions, ConditionCoder, parse_conditions
 from .backends import load_backend, model_space, warp_sample
 from .lowres import back_project, lowres_side, upsample_lowres
+from .lowres_chain import ReceiverChain
 from .ratelevels import LadderRateControl
 from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
 
@@ -204,7 +205,7 @@ class DiffusionEncoder(LadderRateControl):
         sent = decode_motion(mbytes)
         refs = (frame.index - self.since_anchor,)
         sections, step = {"motion": mbytes}, None
-        if self.spec.lowres_reference != "anchor" and self.last_index != refs[0]:
+        if self.spec.lowres_reference != "anchor" and self.spec.lowres == "all" and self.last_index != refs[0]:
             step_bytes = encode_motion(estimate_motion(prev_rgb, rgb, block_px=STEP_BLOCK_PX))
             step = decode_motion(step_bytes)
         sections.update(self.cond.delta(frame, rgb, sent, step=step))
@@ -242,8 +243,7 @@ class DiffusionDecoder:
         self.last_motion: MotionField = ZERO_MOTION
         self.broken = True
         self.chained = self.spec.lowres_reference != "anchor"
-        self.chain: LowresChain | None = None  # chained: the last low-res frame decoded in this group
-        self.chain_frame = -1                  # chained: the last frame of this group reconstructed (-1: none)
+        self.chain = ReceiverChain()  # what chained deltas follow (gsvc.codecs.lowres_chain)
         self.control = None
         if self.spec.control == "adaptive":
             from .control import ReceiverControl
@@ -258,7 +258,7 @@ class DiffusionDecoder:
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
         info = None if self.control is None else self.control.arrived(ef, complete)
         if not complete or (ef.kind == "delta" and (self.broken or ef.refs[0] != self.ref_frame
-                                                     or len(ef.refs) > 1 and ef.refs[1] != self.chain_frame)):
+                                                     or not self.chain.follows(ef))):
             return DecodePlan("conceal")
         if ef.kind == "anchor" and self.full_frame_anchor(ef):
             return DecodePlan("classic")
@@ -308,11 +308,16 @@ class DiffusionDecoder:
         (of a codec that has deltas) is needed by its group: it is decoded late if it arrived
         late or can still start before its deadline; an anchor the receiver's queue held past
         its deadline, or one that could only be concealed, is dropped with the reference and
-        a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` a delta
-        may be needed by the rest of its group (the next one's low-res frame may be predicted from
-        it), so a delta is treated as an anchor is.
+        a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` the next
+        delta's low-res frame may be predicted from a late delta's: the delta is skipped all the
+        same, and its low-res frame decoded (cheap, host-side, not timed) when a later delta needs it.
         """
-        if ef.kind != "anchor" and not self.chained or self.codec.intra_only:
+        if ef.kind != "anchor" or self.codec.intra_only:
+            if self.chained and ef.kind == "delta":
+                if plan.path == "conceal":
+                    self.chain.lost()
+                else:
+                    self.chain.skip(ef)
             return "late"
         if plan.path == "conceal" or budget_ms < 0 and not arrived_late:
             self.broken = True
@@ -334,7 +339,7 @@ class DiffusionDecoder:
                 self.ref_frame, self.broken = ef.frame, False
                 self.ref_x = None if plan.path in NO_DENOISER else PLANNED_SAMPLE
             if self.chained:
-                self.chain_frame = ef.frame
+                self.chain.advanced(ef)
             self.advanced(ef, plan)
             out = Decoded(None, plan.steps, plan.unet_evals, anchor=ef.kind == "anchor")
         return out if self.control is None else self.control.annotate(ef, plan, out)
@@ -371,7 +376,8 @@ class DiffusionDecoder:
         """The image ``[H, W, 3]`` of ``ef`` by ``plan`` and the motion it carried; an anchor becomes
         the reference (:meth:`keep_reference`). Raises :class:`CorruptFrame` if the sections do not parse."""
         parsed = parsed_or_corrupt(lambda: self._parse(ef))
-        self.keep_chain(ef, parsed)
+        if self.chained:
+            self.chain.decoded(ef, parsed.get("lowres"))
         if plan.path in NO_DENOISER:
             image = self.predict(parsed)
         else:
@@ -388,17 +394,6 @@ class DiffusionDecoder:
         self.ref_image, self.ref_frame, self.broken = image, ef.frame, False
         self.ref_x = self.last_x if plan.path not in NO_DENOISER else None
         self.ref_parts = AnchorConditions.of(parsed)
-
-    def keep_chain(self, ef: EncodedFrame, parsed: dict) -> None:
-        """A chained ``codec.lowres_reference``: ``ef``'s low-res frame, if it has one, is what the next
-        delta's may be predicted from; ``ef`` is then the frame such a delta must follow."""
-        if not self.chained:
-            return
-        if "lowres" in parsed:
-            self.chain = LowresChain(parsed["lowres"])
-        elif ef.kind == "anchor":
-            self.chain = None
-        self.chain_frame = ef.frame
 
     def predict(self, parsed: dict) -> np.ndarray:
         """The frame ``[H, W, 3]`` without the denoiser (before back-projection): a delta's reference
@@ -420,8 +415,10 @@ class DiffusionDecoder:
         if ef.kind == "anchor":
             return parse_conditions(ef.sections, None, None, side)
         motion = decode_motion(ef.sections["motion"])
-        step = decode_motion(ef.sections["step"]) if "step" in ef.sections else None
-        out = parse_conditions(ef.sections, self.ref_parts, motion, side, self.chain, step)
+        step, chain = None, None
+        if "step" in ef.sections:
+            step, chain = decode_motion(ef.sections["step"]), self.chain.current(self.ref_parts.lowres, side)
+        out = parse_conditions(ef.sections, self.ref_parts, motion, side, chain, step)
         out["motion"] = motion
         out["ref"] = warp(self.ref_image, motion)
         out["ref_mask"] = covered(motion, side)
@@ -429,8 +426,9 @@ class DiffusionDecoder:
 
     def _conceal(self, ef: EncodedFrame, show: bool = True) -> Decoded:
         """Show the last output moved by the last motion; a concealed anchor, or a delta on another
-        reference, leaves the reference broken until an anchor. ``show=False`` (timing-only): the
-        state change and the result without the image."""
+        reference, leaves the reference broken until an anchor. A concealed delta ends the low-res
+        chain: a chained delta that follows it is concealed too and asks for an anchor.
+        ``show=False`` (timing-only): the state change and the result without the image."""
         image = None
         if show:
             image = self._last_or_grey()
@@ -439,10 +437,11 @@ class DiffusionDecoder:
             self.last_image = image
         if ef.kind == "anchor" or ef.refs and ef.refs[0] != self.ref_frame:
             self.broken = True
-        chain_lost = self.chained and ef.kind == "delta"  # deltas after this one may be predicted from it
-        if chain_lost:
-            self.chain_frame = -1
-        return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken or chain_lost, path="conceal")
+        chain_broken = False
+        if self.chained and ef.kind == "delta":  # deltas after this one may be predicted from it
+            chain_broken = not self.chain.follows(ef)  # this one was: the group needs an anchor
+            self.chain.lost()
+        return Decoded(image, 0, 0, anchor=False, request_anchor=self.broken or chain_broken, path="conceal")
 
     def _repeat(self, ef: EncodedFrame, show: bool = True) -> Decoded:
         """Show the last image again (no decode). An anchor shown this way leaves the reference broken.

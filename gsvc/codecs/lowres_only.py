@@ -11,7 +11,7 @@ the same settings, is what its generation adds to the stream it sends."""
 from __future__ import annotations
 
 from .base import DecodePlan
-from .cvsc import TUNED_LOWRES
+from .cvsc import TUNED_CHAINED
 from .diffusion import DiffusionCodec, DiffusionDecoder
 
 
@@ -26,7 +26,7 @@ class LowresDecoder(DiffusionDecoder):
 class LowresCodec(DiffusionCodec):
     name = "lowres"
     capabilities = frozenset({"lowres", "reference", "rate", "lowres_chain"})
-    spec_defaults = TUNED_LOWRES  # cvsc's stream, shown without generation
+    spec_defaults = TUNED_CHAINED  # cvsc's stream, shown without generation
 
     @classmethod
     def spec_problem(cls, spec) -> str | None:

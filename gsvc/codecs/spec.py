@@ -64,7 +64,8 @@ class CodecSpec(Spec):
     ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
     motion as ``cvsc`` does and shows them without generation (:mod:`gsvc.codecs.lowres_only`).
     A codec class may default some of these fields to its own values (``spec_defaults``: the tuned
-    stream of cvsc, lowres and anchor_residual, :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given
+    stream of cvsc and lowres, :data:`gsvc.codecs.cvsc.TUNED_CHAINED`, and anchor_residual's,
+    :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given
     here wins.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
@@ -166,7 +167,8 @@ class CodecSpec(Spec):
                 raise ValueError(f"codec.lowres_reference={ref!r} chains the deltas' low-res frames, which only "
                                  f"{', '.join(names_with('lowres_chain'))} do; codec.name={self.name!r} codes them "
                                  "against the anchor ('anchor')")
-            if self.lowres != "all":
+            # a codec's own default stands, inert, where the user sends no low-res frames with deltas
+            if self.lowres != "all" and "lowres_reference" in self.model_fields_set:
                 raise ValueError(f"codec.lowres_reference={ref!r} chains the deltas' low-res frames, but "
                                  f"codec.lowres={self.lowres!r} sends none with deltas; set codec.lowres='all'")
         return self
