@@ -45,10 +45,12 @@ TUNED_LOWRES = {"lowres_factor": 2, "lowres_quant": 32, "anchor_lowres_quant": 8
 #: which buys a finer step, 24. On the dev set with no generation (the ``lowres`` rows, every frame on
 #: time): 26.64 dB / SSIM 0.819 / LPIPS 0.079 at 31.1 kbit/s against 25.66 / 0.781 / 0.095 at 34.2 with
 #: control off; step 20 gives 27.07 / 0.833 at 34.2 (the old rate), step 28 26.26 / 0.806 at 29.0, always
-#: chaining ("previous") 26.38 / 0.810 at 32.4 at step 24. Its price is on lossy links: a delta lost or
-#: skipped late leaves the deltas chained to it undecodable until an anchor (2 % random loss, 10 s,
-#: cvsc: 20.91 dB against 21.51 shown, 8.7 % against 6.7 % of frames concealed; 5 %: 19.29 against 19.57,
-#: 21 % against 27 %); ``lowres_reference="anchor"`` keeps every delta independent of the others
+#: chaining ("previous") 26.38 / 0.810 at 32.4 at step 24; cvsc itself 26.88 / 0.819 / 0.067 at 33.4
+#: against 25.84 / 0.781 / 0.083 at 36.5. On a lossy link a lost delta leaves the deltas chained to it
+#: undecodable until an anchor, which the first of them asks for; measured on the pedestrian-urban preset
+#: over a 2 Mbit/s link losing 2 % / 5 % of packets at random (10 s, 64 px), cvsc showed 21.50 / 19.70 dB
+#: against 21.51 / 19.57 anchor-predicted at step 32. ``lowres_reference="anchor"`` keeps every delta
+#: independent of the others
 TUNED_CHAINED = {**TUNED_LOWRES, "lowres_quant": 24, "lowres_reference": "best"}
 
 
