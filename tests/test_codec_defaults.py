@@ -1,5 +1,5 @@
-"""A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc and lowres (chained) and
-anchor_residual (predicted from the anchor), cvsc's tuned strength."""
+"""A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
+and anchor_residual (predicted from the anchor), cvsc's (and reuse's) tuned strength."""
 from gsvc.codecs.cvsc import TUNED_CHAINED, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
@@ -16,15 +16,17 @@ def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_th
     assert SHARED != TUNED_CHAINED and set(TUNED_LOWRES) < set(TUNED_CHAINED)
     assert _lowres_fields(CodecSpec(name="cvsc")) == TUNED_CHAINED
     assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_CHAINED  # the same stream, shown without generation
+    assert _lowres_fields(CodecSpec(name="reuse")) == TUNED_CHAINED  # the same stream, another start
     # its residual is the anchor-predicted stream (it cannot chain)
     assert _lowres_fields(CodecSpec(name="anchor_residual")) == {**TUNED_LOWRES, "lowres_reference": "anchor"}
-    for name in ("reuse", "full"):
+    for name in ("full", "oneshot", "content_motion"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 
 
-def test_cvsc_alone_refines_deltas_at_its_tuned_strength():
+def test_cvsc_and_reuse_alone_refine_deltas_at_the_tuned_strength():
     assert CodecSpec(name="cvsc").strength == TUNED_STRENGTH < CodecSpec.model_fields["strength"].default
-    for name in ("reuse", "anchor_residual", "lowres", "full"):
+    assert CodecSpec(name="reuse").strength == TUNED_STRENGTH
+    for name in ("anchor_residual", "lowres", "full"):
         assert CodecSpec(name=name).strength == CodecSpec.model_fields["strength"].default
     assert CodecSpec(name="cvsc", strength=0.3).strength == 0.3
 
@@ -36,9 +38,9 @@ def test_a_value_the_user_gives_wins_over_the_codec_s_own():
 
 def test_switching_codec_name_takes_the_new_codec_s_defaults_and_keeps_what_the_user_set():
     cvsc = Scenario(codec=dict(name="cvsc", steps=6))
-    reuse = cvsc.updated({"codec.name": "reuse"})
-    assert _lowres_fields(reuse.codec) == SHARED and reuse.codec.steps == 6
-    back = reuse.updated({"codec.name": "cvsc"})
+    full = cvsc.updated({"codec.name": "full"})
+    assert _lowres_fields(full.codec) == SHARED and full.codec.steps == 6
+    back = full.updated({"codec.name": "cvsc"})
     assert back.spec_hash() == cvsc.spec_hash()  # the same scenario however it was reached
     pinned = Scenario(codec=dict(name="cvsc", lowres_quant=20)).updated({"codec.name": "lowres"})
     assert pinned.codec.lowres_quant == 20 and pinned.codec.lowres_factor == TUNED_CHAINED["lowres_factor"]
@@ -46,7 +48,7 @@ def test_switching_codec_name_takes_the_new_codec_s_defaults_and_keeps_what_the_
 
 def test_a_sweep_over_codec_name_gives_each_point_its_codec_s_defaults():
     base = Scenario(codec=dict(name="h264"), video=dict(seconds=0.2))
-    points = {p.params["codec.name"]: p.scenario for p in expand(base, {"codec.name": ["cvsc", "reuse"]}, 1)}
+    points = {p.params["codec.name"]: p.scenario for p in expand(base, {"codec.name": ["cvsc", "full"]}, 1)}
     assert _lowres_fields(points["cvsc"].codec) == TUNED_CHAINED
     assert points["cvsc"].spec_hash() == base.updated({"codec.name": "cvsc"}).spec_hash()
-    assert _lowres_fields(points["reuse"].codec) == SHARED
+    assert _lowres_fields(points["full"].codec) == SHARED
