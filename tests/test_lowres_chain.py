@@ -87,7 +87,7 @@ def test_a_lost_delta_breaks_the_chain_until_an_anchor_and_asks_for_one():
         assert d.request_anchor == (reference == "previous")
 
 
-def test_a_late_chained_delta_is_skipped_and_its_low_res_frame_decoded_when_the_next_needs_it():
+def test_a_late_chained_delta_is_skipped_and_its_low_res_frame_continues_the_chain():
     frames = dev_frames("dead_leaves", 36, 42)  # fast pan: every delta after the first is chained
     c, efs = coded("previous", frames, gop=6)
     dec, shown = c.decoder(0), {}
@@ -95,12 +95,13 @@ def test_a_late_chained_delta_is_skipped_and_its_low_res_frame_decoded_when_the_
         plan = dec.plan(ef, True, None)
         if ef.frame in (2, 3):  # two late deltas in a row
             assert dec.shed(ef, plan, budget_ms=-5.0, arrived_late=True) == "late"
+            assert not dec.chain.skipped and dec.chain.frame == ef.frame  # the chain a full decode leaves
+            assert np.array_equal(dec.chain.chain.lowres, ef.meta["sent_lowres"])
             continue
         shown[ef.frame] = dec.decode(ef, plan)
         if ef.kind == "delta":
             assert np.array_equal(dec.chain.chain.lowres, ef.meta["sent_lowres"])  # in step with the sender
     assert all(d.path is None and not d.request_anchor for d in shown.values())
-    assert not dec.chain.skipped
 
 
 def test_a_late_delta_that_could_only_be_concealed_breaks_the_chain():
@@ -140,12 +141,16 @@ def _lossy(codec: dict) -> Scenario:
                     channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.05))
 
 
-@pytest.mark.parametrize("codec", [dict(name="lowres"), dict(name="cvsc", steps=2, control="adaptive")])
-def test_chained_runs_decide_the_same_without_the_model_and_with_the_cache(codec):
+@pytest.mark.parametrize("codec,shed", [(dict(name="lowres"), False),
+                                        (dict(name="cvsc", steps=2, control="adaptive"), False),
+                                        (dict(name="cvsc", steps=4), True)])
+def test_chained_runs_decide_the_same_without_the_model_and_with_the_cache(codec, shed):
     sc = _lossy(codec)
+    if shed:  # a 120 ms buffer: a 4-step anchor makes the deltas behind it late
+        sc = sc.updated({"jitter.mode": "fixed", "jitter.delay_ms": 120})
     real = gsvc.run(sc).frames
     timed = gsvc.run(sc.updated({"receiver.decode": "timing-only"})).frames
-    assert (real["plan"] == "conceal").any()
+    assert (real["plan"] == "conceal").any() and (real["skip_reason"] == "late").any() == shed
     for col in ["plan", "steps", "unet_evals", "skip_reason", "decode_start_ms", "display_ms", "latency_ms"]:
         assert timed[col].equals(real[col]), col
     cache = CodecCache()

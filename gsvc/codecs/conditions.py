@@ -156,8 +156,8 @@ def parse_conditions(sections: dict[str, bytes], anchor: AnchorConditions | None
 
     ``anchor`` None: the frame is an anchor (every part intra-coded). A delta with a ``step`` (the
     motion from the previous frame, its ``step`` section) predicts its low-res frame from ``chain``
-    (the previous one's, :class:`~gsvc.codecs.lowres_chain.LowresChain`) moved by it; without, from the anchor's moved by
-    ``motion``. ValueError on malformed or mismatched data (a step without a chain).
+    (the previous one's, :class:`~gsvc.codecs.lowres_chain.LowresChain`) moved by it; without, from
+    the anchor's moved by ``motion``. ValueError on malformed or mismatched data (a step without a chain).
     """
     a = anchor or AnchorConditions()
     out = {}

@@ -310,19 +310,30 @@ class DiffusionDecoder:
         its deadline, or one that could only be concealed, is dropped with the reference and
         a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` the next
         delta's low-res frame may be predicted from a late delta's: the delta is skipped all the
-        same, and its low-res frame decoded (cheap, host-side, not timed) when a later delta needs it.
+        same and its low-res frame decoded (cheap, host-side, not timed), which leaves the chain as a
+        full decode leaves it; timing-only runs, which decode nothing, keep only its frame number.
         """
         if ef.kind != "anchor" or self.codec.intra_only:
             if self.chained and ef.kind == "delta":
-                if plan.path == "conceal":
-                    self.chain.lost()
-                else:
-                    self.chain.skip(ef)
+                self._skip_chained(ef, plan)
             return "late"
         if plan.path == "conceal" or budget_ms < 0 and not arrived_late:
             self.broken = True
             return "resync"
         return None
+
+    def _skip_chained(self, ef: EncodedFrame, plan: DecodePlan) -> None:
+        """A late delta of a chained stream is skipped: its low-res frame continues the chain (decoded now
+        when this decoder holds its anchor's, i.e. it decodes for real), unless it could not be decoded."""
+        if plan.path == "conceal":
+            self.chain.lost()
+            return
+        self.chain.skip(ef)
+        if self.ref_parts.lowres is not None:
+            try:
+                self.chain.current(self.ref_parts.lowres, self.codec.video.resolution)
+            except (ValueError, KeyError):
+                self.chain.lost()
 
     # --- decoding -------------------------------------------------------------
     def advance(self, ef: EncodedFrame, plan: DecodePlan) -> Decoded:

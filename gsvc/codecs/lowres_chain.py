@@ -6,8 +6,8 @@ moved by the motion from that frame (the delta's ``step`` section, coarse blocks
 :data:`gsvc.codecs.diffusion.STEP_BLOCK_PX`). A chained delta names the frame it follows as its
 second reference (``EncodedFrame.refs == (anchor, previous)``), so the receiver can tell when it
 lacks it: :class:`ReceiverChain` keeps that frame and its low-res frame, including those of
-deltas it skipped because they were late, whose low-res frames it decodes only when a later
-delta needs them (timing-only runs never do, and keep only the frame numbers).
+deltas the receiver skipped because they were late (a real decoder decodes their low-res frames
+at once, so its chain is the one a full decode leaves; timing-only runs keep the frame numbers).
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class ReceiverChain:
         self.frame, self.skipped = ef.frame, []
 
     def skip(self, ef) -> None:
-        """``ef``, decodable, was skipped: its low-res frame is decoded when a later delta needs it."""
+        """``ef``, decodable, was skipped: its low-res frame is decoded by :meth:`current`."""
         self.skipped.append(ef)
         self.frame = ef.frame
 
@@ -86,7 +86,7 @@ class ReceiverChain:
 
     def current(self, anchor_lowres: np.ndarray | None, side_px: int) -> LowresChain | None:
         """The low-res frame the next chained delta is predicted from, decoding those of skipped deltas
-        first. ValueError if a skipped delta's sections do not parse."""
+        first. ValueError or KeyError if a skipped delta's sections do not parse."""
         for ef in self.skipped:
             s = ef.sections
             if "lowres" not in s:
