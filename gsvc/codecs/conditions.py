@@ -130,16 +130,19 @@ class ConditionCoder:
             sections["structure"] = encode_structure(edge_map(rgb), a.predicted_structure(motion))
         return sections
 
-
     def _lowres(self, rgb: np.ndarray, motion: MotionField | None, step: MotionField | None
                 ) -> tuple[bytes, np.ndarray]:
         """A delta's low-res section and frame as decoded, predicted from the anchor or the chain."""
         spec, factor, quant = self.spec, self.spec.lowres_factor, self.spec.lowres_quant
+
+        def coded(predicted: np.ndarray | None) -> tuple[bytes, np.ndarray]:
+            return encode_lowres(rgb, factor, quant, predicted)
+
         if step is None or self.chain is None:
-            return encode_lowres(rgb, factor, quant, self.anchor_parts.predicted_lowres(motion, self.side, factor))
-        chained = encode_lowres(rgb, factor, quant, self.chain.predicted(step, self.side, factor))
+            return coded(self.anchor_parts.predicted_lowres(motion, self.side, factor))
+        chained = coded(self.chain.predicted(step, self.side, factor))
         if spec.lowres_reference == "best":
-            anchored = encode_lowres(rgb, factor, quant, self.anchor_parts.predicted_lowres(motion, self.side, factor))
+            anchored = coded(self.anchor_parts.predicted_lowres(motion, self.side, factor))
             target = downsample(rgb, factor)
             cost = [8 * len(data) + float(np.sum((255 * (rec - target)) ** 2)) / (LAMBDA_PER_STEP2 * quant ** 2)
                     for data, rec in (anchored, chained)]

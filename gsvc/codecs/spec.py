@@ -57,8 +57,8 @@ class CodecSpec(Spec):
     nothing after it), against the previous frame's as decoded and moved by a coarse motion from
     it (``"previous"``: P frames, as H.264 chains them), or against whichever of the two costs less
     for each delta (``"best"``). Chained, a delta lost or concealed leaves the deltas predicted from
-    it undecodable until an anchor, which the receiver asks for, and a late delta is decoded late
-    rather than skipped (codecs that declare ``lowres_chain``); the receiver
+    it undecodable until an anchor, which the receiver asks for, and a late delta is still skipped
+    but its low-res frame decoded, so the chain goes on (codecs that declare ``lowres_chain``); the receiver
     makes every frame that carries a low-res version agree with it (``lowres_backprojection``
     steps of iterative back-projection, 0 = off; none of the published methods does this);
     ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
