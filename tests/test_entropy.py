@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gsvc.codecs.diffusion import fill_uncovered
-from gsvc.codecs.entropy import decode_label_map, decode_residuals, encode_label_map, encode_residuals
+from gsvc.codecs.entropy import (decode_blocks, decode_label_map, decode_residuals, encode_blocks, encode_label_map,
+                                 encode_residuals)
 from gsvc.codecs.motion import MotionField, covered, decode_motion, encode_motion, estimate_motion, warp_labels
 from gsvc.codecs.lowres import decode_lowres, encode_lowres, predict_lowres, quantize_lowres
 from gsvc.codecs.semantic import decode_labels, encode_labels
@@ -69,6 +70,31 @@ def test_residual_contexts_keep_separate_statistics_and_round_trip():
     assert len(data) < len(encode_residuals(vals))  # two statistics code cheaper than one mixed
     with pytest.raises(ValueError, match="contexts"):
         encode_residuals(vals, ctx[:10])
+
+
+def _sparse_blocks(seed: int) -> tuple[np.ndarray, dict]:
+    """Two 6x6 planes of 16-value blocks, four in five all zero (a low-res delta's residual), and how
+    they neighbour each other."""
+    rng = np.random.default_rng(seed)
+    vals = rng.integers(-3, 4, (72, 16)) * (rng.random((72, 1)) < 0.2) * (rng.random((72, 16)) < 0.4)
+    own = np.arange(36)
+    left = np.r_[np.where(own % 6, own - 1, -1), np.where(own % 6, own + 35, -1)]
+    up = np.r_[np.where(own >= 6, own - 6, -1), np.where(own >= 6, own + 30, -1)]
+    ctx = np.minimum(np.arange(16), 2)
+    return vals, dict(contexts=ctx, block_class=np.repeat([0, 1], 36), left=left, up=up)
+
+
+def test_blocks_round_trip_and_code_all_zero_blocks_cheaper_than_every_zero():
+    vals, kw = _sparse_blocks(3)
+    data = encode_blocks(vals, **kw)
+    assert np.array_equal(decode_blocks(data, size=16, **kw), vals)
+    flat_ctx = np.tile(kw["contexts"], len(vals))
+    assert len(data) < 0.9 * len(encode_residuals(vals.ravel(), flat_ctx))
+    assert len(encode_blocks(np.zeros((72, 16), int), **kw)) <= 8  # the flags, and the coder's 5-byte flush
+    with pytest.raises(ValueError, match="truncated"):
+        decode_blocks(data[: len(data) // 2], size=16, **kw)
+    with pytest.raises(ValueError, match="72 blocks"):
+        encode_blocks(vals, **{**kw, "left": kw["left"][:10]})
 
 
 @pytest.mark.parametrize("section", ["labels", "inter labels", "lowres", "inter lowres", "structure",

@@ -45,7 +45,7 @@ def test_lowres_sends_cvsc_low_res_and_motion_sections_but_no_labels_or_edges():
     _, cv = encode_all("cvsc", video, frames, structure="all")
     for a, b in zip(low, cv):
         assert {"semantic", "structure"} <= set(b.sections) and not {"semantic", "structure"} & set(a.sections)
-        assert a.sections == {k: v for k, v in b.sections.items() if k in ("lowres", "motion")}
+        assert a.sections == {k: v for k, v in b.sections.items() if k in ("lowres", "motion", "step")}
 
 
 def test_a_delta_is_the_moved_anchor_made_to_agree_with_its_own_low_res_frame():

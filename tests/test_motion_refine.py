@@ -51,3 +51,30 @@ def test_refinement_keeps_block_vectors_within_their_limit_on_unrelated_frames()
     b = synthetic_image("fractal", 2, 64, 64).astype(np.float32)  # a cut: nothing to find
     m = M.refine_motion(a, b, M.MotionField((0.0, 0.0), np.zeros((7, 7, 2), np.float32)), limit_px=8.0)
     assert np.all(np.isfinite(m.blocks_px)) and np.abs(m.blocks_px).max() <= 16.0
+
+
+def test_a_deltas_motion_grid_follows_codec_motion_block_px():
+    from gsvc.codecs.registry import make_codec
+    from gsvc.codecs.spec import CodecSpec
+    from gsvc.video import VideoSpec, devset
+
+    def grid(side: int, **kw) -> tuple[int, int]:
+        video = VideoSpec(seconds=1, fps=15, resolution=side, labels="none")
+        enc = make_codec(CodecSpec(name="lowres", lowres_reference="anchor", **kw), video).encoder(0)
+        efs = [enc.encode(f, [])[0] for f in devset.dev_source("dead_leaves", side).clip(0, 3).frames()]
+        return M.decode_motion(efs[-1].sections["motion"]).blocks_px.shape[:2]
+
+    assert M.motion_block_px(None, 64) == 32 and M.motion_block_px(None, 256) == 128 and M.motion_block_px(12, 64) == 12
+    assert grid(64) == (3, 3) and grid(32) == (3, 3)  # half the side: the same grid at any size
+    assert grid(64, motion_block_px=16) == (7, 7)
+    assert grid(64, motion_block_px=64) == (1, 1)
+
+
+def test_motion_blocks_larger_than_the_frame_are_refused_before_the_run():
+    from gsvc.scenarios import Scenario
+    from gsvc.spec import SpecError
+    Scenario(codec=dict(name="cvsc", motion_block_px=64), video=dict(resolution=64))
+    with pytest.raises(SpecError, match=r"codec.motion_block_px=128 .*video.resolution=64"):
+        Scenario(codec=dict(name="cvsc", motion_block_px=128), video=dict(resolution=64))
+    with pytest.raises(SpecError, match="motion_block_px"):
+        Scenario(codec=dict(name="cvsc", motion_block_px=2))

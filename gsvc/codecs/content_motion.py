@@ -21,7 +21,7 @@ from .control.confidence import reference_confidence
 from .conditions import PARTS, ConditionCoder, parse_conditions
 from .diffusion import NO_DENOISER, DiffusionCodec, DiffusionDecoder, parsed_or_corrupt
 from .lowres import upsample_lowres
-from .motion import covered, decode_motion, encode_motion, estimate_motion, warp, warp_labels
+from .motion import covered, decode_motion, encode_motion, estimate_motion, motion_block_px, warp, warp_labels
 from .ratelevels import LadderRateControl
 from .sampler import start_index
 
@@ -89,7 +89,7 @@ class ContentMotionEncoder(LadderRateControl):
             raise ValueError("codec.name='content_motion' has nothing to condition its content frame on: the source "
                              "has no labels (or codec.semantic='off') and codec.lowres and codec.structure are 'off'")
         for k, f in enumerate(frames):
-            motion = estimate_motion(key, rgb[k])
+            motion = estimate_motion(key, rgb[k], motion_block_px(self.spec.motion_block_px, key.shape[0]))
             sections = {"motion": encode_motion(motion)}
             if k == 0:
                 sections.update(group_sections)

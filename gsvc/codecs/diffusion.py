@@ -47,7 +47,8 @@ from .backends import load_backend, model_space, warp_sample
 from .lowres import back_project, lowres_side, upsample_lowres
 from .lowres_chain import ReceiverChain
 from .ratelevels import LadderRateControl
-from .motion import ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, warp
+from .motion import (ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, motion_block_px,
+                     warp)
 
 __all__ = ["DiffusionCodec", "DiffusionEncoder", "DiffusionDecoder", "frame_generator", "fill_uncovered"]
 
@@ -58,12 +59,6 @@ PLANNED_SAMPLE = object()
 #: plans shown by :meth:`DiffusionDecoder.predict` without the sampler: the reference moved
 #: (``warp``), the low-res frame upsampled (``lowres``), a full-size anchor as sent (``classic``)
 NO_DENOISER = ("warp", "lowres", "classic")
-#: block side (px) of the motion from the previous frame that a chained low-res frame
-#: (``codec.lowres_reference`` "previous" or "best") is predicted with: coarser than the anchor motion's 16 px,
-#: as it only moves a low-res frame. On the dev set (8 clips x 60 frames at 64 px, gop 15, low-res
-#: at half the side): low-res frames plus these sections took 24.2 kbit/s at 29.7 dB (step 24)
-#: against 31.6 kbit/s for the same fidelity predicted from the anchor; 16 px blocks 27.2, 64 px 25.8
-STEP_BLOCK_PX = 32
 
 
 def fill_uncovered(ref: np.ndarray, mask: np.ndarray, lowres: np.ndarray | None) -> np.ndarray:
@@ -200,13 +195,14 @@ class DiffusionEncoder(LadderRateControl):
         self.acc_px = self.acc_px + phase_shift_px(prev_rgb, rgb)
         self.prev_rgb = rgb
         self.since_anchor += 1
-        motion = estimate_motion(self.ref_rgb, rgb, prior_px=(float(self.acc_px[0]), float(self.acc_px[1])))
+        block = motion_block_px(self.spec.motion_block_px, rgb.shape[0])
+        motion = estimate_motion(self.ref_rgb, rgb, block, prior_px=(float(self.acc_px[0]), float(self.acc_px[1])))
         mbytes = encode_motion(motion)
         sent = decode_motion(mbytes)
         refs = (frame.index - self.since_anchor,)
         sections, step = {"motion": mbytes}, None
         if self.spec.lowres_reference != "anchor" and self.spec.lowres == "all" and self.last_index != refs[0]:
-            step_bytes = encode_motion(estimate_motion(prev_rgb, rgb, block_px=STEP_BLOCK_PX))
+            step_bytes = encode_motion(estimate_motion(prev_rgb, rgb, block_px=block))
             step = decode_motion(step_bytes)
         sections.update(self.cond.delta(frame, rgb, sent, step=step))
         if self.cond.delta_chained:  # its low-res frame is predicted from the previous frame's

@@ -2,8 +2,8 @@
 
 A delta's low-res frame is coded against a prediction: the anchor's low-res frame moved by the
 delta's motion from the anchor, or (chained) the previous frame's low-res frame, as decoded,
-moved by the motion from that frame (the delta's ``step`` section, coarse blocks of
-:data:`gsvc.codecs.diffusion.STEP_BLOCK_PX`). A chained delta names the frame it follows as its
+moved by the motion from that frame (the delta's ``step`` section, blocks of
+:func:`gsvc.codecs.motion.motion_block_px`). A chained delta names the frame it follows as its
 second reference (``EncodedFrame.refs == (anchor, previous)``), so the receiver can tell when it
 lacks it: :class:`ReceiverChain` keeps that frame and its low-res frame, including those of
 deltas the receiver skipped because they were late (a real decoder decodes their low-res frames

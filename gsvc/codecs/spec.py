@@ -61,7 +61,10 @@ class CodecSpec(Spec):
     but its low-res frame decoded, so the chain goes on (codecs that declare ``lowres_chain``); the receiver
     makes every frame that carries a low-res version agree with it (``lowres_backprojection``
     steps of iterative back-projection, 0 = off; none of the published methods does this);
-    ``structure`` sends its edge map likewise. ``name="lowres"`` sends the low-res frame and
+    ``structure`` sends its edge map likewise. A delta's motion (from its anchor, and a chained
+    delta's from the previous frame) is a global shift plus one vector per block of
+    ``motion_block_px`` (blocks overlapping by half; None: half the frame side, a 3 x 3 grid at any
+    resolution, :func:`gsvc.codecs.motion.motion_block_px`). ``name="lowres"`` sends the low-res frame and
     motion as ``cvsc`` does and shows them without generation (:mod:`gsvc.codecs.lowres_only`).
     A codec class may default some of these fields to its own values (``spec_defaults``: the tuned
     stream of cvsc and lowres, :data:`gsvc.codecs.cvsc.TUNED_CHAINED`, and anchor_residual's,
@@ -95,6 +98,8 @@ class CodecSpec(Spec):
     anchor_lowres_quant: int | None = bounded(
         None, 1, 255, "levels", "quantiser step of an anchor's low-res frame (None: lowres_quant)")
     lowres_reference: Literal["anchor", "previous", "best"] = "anchor"
+    motion_block_px: int | None = bounded(
+        None, 4, 1024, "px", "block side of a delta's motion field (None: half the frame side)")
     lowres_backprojection: int = bounded(
         3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")
     structure: Literal["off", "anchors", "all"] = "off"

@@ -92,6 +92,7 @@ class Scenario(Spec):
         validate_pair(self.channel, self.link)
         validate_cell(self.cell, self.channel, self.link, self.num_streams)
         self._check_model_serves_video()
+        self._check_motion_blocks_fit()
         self._check_rate_control()
         self._check_quality_is_measured()
         self.groups()  # each group's own scenario is valid (errors name streams[i].field)
@@ -157,6 +158,14 @@ class Scenario(Spec):
                              f"{', '.join(names_with('rate'))}, or link.rate_control='off'")
         if problem:
             raise ValueError(f"link.rate_control={ctl!r} {problem}")
+
+    def _check_motion_blocks_fit(self) -> None:
+        """``codec.motion_block_px`` of a codec that sends motion must fit in the frame."""
+        from ..codecs.registry import has
+        c, side = self.codec, self.video.resolution
+        if has(c.name, "reference") and c.motion_block_px is not None and c.motion_block_px > side:
+            raise ValueError(f"codec.motion_block_px={c.motion_block_px} is larger than the frame "
+                             f"(video.resolution={side}); choose 4 to {side} px, or None for half the side")
 
     def _check_model_serves_video(self) -> None:
         """A codec that sends the low-res frame (the diffusion codecs and ``lowres``) needs a low-res
