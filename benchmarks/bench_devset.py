@@ -13,11 +13,11 @@ columns are the codecs' own, not the network's or the receiver's; the ``on time`
 * ``cvsc`` and ``cvsc`` with ``control="adaptive"``,
 * ``lowres`` with ``control="adaptive"`` (the same stream with the controller's anchors at cuts),
 * both adaptive with whole anchors (``whole-anch``: ``anchor_lowres_factor=1``, an intra frame
-  shown as sent, deltas at step 40), the best low-res stream measured on this set.
+  shown as sent, deltas at step 32), the best low-res stream measured on this set.
 
 ``cvsc`` and ``lowres`` run at their own defaults (:data:`gsvc.codecs.cvsc.TUNED_CHAINED`: deltas at
-half the side, step 24, each predicted from its anchor's or the previous frame's low-res frame,
-whichever costs less; tuned on this set).
+half the side, step 20, anchors at step 5, each delta predicted from its anchor's or the previous
+frame's low-res frame, whichever costs less; tuned on this set).
 
 Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
 denoiser evaluations per frame, on-time share; every value a mean over the frames of the group.
@@ -52,12 +52,12 @@ import gsvc
 from gsvc.codecs.registry import has
 from gsvc.video import devset
 
-#: anchors sent whole (an intra frame, no generation, step 16) with deltas at half the side, step 40,
+#: anchors sent whole (an intra frame, no generation, step 16) with deltas at half the side, step 32,
 #: chained as cvsc's defaults chain them: the best operating point of the low-res stream measured on this
-#: set (lowres adaptive: 28.48 dB / SSIM 0.871 at 28.7 kbit/s; step 48 28.17 / 0.863 at 27.8, step 32
-#: 28.86 / 0.880 at 29.9; anchors at step 24 and deltas at 40, 27.38 / 0.842 at 25.0; before deltas were
-#: chained, step 48: 28.05 / 0.860 at 28.9)
-WHOLE_ANCHORS = dict(anchor_lowres_factor=1, anchor_lowres_quant=16, lowres_quant=40)
+#: set (lowres adaptive, with half-side motion blocks and the cubic low-res predictor: 29.08 dB / SSIM 0.886
+#: / LPIPS 0.030 at 25.4 kbit/s; deltas at step 40 28.74 / 0.879 / 0.033 at 24.5; the half-side anchors of
+#: the defaults 28.89 / 0.890 / 0.047 at 25.6. Before those, step 40: 28.48 / 0.871 at 28.7)
+WHOLE_ANCHORS = dict(anchor_lowres_factor=1, anchor_lowres_quant=16, lowres_quant=32)
 #: (row name, codec settings)
 ROWS = [
     ("h264 12 kbit/s", dict(name="h264", bitrate_kbps=12)),

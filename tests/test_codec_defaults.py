@@ -18,7 +18,8 @@ def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_th
     assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_CHAINED  # the same stream, shown without generation
     assert _lowres_fields(CodecSpec(name="reuse")) == TUNED_CHAINED  # the same stream, another start
     # its residual is the anchor-predicted stream (it cannot chain)
-    assert _lowres_fields(CodecSpec(name="anchor_residual")) == {**TUNED_LOWRES, "lowres_reference": "anchor"}
+    assert _lowres_fields(CodecSpec(name="anchor_residual")) == {**TUNED_LOWRES, "lowres_reference": "anchor",
+                                                                 "lowres_backprojection": SHARED["lowres_backprojection"]}
     for name in ("full", "oneshot", "content_motion"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 
@@ -43,8 +44,8 @@ def test_switching_codec_name_takes_the_new_codec_s_defaults_and_keeps_what_the_
     assert _lowres_fields(full.codec) == SHARED and full.codec.steps == 6
     back = full.updated({"codec.name": "cvsc"})
     assert back.spec_hash() == cvsc.spec_hash()  # the same scenario however it was reached
-    pinned = Scenario(codec=dict(name="cvsc", lowres_quant=20)).updated({"codec.name": "lowres"})
-    assert pinned.codec.lowres_quant == 20 and pinned.codec.lowres_factor == TUNED_CHAINED["lowres_factor"]
+    pinned = Scenario(codec=dict(name="cvsc", lowres_quant=22)).updated({"codec.name": "lowres"})
+    assert pinned.codec.lowres_quant == 22 and pinned.codec.lowres_factor == TUNED_CHAINED["lowres_factor"]
 
 
 def test_a_sweep_over_codec_name_gives_each_point_its_codec_s_defaults():

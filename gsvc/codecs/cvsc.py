@@ -50,8 +50,17 @@ TUNED_LOWRES = {"lowres_factor": 2, "lowres_quant": 32, "anchor_lowres_quant": 8
 #: undecodable until an anchor, which the first of them asks for; measured on the pedestrian-urban preset
 #: over a 2 Mbit/s link losing 2 % / 5 % of packets at random (10 s, 64 px), cvsc showed 21.50 / 19.70 dB
 #: against 21.51 / 19.57 anchor-predicted at step 32. ``lowres_reference="anchor"`` keeps every delta
-#: independent of the others
-TUNED_CHAINED = {**TUNED_LOWRES, "lowres_quant": 24, "lowres_reference": "best"}
+#: independent of the others. Since then the stream got cheaper (half-side motion blocks,
+#: :func:`gsvc.codecs.motion.motion_block_px`; a flag per empty block; a low-res frame predicted by a cubic
+#: spline at its own size, :func:`gsvc.codecs.lowres.predict_lowres`): at step 24 the lowres row fell to
+#: 26.97 / 0.825 / 0.072 at 20.9 kbit/s, so the steps were tuned again on the same set (lowres rows, control
+#: off): deltas at step 20 and anchors at 5 with six back-projection steps give 27.68 / 0.845 / 0.060 at
+#: 24.3 kbit/s (three steps: 27.67 / 0.846 / 0.065); step 18 with anchors at 8 27.60 / 0.845 at 24.4, step
+#: 20 with anchors at 4 27.75 / 0.848 at 25.1, step 18 with anchors at 5 27.88 / 0.853 at 25.6, a gop of 20
+#: 27.29 / 0.838 at 24.0 (step 18); finer anchors buy more per bit than finer deltas. cvsc at these: 27.88 /
+#: 0.844 / 0.050 at 26.6 kbit/s (the procedural clip's label maps add 2.3 kbit/s over the set)
+TUNED_CHAINED = {**TUNED_LOWRES, "lowres_quant": 20, "anchor_lowres_quant": 5, "lowres_reference": "best",
+                 "lowres_backprojection": 6}
 
 
 #: cvsc's delta strength, tuned on the dev set (benchmarks/results/bench_devset.txt): noising the warped
