@@ -18,8 +18,8 @@ def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_th
     assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_CHAINED  # the same stream, shown without generation
     assert _lowres_fields(CodecSpec(name="reuse")) == TUNED_CHAINED  # the same stream, another start
     # its residual is the anchor-predicted stream (it cannot chain)
-    assert _lowres_fields(CodecSpec(name="anchor_residual")) == {**TUNED_LOWRES, "lowres_reference": "anchor",
-                                                                 "lowres_backprojection": SHARED["lowres_backprojection"]}
+    own = {**TUNED_LOWRES, "lowres_reference": "anchor", "lowres_backprojection": SHARED["lowres_backprojection"]}
+    assert _lowres_fields(CodecSpec(name="anchor_residual")) == own
     for name in ("full", "oneshot", "content_motion"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 
