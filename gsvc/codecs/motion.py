@@ -18,7 +18,8 @@ from scipy.ndimage import map_coordinates, zoom as nd_zoom
 from ..video.flow import block_flow_px, luma, phase_shift_px
 from .entropy import checksum, decode_residuals, encode_residuals
 
-__all__ = ["MotionField", "motion_block_px", "estimate_motion", "refine_motion", "encode_motion", "decode_motion", "warp", "warp_labels", "covered",
+__all__ = ["MotionField", "motion_block_px", "estimate_motion", "refine_motion", "encode_motion", "decode_motion", "warp",
+           "warp_labels", "covered",
            "ZERO_MOTION"]
 
 _Q = 4.0  # quarter-pixel precision
