@@ -57,7 +57,7 @@ from ..video.stills import synthetic_image
 from .denoiser import DenoiserConfig
 from .lowres import quantize_lowres
 from .model import Denoiser, make_scheduler, save_denoiser
-from .motion import covered, estimate_motion, warp
+from .motion import covered, estimate_motion, motion_block_px, warp
 from .structure import edge_map
 
 __all__ = ["TrainConfig", "train", "validate", "make_pool", "make_batch", "make_clip"]
@@ -220,7 +220,7 @@ def make_batch(pool: list[dict], cfg: TrainConfig, rng: np.random.Generator):
         else:
             prev = clip["rgb"][j - gap].astype(np.float32) / 255
             prior = tuple(float(v) for v in clip["shifts"][j - gap + 1:j + 1].sum(0))
-            m = estimate_motion(prev, cur, prior_px=prior)
+            m = estimate_motion(prev, cur, motion_block_px(None, cur.shape[0]), prior_px=prior)  # as codecs send it
             ref, mask = warp(_degrade(prev, rng), m), covered(m, cur.shape[0])
         lab = clip["labels"][j] if clip["labels"] is not None and rng.random() < cfg.p_labels else None
         lr = None
@@ -437,7 +437,8 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
         cur, prev = rgb[1:], rgb[:-1]
         b, side = len(cur), cur.shape[1]
         family = "procedural" if clip["labels"] is not None else "synthetic"
-        motions = [estimate_motion(prev[i], cur[i], prior_px=tuple(clip["shifts"][i + 1])) for i in range(b)]
+        block = motion_block_px(None, side)
+        motions = [estimate_motion(prev[i], cur[i], block, prior_px=tuple(clip["shifts"][i + 1])) for i in range(b)]
         ref = [warp(prev[i], m) for i, m in enumerate(motions)]
         mask = [covered(m, side) for m in motions]
         for name, (use_labels, factor, use_ref, steps, strength) in VAL_PATHS.items():
@@ -511,7 +512,8 @@ def _model_card(meta: dict) -> str:
         f"fractal textures (`gsvc.video.stills`); no image file of any package. Each clip rendered at {sides} "
         f"and a {t['crop_px']} px window of it kept; cameras pan/zoom/shake/static at 0.3-6 px/frame.",
         f"- Examples: (reference, target) pairs 1-{t['max_gap']} frames apart, the reference blurred and noised like "
-        "a reconstruction, warped with the codecs' own motion estimate and masked where the motion uncovered "
+        "a reconstruction, warped with the codecs' own motion estimate (blocks of half the frame side, "
+        "`gsvc.codecs.motion.motion_block_px`) and masked where the motion uncovered "
         f"content; no reference in {t['p_no_ref']:.0%}, one from another clip (a cut) in {t['p_wrong_ref']:.0%}. "
         f"Labels (where true ones exist) in {t['p_labels']:.0%}; the low-res frame in {t['p_lowres']:.0%} "
         f"(factor {t['lowres_factors']} with probabilities {t['p_lowres_factors']}, quantiser step "
