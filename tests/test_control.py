@@ -150,7 +150,8 @@ def test_warp_and_repeat_paths_show_the_warped_reference_and_the_last_image(tiny
         m = decode_motion(efs[1].sections["motion"])
         lowres = parse_conditions(efs[1].sections, dec.ref_parts, m, 64)["lowres"]
         # the reference moved to the frame, what the motion uncovered filled from the frame's low-res version
-        want = back_project(fill_uncovered(warp(dec.ref_image, m), covered(m, 64), lowres), lowres, 3)
+        filled = fill_uncovered(warp(dec.ref_image, m), covered(m, 64), lowres)
+        want = back_project(filled, lowres, c.spec.lowres_backprojection)
         assert np.array_equal(warped.image, want)
         dec.plan(efs[2], True, None)
         repeated = dec.decode(efs[2], DecodePlan("repeat"))
