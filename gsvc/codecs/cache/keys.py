@@ -29,8 +29,10 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: version of the cache's keys and entries; bumped whenever either changes meaning, or the same inputs
 #: code to other outputs (2: decodes run with one intra-op thread, so an entry no longer depends on the
 #: thread count of the process that made it; 3: motion refined by least squares and a delta's label map
-#: sent intra when shorter, so the same frame encodes to other bytes)
-FORMAT = 3
+#: sent intra when shorter, so the same frame encodes to other bytes; 4: half-side motion blocks, a flag per
+#: empty low-res block and the cubic low-res predictor, so the same frame encodes to other bytes and the
+#: same low-res bytes decode to another frame)
+FORMAT = 4
 
 
 def environment() -> dict:
