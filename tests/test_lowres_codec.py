@@ -94,3 +94,22 @@ def test_lowres_runs_through_a_sweep_the_report_and_the_bd_rate_table(tmp_path):
     assert set(d) == {"lowres"}
     page = render_report(res)
     assert "against h264" in page and "against lowres" in page
+
+
+@pytest.mark.parametrize("shift_px", [1, 2, 3])  # a quarter, half and three quarters of a low-res pixel
+def test_a_low_res_frame_moved_by_a_subpixel_pan_is_predicted_closer_than_by_upsampling_it(shift_px):
+    from gsvc.codecs.lowres import downsample, predict_lowres, upsample_lowres
+    from gsvc.codecs.motion import MotionField, warp
+    from gsvc.video import devset
+    world = np.asarray(devset.dev_source("grace_hopper", 128).clip(0, 1).frames()[0].rgb, np.float32)
+    # two 56 px views of the same picture, the second panned by shift_px / 2 px; their 28 px low-res frames
+    ref = downsample(downsample(world[8:120, 8:120], 2), 2)
+    cur = downsample(downsample(world[8:120, 8 + shift_px:120 + shift_px], 2), 2)
+    pan = MotionField((shift_px / 2, 0.0), np.zeros((1, 1, 2), np.float32))
+    inner = np.s_[2:-2, 2:-2]
+
+    def rms(pred):
+        return float(np.sqrt(np.mean((pred[inner] - cur[inner]) ** 2)))
+
+    upsampled = downsample(warp(upsample_lowres(ref, 56), pan), 2)  # gsvc's earlier predictor
+    assert rms(predict_lowres(ref, pan, 56, 2)) < 0.7 * min(rms(upsampled), rms(ref))
