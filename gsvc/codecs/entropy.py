@@ -295,6 +295,12 @@ def _block_contexts(blocks: int, size: int, contexts: np.ndarray, block_class: n
     return ctx.tolist(), cls.tolist(), np.asarray(left).tolist(), np.asarray(up).tolist()
 
 
+def _flag_context(i: int, cls: list[int], left: list[int], up: list[int], coded: list) -> int:
+    """Context of block ``i``'s coded-block flag: its class, and how many of its left and upper
+    neighbours (-1: none) had one."""
+    return 3 * cls[i] + (left[i] >= 0 and coded[left[i]]) + (up[i] >= 0 and coded[up[i]])
+
+
 def encode_blocks(values: np.ndarray, contexts: np.ndarray, block_class: np.ndarray,
                   left: np.ndarray, up: np.ndarray) -> bytes:
     """Arithmetic-code ``[N, K]`` small signed integers in blocks of ``K``, most of them all zero (a
@@ -317,7 +323,7 @@ def encode_blocks(values: np.ndarray, contexts: np.ndarray, block_class: np.ndar
     flags = [_HALF] * (3 * 16)
     enc = RangeEncoder()
     for i in range(n):
-        enc.bit(flags, 3 * cls[i] + (left[i] >= 0 and coded[left[i]]) + (up[i] >= 0 and coded[up[i]]), int(coded[i]))
+        enc.bit(flags, _flag_context(i, cls, left, up, coded), int(coded[i]))
         if coded[i]:
             state = 1
             for v, c in zip(rows[i], ctx[i]):
@@ -336,7 +342,7 @@ def decode_blocks(data: bytes, contexts: np.ndarray, block_class: np.ndarray, le
     dec = RangeDecoder(data)
     coded, out = [], np.zeros((n, size), np.int64)
     for i in range(n):
-        coded.append(dec.bit(flags, 3 * cls[i] + (left[i] >= 0 and coded[left[i]]) + (up[i] >= 0 and coded[up[i]])))
+        coded.append(dec.bit(flags, _flag_context(i, cls, left, up, coded)))
         if coded[i]:
             state = 1
             for k, c in enumerate(ctx[i]):
