@@ -158,6 +158,13 @@ def gains(frames: pd.DataFrame) -> None:
                   f"{x['ssim'] - y['ssim']:>+8.3f}{x['lpips'] - y['lpips']:>+8.3f}{x['dists'] - y['dists']:>+8.3f}")
 
 
+def machine() -> str:
+    """The host, its threads and GPU, and the gsvc and torch versions: the first line of a recorded result."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"machine: {platform.machine()} CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
+            f"{gpu}; gsvc {gsvc.__version__}, torch {torch.__version__}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=4.0, help="length of each clip (five shots)")
@@ -178,9 +185,7 @@ def main() -> None:
         ap.error(f"--rows: {', '.join(unknown)} not among {', '.join(known)}")
     a.rows = [(n, known[n]) for n in names]
     n = int(round(a.seconds * 15))
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    print(f"machine: {platform.machine()} CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-          f"{gpu}; gsvc {gsvc.__version__}, torch {torch.__version__}. Dev set: {len(a.clips)} clips x {n} frames ({a.seconds:g} s at 15 fps, "
+    print(f"{machine()}. Dev set: {len(a.clips)} clips x {n} frames ({a.seconds:g} s at 15 fps, "
           f"{a.side} px, 5 shots of {n // 5}), speeds {devset.SPEEDS_PX} px/frame at 64 px; ideal link, fixed "
           f"playout delay {a.delay_ms:g} ms, profile:cpu-2core, no shedding.")
     t0 = time.perf_counter()

@@ -35,16 +35,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 import types
 import warnings
 
 import numpy as np
 import pandas as pd
-import torch
 
-import gsvc
 from gsvc.analysis.rd import bd_metric, bd_rate, rd_curves, rd_points
 from gsvc.video import devset
 
@@ -152,9 +149,7 @@ def main() -> None:
         ap.error("--ladders: h264 is the anchor every delta is taken against; include it")
     run = types.SimpleNamespace(seconds=a.seconds, side=64, clips=a.clips.split(","), delay_ms=a.delay_ms,
                                 weights=None)
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    print(f"machine: {platform.machine()} CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-          f"{gpu}; gsvc {gsvc.__version__}, torch {torch.__version__}. Dev set: {len(run.clips)} clips x "
+    print(f"{bd.machine()}. Dev set: {len(run.clips)} clips x "
           f"{int(round(a.seconds * 15))} frames at 64 px, 15 fps; ideal link, fixed playout delay {a.delay_ms:g} ms, "
           f"profile:cpu-2core, no shedding. Ladders: {', '.join(names)}.")
     t0 = time.perf_counter()
