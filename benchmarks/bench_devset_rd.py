@@ -99,35 +99,42 @@ def deltas(summary: pd.DataFrame, anchor: str, names: list[str]) -> list[dict]:
     return out
 
 
+def _width(names) -> int:
+    return max(20, max(len(n) for n in names) + 1)
+
+
 def print_points(summary: pd.DataFrame) -> None:
     print("\n== ladder points, whole dev set ==")
-    print(f"{'ladder':<20}{'point':<13}{'kbit/s':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}{'evals/fr':>9}"
+    w = _width(summary["ladder"])
+    print(f"{'ladder':<{w}}{'point':<13}{'kbit/s':>8}{'PSNR dB':>9}{'SSIM':>7}{'LPIPS':>7}{'DISTS':>7}{'evals/fr':>9}"
           f"{'on time':>8}")
     for r in summary.itertuples(index=False):
-        print(f"{r.ladder:<20}{r.point:<13}{r.bitrate_kbps:>8.1f}{r.psnr_db_mean:>9.2f}{r.ssim_mean:>7.3f}"
+        print(f"{r.ladder:<{w}}{r.point:<13}{r.bitrate_kbps:>8.1f}{r.psnr_db_mean:>9.2f}{r.ssim_mean:>7.3f}"
               f"{r.lpips_mean:>7.3f}{r.dists_mean:>7.3f}{r.evals:>9.2f}{r.on_time:>8.2f}")
 
 
 def print_deltas(rows: list[dict], anchor: str, title: str) -> None:
     print(f"\n== {title} ==")
-    print(f"{'ladder':<20}{'metric':<9}{'BD-rate %':>10}{'BD-metric':>11}{'shared kbit/s':>16}{'x':>6}"
+    w = _width([r["ladder"] for r in rows])
+    print(f"{'ladder':<{w}}{'metric':<9}{'BD-rate %':>10}{'BD-metric':>11}{'shared kbit/s':>16}{'x':>6}"
           f"{'shared quality':>18}")
     for r in rows:
         span = r["hi"] / r["lo"] if r["hi"] > r["lo"] else float("nan")
         shared = f"{r['lo']:.1f}-{r['hi']:.1f}" if r["hi"] > r["lo"] else "none"
         quality = f"{r['q_lo']:.3f}-{r['q_hi']:.3f}" if r["q_hi"] > r["q_lo"] else "none"
-        print(f"{r['ladder']:<20}{r['metric']:<9}{r['bd_rate']:>+10.1f}{r['bd_metric']:>+11.4f}{shared:>16}"
+        print(f"{r['ladder']:<{w}}{r['metric']:<9}{r['bd_rate']:>+10.1f}{r['bd_metric']:>+11.4f}{shared:>16}"
               f"{span:>6.2f}{quality:>18}")
 
 
 def per_clip(frames: pd.DataFrame, names: list[str]) -> None:
     print("\n== BD-rate % against h264 per clip (each clip's own points; negative: fewer bits) ==")
-    print(f"{'clip':<18}{'ladder':<20}{'PSNR':>8}{'SSIM':>8}{'LPIPS':>8}{'DISTS':>8}")
+    w = _width(names)
+    print(f"{'clip':<18}{'ladder':<{w}}{'PSNR':>8}{'SSIM':>8}{'LPIPS':>8}{'DISTS':>8}")
     for clip, g in frames.groupby("clip", sort=False):
         s = points(g)
         r = {m: bd_rate(s, "h264", m, by="ladder", keys=["point"]) for m in METRICS}
         for n in names:
-            print(f"{clip:<18}{n:<20}" + "".join(f"{r[m].get(n, np.nan):>+8.1f}" for m in METRICS))
+            print(f"{clip:<18}{n:<{w}}" + "".join(f"{r[m].get(n, np.nan):>+8.1f}" for m in METRICS))
 
 
 def main() -> None:
