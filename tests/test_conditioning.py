@@ -4,7 +4,8 @@ import pytest
 
 import gsvc
 from gsvc.codecs.denoiser import DenoiserConfig
-from gsvc.codecs.lowres import decode_lowres, downsample, encode_lowres, predict_lowres, upsample_lowres
+from gsvc.codecs import lowres
+from gsvc.codecs.lowres import deblock, decode_lowres, downsample, encode_lowres, predict_lowres, upsample_lowres
 from gsvc.codecs.model import Denoiser, save_denoiser, served_resolutions
 from gsvc.codecs.motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from gsvc.codecs.registry import make_codec
@@ -45,6 +46,38 @@ def test_lowres_frame_round_trips_and_finer_steps_cost_more_and_match_better(pho
         errors.append(float(np.abs(recon - downsample(rgb, 4)).mean()))
     assert sizes[0] > sizes[1] > sizes[2]
     assert errors[0] < errors[1] < errors[2] and errors[0] < 2 / 255
+
+
+def test_intra_frames_are_deblocked_in_the_loop_and_come_closer_to_their_source(photo, monkeypatch):
+    frames = photo_frames(photo)
+    a, b = frames[0].rgb, frames[2].rgb
+    m = decode_motion(encode_motion(estimate_motion(a, b)))
+    filtered = {}
+    for name, fn in (("on", deblock), ("off", lambda rgb, quant: rgb)):
+        monkeypatch.setattr(lowres, "deblock", fn)
+        data, anchor = encode_lowres(a, 1, 32)
+        assert np.array_equal(decode_lowres(data), anchor)  # the decoder filters exactly as the encoder did
+        pred = predict_lowres(anchor, m, 64, 2)
+        inter, recon = encode_lowres(b, 2, 32, pred)
+        filtered[name] = (data, anchor, pred, inter, recon)
+    on, off = filtered["on"], filtered["off"]
+    assert on[0] == off[0]  # same bits: the filter is the decoder's
+    assert psnr_db(on[1], a) > psnr_db(off[1], a) + 0.3
+    assert not np.array_equal(on[2], off[2])  # a delta is predicted from the filtered anchor...
+    monkeypatch.setattr(lowres, "deblock", lambda rgb, quant: pytest.fail("an inter frame was deblocked"))
+    assert np.array_equal(decode_lowres(on[3], on[2]), on[4])  # ...and is not filtered itself
+
+
+def test_deblocking_smooths_a_small_step_at_a_block_edge_and_keeps_a_picture_edge():
+    quant = 16
+    img = np.full((8, 8, 3), 0.5, np.float32)
+    img[:, 4:] += 2 * quant / 255  # a step of two quantiser steps across the block edge: an artefact
+    out = deblock(img, quant)
+    assert 0 < out[0, 4, 0] - out[0, 3, 0] < img[0, 4, 0] - img[0, 3, 0]
+    np.testing.assert_array_equal(out[:, [0, 1, 6, 7]], img[:, [0, 1, 6, 7]])  # only the two edge pixels move
+    edge = np.full((8, 8, 3), 0.2, np.float32)
+    edge[:, 4:] = 0.8  # a step of 0.6 (about 10 steps): a picture edge
+    np.testing.assert_array_equal(deblock(edge, quant), edge)
 
 
 def test_inter_coded_lowres_from_the_moved_anchor_is_cheaper_than_intra(photo):

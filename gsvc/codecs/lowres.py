@@ -5,9 +5,11 @@ pixels a side), converts it to YCbCr (BT.601, full range), and codes
 it as a small transform codec of its own:
 
 * Y, Cb, Cr at the low-res size (4:4:4), 4x4 orthonormal DCT blocks, one uniform quantiser
-  step ``quant`` (in 8-bit levels) for every luma coefficient and ``CHROMA_STEP`` times it for chroma, rounding with a dead zone (offset 1/3, as H.264 reference encoders
-  do for intra blocks);
-* intra (anchors): each block's DC predicted from the previous block's reconstructed DC;
+  step ``quant`` (in 8-bit levels) for every luma coefficient and ``CHROMA_STEP`` times it for chroma,
+  rounding with a dead zone (offset 1/3, as H.264 reference encoders do for intra blocks);
+* intra (anchors): each block's DC predicted from the previous block's reconstructed DC, and the
+  reconstruction deblocked (:func:`deblock`) at both ends, so that the frame shown and the
+  predictions made from it are the filtered one (an in-loop filter, as H.264's);
 * inter (deltas): the residual against ``predicted``, the *anchor's* decoded low-res
   frame moved by the transmitted motion (:func:`predict_lowres`), so a delta depends on
   the anchor only, as every other section of a diffusion delta does: a lost delta breaks
@@ -37,7 +39,7 @@ from scipy.ndimage import zoom as nd_zoom
 from .entropy import checksum, decode_blocks, encode_blocks
 
 __all__ = ["downsample", "upsample_lowres", "back_project", "encode_lowres", "decode_lowres", "quantize_lowres",
-           "predict_lowres", "lowres_side", "LOWRES_FACTORS"]
+           "predict_lowres", "lowres_side", "deblock", "LOWRES_FACTORS"]
 
 #: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
 LOWRES_FACTORS = (1, 2, 4, 8, 16)
@@ -46,6 +48,11 @@ _B = 4  # transform block side
 _DEADZONE = 1.0 / 3.0
 #: chroma quantiser step relative to luma's (chroma errors cost less PSNR per level: Y carries 0.3-0.6 of R, G, B)
 CHROMA_STEP = 1.5
+
+#: deblocking of intra frames (:func:`deblock`), in quantiser steps: a step across a block boundary
+#: smaller than ``ALPHA`` (and within each side smaller than ``BETA``) is taken for a coding artefact,
+#: and the two pixels beside the boundary move towards each other by at most ``TC``
+DEBLOCK_ALPHA, DEBLOCK_BETA, DEBLOCK_TC = 4.0, 2.0, 0.125
 
 # orthonormal 4-point DCT-II matrix
 _C = np.array([[np.sqrt((1 if k == 0 else 2) / _B) * np.cos(np.pi * (2 * n + 1) * k / (2 * _B))
@@ -166,6 +173,34 @@ def _layout(n: int) -> tuple[list[tuple[int, int]], dict]:
     return shapes, {"contexts": contexts, "block_class": np.repeat([0, 1, 1], side * side), "left": left, "up": up}
 
 
+def deblock(rgb: np.ndarray, quant: int) -> np.ndarray:
+    """An intra-coded frame ``[n, n, 3]`` (RGB in [0, 1]) with its 4x4 block edges smoothed where they are
+    coding artefacts, not picture edges: the boundary filter of H.264 (ITU-T H.264, 8.7, the
+    normal filter: ``d = ((q0 - p0) * 4 + (p1 - q1)) / 8``, clipped to ``tc``, where
+    ``|p0 - q0| < alpha``, ``|p1 - p0| < beta`` and ``|q1 - q0| < beta``), vertical edges then
+    horizontal, with thresholds in units of the quantiser step ``quant`` (8-bit levels).
+
+    Tuned on the dev set's frames (:data:`DEBLOCK_ALPHA`, :data:`DEBLOCK_BETA`, :data:`DEBLOCK_TC`;
+    40 frames, every 12th of each clip): a whole frame at step 16 / 32 comes 0.53 / 0.68 dB and
+    0.010 / 0.021 SSIM closer to the source and LPIPS falls 0.0072 -> 0.0068 / 0.032 -> 0.024; a
+    correction of up to a quarter step gained more PSNR (0.63 / 0.77 dB) but cost LPIPS at step 16
+    (0.0082). A half-side frame at step 10 / 5 comes 0.20 / 0.13 dB closer to its block means. On inter
+    frames (a residual on a smooth prediction) it did not help, so they are left as decoded.
+    """
+    st = quant / 255.0
+    alpha, beta, tc = DEBLOCK_ALPHA * st, DEBLOCK_BETA * st, DEBLOCK_TC * st
+    out = np.array(rgb, np.float32)
+    for axis in (1, 0):
+        y = np.moveaxis(out, axis, 0)  # a view: boundaries across this axis
+        b = np.arange(_B, y.shape[0] - 1, _B)
+        p1, p0, q0, q1 = y[b - 2], y[b - 1], y[b], y[b + 1]
+        artefact = (np.abs(p0 - q0) < alpha) & (np.abs(p1 - p0) < beta) & (np.abs(q1 - q0) < beta)
+        d = np.clip(((q0 - p0) * 4 + (p1 - q1)) / 8, -tc, tc) * artefact
+        y[b - 1] = p0 + d
+        y[b] = q0 - d
+    return np.clip(out, 0, 1)
+
+
 def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> tuple[np.ndarray, np.ndarray]:
     """(coded integers in scan order, the reconstruction ``[n, n, 3]`` in RGB [0, 1])."""
     n = lowres.shape[0]
@@ -186,7 +221,7 @@ def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> t
             flat[1:, 0] = dc[1:] - dc[:-1]
         coded.append(flat.ravel())
     recon = np.clip((_unplanes(recon_planes, n) + ycc_base) @ _RGB.T, 0, 1).astype(np.float32)
-    return np.concatenate(coded), recon
+    return np.concatenate(coded), (deblock(recon, quant) if predicted is None else recon)
 
 
 def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: int) -> np.ndarray:
@@ -204,7 +239,8 @@ def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: 
         q = np.empty_like(flat)
         q[:, _ZIGZAG] = flat
         planes.append(_unblocks(_C.T @ (q.reshape(nb, _B, _B) * st) @ _C, shape))
-    return np.clip((_unplanes(planes, n) + base @ _YCC.T) @ _RGB.T, 0, 1).astype(np.float32)
+    recon = np.clip((_unplanes(planes, n) + base @ _YCC.T) @ _RGB.T, 0, 1).astype(np.float32)
+    return deblock(recon, quant) if predicted is None else recon
 
 
 def quantize_lowres(rgb: np.ndarray, factor: int, quant: int, predicted: np.ndarray | None = None) -> np.ndarray:

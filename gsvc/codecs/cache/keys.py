@@ -31,8 +31,9 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: thread count of the process that made it; 3: motion refined by least squares and a delta's label map
 #: sent intra when shorter, so the same frame encodes to other bytes; 4: half-side motion blocks, a flag per
 #: empty low-res block and the cubic low-res predictor, so the same frame encodes to other bytes and the
-#: same low-res bytes decode to another frame)
-FORMAT = 4
+#: same low-res bytes decode to another frame; 5: intra low-res frames deblocked in the loop, so the same
+#: bytes decode to another frame and the deltas predicted from it encode to other bytes)
+FORMAT = 5
 
 
 def environment() -> dict:
