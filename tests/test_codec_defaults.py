@@ -1,5 +1,6 @@
 """A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
-and anchor_residual (predicted from the anchor), cvsc's (and reuse's) tuned strength."""
+and anchor_residual (predicted from the anchor), the tuned strength of the codecs that refine a delta from a
+start made to agree with its low-res frame (cvsc, reuse, anchor_residual)."""
 from gsvc.codecs.cvsc import TUNED_CHAINED, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
@@ -24,10 +25,11 @@ def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_th
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 
 
-def test_cvsc_and_reuse_alone_refine_deltas_at_the_tuned_strength():
+def test_cvsc_reuse_and_anchor_residual_alone_refine_deltas_at_the_tuned_strength():
     assert CodecSpec(name="cvsc").strength == TUNED_STRENGTH < CodecSpec.model_fields["strength"].default
     assert CodecSpec(name="reuse").strength == TUNED_STRENGTH
-    for name in ("anchor_residual", "lowres", "full"):
+    assert CodecSpec(name="anchor_residual").strength == TUNED_STRENGTH
+    for name in ("content_motion", "lowres", "full"):
         assert CodecSpec(name=name).strength == CodecSpec.model_fields["strength"].default
     assert CodecSpec(name="cvsc", strength=0.3).strength == 0.3
 

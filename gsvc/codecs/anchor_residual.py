@@ -24,7 +24,7 @@ import numpy as np
 from .base import DecodePlan, EncodedFrame
 from .conditions import parse_conditions
 from .control.confidence import reference_confidence
-from .cvsc import TUNED_LOWRES
+from .cvsc import TUNED_LOWRES, TUNED_STRENGTH
 from .diffusion import DiffusionCodec, DiffusionDecoder, DiffusionEncoder, frame_generator
 from .lowres import back_project
 from .sampler import sample, start_index
@@ -107,11 +107,20 @@ class AnchorResidualDecoder(DiffusionDecoder):
         return den.to_image(res.x0)[0]
 
 
+#: anchor_residual's defaults: cvsc's first tuned stream (predicted from the anchor: it sends no motion, so
+#: it cannot chain) and cvsc's delta strength. A delta starts from the anchor already made to agree with
+#: its own low-res frame, and the output is back-projected onto that frame again, so the refinement
+#: steps change nothing one can measure: on the dev set (8 clips x 60 frames at 64 px, every frame on
+#: time) strength 0.1 shows 24.42 dB / SSIM 0.719 / LPIPS 0.104 / DISTS 0.204 at 40.2 kbit/s, the same as
+#: 0.3 to the third decimal, at 1.60 evaluations per frame instead of 3.47
+TUNED_AR = {**TUNED_LOWRES, "strength": TUNED_STRENGTH}
+
+
 class AnchorResidualCodec(DiffusionCodec):
     name = "anchor_residual"
     capabilities = DiffusionCodec.capabilities | {"reference"}
     decoder_cls = AnchorResidualDecoder
-    spec_defaults = TUNED_LOWRES
+    spec_defaults = TUNED_AR
 
     @classmethod
     def spec_problem(cls, spec) -> str | None:
