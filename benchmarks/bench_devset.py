@@ -22,13 +22,16 @@ frame's low-res frame, whichever costs less; tuned on this set).
 Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
 denoiser evaluations per frame, on-time share; every value a mean over the frames of the group.
 Groups: each clip, each nominal speed (px/frame at 64 px, the shots of that speed over all
-clips), and the whole set. Then each generative row minus the ``lowres`` row of the same
-control on the whole set and per speed (the gain of generation), and each row's worst shot
+clips), and the whole set. Then each generative row minus its no-generation row (the same stream
+shown without a denoiser: ``lowres`` of the same control for cvsc and reuse, ``lowres intra`` for full
+and oneshot) on the whole set and per speed (the gain of generation), and each row's worst shot
 (lowest shot-mean PSNR over every shot of every clip).
 
 ``--rows`` picks rows by name, from these and the other published methods at their defaults
-(``reuse``, ``anchor_residual``, ``content_motion``, and ``content_motion`` adaptive; ``--rows all``
-runs every one). A generative
+(``reuse``, ``anchor_residual``, ``content_motion``, ``content_motion`` adaptive, ``full``, ``oneshot``)
+with ``lowres intra`` (every frame intra at full's and oneshot's stream, no generation); ``--rows all``
+runs every one. ``full`` runs on the receiver profile of an H200 (:data:`ROW_LATENCY`: on this host's
+it cannot keep up within the longest playout delay); every other row on this host's. A generative
 row is compared with its no-generation row only when both run. ``--weights`` runs the generative
 rows with other denoiser weights (a training run's) against the same no-generation rows.
 
@@ -49,7 +52,9 @@ import pandas as pd
 import torch
 
 import gsvc
+from gsvc.codecs.cvsc import TUNED_CHAINED
 from gsvc.codecs.registry import has
+from gsvc.codecs.spec import CodecSpec
 from gsvc.video import devset
 
 #: anchors sent whole (an intra frame, no generation, step 16) with deltas at half the side, step 32,
@@ -69,26 +74,43 @@ ROWS = [
     ("lowres whole-anch", dict(name="lowres", control="adaptive", **WHOLE_ANCHORS)),
     ("cvsc whole-anch", dict(name="cvsc", control="adaptive", **WHOLE_ANCHORS)),
 ]
-#: the other published methods, at their defaults (``--rows``)
+#: the low-res stream every codec but cvsc, reuse, lowres and anchor_residual sends (the spec's shared
+#: defaults: every frame at half the side, step 8, as full and oneshot send it)
+SHARED_STREAM = {f: CodecSpec.model_fields[f].default for f in TUNED_CHAINED}
+#: the other published methods, at their defaults (``--rows``), and the intra-only no-generation row
+#: of full's and oneshot's stream
 OTHER_ROWS = [
     ("reuse", dict(name="reuse")),
     ("anchor_residual", dict(name="anchor_residual")),
     ("content_motion", dict(name="content_motion")),
     ("content_motion adaptive", dict(name="content_motion", control="adaptive")),
+    ("full", dict(name="full")),
+    ("oneshot", dict(name="oneshot")),
+    ("lowres intra", dict(name="lowres", gop=1, **SHARED_STREAM)),
 ]
-#: generative row -> the no-generation row it is compared with
-GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch"}
+#: generative row -> the no-generation row it is compared with (the same low-res stream)
+GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch",
+             "reuse": "lowres", "full": "lowres intra", "oneshot": "lowres intra"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
 
 
-def scenario(clip: str, codec: dict, a) -> gsvc.Scenario:
+#: receiver latency of every row but these: the calibrated profile of this 2-core host
+LATENCY = "profile:cpu-2core"
+#: rows whose decode cannot keep up on that profile within the longest fixed playout delay (10 s): ``full``
+#: runs 10 evaluations on every frame, about 0.5 s a frame there, so a third of a 4 s clip came late; on the
+#: measured H200 profile of the same model (``gsvc/timing/profiles/h200-gsvc.json``, 4.3 ms an evaluation at
+#: 64 px) every frame is on time. Its quality columns do not depend on the profile, only the on-time share
+ROW_LATENCY = {"full": "profile:h200-gsvc"}
+
+
+def scenario(clip: str, codec: dict, a, latency: str = LATENCY) -> gsvc.Scenario:
     return gsvc.Scenario(
         name=f"devset-{clip}", seed=0,
         video=dict(source="devset", path=clip, seconds=a.seconds, fps=15, resolution=a.side),
         codec={**codec, **({"weights": a.weights} if a.weights and has(codec["name"], "diffusion") else {})},
         channel=dict(model="ideal", rate_mbps=20),
         jitter=dict(mode="fixed", delay_ms=a.delay_ms),
-        receiver=dict(gpus=1, latency="profile:cpu-2core", decode="real", shed="off"),
+        receiver=dict(gpus=1, latency=latency, decode="real", shed="off"),
         metrics=["lpips", "dists"])
 
 
@@ -98,7 +120,7 @@ def run_all(a) -> pd.DataFrame:
     for clip in a.clips:
         for row, codec in a.rows:
             t0 = time.perf_counter()
-            res = gsvc.run(scenario(clip, codec, a))
+            res = gsvc.run(scenario(clip, codec, a, ROW_LATENCY.get(row, LATENCY)))
             f = res.frames.copy()
             f["clip"], f["row"] = clip, row
             src = devset.dev_source(clip, a.side, 15, len(f))
@@ -146,7 +168,7 @@ def worst_shots(frames: pd.DataFrame) -> None:
 
 def gains(frames: pd.DataFrame) -> None:
     print("\n== gain of generation: generative row minus the no-generation row (same stream, same control; "
-          "dkbit/s: the label map cvsc adds where a clip has labels, the procedural one only) ==")
+          "dkbit/s: the label map a generative codec adds where a clip has labels, the procedural one only) ==")
     print(f"{'group':<18}{'codec':<34}{'dkbit/s':>8}{'dPSNR':>8}{'dSSIM':>8}{'dLPIPS':>8}{'dDISTS':>8}")
     groups = [("all", frames)] + [(f"{s:g} px/frame", g) for s, g in frames.groupby("speed_px")]
     for name, g in groups:
