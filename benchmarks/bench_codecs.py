@@ -9,12 +9,14 @@ wall-clock time on this machine):
   above, two hard cuts to new viewpoints). It was never used for training.
 * ``procedural``: held-out procedural street clips (seeds from 2 000 000, never used in training).
 
-No-generation reference: beside every diffusion row the ``lowres`` codec with the same low-res
-settings (``lowres``, ``lowres_factor``, ``anchor_lowres_factor``, ``lowres_quant``,
-``lowres_backprojection``, ``gop``, ``control``): the same low-res and motion stream ``cvsc`` sends,
-shown without generation. The ``low`` columns are the row minus that reference (PSNR, SSIM: higher
-is better; LPIPS, DISTS: lower is better), i.e. what the denoiser adds to the stream; the
-reference row itself is printed once, where it is first needed. The BD-rate tables give every
+No-generation reference: beside every row of cvsc, reuse, full and oneshot the ``lowres`` codec sending
+the same low-res and motion stream (:data:`LOWRES_KEYS` as the row's codec resolves them, every frame
+intra for full and oneshot), shown without generation; anchor_residual (no motion) and content_motion
+(its own groups) send streams ``lowres`` does not, so they have none. The ``low`` columns are the row
+minus that reference (PSNR, SSIM: higher is better; LPIPS, DISTS: lower is better), i.e. what the
+denoiser adds to the stream (and what a label or edge map it sends on top costs: the rates differ by
+those); the reference row itself is printed once, where it is first needed, with the settings in which
+it differs from ``lowres``'s defaults. The BD-rate tables give every
 codec against H.264, H.265 and ``lowres``.
 
 Equal-rate comparison: H.264 and H.265 (the real-time settings of :mod:`gsvc.codecs.classic`)
@@ -40,7 +42,7 @@ import numpy as np
 import torch
 
 from gsvc.codecs import classic
-from gsvc.codecs.registry import has, make_codec
+from gsvc.codecs.registry import codec_class, make_codec
 from gsvc.codecs.spec import CodecSpec
 from gsvc.video import VideoSpec, open_source, photo_source
 from gsvc.metrics.dists import dists
@@ -56,9 +58,14 @@ BD_QUANTS = (4, 8, 16, 32)
 #: target rates of the classic codecs' rate-quality ladder, kbit/s (scaled by (side/64)^1.5 above 64 px)
 LADDER_KBPS = (4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 CLASSIC = ("h264", "h265")
-#: the settings a diffusion row shares with its no-generation reference (``lowres``)
-LOWRES_KEYS = ("lowres", "lowres_factor", "anchor_lowres_factor", "lowres_quant", "lowres_backprojection", "gop",
-               "control")
+#: the settings a diffusion row shares with its no-generation reference (``lowres``): the whole low-res and
+#: motion stream, as the row's codec resolves them (its own defaults included)
+LOWRES_KEYS = ("lowres", "lowres_factor", "anchor_lowres_factor", "lowres_quant", "anchor_lowres_quant",
+               "lowres_reference", "lowres_backprojection", "motion_block_px", "gop", "control")
+#: the diffusion codecs whose stream ``lowres`` sends for the same settings: cvsc and reuse (anchors and
+#: motion-predicted deltas), full and oneshot (every frame intra: ``gop=1``). anchor_residual sends no motion
+#: and content_motion its own groups, so they have no no-generation row
+SAME_STREAM = ("cvsc", "reuse", "full", "oneshot")
 #: quality columns of the gain over the reference: (metric, sign of "better")
 GAIN = (("psnr", 1), ("ssim", 1), ("lpips", -1), ("dists", -1))
 
@@ -145,7 +152,7 @@ def rows_for(side: int, quick: bool, has_labels: bool) -> list[tuple[str, dict]]
     if quick:
         return rows
     if side == 64:
-        rows += [("full", {}), ("cvsc", dict(lowres_factor=2)), ("cvsc", dict(lowres_factor=8)),
+        rows += [("full", {}), ("cvsc", dict(lowres_factor=4)), ("cvsc", dict(lowres_factor=8)),
                  ("cvsc", dict(lowres_quant=16)), ("cvsc", dict(lowres="anchors")),
                  ("cvsc", dict(structure="all")), ("cvsc", dict(strength=0.5)), ("cvsc", dict(lowres_backprojection=0)),
                  ("reuse", {}), ("anchor_residual", {}), ("content_motion", dict(lowres_factor=2))]
@@ -203,15 +210,22 @@ def own_columns(text: str, r: dict) -> str:
 
 
 def no_generation_reference(name: str, kw: dict, side: int, clips: list[list], cache: dict) -> dict | None:
-    """The ``lowres`` codec with the low-res settings of diffusion row ``name, kw`` (None for a classic
-    row or one that sends no low-res frame); printed as a row of its own the first time it is run."""
-    if not has(name, "diffusion") or kw.get("lowres") == "off":
+    """The ``lowres`` codec sending the low-res stream of diffusion row ``name, kw`` (None for a classic row,
+    one that sends no low-res frame, or a codec not in :data:`SAME_STREAM`); printed as a row of its own
+    the first time it is run, labelled with the settings where they differ from lowres's defaults."""
+    if name not in SAME_STREAM or kw.get("lowres") == "off":
         return None
-    ref_kw = {k: v for k, v in kw.items() if k in LOWRES_KEYS}
+    spec = CodecSpec(name=name, **kw)
+    ref_kw = {k: getattr(spec, k) for k in LOWRES_KEYS}
+    if codec_class(name).intra_only:
+        ref_kw["gop"] = 1
     key = tuple(sorted(ref_kw.items()))
     if key not in cache:
         cache[key] = run_codec(CodecSpec(name="lowres", **ref_kw), side, clips, PERCEPTUAL)
-        print(own_columns(label("lowres", ref_kw) + " (no generation)", cache[key]))
+        own = CodecSpec(name="lowres")
+        shown = {k: v for k, v in ref_kw.items() if getattr(own, k) != v}
+        text = f"lowres intra ({name}'s)" if ref_kw["gop"] == 1 else label("lowres", shown)
+        print(own_columns(text + " (no generation)", cache[key]))
     return cache[key]
 
 
