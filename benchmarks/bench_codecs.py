@@ -215,15 +215,15 @@ def no_generation_reference(name: str, kw: dict, side: int, clips: list[list], c
     the first time it is run, labelled with the settings where they differ from lowres's defaults."""
     if name not in SAME_STREAM or kw.get("lowres") == "off":
         return None
-    spec = CodecSpec(name=name, **kw)
+    spec, own = CodecSpec(name=name, **kw), CodecSpec(name="lowres")
     ref_kw = {k: getattr(spec, k) for k in LOWRES_KEYS}
     if codec_class(name).intra_only:
         ref_kw["gop"] = 1
-    key = tuple(sorted(ref_kw.items()))
+    # only what differs from lowres's own defaults, which lowres resolves as the row's codec did
+    shown = {k: v for k, v in ref_kw.items() if getattr(own, k) != v}
+    key = tuple(sorted(shown.items()))
     if key not in cache:
-        cache[key] = run_codec(CodecSpec(name="lowres", **ref_kw), side, clips, PERCEPTUAL)
-        own = CodecSpec(name="lowres")
-        shown = {k: v for k, v in ref_kw.items() if getattr(own, k) != v}
+        cache[key] = run_codec(CodecSpec(name="lowres", **shown), side, clips, PERCEPTUAL)
         text = f"lowres intra ({name}'s)" if ref_kw["gop"] == 1 else label("lowres", shown)
         print(own_columns(text + " (no generation)", cache[key]))
     return cache[key]
