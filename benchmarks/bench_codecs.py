@@ -209,22 +209,32 @@ def own_columns(text: str, r: dict) -> str:
             f"{r['ssim']:>7.3f}{r['lpips']:>7.3f}{r['dists']:>7.3f}{r['vmaf']:>7.1f}")
 
 
-def no_generation_reference(name: str, kw: dict, side: int, clips: list[list], cache: dict) -> dict | None:
-    """The ``lowres`` codec sending the low-res stream of diffusion row ``name, kw`` (None for a classic row,
-    one that sends no low-res frame, or a codec not in :data:`SAME_STREAM`); printed as a row of its own
-    the first time it is run, labelled with the settings where they differ from lowres's defaults."""
+def no_generation_stream(name: str, kw: dict | None = None) -> dict | None:
+    """The settings of a ``lowres`` codec that sends the low-res and motion stream of diffusion row
+    ``name, kw`` (only those differing from lowres's own defaults, so that lowres resolves the rest as the
+    row's codec did; ``gop=1`` for an intra-only codec), or None for a codec not in :data:`SAME_STREAM`
+    or one that sends no low-res frame."""
+    kw = kw or {}
     if name not in SAME_STREAM or kw.get("lowres") == "off":
         return None
     spec, own = CodecSpec(name=name, **kw), CodecSpec(name="lowres")
     ref_kw = {k: getattr(spec, k) for k in LOWRES_KEYS}
     if codec_class(name).intra_only:
         ref_kw["gop"] = 1
-    # only what differs from lowres's own defaults, which lowres resolves as the row's codec did
-    shown = {k: v for k, v in ref_kw.items() if getattr(own, k) != v}
+    return {k: v for k, v in ref_kw.items() if getattr(own, k) != v}
+
+
+def no_generation_reference(name: str, kw: dict, side: int, clips: list[list], cache: dict) -> dict | None:
+    """The ``lowres`` codec sending the stream of diffusion row ``name, kw`` (:func:`no_generation_stream`;
+    None where there is none); printed as a row of its own the first time it is run, labelled with the
+    settings where they differ from lowres's defaults."""
+    shown = no_generation_stream(name, kw)
+    if shown is None:
+        return None
     key = tuple(sorted(shown.items()))
     if key not in cache:
         cache[key] = run_codec(CodecSpec(name="lowres", **shown), side, clips, PERCEPTUAL)
-        text = f"lowres intra ({name}'s)" if ref_kw["gop"] == 1 else label("lowres", shown)
+        text = f"lowres intra ({name}'s)" if shown.get("gop") == 1 else label("lowres", shown)
         print(own_columns(text + " (no generation)", cache[key]))
     return cache[key]
 

@@ -52,9 +52,8 @@ import pandas as pd
 import torch
 
 import gsvc
-from gsvc.codecs.cvsc import TUNED_CHAINED
+from bench_codecs import no_generation_stream
 from gsvc.codecs.registry import has
-from gsvc.codecs.spec import CodecSpec
 from gsvc.video import devset
 
 #: anchors sent whole (an intra frame, no generation, step 16) with deltas at half the side, step 32,
@@ -74,9 +73,6 @@ ROWS = [
     ("lowres whole-anch", dict(name="lowres", control="adaptive", **WHOLE_ANCHORS)),
     ("cvsc whole-anch", dict(name="cvsc", control="adaptive", **WHOLE_ANCHORS)),
 ]
-#: the low-res stream every codec but cvsc, reuse, lowres and anchor_residual sends (the spec's shared
-#: defaults: every frame at half the side, step 8, as full and oneshot send it)
-SHARED_STREAM = {f: CodecSpec.model_fields[f].default for f in TUNED_CHAINED}
 #: the other published methods, at their defaults (``--rows``), and the intra-only no-generation row
 #: of full's and oneshot's stream
 OTHER_ROWS = [
@@ -86,7 +82,7 @@ OTHER_ROWS = [
     ("content_motion adaptive", dict(name="content_motion", control="adaptive")),
     ("full", dict(name="full")),
     ("oneshot", dict(name="oneshot")),
-    ("lowres intra", dict(name="lowres", gop=1, **SHARED_STREAM)),
+    ("lowres intra", dict(name="lowres", **no_generation_stream("full"))),  # full's and oneshot's stream
 ]
 #: generative row -> the no-generation row it is compared with (the same low-res stream)
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch",
