@@ -5,7 +5,8 @@ import pytest
 import gsvc
 from gsvc.codecs.denoiser import DenoiserConfig
 from gsvc.codecs import lowres
-from gsvc.codecs.lowres import deblock, decode_lowres, downsample, encode_lowres, predict_lowres, upsample_lowres
+from gsvc.codecs.lowres import (deblock, decode_lowres, downsample, encode_lowres, lowres_header, predict_lowres,
+                                upsample_lowres)
 from gsvc.codecs.model import Denoiser, save_denoiser, served_resolutions
 from gsvc.codecs.motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from gsvc.codecs.registry import make_codec
@@ -100,11 +101,10 @@ def test_anchor_lowres_frame_can_be_full_size_with_its_own_quantiser(photo):
                      lowres_quant=40)
     coder = ConditionCoder(spec, 64)
     anchor = coder.anchor(None, a)["lowres"]
-    mode, n, quant = anchor[0], int.from_bytes(anchor[1:3], "little"), anchor[3]
-    assert (mode, n, quant) == (0, 64, 6)  # intra, the whole frame, the anchor's step
+    assert lowres_header(anchor) == ("intra", 64, 6)  # the whole frame, the anchor's step
     assert psnr_db(decode_lowres(anchor), a) > 35
     delta = coder.delta(None, b, decode_motion(encode_motion(estimate_motion(a, b))))["lowres"]
-    assert (int.from_bytes(delta[1:3], "little"), delta[3]) == (16, 40)  # the deltas keep theirs
+    assert lowres_header(delta) == ("inter", 16, 40)  # the deltas keep theirs
 
 
 def test_structure_map_round_trips_and_scales_with_the_frame(photo):

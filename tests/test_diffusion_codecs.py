@@ -8,7 +8,7 @@ import gsvc
 from gsvc.codecs.base import Feedback
 from gsvc.codecs.denoiser import DenoiserConfig
 from gsvc.codecs.model import Denoiser, save_denoiser
-from gsvc.codecs.motion import decode_motion, encode_motion, estimate_motion
+from gsvc.codecs.motion import MotionField, decode_motion, encode_motion, estimate_motion
 from gsvc.codecs.registry import make_codec
 from gsvc.codecs.semantic import decode_labels, encode_labels
 from gsvc.codecs.spec import CodecSpec
@@ -50,6 +50,10 @@ def test_motion_round_trips_through_bytes():
     m = estimate_motion(rgb[0], rgb[1])
     back = decode_motion(encode_motion(m))
     assert back.global_px == m.global_px and np.array_equal(back.blocks_px, m.blocks_px)
+    big = MotionField((-4000.25, 3.75), np.round(np.random.default_rng(0).normal(0, 9, (17, 3, 2)) * 4) / 4)
+    back = decode_motion(encode_motion(big))  # a grid of 16 blocks a side or more takes the longer header
+    assert back.global_px == big.global_px and np.array_equal(back.blocks_px, big.blocks_px)
+    assert len(encode_motion(m)) < len(encode_motion(big))
 
 
 def test_encoded_sizes_are_the_lengths_of_real_bytes(tiny_weights, frames):

@@ -55,6 +55,19 @@ def test_training_lowres_frames_equal_what_the_receiver_decodes(clip):
         assert np.array_equal(quantize_lowres(rgb, factor, quant), decode_lowres(encode_lowres(rgb, factor, quant)[0]))
 
 
+def test_intra_dc_prediction_inverts_and_follows_an_edge_the_previous_block_would_not():
+    from gsvc.codecs.lowres import _dc_prediction, _undo_dc_prediction
+
+    rng = np.random.default_rng(3)
+    for side in (1, 2, 5, 16):
+        dc = rng.integers(-300, 300, (side, side))
+        assert np.array_equal(_undo_dc_prediction(dc.ravel() - _dc_prediction(dc), side), dc.ravel())
+    edge = np.where(np.arange(8) < 3, 10, 50)[None, :].repeat(8, 0)  # a vertical edge through every row
+    median = edge.ravel() - _dc_prediction(edge)
+    previous = np.diff(np.r_[0, edge.ravel()])
+    assert np.count_nonzero(median) == 2 and np.count_nonzero(previous) == 16
+
+
 def test_residuals_round_trip_including_extremes():
     vals = np.r_[np.random.default_rng(1).integers(-6, 7, 300), [0, 32767, -32767, 1, -1, 0, 0, 255]]
     assert np.array_equal(decode_residuals(encode_residuals(vals), len(vals)), vals)
@@ -90,7 +103,7 @@ def test_blocks_round_trip_and_code_all_zero_blocks_cheaper_than_every_zero():
     assert np.array_equal(decode_blocks(data, size=16, **kw), vals)
     flat_ctx = np.tile(kw["contexts"], len(vals))
     assert len(data) < 0.9 * len(encode_residuals(vals.ravel(), flat_ctx))
-    assert len(encode_blocks(np.zeros((72, 16), int), **kw)) <= 8  # the flags, and the coder's 5-byte flush
+    assert len(encode_blocks(np.zeros((72, 16), int), **kw)) <= 5  # the flags, and the coder's one-byte flush
     with pytest.raises(ValueError, match="truncated"):
         decode_blocks(data[: len(data) // 2], size=16, **kw)
     with pytest.raises(ValueError, match="72 blocks"):
@@ -140,3 +153,35 @@ def test_covered_marks_what_a_pan_uncovers_and_the_lowres_frame_fills_it():
     out = fill_uncovered(ref, mask, thumb)
     assert np.allclose(out[:, 59:], 0.75) and np.all(out[:, :59] == 0)
     assert fill_uncovered(ref, mask, None) is ref
+
+
+def test_the_shortest_flush_decodes_every_stream_within_a_byte_of_its_information(monkeypatch):
+    import math
+
+    from gsvc.codecs import entropy
+
+    class Metered(entropy.RangeEncoder):  # adds up -log2 P(bit) under the adaptive models as they code
+        made: list = []
+
+        def __init__(self):
+            super().__init__()
+            self.bits = 0.0
+            Metered.made.append(self)
+
+        def bit(self, probs, i, bit):
+            p0 = probs[i] / 2048
+            self.bits -= math.log2(p0 if bit == 0 else 1 - p0)
+            super().bit(probs, i, bit)
+
+    monkeypatch.setattr(entropy, "RangeEncoder", Metered)
+    rng = np.random.default_rng(7)
+    assert encode_residuals(np.zeros(0, int)) == b""
+    for trial in range(200):
+        n = int(rng.integers(1, 120))
+        vals = np.clip(np.round(rng.laplace(0, [0.2, 2, 40, 4000][trial % 4], n)), -32767, 32767).astype(int)
+        data = encode_residuals(vals)
+        assert np.array_equal(decode_residuals(data, n), vals)
+        assert len(data) <= Metered.made[-1].bits / 8 + 1.5  # LZMA's own flush would add 4 bytes
+    data = encode_residuals(rng.integers(-50, 50, 400))
+    with pytest.raises(ValueError, match="truncated"):
+        decode_residuals(data[:-6], 400)

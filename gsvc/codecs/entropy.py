@@ -17,6 +17,9 @@ carry propagation through a cached byte; Pavlov's LZMA SDK, ``LzmaEnc.c`` /
   exponential-Golomb-like magnitude; :func:`encode_blocks` / :func:`decode_blocks` code them in
   blocks, each behind a flag that says whether it has any non-zero value.
 
+Each section ends with the shortest flush (:meth:`RangeEncoder.finish`); the byte counts above were
+measured with LZMA's, three bytes longer per section.
+
 Arithmetic-coded bytes carry no redundancy, so a flipped or missing byte decodes to
 a wrong map silently; callers add a checksum (see :mod:`gsvc.codecs.semantic`).
 """
@@ -73,7 +76,18 @@ class RangeEncoder:
         self.low = (self.low & 0x00FFFFFF) << 8
 
     def finish(self) -> bytes:
-        for _ in range(5):
+        """The coded bytes, ended by the shortest flush: any value in ``[low, low + range)`` decodes the
+        same bits, and the decoder reads zeros past the end, so the value with the most trailing zero
+        bytes is chosen and those bytes are not sent. ``range`` is at least ``2**24`` after each
+        bit, so one byte of ``low`` always suffices (LZMA's flush sends four): 3 bytes fewer in every
+        section, about 6 % of a cvsc delta (a low-res and two motion sections)."""
+        for keep in range(5):
+            unit = 1 << (32 - 8 * keep)
+            value = -(-self.low // unit) * unit
+            if value < self.low + self.range:
+                break
+        self.low = value
+        for _ in range(keep + 1):
             self._shift_low()
         # the first byte is always the initial zero cache: drop it (the decoder assumes it)
         return bytes(self.out[1:])
@@ -112,8 +126,11 @@ class RangeDecoder:
 
     @property
     def overrun(self) -> bool:
-        """True if the decoder needed more bytes than it was given (truncated data)."""
-        return self.pos > len(self.data) + 1
+        """True if the decoder needed more bytes than it was given (truncated data). A complete stream
+        ends with at most one byte of the flush value (:meth:`RangeEncoder.finish`), and the decoder
+        keeps four bytes of it in ``code``: it reads up to four zero bytes past the end of complete data;
+        a shorter cut may pass here, which the sections' checksums catch."""
+        return self.pos > len(self.data) + 4
 
 
 def checksum(values: np.ndarray) -> int:

@@ -7,7 +7,8 @@ it as a small transform codec of its own:
 * Y, Cb, Cr at the low-res size (4:4:4), 4x4 orthonormal DCT blocks, one uniform quantiser
   step ``quant`` (in 8-bit levels) for every luma coefficient and ``CHROMA_STEP`` times it for chroma,
   rounding with a dead zone (offset 1/3, as H.264 reference encoders do for intra blocks);
-* intra (anchors): each block's DC predicted from the previous block's reconstructed DC, and the
+* intra (anchors): each block's DC predicted from its left, upper and upper-left neighbours' (the
+  median predictor of JPEG-LS, :func:`_dc_prediction`), and the
   reconstruction deblocked (:func:`deblock`) at both ends, so that the frame shown and the
   predictions made from it are the filtered one (an in-loop filter, as H.264's);
 * inter (deltas): the residual against ``predicted``, the *anchor's* decoded low-res
@@ -39,12 +40,16 @@ from scipy.ndimage import zoom as nd_zoom
 from .entropy import checksum, decode_blocks, encode_blocks
 
 __all__ = ["downsample", "upsample_lowres", "back_project", "encode_lowres", "decode_lowres", "quantize_lowres",
-           "predict_lowres", "lowres_side", "deblock", "LOWRES_FACTORS"]
+           "predict_lowres", "lowres_header", "lowres_side", "deblock", "LOWRES_FACTORS"]
 
 #: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
 LOWRES_FACTORS = (1, 2, 4, 8, 16)
 _INTRA, _INTER = 0, 1
 _B = 4  # transform block side
+#: a section's header: the side (px, 1-1024) with the mode (intra 0, inter 1) in the top bit, the
+#: quantiser step, a 16-bit checksum
+_HEAD = struct.Struct("<HBH")
+_SIDE_MASK = 0x7FFF
 _DEADZONE = 1.0 / 3.0
 #: chroma quantiser step relative to luma's (chroma errors cost less PSNR per level: Y carries 0.3-0.6 of R, G, B)
 CHROMA_STEP = 1.5
@@ -124,11 +129,18 @@ def predict_lowres(ref_lowres: np.ndarray, motion, side_px: int, factor: int | N
     return downsample(up if motion is None else np.clip(warp(up, motion, order=3), 0, 1), factor)
 
 
+def lowres_header(data: bytes) -> tuple[str, int, int]:
+    """A section's header: ("intra" or "inter", side of the low-res frame in px, quantiser step in
+    8-bit levels); ValueError if too short."""
+    if len(data) < _HEAD.size:
+        raise ValueError("low-res section too short")
+    word, quant, _ = _HEAD.unpack(data[:_HEAD.size])
+    return ("intra", "inter")[word >> 15], word & _SIDE_MASK, quant
+
+
 def lowres_side(data: bytes) -> int:
     """Side (px) of the low-res frame in a section, read from its header; ValueError if too short."""
-    if len(data) < 6:
-        raise ValueError("low-res section too short")
-    return struct.unpack("<H", data[1:3])[0]
+    return lowres_header(data)[1]
 
 
 def _pad4(plane: np.ndarray) -> np.ndarray:
@@ -201,6 +213,45 @@ def deblock(rgb: np.ndarray, quant: int) -> np.ndarray:
     return np.clip(out, 0, 1)
 
 
+def _side_blocks(plane: np.ndarray) -> tuple[int, int]:
+    return plane.shape[0] // _B, plane.shape[1] // _B
+
+
+def _median_predictor(left, up, up_left):
+    """JPEG-LS's median edge detector (ITU-T T.87, A.2.1): the median of ``left``, ``up`` and
+    ``left + up - up_left``, which follows an edge along either direction."""
+    return np.maximum(np.minimum(left, up), np.minimum(np.maximum(left, up), left + up - up_left))
+
+
+def _dc_prediction(dc: np.ndarray) -> np.ndarray:
+    """``[By, Bx]`` quantised DCs of an intra plane's blocks -> their predictions ``[By * Bx]``: the
+    median of the left, upper and planar neighbours (:func:`_median_predictor`), the left one on the
+    first row, the upper one in the first column, 0 for the first block. Against the previous block's DC
+    in raster order (this coder's earlier predictor) it saves 3.4 % of a whole frame's bytes at step 16
+    and 1.6 % of a half-side one's at step 5 (the dev set's frames, every 15th), the reconstruction
+    unchanged."""
+    p = np.zeros_like(dc)
+    p[0, 1:] = dc[0, :-1]
+    p[1:, 0] = dc[:-1, 0]
+    p[1:, 1:] = _median_predictor(dc[1:, :-1], dc[:-1, 1:], dc[:-1, :-1])
+    return p.ravel()
+
+
+def _undo_dc_prediction(residual: np.ndarray, side: int) -> np.ndarray:
+    """Inverse of subtracting :func:`_dc_prediction` from a square plane's ``side * side`` DCs."""
+    dc = np.zeros((side, side), np.int64)
+    r = residual.reshape(side, side).tolist()
+    for y in range(side):
+        for x in range(side):
+            if y and x:
+                left, up, up_left = int(dc[y, x - 1]), int(dc[y - 1, x]), int(dc[y - 1, x - 1])
+                p = max(min(left, up), min(max(left, up), left + up - up_left))
+            else:
+                p = int(dc[y, x - 1]) if x else int(dc[y - 1, x]) if y else 0
+            dc[y, x] = r[y][x] + p
+    return dc.ravel()
+
+
 def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> tuple[np.ndarray, np.ndarray]:
     """(coded integers in scan order, the reconstruction ``[n, n, 3]`` in RGB [0, 1])."""
     n = lowres.shape[0]
@@ -216,9 +267,8 @@ def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> t
         q = (np.sign(coef) * np.floor(np.abs(coef) / st + _DEADZONE)).astype(np.int64)
         recon_planes.append(_unblocks(_C.T @ (q * st) @ _C, plane.shape))
         flat = q.reshape(len(q), -1)[:, _ZIGZAG]
-        if predicted is None:  # DC from the previous block's DC
-            dc = flat[:, 0].copy()
-            flat[1:, 0] = dc[1:] - dc[:-1]
+        if predicted is None:
+            flat[:, 0] -= _dc_prediction(flat[:, 0].reshape(_side_blocks(plane)))
         coded.append(flat.ravel())
     recon = np.clip((_unplanes(recon_planes, n) + ycc_base) @ _RGB.T, 0, 1).astype(np.float32)
     return np.concatenate(coded), (deblock(recon, quant) if predicted is None else recon)
@@ -235,7 +285,7 @@ def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: 
         flat = coded[pos:pos + nb * 16].reshape(nb, 16).copy()
         pos += nb * 16
         if predicted is None:
-            flat[:, 0] = np.cumsum(flat[:, 0])
+            flat[:, 0] = _undo_dc_prediction(flat[:, 0], shape[0] // _B)
         q = np.empty_like(flat)
         q[:, _ZIGZAG] = flat
         planes.append(_unblocks(_C.T @ (q.reshape(nb, _B, _B) * st) @ _C, shape))
@@ -269,7 +319,7 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
     coded, recon = _quantise(small, predicted, quant)
     _, blocks = _layout(n)
     mode = _INTRA if predicted is None else _INTER
-    head = struct.pack("<BHBH", mode, n, quant, _checksum(mode, n, quant, coded))
+    head = _HEAD.pack(mode << 15 | n, quant, _checksum(mode, n, quant, coded))
     return head + encode_blocks(coded.reshape(-1, _B * _B), **blocks), recon
 
 
@@ -280,15 +330,16 @@ def _checksum(mode: int, n: int, quant: int, coded: np.ndarray) -> int:
 
 def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
     """Bytes -> the low-res frame ``[n, n, 3]`` float32 in [0, 1]; ValueError on malformed bytes."""
-    if len(data) < 6:
+    if len(data) < _HEAD.size:
         raise ValueError("low-res section too short")
-    mode, n, quant, crc = struct.unpack("<BHBH", data[:6])
-    if mode not in (_INTRA, _INTER) or not 0 < n <= 1024 or quant == 0:
+    word, quant, crc = _HEAD.unpack(data[:_HEAD.size])
+    mode, n = word >> 15, word & _SIDE_MASK
+    if not 0 < n <= 1024 or quant == 0:
         raise ValueError("low-res section has a bad header")
     if mode == _INTER and (predicted is None or predicted.shape[:2] != (n, n)):
         raise ValueError("inter-coded low-res section needs the anchor's low-res frame of the same size")
     _, blocks = _layout(n)
-    coded = decode_blocks(data[6:], size=_B * _B, **blocks).ravel()
+    coded = decode_blocks(data[_HEAD.size:], size=_B * _B, **blocks).ravel()
     if np.abs(coded).max(initial=0) > 32767 or _checksum(mode, n, quant, coded) != crc:
         raise ValueError("low-res section corrupt (checksum mismatch)")
     return _dequantise(coded, n, predicted if mode == _INTER else None, quant)

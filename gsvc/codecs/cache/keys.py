@@ -32,8 +32,10 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: sent intra when shorter, so the same frame encodes to other bytes; 4: half-side motion blocks, a flag per
 #: empty low-res block and the cubic low-res predictor, so the same frame encodes to other bytes and the
 #: same low-res bytes decode to another frame; 5: intra low-res frames deblocked in the loop, so the same
-#: bytes decode to another frame and the deltas predicted from it encode to other bytes)
-FORMAT = 5
+#: bytes decode to another frame and the deltas predicted from it encode to other bytes; 6: the range
+#: coder's shortest flush, a shorter motion header and intra DCs predicted by the median predictor, so the
+#: same frame encodes to fewer bytes)
+FORMAT = 6
 
 
 def environment() -> dict:
