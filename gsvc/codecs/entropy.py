@@ -17,8 +17,9 @@ carry propagation through a cached byte; Pavlov's LZMA SDK, ``LzmaEnc.c`` /
   exponential-Golomb-like magnitude; :func:`encode_blocks` / :func:`decode_blocks` code them in
   blocks, each behind a flag that says whether it has any non-zero value.
 
-Each section ends with the shortest flush (:meth:`RangeEncoder.finish`); the byte counts above were
-measured with LZMA's, three bytes longer per section.
+Models start at 1/2, or at the probabilities a :class:`Priors` gives (counted on many sections of
+the same kind, :class:`Tally`). Each section ends with the shortest flush (:meth:`RangeEncoder.finish`);
+the byte counts above were measured with LZMA's, three bytes longer per section.
 
 Arithmetic-coded bytes carry no redundancy, so a flipped or missing byte decodes to
 a wrong map silently; callers add a checksum (see :mod:`gsvc.codecs.semantic`).
@@ -26,11 +27,12 @@ a wrong map silently; callers add a checksum (see :mod:`gsvc.codecs.semantic`).
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["RangeEncoder", "RangeDecoder", "encode_label_map", "decode_label_map", "encode_residuals",
-           "decode_residuals", "encode_blocks", "decode_blocks", "checksum"]
+           "decode_residuals", "encode_blocks", "decode_blocks", "checksum", "Priors", "FLAT", "Tally"]
 
 _TOP = 1 << 24
 _BITS = 11
@@ -74,6 +76,9 @@ class RangeEncoder:
             self.cache = (self.low >> 24) & 0xFF
         self.cache_size += 1
         self.low = (self.low & 0x00FFFFFF) << 8
+
+    def name_models(self, flags: list[int], models: list) -> None:
+        """Told which model lists a coding pass uses (for :class:`Tally`; the coder itself ignores it)."""
 
     def finish(self) -> bytes:
         """The coded bytes, ended by the shortest flush: any value in ``[low, low + range)`` decodes the
@@ -217,9 +222,50 @@ def decode_label_map(data: bytes, side: tuple[int, int], predicted: np.ndarray |
     return np.array(rows, np.uint8)
 
 
-def _residual_models(n_contexts: int) -> list[tuple[list[int], list[int], list[int]]]:
-    # per context: zero flag (2 states: previous value of the context zero or not), sign, magnitude
-    return [([_HALF] * 2, [_HALF], [_HALF] * 32) for _ in range(n_contexts)]
+#: models per value context: zero flag (2 states: was the value before it zero), sign, magnitude (16 for the
+#: unary length of the exponential-Golomb code, 16 for its bits)
+_VALUE_MODELS = 35
+_FLAG_CONTEXTS = 3 * 16
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Initial probabilities of a coder's adaptive models, 11-bit ``P(bit = 0)`` in [1, 2047].
+
+    Every model starting at 1/2 costs each section the bits that teach it what every section looks
+    like; a low-res delta is about 100 bytes, and on the dev set's cvsc deltas that lesson was 8.7 % of
+    them (117.5 B per delta against 107.3 B from :mod:`gsvc.codecs.entropy_priors`; anchors 3.1 %,
+    motion sections 11 %). CABAC starts each slice
+    from initialisation tables for the same reason (ITU-T H.264, 9.3.1.1). ``flags``: the
+    :data:`_FLAG_CONTEXTS` coded-block-flag models of :func:`encode_blocks` (empty: 1/2);
+    ``values``: per value context, its :data:`_VALUE_MODELS` models (zero flag in its two states,
+    sign, then the 32 magnitude models). A coder using more contexts than ``values`` gives starts
+    the others at 1/2. :class:`Tally` counts them from sections; :mod:`gsvc.codecs.entropy_priors`
+    holds the ones gsvc's sections use.
+    """
+
+    flags: tuple[int, ...] = ()
+    values: tuple[tuple[int, ...], ...] = ()
+
+    def __post_init__(self):
+        if self.flags and len(self.flags) != _FLAG_CONTEXTS:
+            raise ValueError(f"Priors.flags has {len(self.flags)} probabilities; give {_FLAG_CONTEXTS} or none")
+        if any(len(v) != _VALUE_MODELS for v in self.values) or len(self.values) > 64:
+            raise ValueError(f"Priors.values must give at most 64 contexts of {_VALUE_MODELS} probabilities each")
+        if any(not 0 < p < _ONE for p in (*self.flags, *(q for v in self.values for q in v))):
+            raise ValueError(f"Priors probabilities must lie in [1, {_ONE - 1}] (11-bit P(bit = 0))")
+
+
+FLAT = Priors()
+
+
+def _residual_models(n_contexts: int, priors: Priors = FLAT) -> list[tuple[list[int], list[int], list[int]]]:
+    given = [(list(v[:2]), [v[2]], list(v[3:])) for v in priors.values[:n_contexts]]
+    return given + [([_HALF] * 2, [_HALF], [_HALF] * 32) for _ in range(n_contexts - len(given))]
+
+
+def _flag_models(priors: Priors) -> list[int]:
+    return list(priors.flags) if priors.flags else [_HALF] * _FLAG_CONTEXTS
 
 
 def _context_list(contexts, count: int) -> list[int]:
@@ -266,28 +312,35 @@ def _get_value(dec: RangeDecoder, model, state: int) -> int:
     return -val if neg else val
 
 
-def encode_residuals(values: np.ndarray, contexts: np.ndarray | None = None) -> bytes:
+def encode_residuals(values: np.ndarray, contexts: np.ndarray | None = None, priors: Priors = FLAT) -> bytes:
     """Arithmetic-code small signed integers (|v| < 2**15).
 
     ``contexts`` (optional, same length as ``values``, ids in [0, 63]) gives each value a
     context whose probability models are kept apart, e.g. DC and AC transform
-    coefficients; None codes everything in one context.
+    coefficients; None codes everything in one context. ``priors``: where the models start.
     """
-    vals = np.asarray(values, np.int64).ravel().tolist()
-    ctx = _context_list(contexts, len(vals))
-    models = _residual_models(max(ctx, default=0) + 1)
-    prev_zero = [1] * len(models)
     enc = RangeEncoder()
-    for v, c in zip(vals, ctx):  # a value's zero flag is in the state of its context's last value
-        _put_value(enc, models[c], prev_zero[c], v)
-        prev_zero[c] = int(v == 0)
+    _code_residuals(enc, values, contexts, priors)
     return enc.finish()
 
 
-def decode_residuals(data: bytes, count: int, contexts: np.ndarray | None = None) -> np.ndarray:
-    """Inverse of :func:`encode_residuals` for ``count`` values (int64), with the same ``contexts``."""
+def _code_residuals(enc: RangeEncoder, values, contexts, priors: Priors) -> None:
+    vals = np.asarray(values, np.int64).ravel().tolist()
+    ctx = _context_list(contexts, len(vals))
+    models = _residual_models(max(ctx, default=0) + 1, priors)
+    enc.name_models([], models)
+    prev_zero = [1] * len(models)
+    for v, c in zip(vals, ctx):  # a value's zero flag is in the state of its context's last value
+        _put_value(enc, models[c], prev_zero[c], v)
+        prev_zero[c] = int(v == 0)
+
+
+def decode_residuals(data: bytes, count: int, contexts: np.ndarray | None = None,
+                     priors: Priors = FLAT) -> np.ndarray:
+    """Inverse of :func:`encode_residuals` for ``count`` values (int64), with the same ``contexts`` and
+    ``priors``."""
     ctx = _context_list(contexts, count)
-    models = _residual_models(max(ctx, default=0) + 1)
+    models = _residual_models(max(ctx, default=0) + 1, priors)
     prev_zero = [1] * len(models)
     dec = RangeDecoder(data)
     out = []
@@ -319,7 +372,7 @@ def _flag_context(i: int, cls: list[int], left: list[int], up: list[int], coded:
 
 
 def encode_blocks(values: np.ndarray, contexts: np.ndarray, block_class: np.ndarray,
-                  left: np.ndarray, up: np.ndarray) -> bytes:
+                  left: np.ndarray, up: np.ndarray, priors: Priors = FLAT) -> bytes:
     """Arithmetic-code ``[N, K]`` small signed integers in blocks of ``K``, most of them all zero (a
     low-res delta's transform blocks): each block first says whether it has any non-zero value (a
     coded-block flag, as H.264's CABAC sends, in a context of its class and of how many of its
@@ -329,16 +382,22 @@ def encode_blocks(values: np.ndarray, contexts: np.ndarray, block_class: np.ndar
     gather at the end of a zig-zag scan).
     ``block_class``: ``[N]`` ids in [0, 15] (e.g. luma, chroma). On the low-res frames of cvsc's deltas
     over the dev set (8 clips x 60 frames at 64 px) this took 132.6 B per frame against 143.1 B for
-    :func:`encode_residuals` of the same values in the same contexts.
+    :func:`encode_residuals` of the same values in the same contexts. ``priors``: where the models start.
     """
+    enc = RangeEncoder()
+    _code_blocks(enc, values, contexts, block_class, left, up, priors)
+    return enc.finish()
+
+
+def _code_blocks(enc: RangeEncoder, values, contexts, block_class, left, up, priors: Priors) -> None:
     vals = np.asarray(values, np.int64)
     n, k = vals.shape
     ctx, cls, left, up = _block_contexts(n, k, contexts, block_class, left, up)
     rows = vals.tolist()
     coded = [any(r) for r in rows]
-    models = _residual_models(max((max(c) for c in ctx), default=0) + 1)
-    flags = [_HALF] * (3 * 16)
-    enc = RangeEncoder()
+    models = _residual_models(max((max(c) for c in ctx), default=0) + 1, priors)
+    flags = _flag_models(priors)
+    enc.name_models(flags, models)
     for i in range(n):
         enc.bit(flags, _flag_context(i, cls, left, up, coded), int(coded[i]))
         if coded[i]:
@@ -346,16 +405,16 @@ def encode_blocks(values: np.ndarray, contexts: np.ndarray, block_class: np.ndar
             for v, c in zip(rows[i], ctx[i]):
                 _put_value(enc, models[c], state, v)
                 state = int(v == 0)
-    return enc.finish()
 
 
 def decode_blocks(data: bytes, contexts: np.ndarray, block_class: np.ndarray, left: np.ndarray,
-                  up: np.ndarray, size: int) -> np.ndarray:
-    """Inverse of :func:`encode_blocks`: ``[N, size]`` int64, ``N = len(block_class)``."""
+                  up: np.ndarray, size: int, priors: Priors = FLAT) -> np.ndarray:
+    """Inverse of :func:`encode_blocks`: ``[N, size]`` int64, ``N = len(block_class)``, with the same
+    ``priors``."""
     n = len(block_class)
     ctx, cls, left, up = _block_contexts(n, size, contexts, block_class, left, up)
-    models = _residual_models(max((max(c) for c in ctx), default=0) + 1)
-    flags = [_HALF] * (3 * 16)
+    models = _residual_models(max((max(c) for c in ctx), default=0) + 1, priors)
+    flags = _flag_models(priors)
     dec = RangeDecoder(data)
     coded, out = [], np.zeros((n, size), np.int64)
     for i in range(n):
@@ -368,3 +427,48 @@ def decode_blocks(data: bytes, contexts: np.ndarray, block_class: np.ndarray, le
     if dec.overrun:
         raise ValueError("block data is truncated")
     return out
+
+
+class _CountingEncoder(RangeEncoder):
+    """Codes as :class:`RangeEncoder` does, and adds each coded bit to a :class:`Tally`."""
+
+    def __init__(self, tally: "Tally") -> None:
+        super().__init__()
+        self.tally, self.where = tally, {}
+
+    def name_models(self, flags: list[int], models: list) -> None:
+        self.where = {id(flags): self.tally.flags}
+        for c, (zero, sign, mag) in enumerate(models):
+            self.where[id(zero)], self.where[id(sign)], self.where[id(mag)] = (self.tally.values[c, off:]
+                                                                              for off in (0, 2, 3))
+
+    def bit(self, probs: list[int], i: int, bit: int) -> None:
+        self.where[id(probs)][i, bit] += 1
+        super().bit(probs, i, bit)
+
+
+class Tally:
+    """How often each model of a coder saw a 0 and a 1, over many sections; :meth:`priors` turns the
+    counts into the :class:`Priors` those sections' models would best have started from."""
+
+    def __init__(self) -> None:
+        self.flags = np.zeros((_FLAG_CONTEXTS, 2), np.int64)
+        self.values = np.zeros((64, _VALUE_MODELS, 2), np.int64)
+
+    def blocks(self, values, contexts, block_class, left, up) -> None:
+        """Count what :func:`encode_blocks` codes for these arguments."""
+        _code_blocks(_CountingEncoder(self), values, contexts, block_class, left, up, FLAT)
+
+    def residuals(self, values, contexts=None) -> None:
+        """Count what :func:`encode_residuals` codes for these arguments."""
+        _code_residuals(_CountingEncoder(self), values, contexts, FLAT)
+
+    def priors(self, flags: bool) -> Priors:
+        """Each model's ``P(0)`` estimated as ``(zeros + 1) / (bits + 2)`` (Laplace's rule, so that an
+        unseen model starts at 1/2), within the range the adaptation itself reaches (31-2017 of 2048).
+        ``flags``: whether the coder has coded-block flags (:func:`encode_blocks`) or not."""
+        def prob(counts):
+            return tuple(int(np.clip(np.rint((c0 + 1) / (c0 + c1 + 2) * _ONE), 31, _ONE - 31)) for c0, c1 in counts)
+        used = np.flatnonzero(self.values.sum((1, 2)))
+        n = int(used.max()) + 1 if used.size else 0
+        return Priors(prob(self.flags) if flags else (), tuple(prob(v) for v in self.values[:n]))

@@ -17,7 +17,9 @@ it as a small transform codec of its own:
   nothing after it;
 * coefficients arithmetic-coded (:func:`gsvc.codecs.entropy.encode_blocks`): a flag per block
   says whether it has any non-zero coefficient, then those that have code theirs with
-  separate contexts for DC, low and high frequencies of luma and chroma, behind a 16-bit
+  separate contexts for DC, low and high frequencies of luma and chroma, each model starting from
+  the probability counted on gsvc's own clips (:mod:`gsvc.codecs.entropy_priors`, intra and inter
+  apart), behind a 16-bit
   checksum of the quantised values, so a damaged section raises ``ValueError`` and the
   frame is concealed instead of shown wrong.
 
@@ -37,10 +39,11 @@ import struct
 import numpy as np
 from scipy.ndimage import zoom as nd_zoom
 
-from .entropy import checksum, decode_blocks, encode_blocks
+from . import entropy_priors
+from .entropy import Tally, checksum, decode_blocks, encode_blocks
 
 __all__ = ["downsample", "upsample_lowres", "back_project", "encode_lowres", "decode_lowres", "quantize_lowres",
-           "predict_lowres", "lowres_header", "lowres_side", "deblock", "LOWRES_FACTORS"]
+           "predict_lowres", "lowres_header", "lowres_side", "tally_lowres", "deblock", "LOWRES_FACTORS"]
 
 #: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
 LOWRES_FACTORS = (1, 2, 4, 8, 16)
@@ -320,7 +323,11 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
     _, blocks = _layout(n)
     mode = _INTRA if predicted is None else _INTER
     head = _HEAD.pack(mode << 15 | n, quant, _checksum(mode, n, quant, coded))
-    return head + encode_blocks(coded.reshape(-1, _B * _B), **blocks), recon
+    return head + encode_blocks(coded.reshape(-1, _B * _B), **blocks, priors=_priors(mode)), recon
+
+
+def _priors(mode: int):
+    return entropy_priors.LOWRES_INTER if mode == _INTER else entropy_priors.LOWRES_INTRA
 
 
 def _checksum(mode: int, n: int, quant: int, coded: np.ndarray) -> int:
@@ -328,18 +335,31 @@ def _checksum(mode: int, n: int, quant: int, coded: np.ndarray) -> int:
     return checksum(np.concatenate([[mode, n, quant], coded]).astype(np.int16))
 
 
-def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
-    """Bytes -> the low-res frame ``[n, n, 3]`` float32 in [0, 1]; ValueError on malformed bytes."""
+def _read(data: bytes) -> tuple[int, int, int, np.ndarray]:
+    """A section's mode, side (px), quantiser step and coded integers in scan order, checked against its
+    checksum; ValueError on malformed bytes."""
     if len(data) < _HEAD.size:
         raise ValueError("low-res section too short")
     word, quant, crc = _HEAD.unpack(data[:_HEAD.size])
     mode, n = word >> 15, word & _SIDE_MASK
     if not 0 < n <= 1024 or quant == 0:
         raise ValueError("low-res section has a bad header")
-    if mode == _INTER and (predicted is None or predicted.shape[:2] != (n, n)):
-        raise ValueError("inter-coded low-res section needs the anchor's low-res frame of the same size")
     _, blocks = _layout(n)
-    coded = decode_blocks(data[_HEAD.size:], size=_B * _B, **blocks).ravel()
+    coded = decode_blocks(data[_HEAD.size:], size=_B * _B, **blocks, priors=_priors(mode)).ravel()
     if np.abs(coded).max(initial=0) > 32767 or _checksum(mode, n, quant, coded) != crc:
         raise ValueError("low-res section corrupt (checksum mismatch)")
+    return mode, n, quant, coded
+
+
+def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
+    """Bytes -> the low-res frame ``[n, n, 3]`` float32 in [0, 1]; ValueError on malformed bytes."""
+    mode, n, quant, coded = _read(data)
+    if mode == _INTER and (predicted is None or predicted.shape[:2] != (n, n)):
+        raise ValueError("inter-coded low-res section needs the anchor's low-res frame of the same size")
     return _dequantise(coded, n, predicted if mode == _INTER else None, quant)
+
+
+def tally_lowres(data: bytes, intra: Tally, inter: Tally) -> None:
+    """Count what a section's coder coded into ``intra`` or ``inter`` (:mod:`gsvc.codecs.derive_priors`)."""
+    mode, n, _, coded = _read(data)
+    (inter if mode == _INTER else intra).blocks(coded.reshape(-1, _B * _B), **_layout(n)[1])

@@ -33,8 +33,8 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: empty low-res block and the cubic low-res predictor, so the same frame encodes to other bytes and the
 #: same low-res bytes decode to another frame; 5: intra low-res frames deblocked in the loop, so the same
 #: bytes decode to another frame and the deltas predicted from it encode to other bytes; 6: the range
-#: coder's shortest flush, a shorter motion header and intra DCs predicted by the median predictor, so the
-#: same frame encodes to fewer bytes)
+#: coder's shortest flush, a shorter motion header, intra DCs predicted by the median predictor and the
+#: models started from counted priors, so the same frame encodes to fewer bytes)
 FORMAT = 6
 
 
