@@ -235,13 +235,12 @@ class Priors:
     Every model starting at 1/2 costs each section the bits that teach it what every section looks
     like; a low-res delta is about 100 bytes, and on the dev set's cvsc deltas that lesson was 8.7 % of
     them (117.5 B per delta against 107.3 B from :mod:`gsvc.codecs.entropy_priors`; anchors 3.1 %,
-    motion sections 11 %). CABAC starts each slice
-    from initialisation tables for the same reason (ITU-T H.264, 9.3.1.1). ``flags``: the
-    :data:`_FLAG_CONTEXTS` coded-block-flag models of :func:`encode_blocks` (empty: 1/2);
-    ``values``: per value context, its :data:`_VALUE_MODELS` models (zero flag in its two states,
-    sign, then the 32 magnitude models). A coder using more contexts than ``values`` gives starts
-    the others at 1/2. :class:`Tally` counts them from sections; :mod:`gsvc.codecs.entropy_priors`
-    holds the ones gsvc's sections use.
+    motion sections 11 %). CABAC starts each slice from initialisation tables for the same reason
+    (ITU-T H.264, 9.3.1.1). ``flags``: the :data:`_FLAG_CONTEXTS` coded-block-flag models of
+    :func:`encode_blocks` (empty: 1/2); ``values``: per value context, its :data:`_VALUE_MODELS`
+    models (zero flag in its two states, sign, then the 32 magnitude models). A coder using more
+    contexts than ``values`` gives starts the others at 1/2. :class:`Tally` counts them from sections;
+    :mod:`gsvc.codecs.entropy_priors` holds the ones gsvc's sections use.
     """
 
     flags: tuple[int, ...] = ()
