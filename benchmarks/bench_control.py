@@ -156,11 +156,12 @@ def main() -> None:
     if a.quick:
         a.seconds, a.codecs = 3.0, "cvsc"
     shipped = default_weights_path()
+    shown = a.weights or "the shipped weights"
     if a.weights is None:
         if not shipped.exists():
             raise SystemExit(f"no shipped weights at {shipped}; train them (gsvc train) or pass --weights")
         a.weights = str(shipped)
-    print(f"weights: {a.weights}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+    print(f"weights: {shown}; torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{os.cpu_count()} cores; latency profile:cpu-2core; deadline {a.deadline_ms:g} ms after capture "
           f"(+ group buffering for content_motion); steps={a.steps}, gop={a.gop}, {a.seconds:g} s clips, 64 px, 15 fps")
 
