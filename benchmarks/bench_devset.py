@@ -16,7 +16,7 @@ columns are the codecs' own, not the network's or the receiver's; the ``on time`
   shown as sent, deltas at step 32), the best low-res stream measured on this set.
 
 ``cvsc`` and ``lowres`` run at their own defaults (:data:`gsvc.codecs.cvsc.TUNED_CHAINED`: deltas at
-half the side, step 20, anchors at step 5, each delta predicted from its anchor's or the previous
+half the side, step 18, anchors at step 5, each delta predicted from its anchor's or the previous
 frame's low-res frame, whichever costs less; tuned on this set).
 
 Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
