@@ -4,12 +4,13 @@ import zlib
 import numpy as np
 import pytest
 
+from gsvc.codecs import entropy_priors
 from gsvc.codecs.diffusion import fill_uncovered
 from gsvc.codecs.entropy import (decode_blocks, decode_label_map, decode_residuals, encode_blocks, encode_label_map,
                                  encode_residuals)
 from gsvc.codecs.motion import MotionField, covered, decode_motion, encode_motion, estimate_motion, warp_labels
 from gsvc.codecs.lowres import decode_lowres, encode_lowres, predict_lowres, quantize_lowres
-from gsvc.codecs.semantic import decode_labels, encode_labels
+from gsvc.codecs.semantic import decode_labels, encode_labels, label_header
 from gsvc.codecs.structure import decode_structure, edge_map, encode_structure
 from gsvc.video import VideoSpec, procedural_clip
 
@@ -32,15 +33,15 @@ def test_label_maps_round_trip_and_beat_zlib_intra_and_inter(clip):
 
 
 def test_a_delta_s_labels_go_intra_when_the_prediction_costs_more(clip):
-    from gsvc.codecs.semantic import decode_labels, encode_labels
     lab = clip.labels[4]
     shifted = np.roll(lab, 3, axis=0)   # a prediction that misses every boundary row
     intra, best = encode_labels(lab), encode_labels(lab, shifted)
-    assert len(encode_label_map(lab, shifted)) > len(encode_label_map(lab))  # the case this is for
-    assert best[0] == 0 and len(best) == len(intra)                         # sent intra
+    priors = entropy_priors.LABELS
+    assert len(encode_label_map(lab, shifted, priors)) > len(encode_label_map(lab, None, priors))  # the case
+    assert label_header(best)[0] == "intra" and len(best) == len(intra)     # sent intra
     assert np.array_equal(decode_labels(best, shifted), lab)                # and decodes as a delta's section
     good = encode_labels(lab, lab)
-    assert good[0] == 1 and len(good) < len(intra)                          # a good prediction stays inter
+    assert label_header(good)[0] == "inter" and len(good) < len(intra)      # a good prediction stays inter
 
 
 def test_random_label_maps_with_every_class_round_trip():
@@ -185,3 +186,35 @@ def test_the_shortest_flush_decodes_every_stream_within_a_byte_of_its_informatio
     data = encode_residuals(rng.integers(-50, 50, 400))
     with pytest.raises(ValueError, match="truncated"):
         decode_residuals(data[:-6], 400)
+
+
+def test_the_zeros_after_a_block_s_last_value_cost_nothing():
+    rng = np.random.default_rng(3)
+    head = np.where(rng.random((40, 4)) < 0.6, rng.integers(-4, 5, (40, 4)), 0)
+    head[:, 0] += 1 - np.abs(head[:, 0]).clip(max=1)  # every block coded
+    kw = dict(block_class=np.zeros(40, int), left=-np.ones(40, int), up=-np.ones(40, int))
+    short, long_ = np.pad(head, ((0, 0), (0, 1))), np.pad(head, ((0, 0), (0, 28)))  # 5 and 32 values a block
+    data = encode_blocks(long_, contexts=np.minimum(np.arange(32), 2), **kw)
+    assert np.array_equal(decode_blocks(data, contexts=np.minimum(np.arange(32), 2), size=32, **kw), long_)
+    assert len(data) == len(encode_blocks(short, contexts=np.minimum(np.arange(5), 2), **kw))
+    ends = np.zeros((3, 16), int)
+    ends[0, 15], ends[1, 0], ends[2, [0, 15]] = -2, 5, (1, 7)  # last at either end
+    kw3 = dict(contexts=np.minimum(np.arange(16), 2), block_class=np.zeros(3, int), left=-np.ones(3, int),
+               up=-np.ones(3, int))
+    assert np.array_equal(decode_blocks(encode_blocks(ends, **kw3), size=16, **kw3), ends)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 4])
+def test_label_sections_carry_mode_side_and_factor_in_four_bytes(clip, factor):
+    lab = clip.labels[2]
+    data = encode_labels(lab, clip.labels[1], factor=factor)
+    mode, side, got = label_header(data)
+    assert (side, got) == (64 // factor, factor) and mode in ("intra", "inter")
+    assert np.array_equal(decode_labels(data, clip.labels[1]), np.repeat(np.repeat(lab[factor // 2::factor,
+                                                                                     factor // 2::factor], factor, 0),
+                                                                          factor, 1))
+    with pytest.raises(ValueError, match="factor"):
+        encode_labels(lab, factor=3)
+    bad = bytes([data[0], data[1] | 0x60]) + data[2:]  # factor code 3
+    with pytest.raises(ValueError, match="bad header"):
+        decode_labels(bad, clip.labels[1])

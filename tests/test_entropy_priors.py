@@ -4,7 +4,8 @@ import pytest
 
 from gsvc.codecs import entropy_priors
 from gsvc.codecs.derive_priors import derive, module_text, prior_clip
-from gsvc.codecs.entropy import FLAT, Priors, Tally, decode_blocks, decode_residuals, encode_blocks, encode_residuals
+from gsvc.codecs.entropy import (FLAT, FLAT_LABELS, LabelPriors, Priors, Tally, decode_blocks, decode_label_map,
+                                 decode_residuals, encode_blocks, encode_label_map, encode_residuals)
 from gsvc.codecs.lowres import encode_lowres, predict_lowres
 from gsvc.codecs.motion import encode_motion, estimate_motion
 
@@ -54,7 +55,7 @@ def test_residual_priors_cover_only_the_contexts_counted_and_the_rest_start_flat
 
 @pytest.mark.parametrize("field, priors", [("flags", dict(flags=(1024,) * 47)),
                                            ("values", dict(values=((1024,) * 34,))),
-                                           ("[1, 2047]", dict(values=((0,) * 35,)))])
+                                           ("[1, 2047]", dict(values=((0,) * 40,)))])
 def test_malformed_priors_are_refused_by_name(field, priors):
     with pytest.raises(ValueError, match=field.replace("[", r"\[")):
         Priors(**priors)
@@ -85,12 +86,38 @@ def test_the_shipped_tables_shorten_sections_of_content_they_were_not_counted_on
     assert motion < 0.95 * flat_motion and deltas < 0.95 * flat_deltas and anchors < 0.99 * flat_anchors
 
 
+def test_the_shipped_label_and_edge_tables_shorten_maps_they_were_not_counted_on():
+    from gsvc.codecs.structure import edge_map
+    clip = prior_clip(996).clip(0, 12)  # a procedural clip past the derivation's 24
+    maps = {"LABELS": list(clip.labels), "EDGES": [edge_map(rgb) for rgb in clip.rgb]}
+    for name, frames in maps.items():
+        pairs = [(frames[0], None)] + [(m, frames[0]) for m in frames[1:]]
+        shipped = getattr(entropy_priors, name)
+        sizes = [sum(len(encode_label_map(m, p, priors)) for m, p in pairs) for priors in (shipped, FLAT_LABELS)]
+        assert sizes[0] < 0.95 * sizes[1], name
+        m, p = pairs[3]
+        assert np.array_equal(decode_label_map(encode_label_map(m, p, shipped), m.shape, p, shipped), m)
+
+
+def test_label_priors_are_counted_from_maps_and_malformed_ones_refused():
+    tally = Tally()
+    tally.label_map(np.zeros((8, 8), np.uint8))  # one class: every pixel hits its first prediction
+    priors = tally.label_priors()
+    assert priors.hit[7] > 1900 and priors.hit[:7] == (1024,) * 7 and priors.alt == (1024,) * 8  # all agree: 7
+    with pytest.raises(ValueError, match="LabelPriors.alt"):
+        LabelPriors(alt=(1024,) * 7)
+    with pytest.raises(ValueError, match=r"\[1, 2047\]"):
+        LabelPriors(tree=(0,) * 16)
+
+
 def test_derivation_writes_a_module_that_holds_the_tables_it_counted():
     tables = derive(clips=2)
     scope = {}
     exec(module_text(tables, clips=2).replace("from .entropy", "from gsvc.codecs.entropy"), scope)
     assert {name: scope[name] for name in tables} == tables
     assert len(tables["LOWRES_INTER"].flags) == 48 and tables["MOTION"].flags == ()
+    assert isinstance(tables["LABELS"], LabelPriors) and tables["LABELS"].hit != (1024,) * 16
+    assert tables["EDGES"].hit != tables["LABELS"].hit
 
 
 @pytest.mark.slow

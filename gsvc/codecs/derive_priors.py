@@ -5,11 +5,12 @@ generates.
 (procedural streets, dead leaves, fractal textures, in turn; :data:`SHOTS` shots of
 :data:`SHOT_FRAMES` frames at 64 px and 15 fps, each with a camera and a speed drawn from the dev
 set's lists, seeds from :data:`PRIORS_SEED0`, which no training, validation or dev-set clip uses),
-codes each with the ``lowres`` codec at one of :data:`STREAMS` in turn, reads every section back to
-the values its coder coded, counts the bits each model saw (:class:`gsvc.codecs.entropy.Tally`) and
-writes the module (default: print it). The sections are coded with every model starting at 1/2 while
+codes each with the ``lowres`` codec at one of :data:`STREAMS` in turn, and again with cvsc sending its
+label maps (the procedural clips have labels) and edge maps (:data:`MAP_STREAM`), reads every section
+back to the values its coder coded, counts the bits each model saw (:class:`gsvc.codecs.entropy.Tally`)
+and writes the module (default: print it). The sections are coded with every model starting at 1/2 while
 counting, so the tables do not depend on the tables they replace. No image file and no dev-set clip
-is read. It takes about a minute on one core.
+is read. It takes about two minutes on one core.
 """
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ from ..video.procedural import ProceduralSource
 from ..video.source import ConcatSource, VideoSource
 from ..video.stills import synthetic_image
 from . import entropy_priors
-from .entropy import FLAT, Priors, Tally
+from .conditions import AnchorConditions, parse_conditions
+from .entropy import FLAT, FLAT_LABELS, LabelPriors, Priors, Tally
 from .lowres import tally_lowres
-from .motion import tally_motion
+from .motion import decode_motion, tally_motion
+from .semantic import tally_labels
+from .structure import tally_structure
 
 __all__ = ["derive", "module_text", "prior_clip", "CLIPS", "STREAMS", "PRIORS_SEED0"]
 
@@ -42,7 +46,9 @@ FAMILIES = ("procedural", "dead_leaves", "fractal")
 #: step 20; the defaults are 18 since), and whole anchors (``benchmarks/bench_devset.py``'s ``whole-anch``
 #: rows)
 STREAMS = ({"lowres_quant": 20}, {"anchor_lowres_factor": 1, "anchor_lowres_quant": 16, "lowres_quant": 32})
-_TABLES = ("LOWRES_INTRA", "LOWRES_INTER", "MOTION")
+#: the stream whose label and edge maps are counted: cvsc's, with the edge map in every frame
+MAP_STREAM = {"name": "cvsc", "structure": "all"}
+_TABLES = ("LOWRES_INTRA", "LOWRES_INTER", "MOTION", "LABELS", "EDGES")
 
 
 def prior_clip(i: int, side_px: int = 64, fps: float = 15.0) -> VideoSource:
@@ -67,15 +73,16 @@ def _flat_tables():
     saved = {name: getattr(entropy_priors, name) for name in _TABLES}
     try:
         for name in _TABLES:
-            setattr(entropy_priors, name, FLAT)
+            setattr(entropy_priors, name, FLAT_LABELS if name in ("LABELS", "EDGES") else FLAT)
         yield
     finally:
         for name, value in saved.items():
             setattr(entropy_priors, name, value)
 
 
-def derive(clips: int = CLIPS) -> dict[str, Priors]:
-    """The tables, by name (``LOWRES_INTRA``, ``LOWRES_INTER``, ``MOTION``), counted over ``clips`` clips."""
+def derive(clips: int = CLIPS) -> dict[str, Priors | LabelPriors]:
+    """The tables, by name (``LOWRES_INTRA``, ``LOWRES_INTER``, ``MOTION``, ``LABELS``, ``EDGES``), counted
+    over ``clips`` clips."""
     from .registry import make_codec
     from .spec import CodecSpec
 
@@ -91,8 +98,33 @@ def derive(clips: int = CLIPS) -> dict[str, Priors]:
                     for name in ("motion", "step"):
                         if name in ef.sections:
                             tally_motion(ef.sections[name], motion)
+        labels, edges = _tally_maps(clips)
     return {"LOWRES_INTRA": intra.priors(flags=True), "LOWRES_INTER": inter.priors(flags=True),
-            "MOTION": motion.priors(flags=False)}
+            "MOTION": motion.priors(flags=False), "LABELS": labels.label_priors(), "EDGES": edges.label_priors()}
+
+
+def _tally_maps(clips: int) -> tuple[Tally, Tally]:
+    """The label and edge maps of :data:`MAP_STREAM` over ``clips`` clips, each counted against the
+    prediction the receiver makes of it (the anchor's map moved by the delta's decoded motion)."""
+    from .registry import make_codec
+    from .spec import CodecSpec
+
+    labels, edges = Tally(), Tally()
+    for i in range(clips):
+        enc = make_codec(CodecSpec(**MAP_STREAM), VideoSpec(resolution=64, fps=15)).encoder(0)
+        anchor = AnchorConditions()
+        for frame in prior_clip(i).clip().frames():
+            for ef in enc.encode(frame, []):
+                delta = ef.kind == "delta"
+                moved = decode_motion(ef.sections["motion"]) if delta and "motion" in ef.sections else None
+                if "semantic" in ef.sections:
+                    tally_labels(ef.sections["semantic"], labels, anchor.predicted_labels(moved) if delta else None)
+                if "structure" in ef.sections:
+                    tally_structure(ef.sections["structure"], edges,
+                                    anchor.predicted_structure(moved) if delta else None)
+                if not delta:
+                    anchor = AnchorConditions.of(parse_conditions(ef.sections, None, None, 64))
+    return labels, edges
 
 
 def _rows(values: tuple[int, ...], indent: str) -> str:
@@ -107,20 +139,25 @@ def _rows(values: tuple[int, ...], indent: str) -> str:
     return "\n".join(out)
 
 
-def module_text(tables: dict[str, Priors], clips: int = CLIPS) -> str:
+def module_text(tables: dict[str, Priors | LabelPriors], clips: int = CLIPS) -> str:
     """The source of :mod:`gsvc.codecs.entropy_priors` holding ``tables``."""
     parts = [f'''"""Where the adaptive models of gsvc's arithmetic-coded sections start (11-bit P(bit = 0); see
-:class:`gsvc.codecs.entropy.Priors`): intra and inter low-res sections (:mod:`gsvc.codecs.lowres`) and
-motion sections (:mod:`gsvc.codecs.motion`).
+:class:`gsvc.codecs.entropy.Priors` and :class:`~gsvc.codecs.entropy.LabelPriors`): intra and inter low-res
+sections (:mod:`gsvc.codecs.lowres`), motion sections (:mod:`gsvc.codecs.motion`), label maps
+(:mod:`gsvc.codecs.semantic`) and edge maps (:mod:`gsvc.codecs.structure`).
 
 Made by ``python -m gsvc.codecs.derive_priors`` ({clips} clips gsvc generates; see that module). Do not edit
 by hand: a change of these numbers changes every coded section (and :data:`gsvc.codecs.cache.keys.FORMAT`
 must change with it).
 """
-from .entropy import Priors
+from .entropy import LabelPriors, Priors
 ''']
     for name in _TABLES:
         t = tables[name]
+        if isinstance(t, LabelPriors):
+            fields = "".join(f"\n    {f}=(\n{_rows(getattr(t, f), ' ' * 8)}\n    )," for f in ("hit", "alt", "tree"))
+            parts.append(f"\n{name} = LabelPriors({fields}\n)\n")
+            continue
         flags = f"\n    flags=(\n{_rows(t.flags, ' ' * 8)}\n    )," if t.flags else ""
         values = "\n".join(f"        (\n{_rows(v, ' ' * 12)}\n        )," for v in t.values)
         parts.append(f"\n{name} = Priors({flags}\n    values=(\n{values}\n    ),\n)\n")

@@ -2,16 +2,19 @@
 
 Label maps (``[H, W]`` uint8 class ids < 16) are coded losslessly (optionally after
 nearest-neighbour downsampling by ``factor``) with the context-adaptive arithmetic
-coder of :mod:`gsvc.codecs.entropy`:
+coder of :mod:`gsvc.codecs.entropy`, its models starting from the probabilities counted on
+gsvc's own clips (:data:`gsvc.codecs.entropy_priors.LABELS`; edge maps,
+:mod:`gsvc.codecs.structure`, from their own, ``EDGES``):
 
-* intra: mode byte 0; each pixel predicted from its causal neighbours;
-* inter: mode byte 1; each pixel predicted from ``predicted``, the reference labels
+* intra: each pixel predicted from its causal neighbours;
+* inter: each pixel predicted from ``predicted``, the reference labels
   motion-compensated with the transmitted motion, so unchanged regions cost almost
   nothing; a delta whose prediction misses much is sent intra when that is shorter.
 
-Every section carries a 16-bit checksum of what it decodes to (arithmetic-coded bytes
-have no redundancy of their own), so a corrupted or truncated section raises
-``ValueError`` and the frame is concealed instead of shown wrong.
+A section's 4-byte header is a 16-bit word (the mode, intra 0 or inter 1, in its top bit, the
+factor's log2 in the next two, the coded map's side in px, 1-4096, below) and a 16-bit checksum of
+what it decodes to (arithmetic-coded bytes have no redundancy of their own), so a corrupted or
+truncated section raises ``ValueError`` and the frame is concealed instead of shown wrong.
 """
 from __future__ import annotations
 
@@ -19,11 +22,15 @@ import struct
 
 import numpy as np
 
-from .entropy import checksum, decode_label_map, encode_label_map
+from . import entropy_priors
+from .entropy import LabelPriors, Tally, checksum, decode_label_map, encode_label_map
 
-__all__ = ["encode_labels", "decode_labels", "upsample_labels"]
+__all__ = ["encode_labels", "decode_labels", "upsample_labels", "tally_labels", "label_header"]
 
 _INTRA, _INTER = 0, 1
+_HEAD = struct.Struct("<HH")
+_SIDE_MASK = 0x1FFF
+_FACTORS = (1, 2, 4)
 
 
 def _down(labels: np.ndarray, factor: int) -> np.ndarray:
@@ -42,16 +49,28 @@ def upsample_labels(labels: np.ndarray, side_px: int) -> np.ndarray:
 INTRA_CHECK_MISS = 0.02
 
 
-def encode_labels(labels: np.ndarray, predicted: np.ndarray | None = None, factor: int = 1) -> bytes:
+def _default_priors() -> LabelPriors:
+    return entropy_priors.LABELS
+
+
+def encode_labels(labels: np.ndarray, predicted: np.ndarray | None = None, factor: int = 1,
+                  priors: LabelPriors | None = None) -> bytes:
     """Bytes of a label map; inter-coded against ``predicted`` (same shape as ``labels``) if given,
     unless intra coding is shorter (checked where the prediction misses more than
-    :data:`INTRA_CHECK_MISS` of the pixels)."""
+    :data:`INTRA_CHECK_MISS` of the pixels). ``priors``: where the coder's models start (default
+    :data:`gsvc.codecs.entropy_priors.LABELS`; the decoder must be given the same)."""
+    if factor not in _FACTORS:
+        raise ValueError(f"label factor {factor} must be one of {_FACTORS}")
+    priors = _default_priors() if priors is None else priors
     lab = _down(np.ascontiguousarray(labels, np.uint8), factor)
     pred = None if predicted is None else _down(np.asarray(predicted, np.uint8), factor)
+    if not 0 < lab.shape[0] <= 4096 or lab.shape[0] != lab.shape[1]:
+        raise ValueError(f"label maps must be square with a side in [1, 4096] px, not {lab.shape}")
     crc = checksum(lab)
 
     def section(mode: int, against: np.ndarray | None) -> bytes:
-        return struct.pack("<BHBH", mode, lab.shape[0], factor, crc) + encode_label_map(lab, against)
+        word = mode << 15 | _FACTORS.index(factor) << 13 | lab.shape[0] - 1
+        return _HEAD.pack(word, crc) + encode_label_map(lab, against, priors)
 
     intra = None
     if pred is None or np.mean(pred != lab) > INTRA_CHECK_MISS:
@@ -62,24 +81,46 @@ def encode_labels(labels: np.ndarray, predicted: np.ndarray | None = None, facto
     return inter if intra is None or len(inter) <= len(intra) else intra
 
 
-def decode_labels(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
-    """Inverse of :func:`encode_labels` at full resolution; ValueError on malformed bytes."""
-    if len(data) < 6:
+def label_header(data: bytes) -> tuple[str, int, int]:
+    """A section's header: ("intra" or "inter", side of the coded map in px, its downsampling factor);
+    ValueError if too short or malformed."""
+    if len(data) < _HEAD.size:
         raise ValueError("semantic section too short")
-    mode, side, factor, crc = struct.unpack("<BHBH", data[:6])
-    if factor not in (1, 2, 4) or not 0 < side <= 4096:
+    word = _HEAD.unpack(data[:_HEAD.size])[0]
+    if (word >> 13) & 3 >= len(_FACTORS):
         raise ValueError("semantic section has a bad header")
-    if mode == _INTRA:
-        pred = None
-    elif mode == _INTER:
+    return ("intra", "inter")[word >> 15], (word & _SIDE_MASK) + 1, _FACTORS[(word >> 13) & 3]
+
+
+def _read(data: bytes, predicted: np.ndarray | None, priors: LabelPriors | None
+          ) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """(the coded map, the prediction it was coded against or None, the factor), checked against the
+    section's checksum; ValueError on malformed bytes."""
+    mode, side, factor = label_header(data)
+    crc = _HEAD.unpack(data[:_HEAD.size])[1]
+    pred = None
+    if mode == "inter":
         if predicted is None:
             raise ValueError("inter-coded semantic section needs the reference labels")
         pred = _down(np.asarray(predicted, np.uint8), factor)
         if pred.shape != (side, side):
             raise ValueError("semantic section does not match the reference labels")
-    else:
-        raise ValueError(f"semantic section has unknown mode {mode}")
-    lab = decode_label_map(data[6:], (side, side), pred)
+    lab = decode_label_map(data[_HEAD.size:], (side, side), pred, _default_priors() if priors is None else priors)
     if checksum(lab) != crc:
         raise ValueError("semantic section corrupt (checksum mismatch)")
-    return upsample_labels(lab, side * factor)
+    return lab, pred, factor
+
+
+def decode_labels(data: bytes, predicted: np.ndarray | None = None, priors: LabelPriors | None = None
+                  ) -> np.ndarray:
+    """Inverse of :func:`encode_labels` at full resolution, with the same ``priors``; ValueError on
+    malformed bytes."""
+    lab, _, factor = _read(data, predicted, priors)
+    return upsample_labels(lab, lab.shape[0] * factor)
+
+
+def tally_labels(data: bytes, tally: Tally, predicted: np.ndarray | None = None,
+                 priors: LabelPriors | None = None) -> None:
+    """Count what a section's coder coded into ``tally`` (:mod:`gsvc.codecs.derive_priors`)."""
+    lab, pred, _ = _read(data, predicted, priors)
+    tally.label_map(lab, pred)

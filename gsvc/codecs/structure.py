@@ -4,7 +4,8 @@ Canny edges (scikit-image: Gaussian smoothing, Sobel gradients, non-maximum supp
 hysteresis) of the frame's luma, with the smoothing scaled to the frame
 (``sigma = EDGE_SIGMA_PX * side / 64``) so that the map marks the same structure at
 every resolution. The binary ``[H, W]`` map is coded losslessly with the context-adaptive
-label-map coder of :mod:`gsvc.codecs.semantic` (two classes): intra in anchors, inter
+label-map coder of :mod:`gsvc.codecs.semantic` (two classes; its models starting from the
+probabilities counted on gsvc's own clips' edge maps, :data:`gsvc.codecs.entropy_priors.EDGES`): intra in anchors, inter
 against the anchor's map moved by the transmitted motion in deltas, behind the same
 16-bit checksum, so a damaged section is concealed, never shown wrong.
 """
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .semantic import decode_labels, encode_labels
+from . import entropy_priors
+from .entropy import Tally
+from .semantic import decode_labels, encode_labels, tally_labels
 
-__all__ = ["edge_map", "encode_structure", "decode_structure", "EDGE_SIGMA_PX"]
+__all__ = ["edge_map", "encode_structure", "decode_structure", "tally_structure", "EDGE_SIGMA_PX"]
 
 #: Canny smoothing at 64 px, px (scaled with the frame side)
 EDGE_SIGMA_PX = 1.0
@@ -37,12 +40,17 @@ def edge_map(rgb: np.ndarray, side_px: int | None = None) -> np.ndarray:
 
 def encode_structure(edges: np.ndarray, predicted: np.ndarray | None = None) -> bytes:
     """Bytes of an edge map, inter-coded against ``predicted`` (the anchor's map, moved) if given."""
-    return encode_labels(edges, predicted)
+    return encode_labels(edges, predicted, priors=entropy_priors.EDGES)
 
 
 def decode_structure(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
     """Inverse of :func:`encode_structure`; ValueError on malformed bytes or a map that is not binary."""
-    edges = decode_labels(data, predicted)
+    edges = decode_labels(data, predicted, priors=entropy_priors.EDGES)
     if edges.max(initial=0) > 1:
         raise ValueError("structure section corrupt (not a binary map)")
     return edges
+
+
+def tally_structure(data: bytes, tally: Tally, predicted: np.ndarray | None = None) -> None:
+    """Count what a section's coder coded into ``tally`` (:mod:`gsvc.codecs.derive_priors`)."""
+    tally_labels(data, tally, predicted, priors=entropy_priors.EDGES)

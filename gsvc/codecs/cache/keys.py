@@ -34,8 +34,10 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: same low-res bytes decode to another frame; 5: intra low-res frames deblocked in the loop, so the same
 #: bytes decode to another frame and the deltas predicted from it encode to other bytes; 6: the range
 #: coder's shortest flush, a shorter motion header, intra DCs predicted by the median predictor and the
-#: models started from counted priors, so the same frame encodes to fewer bytes)
-FORMAT = 6
+#: models started from counted priors, so the same frame encodes to fewer bytes; 7: a last flag after each
+#: non-zero coefficient, counted priors for label and edge maps and a 4-byte label header, so the same frame
+#: encodes to other bytes)
+FORMAT = 7
 
 
 def environment() -> dict:
