@@ -194,14 +194,17 @@ def test_the_zeros_after_a_block_s_last_value_cost_nothing():
     head[:, 0] += 1 - np.abs(head[:, 0]).clip(max=1)  # every block coded
     kw = dict(block_class=np.zeros(40, int), left=-np.ones(40, int), up=-np.ones(40, int))
     short, long_ = np.pad(head, ((0, 0), (0, 1))), np.pad(head, ((0, 0), (0, 28)))  # 5 and 32 values a block
-    data = encode_blocks(long_, contexts=np.minimum(np.arange(32), 2), **kw)
-    assert np.array_equal(decode_blocks(data, contexts=np.minimum(np.arange(32), 2), size=32, **kw), long_)
-    assert len(data) == len(encode_blocks(short, contexts=np.minimum(np.arange(5), 2), **kw))
+    data = encode_blocks(long_, contexts=np.minimum(np.arange(32), 2), **kw, last_flags=True)
+    assert np.array_equal(decode_blocks(data, contexts=np.minimum(np.arange(32), 2), size=32, **kw, last_flags=True),
+                          long_)
+    assert len(data) == len(encode_blocks(short, contexts=np.minimum(np.arange(5), 2), **kw, last_flags=True))
+    assert len(encode_blocks(long_, contexts=np.minimum(np.arange(32), 2), **kw)) > len(data)  # without: they cost
     ends = np.zeros((3, 16), int)
     ends[0, 15], ends[1, 0], ends[2, [0, 15]] = -2, 5, (1, 7)  # last at either end
     kw3 = dict(contexts=np.minimum(np.arange(16), 2), block_class=np.zeros(3, int), left=-np.ones(3, int),
                up=-np.ones(3, int))
-    assert np.array_equal(decode_blocks(encode_blocks(ends, **kw3), size=16, **kw3), ends)
+    assert np.array_equal(decode_blocks(encode_blocks(ends, **kw3, last_flags=True), size=16, **kw3, last_flags=True),
+                          ends)
 
 
 @pytest.mark.parametrize("factor", [1, 2, 4])

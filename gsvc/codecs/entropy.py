@@ -411,28 +411,31 @@ def _flag_context(i: int, cls: list[int], left: list[int], up: list[int], coded:
 
 
 def encode_blocks(values: np.ndarray, contexts: np.ndarray, block_class: np.ndarray,
-                  left: np.ndarray, up: np.ndarray, priors: Priors = FLAT) -> bytes:
+                  left: np.ndarray, up: np.ndarray, priors: Priors = FLAT, last_flags: bool = False) -> bytes:
     """Arithmetic-code ``[N, K]`` small signed integers in blocks of ``K``, most of them all zero (a
     low-res delta's transform blocks): each block first says whether it has any non-zero value (a
     coded-block flag, as H.264's CABAC sends, in a context of its class and of how many of its
     ``left`` and ``up`` neighbours, block indices or -1, had one), then only non-zero blocks code their
     values as :func:`encode_residuals` does, in ``contexts`` (``[K]`` or ``[N, K]`` ids in [0, 63]),
-    except that a zero flag's state is whether the value before it *in the block* was zero, and that
-    after each non-zero value a last flag says whether it was the block's last (CABAC's
+    except that a zero flag's state is whether the value before it *in the block* was zero.
+    ``last_flags``: after each non-zero value a last flag says whether it was the block's last (CABAC's
     ``last_significant_coeff_flag``, ITU-T H.264 9.3.2.3; in the value's context, by its position up to
-    :data:`_LAST_MODELS` - 1), so the zeros that end a zig-zag scan cost nothing: over the dev set's
-    whole 64 px anchors at step 16 this saved 2.4 % of their bytes (1066 -> 1040 B), of the
-    half-side anchors and the deltas at the defaults 0.4 %.
+    :data:`_LAST_MODELS` - 1), so the zeros that end a zig-zag scan cost nothing. It pays in large
+    blocks, whose scans end in long runs of zeros (the 8x8 blocks of :mod:`gsvc.codecs.lowres`: the dev
+    set's whole 64 px anchors at step 16 took 963 B against 990 B without, each with its own priors); in 4x4
+    blocks it saved 0.4 % at the dev set's default steps and cost 1-6 % at fine ones (steps 3-6), where
+    a dense block pays a flag per value to skip a short run.
     ``block_class``: ``[N]`` ids in [0, 15] (e.g. luma, chroma). On the low-res frames of cvsc's deltas
     over the dev set (8 clips x 60 frames at 64 px) this took 132.6 B per frame against 143.1 B for
     :func:`encode_residuals` of the same values in the same contexts. ``priors``: where the models start.
     """
     enc = RangeEncoder()
-    _code_blocks(enc, values, contexts, block_class, left, up, priors)
+    _code_blocks(enc, values, contexts, block_class, left, up, priors, last_flags)
     return enc.finish()
 
 
-def _code_blocks(enc: RangeEncoder, values, contexts, block_class, left, up, priors: Priors) -> None:
+def _code_blocks(enc: RangeEncoder, values, contexts, block_class, left, up, priors: Priors,
+                 last_flags: bool = False) -> None:
     vals = np.asarray(values, np.int64)
     n, k = vals.shape
     ctx, cls, left, up = _block_contexts(n, k, contexts, block_class, left, up)
@@ -445,19 +448,19 @@ def _code_blocks(enc: RangeEncoder, values, contexts, block_class, left, up, pri
         enc.bit(flags, _flag_context(i, cls, left, up, coded), int(coded[i]))
         if coded[i]:
             row, state = rows[i], 1
-            last = max(j for j, v in enumerate(row) if v)
+            last = max(j for j, v in enumerate(row) if v) if last_flags else k - 1
             for j in range(last + 1):
                 model = models[ctx[i][j]]
                 _put_value(enc, model, state, row[j])
                 state = int(row[j] == 0)
-                if row[j] and j < k - 1:
+                if last_flags and row[j] and j < k - 1:
                     enc.bit(model[3], min(j, _LAST_MODELS - 1), int(j == last))
 
 
 def decode_blocks(data: bytes, contexts: np.ndarray, block_class: np.ndarray, left: np.ndarray,
-                  up: np.ndarray, size: int, priors: Priors = FLAT) -> np.ndarray:
+                  up: np.ndarray, size: int, priors: Priors = FLAT, last_flags: bool = False) -> np.ndarray:
     """Inverse of :func:`encode_blocks`: ``[N, size]`` int64, ``N = len(block_class)``, with the same
-    ``priors``."""
+    ``priors`` and ``last_flags``."""
     n = len(block_class)
     ctx, cls, left, up = _block_contexts(n, size, contexts, block_class, left, up)
     models = _residual_models(max((max(c) for c in ctx), default=0) + 1, priors)
@@ -471,7 +474,7 @@ def decode_blocks(data: bytes, contexts: np.ndarray, block_class: np.ndarray, le
             for j, c in enumerate(ctx[i]):
                 out[i, j] = v = _get_value(dec, models[c], state)
                 state = int(v == 0)
-                if v and j < size - 1 and dec.bit(models[c][3], min(j, _LAST_MODELS - 1)):
+                if last_flags and v and j < size - 1 and dec.bit(models[c][3], min(j, _LAST_MODELS - 1)):
                     break
     if dec.overrun:
         raise ValueError("block data is truncated")
@@ -508,9 +511,9 @@ class Tally:
         self.values = np.zeros((64, _VALUE_MODELS, 2), np.int64)
         self.labels = [np.zeros((n, 2), np.int64) for _, n in _LABEL_MODELS]
 
-    def blocks(self, values, contexts, block_class, left, up) -> None:
+    def blocks(self, values, contexts, block_class, left, up, last_flags: bool = False) -> None:
         """Count what :func:`encode_blocks` codes for these arguments."""
-        _code_blocks(_CountingEncoder(self), values, contexts, block_class, left, up, FLAT)
+        _code_blocks(_CountingEncoder(self), values, contexts, block_class, left, up, FLAT, last_flags)
 
     def residuals(self, values, contexts=None) -> None:
         """Count what :func:`encode_residuals` codes for these arguments."""

@@ -88,8 +88,9 @@ def _zigzag(b: int) -> np.ndarray:
 @dataclass(frozen=True)
 class _Transform:
     """One transform size: its block side, DCT matrix, zig-zag scan, each scan position's coefficient
-    context for luma (chroma: ``+ chroma_offset``), and the block classes of its luma and chroma blocks
-    (kept apart from the other size's, so one table of priors serves both)."""
+    context for luma (chroma: ``+ chroma_offset``), the block classes of its luma and chroma blocks
+    (kept apart from the other size's, so one table of priors serves both), and whether its blocks end
+    with last flags (:func:`gsvc.codecs.entropy.encode_blocks`)."""
 
     side: int
     matrix: np.ndarray
@@ -97,6 +98,7 @@ class _Transform:
     band: np.ndarray
     chroma_offset: int
     classes: tuple[int, int]
+    last_flags: bool
 
 
 def _bands(bounds: tuple[int, ...], size: int, first: int) -> np.ndarray:
@@ -109,8 +111,8 @@ def _bands(bounds: tuple[int, ...], size: int, first: int) -> np.ndarray:
 #: 15th, steps 10-25, priors counted on generated clips for each): the 8x8 transform needs 6.5 % fewer
 #: bytes than the 4x4 at equal PSNR with three bands, 7.9 % (and 8.1 % at equal LPIPS, both deblocked) with
 #: these six; on half-side (32 px) frames it needs 3.7 % more, hence :data:`INTRA_8X8_MIN_SIDE_PX`
-_T4 = _Transform(4, _dct_matrix(4), _zigzag(4), _bands((1, 6), 16, 0), 3, (0, 1))
-_T8 = _Transform(8, _dct_matrix(8), _zigzag(8), _bands((1, 3, 6, 15, 28), 64, 6), 6, (2, 3))
+_T4 = _Transform(4, _dct_matrix(4), _zigzag(4), _bands((1, 6), 16, 0), 3, (0, 1), False)
+_T8 = _Transform(8, _dct_matrix(8), _zigzag(8), _bands((1, 3, 6, 15, 28), 64, 6), 6, (2, 3), True)
 
 
 def _transform(mode: int, n: int) -> _Transform:
@@ -364,7 +366,9 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
     mode = _INTRA if predicted is None else _INTER
     t = _transform(mode, n)
     head = _HEAD.pack(mode << 15 | n, quant, _checksum(mode, n, quant, coded))
-    return head + encode_blocks(coded.reshape(-1, t.side ** 2), **_layout(n, t)[1], priors=_priors(mode)), recon
+    body = encode_blocks(coded.reshape(-1, t.side ** 2), **_layout(n, t)[1], priors=_priors(mode),
+                         last_flags=t.last_flags)
+    return head + body, recon
 
 
 def _priors(mode: int):
@@ -386,7 +390,8 @@ def _read(data: bytes) -> tuple[int, int, int, np.ndarray]:
     if not 0 < n <= 1024 or quant == 0:
         raise ValueError("low-res section has a bad header")
     t = _transform(mode, n)
-    coded = decode_blocks(data[_HEAD.size:], size=t.side ** 2, **_layout(n, t)[1], priors=_priors(mode)).ravel()
+    coded = decode_blocks(data[_HEAD.size:], size=t.side ** 2, **_layout(n, t)[1], priors=_priors(mode),
+                          last_flags=t.last_flags).ravel()
     if np.abs(coded).max(initial=0) > 32767 or _checksum(mode, n, quant, coded) != crc:
         raise ValueError("low-res section corrupt (checksum mismatch)")
     return mode, n, quant, coded
@@ -404,4 +409,5 @@ def tally_lowres(data: bytes, intra: Tally, inter: Tally) -> None:
     """Count what a section's coder coded into ``intra`` or ``inter`` (:mod:`gsvc.codecs.derive_priors`)."""
     mode, n, _, coded = _read(data)
     t = _transform(mode, n)
-    (inter if mode == _INTER else intra).blocks(coded.reshape(-1, t.side ** 2), **_layout(n, t)[1])
+    (inter if mode == _INTER else intra).blocks(coded.reshape(-1, t.side ** 2), **_layout(n, t)[1],
+                                                last_flags=t.last_flags)
