@@ -18,7 +18,8 @@ it as a small transform codec of its own:
   nothing after it;
 * coefficients arithmetic-coded (:func:`gsvc.codecs.entropy.encode_blocks`): a flag per block
   says whether it has any non-zero coefficient, then those that have code theirs with
-  separate contexts for DC, low and high frequencies of luma and chroma, each model starting from
+  separate contexts for DC, low and high frequencies of luma and chroma (six bands in 8x8 blocks, which
+  also end with last flags), each model starting from
   the probability counted on gsvc's own clips (:mod:`gsvc.codecs.entropy_priors`, intra and inter
   apart), behind a 16-bit
   checksum of the quantised values, so a damaged section raises ``ValueError`` and the
@@ -108,9 +109,10 @@ def _bands(bounds: tuple[int, ...], size: int, first: int) -> np.ndarray:
 
 #: 4x4: contexts 0 DC, 1 low (scan 1-5), 2 high, chroma 3-5; 8x8: six bands (scan 0, 1-2, 3-5, 6-14,
 #: 15-27, 28-63), contexts 6-11, chroma 12-17. Measured on whole 64 px intra frames of the dev set (every
-#: 15th, steps 10-25, priors counted on generated clips for each): the 8x8 transform needs 6.5 % fewer
-#: bytes than the 4x4 at equal PSNR with three bands, 7.9 % (and 8.1 % at equal LPIPS, both deblocked) with
-#: these six; on half-side (32 px) frames it needs 3.7 % more, hence :data:`INTRA_8X8_MIN_SIDE_PX`
+#: 15th, steps 10-25, priors counted on generated clips for each, deblocked): the 8x8 transform needs 5.3 %
+#: fewer bytes than the 4x4 at equal PSNR and 5.5 % at equal LPIPS with three bands (as the 4x4's), 7.9 and
+#: 8.1 % with these six (eight or twelve bands: fewer); on half-side (32 px) frames it needs 3.7 % more, hence
+#: :data:`INTRA_8X8_MIN_SIDE_PX`
 _T4 = _Transform(4, _dct_matrix(4), _zigzag(4), _bands((1, 6), 16, 0), 3, (0, 1), False)
 _T8 = _Transform(8, _dct_matrix(8), _zigzag(8), _bands((1, 3, 6, 15, 28), 64, 6), 6, (2, 3), True)
 
@@ -120,6 +122,8 @@ def _transform(mode: int, n: int) -> _Transform:
     :data:`INTRA_8X8_MIN_SIDE_PX` a side (smooth content over many blocks, where the larger transform
     compacts more, as H.264's High profile adds it for), 4x4 otherwise (small frames and inter residuals)."""
     return _T8 if mode == _INTRA and n >= INTRA_8X8_MIN_SIDE_PX else _T4
+
+
 _YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
 _RGB = np.linalg.inv(_YCC)
 
