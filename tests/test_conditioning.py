@@ -92,9 +92,10 @@ def test_whole_intra_frames_use_8x8_blocks_which_beat_4x4_at_equal_rate(photo, m
     quality = {name: np.mean([psnr_db(recon, rgb) for (_, recon), rgb in zip(c, frames)]) for name, c in coded.items()}
     assert size["8x8"] < size["4x4"] and quality["8x8"] > quality["4x4"] + 0.3  # fewer bytes, better frames
     monkeypatch.setattr(lowres, "INTRA_8X8_MIN_SIDE_PX", 64)
-    half = encode_lowres(frames[0], 2, 5)[0]  # a 32 px frame keeps the 4x4 transform
+    half, fine = encode_lowres(frames[0], 2, 10)[0], encode_lowres(frames[0], 1, 5)[0]
     monkeypatch.setattr(lowres, "INTRA_8X8_MIN_SIDE_PX", 32)
-    assert encode_lowres(frames[0], 2, 5)[0] != half
+    assert encode_lowres(frames[0], 2, 10)[0] != half  # a 32 px frame kept the 4x4 transform
+    assert encode_lowres(frames[0], 1, 5)[0] == fine  # and so does a 64 px frame at a fine step
 
 
 def test_8x8_deblocking_filters_only_the_8x8_block_edges():
