@@ -73,7 +73,7 @@ DEBLOCK_ALPHA, DEBLOCK_BETA = 4.0, 2.0
 DEBLOCK_TC = {4: 0.125, 8: 0.0625}
 #: intra sections at least this many px a side, coded at a step of at least ``INTRA_8X8_MIN_STEP`` levels,
 #: use 8x8 transform blocks, the rest 4x4 (see :func:`_transform`)
-INTRA_8X8_MIN_SIDE_PX, INTRA_8X8_MIN_STEP = 64, 8
+INTRA_8X8_MIN_SIDE_PX, INTRA_8X8_MIN_STEP = 64, 10
 
 
 def _dct_matrix(b: int) -> np.ndarray:
@@ -127,7 +127,9 @@ def _transform(mode: int, n: int, quant: int) -> _Transform:
     (bytes at the step, PSNR): the dev set's whole frames -3.9 % / -0.07 dB at step 3, -6.4 % / -0.05 at 5,
     -10.4 % / -0.03 at 10; the dev set's 128 px frames averaged to 64 px (a 128 px video's half-side
     anchors, more detail per pixel) +0.6 % / -0.12 dB at 3, -1.8 % / -0.14 at 5, -3.6 % / -0.11 at 7,
-    -5.2 % / -0.06 at 10. The decoder reads side, mode and step from the header, so the choice costs no bit.
+    -5.2 % / -0.06 at 10; grace_hopper's 128 px clip, every frame intra at 64 px and step 8 (``bench_codecs``'
+    ``lowres intra`` row): +1.1 % of rate, -0.09 dB. The decoder reads side, mode and step from the header, so
+    the choice costs no bit.
     """
     return _T8 if mode == _INTRA and n >= INTRA_8X8_MIN_SIDE_PX and quant >= INTRA_8X8_MIN_STEP else _T4
 
