@@ -262,6 +262,8 @@ def decode_label_map(data: bytes, side: tuple[int, int], predicted: np.ndarray |
 #: (:data:`_LAST_MODELS`, by the value's position in its block)
 _LAST_MODELS = 5
 _VALUE_MODELS = 35 + _LAST_MODELS
+#: where each of a value context's model lists (zero, sign, magnitude, last) lies in its :data:`_VALUE_MODELS`
+_MODEL_SPANS = ((0, 2), (2, 3), (3, 35), (35, _VALUE_MODELS))
 _FLAG_CONTEXTS = 3 * 16
 
 
@@ -298,9 +300,8 @@ FLAT = Priors()
 
 def _residual_models(n_contexts: int, priors: Priors = FLAT) -> list[tuple[list[int], ...]]:
     """Per context: its (zero, sign, magnitude, last) model lists."""
-    given = [(list(v[:2]), [v[2]], list(v[3:35]), list(v[35:])) for v in priors.values[:n_contexts]]
-    return given + [([_HALF] * 2, [_HALF], [_HALF] * 32, [_HALF] * _LAST_MODELS)
-                    for _ in range(n_contexts - len(given))]
+    given = [tuple(list(v[a:b]) for a, b in _MODEL_SPANS) for v in priors.values[:n_contexts]]
+    return given + [tuple([_HALF] * (b - a) for a, b in _MODEL_SPANS) for _ in range(n_contexts - len(given))]
 
 
 def _flag_models(priors: Priors) -> list[int]:
@@ -491,8 +492,8 @@ class _CountingEncoder(RangeEncoder):
     def name_models(self, flags: list[int], models: list) -> None:
         self.where = {id(flags): self.tally.flags}
         for c, lists in enumerate(models):
-            for probs, off in zip(lists, (0, 2, 3, 35)):
-                self.where[id(probs)] = self.tally.values[c, off:]
+            for probs, (start, _) in zip(lists, _MODEL_SPANS):
+                self.where[id(probs)] = self.tally.values[c, start:]
 
     def name_label_models(self, hit: list[int], alt: list[int], tree: list[int]) -> None:
         self.where = {id(probs): counts for probs, counts in zip((hit, alt, tree), self.tally.labels)}

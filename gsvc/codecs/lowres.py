@@ -93,7 +93,7 @@ class _Transform:
     """One transform size: its block side, DCT matrix, zig-zag scan, each scan position's coefficient
     context for luma (chroma: ``+ chroma_offset``), the block classes of its luma and chroma blocks
     (kept apart from the other size's, so one table of priors serves both), and whether its blocks end
-    with last flags (:func:`gsvc.codecs.entropy.encode_blocks`)."""
+    with last flags (:func:`gsvc.codecs.entropy.encode_blocks`). Made by :func:`_transform_of`."""
 
     side: int
     matrix: np.ndarray
@@ -104,9 +104,14 @@ class _Transform:
     last_flags: bool
 
 
-def _bands(bounds: tuple[int, ...], size: int, first: int) -> np.ndarray:
-    """Context id of each scan position: ``first`` + how many of ``bounds`` it has reached."""
-    return first + np.searchsorted(np.array(bounds), np.arange(size), side="right")
+def _transform_of(side: int, bounds: tuple[int, ...], first_context: int, first_class: int,
+                  last_flags: bool) -> _Transform:
+    """The ``side`` x ``side`` transform whose scan positions fall into bands at ``bounds`` (each bound the
+    first scan position of a new band), its luma contexts numbered from ``first_context`` and its chroma
+    ones right after them, its luma and chroma blocks of classes ``first_class`` and the next."""
+    band = first_context + np.searchsorted(np.array(bounds), np.arange(side * side), side="right")
+    return _Transform(side, _dct_matrix(side), _zigzag(side), band, len(bounds) + 1,
+                      (first_class, first_class + 1), last_flags)
 
 
 #: 4x4: contexts 0 DC, 1 low (scan 1-5), 2 high, chroma 3-5; 8x8: six bands (scan 0, 1-2, 3-5, 6-14,
@@ -115,8 +120,8 @@ def _bands(bounds: tuple[int, ...], size: int, first: int) -> np.ndarray:
 #: fewer bytes than the 4x4 at equal PSNR and 5.5 % at equal LPIPS with three bands (as the 4x4's), 7.9 and
 #: 8.1 % with these six (eight or twelve bands: fewer); on half-side (32 px) frames it needs 3.7 % more, hence
 #: :data:`INTRA_8X8_MIN_SIDE_PX`
-_T4 = _Transform(4, _dct_matrix(4), _zigzag(4), _bands((1, 6), 16, 0), 3, (0, 1), False)
-_T8 = _Transform(8, _dct_matrix(8), _zigzag(8), _bands((1, 3, 6, 15, 28), 64, 6), 6, (2, 3), True)
+_T4 = _transform_of(4, (1, 6), first_context=0, first_class=0, last_flags=False)
+_T8 = _transform_of(8, (1, 3, 6, 15, 28), first_context=6, first_class=2, last_flags=True)
 
 
 def _transform(mode: int, n: int, quant: int) -> _Transform:
@@ -378,15 +383,21 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
     n = small.shape[0]
     coded, recon = _quantise(small, predicted, quant)
     mode = _INTRA if predicted is None else _INTER
-    t = _transform(mode, n, quant)
+    size, coding = _block_coding(mode, n, quant)
     head = _HEAD.pack(mode << 15 | n, quant, _checksum(mode, n, quant, coded))
-    body = encode_blocks(coded.reshape(-1, t.side ** 2), **_layout(n, t)[1], priors=_priors(mode),
-                         last_flags=t.last_flags)
-    return head + body, recon
+    return head + encode_blocks(coded.reshape(-1, size), **coding, priors=_priors(mode)), recon
 
 
 def _priors(mode: int):
     return entropy_priors.LOWRES_INTER if mode == _INTER else entropy_priors.LOWRES_INTRA
+
+
+def _block_coding(mode: int, n: int, quant: int) -> tuple[int, dict]:
+    """How a section's coefficients go through :func:`gsvc.codecs.entropy.encode_blocks` (and
+    ``decode_blocks``, ``Tally.blocks``): the values per block, and the block layout and last-flag
+    arguments of its transform (:func:`_transform`)."""
+    t = _transform(mode, n, quant)
+    return t.side ** 2, {**_layout(n, t)[1], "last_flags": t.last_flags}
 
 
 def _checksum(mode: int, n: int, quant: int, coded: np.ndarray) -> int:
@@ -403,9 +414,8 @@ def _read(data: bytes) -> tuple[int, int, int, np.ndarray]:
     mode, n = word >> 15, word & _SIDE_MASK
     if not 0 < n <= 1024 or quant == 0:
         raise ValueError("low-res section has a bad header")
-    t = _transform(mode, n, quant)
-    coded = decode_blocks(data[_HEAD.size:], size=t.side ** 2, **_layout(n, t)[1], priors=_priors(mode),
-                          last_flags=t.last_flags).ravel()
+    size, coding = _block_coding(mode, n, quant)
+    coded = decode_blocks(data[_HEAD.size:], size=size, **coding, priors=_priors(mode)).ravel()
     if np.abs(coded).max(initial=0) > 32767 or _checksum(mode, n, quant, coded) != crc:
         raise ValueError("low-res section corrupt (checksum mismatch)")
     return mode, n, quant, coded
@@ -422,6 +432,5 @@ def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarra
 def tally_lowres(data: bytes, intra: Tally, inter: Tally) -> None:
     """Count what a section's coder coded into ``intra`` or ``inter`` (:mod:`gsvc.codecs.derive_priors`)."""
     mode, n, quant, coded = _read(data)
-    t = _transform(mode, n, quant)
-    (inter if mode == _INTER else intra).blocks(coded.reshape(-1, t.side ** 2), **_layout(n, t)[1],
-                                                last_flags=t.last_flags)
+    size, coding = _block_coding(mode, n, quant)
+    (inter if mode == _INTER else intra).blocks(coded.reshape(-1, size), **coding)

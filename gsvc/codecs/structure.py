@@ -5,9 +5,9 @@ hysteresis) of the frame's luma, with the smoothing scaled to the frame
 (``sigma = EDGE_SIGMA_PX * side / 64``) so that the map marks the same structure at
 every resolution. The binary ``[H, W]`` map is coded losslessly with the context-adaptive
 label-map coder of :mod:`gsvc.codecs.semantic` (two classes; its models starting from the
-probabilities counted on gsvc's own clips' edge maps, :data:`gsvc.codecs.entropy_priors.EDGES`): intra in anchors, inter
-against the anchor's map moved by the transmitted motion in deltas, behind the same
-16-bit checksum, so a damaged section is concealed, never shown wrong.
+probabilities counted on gsvc's own clips' edge maps, :data:`gsvc.codecs.entropy_priors.EDGES`):
+intra in anchors, inter against the anchor's map moved by the transmitted motion in deltas,
+behind the same 16-bit checksum, so a damaged section is concealed, never shown wrong.
 """
 from __future__ import annotations
 
