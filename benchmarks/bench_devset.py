@@ -17,7 +17,8 @@ columns are the codecs' own, not the network's or the receiver's; the ``on time`
 
 ``cvsc`` and ``lowres`` run at their own defaults (:data:`gsvc.codecs.cvsc.TUNED_CHAINED`: deltas at
 half the side, step 18, anchors at step 5, each delta predicted from its anchor's or the previous
-frame's low-res frame, whichever costs less; tuned on this set).
+frame's low-res frame, whichever costs less; tuned on this set); ``cvsc`` shows 3/4 of its generated
+detail (:data:`gsvc.codecs.cvsc.TUNED_DETAIL`), and the ``sampled`` rows (``--rows``) all of it.
 
 Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
 denoiser evaluations per frame, on-time share; every value a mean over the frames of the group.
@@ -29,7 +30,8 @@ and oneshot) on the whole set and per speed (the gain of generation), and each r
 
 ``--rows`` picks rows by name, from these and the other published methods at their defaults
 (``reuse``, ``anchor_residual``, ``content_motion``, ``content_motion`` adaptive, ``full``, ``oneshot``)
-with ``lowres intra`` (every frame intra at full's and oneshot's stream, no generation); ``--rows all``
+with ``lowres intra`` (every frame intra at full's and oneshot's stream, no generation) and ``cvsc
+sampled`` / ``cvsc adaptive sampled`` (``detail_scale=1``: the frames as sampled); ``--rows all``
 runs every one. ``full`` runs on the receiver profile of an H200 (:data:`ROW_LATENCY`: on this host's
 it cannot keep up within the longest playout delay); every other row on this host's. A generative
 row is compared with its no-generation row only when both run. ``--weights`` runs the generative
@@ -83,10 +85,13 @@ OTHER_ROWS = [
     ("full", dict(name="full")),
     ("oneshot", dict(name="oneshot")),
     ("lowres intra", dict(name="lowres", **no_generation_stream("full"))),  # full's and oneshot's stream
+    ("cvsc sampled", dict(name="cvsc", detail_scale=1.0)),  # every generated detail shown, as sampled
+    ("cvsc adaptive sampled", dict(name="cvsc", control="adaptive", detail_scale=1.0)),
 ]
 #: generative row -> the no-generation row it is compared with (the same low-res stream)
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch",
-             "reuse": "lowres", "full": "lowres intra", "oneshot": "lowres intra"}
+             "reuse": "lowres", "full": "lowres intra", "oneshot": "lowres intra", "cvsc sampled": "lowres",
+             "cvsc adaptive sampled": "lowres adaptive"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
 
 

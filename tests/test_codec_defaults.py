@@ -1,7 +1,8 @@
 """A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
 and anchor_residual (predicted from the anchor), the tuned strength of the codecs that refine a delta from a
-start made to agree with its low-res frame (cvsc, reuse, anchor_residual)."""
-from gsvc.codecs.cvsc import TUNED_CHAINED, TUNED_LOWRES, TUNED_STRENGTH
+start made to agree with its low-res frame (cvsc, reuse, anchor_residual), cvsc's (and reuse's) tuned share of
+the generated detail."""
+from gsvc.codecs.cvsc import TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.scenarios.grid import expand
@@ -32,6 +33,14 @@ def test_cvsc_reuse_and_anchor_residual_alone_refine_deltas_at_the_tuned_strengt
     for name in ("content_motion", "lowres", "full"):
         assert CodecSpec(name=name).strength == CodecSpec.model_fields["strength"].default
     assert CodecSpec(name="cvsc", strength=0.3).strength == 0.3
+
+
+def test_cvsc_and_reuse_alone_show_the_tuned_share_of_their_generated_detail():
+    assert CodecSpec(name="cvsc").detail_scale == TUNED_DETAIL < CodecSpec.model_fields["detail_scale"].default == 1
+    assert CodecSpec(name="reuse").detail_scale == TUNED_DETAIL  # reuse differs from cvsc only in its start
+    for name in ("anchor_residual", "content_motion", "full", "oneshot"):
+        assert CodecSpec(name=name).detail_scale == 1  # the published methods show what they sample
+    assert CodecSpec(name="cvsc", detail_scale=1).detail_scale == 1
 
 
 def test_a_value_the_user_gives_wins_over_the_codec_s_own():

@@ -113,3 +113,24 @@ def test_a_low_res_frame_moved_by_a_subpixel_pan_is_predicted_closer_than_by_ups
 
     upsampled = downsample(warp(upsample_lowres(ref, 56), pan), 2)  # gsvc's earlier predictor
     assert rms(predict_lowres(ref, pan, 56, 2)) < 0.7 * min(rms(upsampled), rms(ref))
+
+
+def test_detail_scale_moves_cvsc_from_the_no_generation_frames_to_the_sampled_ones():
+    frames = open_source(VIDEO, 3).read_all()[:4]
+    _, efs = encode_all("lowres", VIDEO, frames)
+
+    def shown(name, **kw):
+        c = make_codec(CodecSpec(name=name, **kw), VIDEO)
+        dec = c.decoder(0)
+        return [dec.decode(ef, dec.plan(ef, True, None)).image for ef in efs]
+
+    plain = shown("lowres")
+    none, half, full = (shown("cvsc", detail_scale=s) for s in (0.0, 0.5, 1.0))
+    assert [ef.kind for ef in efs] == ["anchor", "delta", "delta", "delta"]
+    for a, b in zip(plain, none):  # scale 0 is the lowres codec's picture, frame for frame
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    gap = [float(np.abs(f - n).mean()) for f, n in zip(full, none)]
+    assert min(gap) > 1e-3  # the denoiser changed every frame
+    # the anchor at half scale lies halfway: back-projection is linear in the image
+    np.testing.assert_allclose(half[0], (none[0] + full[0]) / 2, atol=2e-3)
+    assert all(float(np.abs(h - n).mean()) < g for h, n, g in zip(half, none, gap))

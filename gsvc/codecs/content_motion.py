@@ -139,15 +139,16 @@ class ContentMotionDecoder(DiffusionDecoder):
             if plan.path in NO_DENOISER:  # control's low-res fallback, or a full-size anchor
                 content = upsample_lowres(parsed["lowres"], side)
             else:
-                content = self.run_sampler(ef, parsed, plan.steps)
+                content = self.scale_detail(self.run_sampler(ef, parsed, plan.steps), parsed)
             self.keep_reference(ef, plan, self.agree_with_lowres(content, parsed), parsed)
         image = warp(self.ref_image, motion)
         if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
             parsed = {**parsed_or_corrupt(lambda: parse_conditions(ef.sections, self.ref_parts, motion, side)),
                       "motion": motion}
-            image = self.run_sampler(ef, parsed, self.spec.steps, ref=image,
-                                     ref_mask=covered(motion, image.shape[0]), strength=plan.strength)
-            image = self.agree_with_lowres(image, parsed)
+            mask = covered(motion, image.shape[0])
+            sampled = self.run_sampler(ef, parsed, self.spec.steps, ref=image, ref_mask=mask, strength=plan.strength)
+            image = self.agree_with_lowres(self.scale_detail(sampled, {**parsed, "ref": image, "ref_mask": mask}),
+                                           parsed)
         return image, motion
 
 

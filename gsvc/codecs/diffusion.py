@@ -389,7 +389,7 @@ class DiffusionDecoder:
             image = self.predict(parsed)
         else:
             self.last_x = None
-            image = self.generate(ef, plan, parsed)
+            image = self.scale_detail(self.generate(ef, plan, parsed), parsed)
         image = self.agree_with_lowres(image, parsed)
         if ef.kind == "anchor":
             self.keep_reference(ef, plan, image, parsed)
@@ -407,8 +407,21 @@ class DiffusionDecoder:
         moved by its motion, the pixels the motion uncovered from its upsampled low-res frame (plan
         ``warp``); an anchor's low-res frame upsampled (plan ``lowres``)."""
         if "ref" in parsed:
+            if parsed.get("ref_mask") is None:
+                return parsed["ref"]
             return fill_uncovered(parsed["ref"], parsed["ref_mask"], parsed.get("lowres"))
         return upsample_lowres(parsed["lowres"], self.codec.video.resolution)
+
+    def scale_detail(self, sampled: np.ndarray, parsed: dict) -> np.ndarray:
+        """The sampled frame ``[H, W, 3]`` as shown: its no-generation prediction (:meth:`predict`) plus
+        ``codec.detail_scale`` times what the denoiser changed (the receiver's point on the
+        perception-distortion trade-off). Unchanged at scale 1, and where the frame has neither a
+        low-res frame nor a reference (labels only: nothing to fall back on)."""
+        scale = self.spec.detail_scale
+        if scale == 1.0 or not ("ref" in parsed or "lowres" in parsed):
+            return sampled
+        base = self.predict(parsed)
+        return np.clip(base + scale * (sampled - base), 0.0, 1.0).astype(np.float32)
 
     def agree_with_lowres(self, image: np.ndarray, parsed: dict) -> np.ndarray:
         """The image made consistent with the frame's transmitted low-res version, if it has one

@@ -61,6 +61,12 @@ class CodecSpec(Spec):
     but its low-res frame decoded, so the chain goes on (codecs that declare ``lowres_chain``); the receiver
     makes every frame that carries a low-res version agree with it (``lowres_backprojection``
     steps of iterative back-projection, 0 = off; none of the published methods does this);
+    ``detail_scale`` is the receiver's point on the perception-distortion trade-off (Blau and
+    Michaeli, "The Perception-Distortion Tradeoff", CVPR 2018; a decoder-side knob as in Agustsson
+    et al., "Multi-Realism Image Compression with a Conditional Generator", CVPR 2023): a generated
+    frame is shown as its no-generation prediction (the upsampled low-res frame, or the warped
+    reference) plus ``detail_scale`` times what the denoiser changed, before back-projection; frames
+    with neither (labels only) are shown as sampled. No byte and no evaluation changes.
     ``structure`` sends its edge map likewise. A delta's motion (from its anchor, and a chained
     delta's from the previous frame) is a global shift plus one vector per block of
     ``motion_block_px`` (blocks overlapping by half; None: half the frame side, a 3 x 3 grid at any
@@ -102,6 +108,8 @@ class CodecSpec(Spec):
         None, 4, 1024, "px", "block side of a delta's motion field (None: half the frame side)")
     lowres_backprojection: int = bounded(
         3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")
+    detail_scale: float = bounded(
+        1.0, 0.0, 2.0, "", "share of the generated detail shown: 0 the frame without the denoiser, 1 as sampled")
     structure: Literal["off", "anchors", "all"] = "off"
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
