@@ -1,4 +1,6 @@
 """Conditioning any content can supply: low-res frame and structure sections, switches, resolutions."""
+import struct
+
 import numpy as np
 import pytest
 
@@ -6,7 +8,7 @@ import gsvc
 from gsvc.codecs.denoiser import DenoiserConfig
 from gsvc.codecs import lowres
 from gsvc.codecs.lowres import (deblock, decode_lowres, downsample, encode_lowres, lowres_header, predict_lowres,
-                                upsample_lowres)
+                                rd_cost, upsample_lowres)
 from gsvc.codecs.model import Denoiser, save_denoiser, served_resolutions
 from gsvc.codecs.motion import decode_motion, encode_motion, estimate_motion, warp, warp_labels
 from gsvc.codecs.registry import make_codec
@@ -81,21 +83,36 @@ def test_deblocking_smooths_a_small_step_at_a_block_edge_and_keeps_a_picture_edg
     np.testing.assert_array_equal(deblock(edge, quant), edge)
 
 
-def test_whole_intra_frames_use_8x8_blocks_which_beat_4x4_at_equal_rate(photo, monkeypatch):
+def test_8x8_blocks_beat_4x4_on_whole_photo_frames_at_equal_rate(photo):
     frames = [f.rgb for f in photo_frames(photo)[:4]]
-    coded = {}
-    for name, min_side, step in (("8x8", lowres.INTRA_8X8_MIN_SIDE_PX, 14), ("4x4", 10_000, 16)):
-        monkeypatch.setattr(lowres, "INTRA_8X8_MIN_SIDE_PX", min_side)
-        coded[name] = [encode_lowres(rgb, 1, step) for rgb in frames]
-        assert all(np.array_equal(decode_lowres(data), recon) for data, recon in coded[name])
+    coded = {name: [lowres._code(rgb, None, step, lowres._INTRA, t) for rgb in frames]
+             for name, t, step in (("8x8", lowres._T8, 14), ("4x4", lowres._T4, 16))}
+    for c in coded.values():
+        assert all(np.array_equal(decode_lowres(data), recon) for data, recon in c)
     size = {name: sum(len(data) for data, _ in c) for name, c in coded.items()}
     quality = {name: np.mean([psnr_db(recon, rgb) for (_, recon), rgb in zip(c, frames)]) for name, c in coded.items()}
     assert size["8x8"] < size["4x4"] and quality["8x8"] > quality["4x4"] + 0.3  # fewer bytes, better frames
-    monkeypatch.setattr(lowres, "INTRA_8X8_MIN_SIDE_PX", 64)
-    half, fine = encode_lowres(frames[0], 2, 10)[0], encode_lowres(frames[0], 1, 5)[0]
-    monkeypatch.setattr(lowres, "INTRA_8X8_MIN_SIDE_PX", 32)
-    assert encode_lowres(frames[0], 2, 10)[0] != half  # a 32 px frame kept the 4x4 transform
-    assert encode_lowres(frames[0], 1, 5)[0] == fine  # and so does a 64 px frame at a fine step
+
+
+def test_the_sender_sends_each_large_intra_frame_with_the_transform_of_lower_rd_cost(photo):
+    frames = [f.rgb for f in photo_frames(photo)[:4]]
+    chose = set()
+    for rgb in frames:
+        for step in (3, 10, 25):
+            data, recon = encode_lowres(rgb, 1, step)
+            both = [lowres._code(rgb, None, step, lowres._INTRA, t) for t in (lowres._T4, lowres._T8)]
+            costs = [rd_cost(*c, rgb, 1, step) for c in both]
+            assert rd_cost(data, recon, rgb, 1, step) == min(costs) and data in [c[0] for c in both]
+            assert np.array_equal(decode_lowres(data), recon)
+            chose.add(data == both[1][0])
+    assert chose == {True, False}  # the photo's frames take 8x8 at some steps, 4x4 at others
+    half, _ = encode_lowres(frames[0], 2, 10)  # a 32 px frame, and an inter frame, have 4x4 only
+    assert half == lowres._code(lowres.downsample(frames[0], 2), None, 10, lowres._INTRA, lowres._T4)[0]
+    inter, pred = encode_lowres(frames[1], 1, 10, frames[0])
+    assert not struct.unpack("<H", inter[:2])[0] & lowres._T8_BIT
+    flipped = bytes([half[0], half[1] | 0x40]) + half[2:]  # 8x8 claimed for a 32 px frame
+    with pytest.raises(ValueError, match="bad header"):
+        decode_lowres(flipped)
 
 
 def test_8x8_deblocking_filters_only_the_8x8_block_edges():

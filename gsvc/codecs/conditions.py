@@ -15,7 +15,7 @@ anchor only. Both ends keep the anchor's parts exactly as the receiver decodes t
 frame is coded against the previous low-res frame of its group instead (:mod:`gsvc.codecs.lowres_chain`),
 moved by the motion between the two frames (the ``step`` section): a P-frame chain, which both
 ends keep as decoded; with ``"best"`` the sender codes it both ways and keeps the one of lower
-rate-distortion cost (squared error + :data:`LAMBDA_PER_STEP2` x step^2 x bits), as H.264 encoders
+rate-distortion cost (:func:`gsvc.codecs.lowres.rd_cost`), as H.264 encoders
 choose among reference frames.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lowres import downsample, encode_lowres, predict_lowres
+from .lowres import encode_lowres, predict_lowres, rd_cost
 from .lowres_chain import LowresChain, decode_delta_lowres
 from .motion import MotionField, warp_labels
 from .semantic import decode_labels, encode_labels
@@ -34,12 +34,6 @@ __all__ = ["AnchorConditions", "ConditionCoder", "parse_conditions", "PARTS"]
 
 #: section names of the conditioning parts
 PARTS = ("semantic", "lowres", "structure")
-#: Lagrange multiplier of ``lowres_reference="best"`` (squared 8-bit levels per bit) over the quantiser step^2:
-#: at high rate a uniform quantiser's distortion falls by 2 ln 2 of itself per bit, with D = step^2 / 12,
-#: so dD/dR = -(ln 2 / 6) step^2 = -0.116 step^2 (Sullivan & Wiegand, "Rate-distortion optimization for
-#: video compression", IEEE Signal Processing Magazine 15(6), 1998; H.264's reference encoder uses
-#: 0.85 x 2^((QP - 12) / 3), about 0.136 step^2)
-LAMBDA_PER_STEP2 = 0.116
 
 
 def _moved(label_map: np.ndarray | None, motion: MotionField | None) -> np.ndarray | None:
@@ -143,10 +137,7 @@ class ConditionCoder:
         chained = coded(self.chain.predicted(step, self.side, factor))
         if spec.lowres_reference == "best":
             anchored = coded(self.anchor_parts.predicted_lowres(motion, self.side, factor))
-            target = downsample(rgb, factor)
-            cost = [8 * len(data) + float(np.sum((255 * (rec - target)) ** 2)) / (LAMBDA_PER_STEP2 * quant ** 2)
-                    for data, rec in (anchored, chained)]
-            if cost[0] <= cost[1]:
+            if rd_cost(*anchored, rgb, factor, quant) <= rd_cost(*chained, rgb, factor, quant):
                 return anchored
         self.delta_chained = True
         return chained

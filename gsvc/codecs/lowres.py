@@ -4,9 +4,9 @@ The sender averages the frame over ``factor x factor`` blocks (``side / factor``
 pixels a side), converts it to YCbCr (BT.601, full range), and codes
 it as a small transform codec of its own:
 
-* Y, Cb, Cr at the low-res size (4:4:4), 4x4 orthonormal DCT blocks (8x8 for intra frames of at least
-  :data:`INTRA_8X8_MIN_SIDE_PX` a side at steps of :data:`INTRA_8X8_MIN_STEP` or more, such as whole anchors;
-  :func:`_transform`), one uniform quantiser
+* Y, Cb, Cr at the low-res size (4:4:4), 4x4 orthonormal DCT blocks (an intra frame of at least
+  :data:`INTRA_8X8_MIN_SIDE_PX` a side is coded with 4x4 and 8x8 blocks and sent with the size of lower
+  rate-distortion cost, a header bit saying which: :func:`_candidates`), one uniform quantiser
   step ``quant`` (in 8-bit levels) for every luma coefficient and ``CHROMA_STEP`` times it for chroma,
   rounding with a dead zone (offset 1/3, as H.264 reference encoders do for intra blocks);
 * intra (anchors): each block's DC predicted from its left, upper and upper-left neighbours' (the
@@ -47,15 +47,17 @@ from . import entropy_priors
 from .entropy import Tally, checksum, decode_blocks, encode_blocks
 
 __all__ = ["downsample", "upsample_lowres", "back_project", "encode_lowres", "decode_lowres", "quantize_lowres",
-           "predict_lowres", "lowres_header", "lowres_side", "tally_lowres", "deblock", "LOWRES_FACTORS"]
+           "predict_lowres", "rd_cost", "LAMBDA_PER_STEP2", "lowres_header", "lowres_side", "tally_lowres", "deblock",
+           "LOWRES_FACTORS"]
 
 #: accepted values of ``codec.lowres_factor`` (side of the full frame / side of the low-res frame)
 LOWRES_FACTORS = (1, 2, 4, 8, 16)
 _INTRA, _INTER = 0, 1
-#: a section's header: the side (px, 1-1024) with the mode (intra 0, inter 1) in the top bit, the
-#: quantiser step, a 16-bit checksum
+#: a section's header: the side (px, 1-1024) with the mode (intra 0, inter 1) in the top bit and the
+#: transform (4x4 0, 8x8 1) in the next, the quantiser step, a 16-bit checksum
 _HEAD = struct.Struct("<HBH")
-_SIDE_MASK = 0x7FFF
+_SIDE_MASK = 0x07FF
+_T8_BIT = 1 << 14
 _DEADZONE = 1.0 / 3.0
 #: chroma quantiser step relative to luma's (chroma errors cost less PSNR per level: Y carries 0.3-0.6 of R, G, B)
 CHROMA_STEP = 1.5
@@ -71,9 +73,9 @@ DEBLOCK_ALPHA, DEBLOCK_BETA = 4.0, 2.0
 #: SSIM / LPIPS with 1/16, 9.0 / 8.3 / 5.0 % with 1/8, 9.6 / 9.4 / 2.6 % with 3/16: LPIPS, the measure
 #: generative codecs are judged by, prefers the lighter filter)
 DEBLOCK_TC = {4: 0.125, 8: 0.0625}
-#: intra sections at least this many px a side, coded at a step of at least ``INTRA_8X8_MIN_STEP`` levels,
-#: use 8x8 transform blocks, the rest 4x4 (see :func:`_transform`)
-INTRA_8X8_MIN_SIDE_PX, INTRA_8X8_MIN_STEP = 64, 10
+#: intra sections at least this many px a side may use 8x8 transform blocks, the rest use 4x4 (see
+#: :func:`_candidates`)
+INTRA_8X8_MIN_SIDE_PX = 64
 
 
 def _dct_matrix(b: int) -> np.ndarray:
@@ -124,19 +126,20 @@ _T4 = _transform_of(4, (1, 6), first_context=0, first_class=0, last_flags=False)
 _T8 = _transform_of(8, (1, 3, 6, 15, 28), first_context=6, first_class=2, last_flags=True)
 
 
-def _transform(mode: int, n: int, quant: int) -> _Transform:
-    """The transform of an ``n``-px section at step ``quant``: 8x8 for intra sections of at least
-    :data:`INTRA_8X8_MIN_SIDE_PX` a side at a step of at least :data:`INTRA_8X8_MIN_STEP` (smooth content
-    over many blocks, where the larger transform compacts more, as H.264's High profile adds it for), 4x4
-    otherwise (small frames, inter residuals, fine steps). Measured on 64 px intra frames, 8x8 against 4x4
-    (bytes at the step, PSNR): the dev set's whole frames -3.9 % / -0.07 dB at step 3, -6.4 % / -0.05 at 5,
-    -10.4 % / -0.03 at 10; the dev set's 128 px frames averaged to 64 px (a 128 px video's half-side
-    anchors, more detail per pixel) +0.6 % / -0.12 dB at 3, -1.8 % / -0.14 at 5, -3.6 % / -0.11 at 7,
-    -5.2 % / -0.06 at 10; grace_hopper's 128 px clip, every frame intra at 64 px and step 8 (``bench_codecs``'
-    ``lowres intra`` row): +1.1 % of rate, -0.09 dB. The decoder reads side, mode and step from the header, so
-    the choice costs no bit.
+def _candidates(mode: int, n: int) -> tuple[_Transform, ...]:
+    """The transforms an ``n``-px section of ``mode`` may use: 4x4 and 8x8 for intra sections of at least
+    :data:`INTRA_8X8_MIN_SIDE_PX` a side, 4x4 otherwise (small frames, inter residuals). Which of the two
+    compacts a frame better depends on its content: smooth content over many blocks favours 8x8 (as H.264's
+    High profile adds it for), sharp graphics ring in it. So :func:`encode_lowres` codes such a frame both
+    ways and keeps the one of lower rate-distortion cost (as ``lowres_reference="best"`` chooses a
+    delta's prediction), as H.264 encoders choose ``transform_size_8x8_flag`` per macroblock; here per frame.
+    Measured on intra frames of the dev set (every 15th of each clip), BD-rate at equal PSNR: whole 64 px
+    frames at steps 10-40, 8x8 alone against 4x4 -14.0 %, the choice -14.3 % (the logo: 8x8 alone +3.3 %,
+    the choice -2.2 %, 8 of 28 frames 8x8); 128 px frames averaged to 64 px (a 128 px video's half-side
+    anchors) at steps 3-10, 8x8 alone -2.3 %, the choice -5.5 % (the logo and the procedural clip keep
+    4x4 on every frame, topobathy takes 8x8 on every frame: -17.2 %).
     """
-    return _T8 if mode == _INTRA and n >= INTRA_8X8_MIN_SIDE_PX and quant >= INTRA_8X8_MIN_STEP else _T4
+    return (_T4, _T8) if mode == _INTRA and n >= INTRA_8X8_MIN_SIDE_PX else (_T4,)
 
 
 _YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
@@ -316,10 +319,10 @@ def _undo_dc_prediction(residual: np.ndarray, side: int) -> np.ndarray:
     return np.array(dc, np.int64).ravel()
 
 
-def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> tuple[np.ndarray, np.ndarray]:
-    """(coded integers in scan order, the reconstruction ``[n, n, 3]`` in RGB [0, 1])."""
+def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int,
+              t: _Transform) -> tuple[np.ndarray, np.ndarray]:
+    """(coded integers in scan order, the reconstruction ``[n, n, 3]`` in RGB [0, 1]) with transform ``t``."""
     n = lowres.shape[0]
-    t = _transform(_INTRA if predicted is None else _INTER, n, quant)
     step = quant / 255.0
     base = np.full_like(lowres, 0.5) if predicted is None else np.asarray(predicted, np.float32)
     ycc_base = base @ _YCC.T
@@ -338,8 +341,7 @@ def _quantise(lowres: np.ndarray, predicted: np.ndarray | None, quant: int) -> t
     return np.concatenate(coded), (deblock(recon, quant, t.side) if predicted is None else recon)
 
 
-def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: int) -> np.ndarray:
-    t = _transform(_INTRA if predicted is None else _INTER, n, quant)
+def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: int, t: _Transform) -> np.ndarray:
     step = quant / 255.0
     base = np.full((n, n, 3), 0.5, np.float32) if predicted is None else np.asarray(predicted, np.float32)
     shapes, _ = _layout(n, t)
@@ -359,9 +361,12 @@ def _dequantise(coded: np.ndarray, n: int, predicted: np.ndarray | None, quant: 
 
 
 def quantize_lowres(rgb: np.ndarray, factor: int, quant: int, predicted: np.ndarray | None = None) -> np.ndarray:
-    """The low-res frame ``[n, n, 3]`` a receiver decodes from :func:`encode_lowres`, without coding it
-    (for training)."""
-    return _quantise(downsample(rgb, factor), predicted, quant)[1]
+    """The low-res frame ``[n, n, 3]`` a receiver decodes from :func:`encode_lowres` (for training; an
+    intra frame that may take either transform is coded both ways to choose, as the sender does)."""
+    small = downsample(rgb, factor)
+    if len(_candidates(_INTRA if predicted is None else _INTER, small.shape[0])) > 1:
+        return encode_lowres(rgb, factor, quant, predicted)[1]
+    return _quantise(small, predicted, quant, _T4)[1]
 
 
 def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
@@ -376,61 +381,97 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
 
     Returns:
         (section bytes, the decoded low-res frame ``[n, n, 3]`` float32 in [0, 1]).
+
+    Where the frame may take either transform (:func:`_candidates`) it is coded with each, and the one of
+    lower :func:`rd_cost` is sent.
     """
     if not 1 <= quant <= 255:
         raise ValueError(f"codec.lowres_quant={quant} must lie in [1, 255] levels")
     small = downsample(rgb, factor)
-    n = small.shape[0]
-    coded, recon = _quantise(small, predicted, quant)
     mode = _INTRA if predicted is None else _INTER
-    size, coding = _block_coding(mode, n, quant)
-    head = _HEAD.pack(mode << 15 | n, quant, _checksum(mode, n, quant, coded))
+    coded = [_code(small, predicted, quant, mode, t) for t in _candidates(mode, small.shape[0])]
+    return coded[0] if len(coded) == 1 else min(coded, key=lambda c: rd_cost(*c, rgb, factor, quant))
+
+
+#: Lagrange multiplier of the low-res coder's choices (squared 8-bit levels per bit) over the quantiser
+#: step^2: at high rate a uniform quantiser's distortion falls by 2 ln 2 of itself per bit, with D = step^2 / 12,
+#: so dD/dR = -(ln 2 / 6) step^2 = -0.116 step^2 (Sullivan & Wiegand, "Rate-distortion optimization for
+#: video compression", IEEE Signal Processing Magazine 15(6), 1998; H.264's reference encoder uses
+#: 0.85 x 2^((QP - 12) / 3), about 0.136 step^2)
+LAMBDA_PER_STEP2 = 0.116
+
+
+def rd_cost(data: bytes, recon: np.ndarray, rgb: np.ndarray, factor: int, quant: int) -> float:
+    """Rate-distortion cost in bits of sending section ``data`` that decodes to ``recon`` ``[n, n, 3]`` for
+    frame ``rgb`` ``[H, W, 3]`` at ``factor`` and step ``quant``: its bits plus its squared error (8-bit
+    levels) over :data:`LAMBDA_PER_STEP2` x quant^2. What the sender minimises when it chooses a section's
+    transform (:func:`encode_lowres`) and a delta's prediction (``codec.lowres_reference="best"``)."""
+    err = float(np.sum((255.0 * (recon - downsample(rgb, factor))) ** 2))
+    return 8 * len(data) + err / (LAMBDA_PER_STEP2 * quant ** 2)
+
+
+def _code(small: np.ndarray, predicted: np.ndarray | None, quant: int, mode: int,
+          t: _Transform) -> tuple[bytes, np.ndarray]:
+    """(section bytes, the decoded frame) of low-res frame ``small`` ``[n, n, 3]`` with transform ``t``."""
+    n = small.shape[0]
+    coded, recon = _quantise(small, predicted, quant, t)
+    kind = _kind(mode, t)
+    size, coding = _block_coding(n, t)
+    head = _HEAD.pack(mode << 15 | (_T8_BIT if t is _T8 else 0) | n, quant, _checksum(kind, n, quant, coded))
     return head + encode_blocks(coded.reshape(-1, size), **coding, priors=_priors(mode)), recon
+
+
+def _kind(mode: int, t: _Transform) -> int:
+    """Mode and transform in one number for the checksum (0 intra 4x4, 1 inter 4x4, 2 intra 8x8): a flipped
+    transform bit must fail it, and sections of 4x4 blocks keep the checksum they had before 8x8 was a
+    choice."""
+    return mode + (2 if t is _T8 else 0)
 
 
 def _priors(mode: int):
     return entropy_priors.LOWRES_INTER if mode == _INTER else entropy_priors.LOWRES_INTRA
 
 
-def _block_coding(mode: int, n: int, quant: int) -> tuple[int, dict]:
-    """How a section's coefficients go through :func:`gsvc.codecs.entropy.encode_blocks` (and
+def _block_coding(n: int, t: _Transform) -> tuple[int, dict]:
+    """How an ``n``-px section's coefficients go through :func:`gsvc.codecs.entropy.encode_blocks` (and
     ``decode_blocks``, ``Tally.blocks``): the values per block, and the block layout and last-flag
-    arguments of its transform (:func:`_transform`)."""
-    t = _transform(mode, n, quant)
+    arguments of transform ``t``."""
     return t.side ** 2, {**_layout(n, t)[1], "last_flags": t.last_flags}
 
 
-def _checksum(mode: int, n: int, quant: int, coded: np.ndarray) -> int:
-    """Over the header fields too: a flipped quantiser step would otherwise decode to a wrong image."""
-    return checksum(np.concatenate([[mode, n, quant], coded]).astype(np.int16))
+def _checksum(kind: int, n: int, quant: int, coded: np.ndarray) -> int:
+    """Over the header fields too (``kind``: :func:`_kind`): a flipped quantiser step would otherwise decode
+    to a wrong image."""
+    return checksum(np.concatenate([[kind, n, quant], coded]).astype(np.int16))
 
 
-def _read(data: bytes) -> tuple[int, int, int, np.ndarray]:
-    """A section's mode, side (px), quantiser step and coded integers in scan order, checked against its
-    checksum; ValueError on malformed bytes."""
+def _read(data: bytes) -> tuple[int, int, int, _Transform, np.ndarray]:
+    """A section's mode, side (px), quantiser step, transform and coded integers in scan order, checked
+    against its checksum; ValueError on malformed bytes."""
     if len(data) < _HEAD.size:
         raise ValueError("low-res section too short")
     word, quant, crc = _HEAD.unpack(data[:_HEAD.size])
     mode, n = word >> 15, word & _SIDE_MASK
-    if not 0 < n <= 1024 or quant == 0:
+    t = _T8 if word & _T8_BIT else _T4
+    if not 0 < n <= 1024 or quant == 0 or word & 0x3800 or t not in _candidates(mode, n):
         raise ValueError("low-res section has a bad header")
-    size, coding = _block_coding(mode, n, quant)
+    size, coding = _block_coding(n, t)
     coded = decode_blocks(data[_HEAD.size:], size=size, **coding, priors=_priors(mode)).ravel()
-    if np.abs(coded).max(initial=0) > 32767 or _checksum(mode, n, quant, coded) != crc:
+    if np.abs(coded).max(initial=0) > 32767 or _checksum(_kind(mode, t), n, quant, coded) != crc:
         raise ValueError("low-res section corrupt (checksum mismatch)")
-    return mode, n, quant, coded
+    return mode, n, quant, t, coded
 
 
 def decode_lowres(data: bytes, predicted: np.ndarray | None = None) -> np.ndarray:
     """Bytes -> the low-res frame ``[n, n, 3]`` float32 in [0, 1]; ValueError on malformed bytes."""
-    mode, n, quant, coded = _read(data)
+    mode, n, quant, t, coded = _read(data)
     if mode == _INTER and (predicted is None or predicted.shape[:2] != (n, n)):
         raise ValueError("inter-coded low-res section needs the anchor's low-res frame of the same size")
-    return _dequantise(coded, n, predicted if mode == _INTER else None, quant)
+    return _dequantise(coded, n, predicted if mode == _INTER else None, quant, t)
 
 
 def tally_lowres(data: bytes, intra: Tally, inter: Tally) -> None:
     """Count what a section's coder coded into ``intra`` or ``inter`` (:mod:`gsvc.codecs.derive_priors`)."""
-    mode, n, quant, coded = _read(data)
-    size, coding = _block_coding(mode, n, quant)
+    mode, n, quant, t, coded = _read(data)
+    size, coding = _block_coding(n, t)
     (inter if mode == _INTER else intra).blocks(coded.reshape(-1, size), **coding)
