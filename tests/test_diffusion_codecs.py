@@ -178,3 +178,19 @@ def test_every_codec_with_anchors_shows_a_full_size_anchor_as_sent(tiny_weights,
     assert len(anchors) >= 2 and (anchors["plan"] == "classic").all() and (anchors["unet_evals"] == 0).all()
     if name != "content_motion":  # whose anchor frame shows its group's content frame moved to it
         assert anchors["psnr_db"].min() > 35  # the anchor as coded at step 4, not a generated image
+
+
+@pytest.mark.parametrize("name", ["cvsc", "reuse", "anchor_residual", "full", "oneshot", "content_motion"])
+def test_detail_scale_zero_shows_an_anchor_without_what_the_denoiser_added(tiny_weights, frames, name):
+    from gsvc.codecs.lowres import back_project, decode_lowres, upsample_lowres
+    shown = {}
+    for scale in (0.0, 1.0):
+        c = codec(name, tiny_weights, detail_scale=scale)
+        enc, dec = c.encoder(0), c.decoder(0)
+        anchor = next(ef for f in frames for ef in enc.encode(f, []))  # content_motion sends a group at once
+        dec.decode(anchor, dec.plan(anchor, True, 1e9))
+        shown[scale] = dec.ref_image  # the anchor as shown (content_motion: its group's content frame)
+    lowres = decode_lowres(anchor.sections["lowres"])
+    plain = back_project(upsample_lowres(lowres, 64), lowres, c.spec.lowres_backprojection)
+    np.testing.assert_allclose(shown[0.0], plain, atol=1e-5)  # the upsampled low-res frame, back-projected
+    assert float(np.abs(shown[1.0] - plain).mean()) > 1e-3  # as sampled: the denoiser's change shown
