@@ -61,17 +61,19 @@ class CodecSpec(Spec):
     but its low-res frame decoded, so the chain goes on (codecs that declare ``lowres_chain``); the receiver
     makes every frame that carries a low-res version agree with it (``lowres_backprojection``
     steps of iterative back-projection, 0 = off; none of the published methods does this);
-    ``detail_scale`` is the receiver's point on the perception-distortion trade-off (Blau and
-    Michaeli, "The Perception-Distortion Tradeoff", CVPR 2018; a decoder-side knob as in Agustsson
-    et al., "Multi-Realism Image Compression with a Conditional Generator", CVPR 2023): a generated
-    frame is shown as its no-generation prediction (the upsampled low-res frame, or the warped
-    reference) plus ``detail_scale`` times what the denoiser changed, before back-projection; frames
-    with neither (labels only) are shown as sampled. No byte and no evaluation changes.
     ``structure`` sends its edge map likewise. A delta's motion (from its anchor, and a chained
     delta's from the previous frame) is a global shift plus one vector per block of
     ``motion_block_px`` (blocks overlapping by half; None: half the frame side, a 3 x 3 grid at any
     resolution, :func:`gsvc.codecs.motion.motion_block_px`). ``name="lowres"`` sends the low-res frame and
     motion as ``cvsc`` does and shows them without generation (:mod:`gsvc.codecs.lowres_only`).
+    ``detail_scale`` is the receiver's point on the perception-distortion trade-off (Blau and
+    Michaeli, "The Perception-Distortion Tradeoff", CVPR 2018; a decoder-side knob as in Agustsson
+    et al., "Multi-Realism Image Compression with a Conditional Generator", CVPR 2023): a generated
+    frame is shown as its no-generation prediction (the upsampled low-res frame, or the warped
+    reference) plus ``detail_scale`` times what the denoiser changed, before back-projection; frames
+    with neither (labels only) are shown as sampled. No byte and no evaluation changes. cvsc's and
+    reuse's default (:data:`gsvc.codecs.cvsc.TUNED_DETAIL`) was tuned with the shipped model; with
+    another model, 1 shows its samples as they are.
     A codec class may default some of these fields to its own values (``spec_defaults``: the tuned
     stream of cvsc and lowres, :data:`gsvc.codecs.cvsc.TUNED_CHAINED`, and anchor_residual's,
     :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given
