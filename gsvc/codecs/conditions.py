@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lowres import encode_lowres, predict_lowres, rd_cost
+from .lowres import downsample, encode_lowres, predict_lowres, rd_cost
 from .lowres_chain import LowresChain, decode_delta_lowres
 from .motion import MotionField, warp_labels
 from .semantic import decode_labels, encode_labels
@@ -137,7 +137,8 @@ class ConditionCoder:
         chained = coded(self.chain.predicted(step, self.side, factor))
         if spec.lowres_reference == "best":
             anchored = coded(self.anchor_parts.predicted_lowres(motion, self.side, factor))
-            if rd_cost(*anchored, rgb, factor, quant) <= rd_cost(*chained, rgb, factor, quant):
+            target = downsample(rgb, factor)
+            if rd_cost(*anchored, target, quant) <= rd_cost(*chained, target, quant):
                 return anchored
         self.delta_chained = True
         return chained

@@ -390,7 +390,7 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
     small = downsample(rgb, factor)
     mode = _INTRA if predicted is None else _INTER
     coded = [_code(small, predicted, quant, mode, t) for t in _candidates(mode, small.shape[0])]
-    return coded[0] if len(coded) == 1 else min(coded, key=lambda c: rd_cost(*c, rgb, factor, quant))
+    return coded[0] if len(coded) == 1 else min(coded, key=lambda c: rd_cost(*c, small, quant))
 
 
 #: Lagrange multiplier of the low-res coder's choices (squared 8-bit levels per bit) over the quantiser
@@ -401,12 +401,13 @@ def encode_lowres(rgb: np.ndarray, factor: int, quant: int,
 LAMBDA_PER_STEP2 = 0.116
 
 
-def rd_cost(data: bytes, recon: np.ndarray, rgb: np.ndarray, factor: int, quant: int) -> float:
+def rd_cost(data: bytes, recon: np.ndarray, target: np.ndarray, quant: int) -> float:
     """Rate-distortion cost in bits of sending section ``data`` that decodes to ``recon`` ``[n, n, 3]`` for
-    frame ``rgb`` ``[H, W, 3]`` at ``factor`` and step ``quant``: its bits plus its squared error (8-bit
-    levels) over :data:`LAMBDA_PER_STEP2` x quant^2. What the sender minimises when it chooses a section's
-    transform (:func:`encode_lowres`) and a delta's prediction (``codec.lowres_reference="best"``)."""
-    err = float(np.sum((255.0 * (recon - downsample(rgb, factor))) ** 2))
+    the low-res frame ``target`` ``[n, n, 3]`` (:func:`downsample` of the frame) at step ``quant``: its bits
+    plus its squared error (8-bit levels) over :data:`LAMBDA_PER_STEP2` x quant^2. What the sender minimises
+    when it chooses a section's transform (:func:`encode_lowres`) and a delta's prediction
+    (``codec.lowres_reference="best"``)."""
+    err = float(np.sum((255.0 * (recon - target)) ** 2))
     return 8 * len(data) + err / (LAMBDA_PER_STEP2 * quant ** 2)
 
 
