@@ -41,6 +41,12 @@ def test_cvsc_and_reuse_alone_show_the_tuned_share_of_their_generated_detail():
     for name in ("anchor_residual", "content_motion", "full", "oneshot"):
         assert CodecSpec(name=name).detail_scale == 1  # the published methods show what they sample
     assert CodecSpec(name="cvsc", detail_scale=1).detail_scale == 1
+    assert CodecSpec(name="cvsc").labelled_detail_scale == CodecSpec(name="reuse").labelled_detail_scale == 1
+    assert CodecSpec(name="full").labelled_detail_scale is None  # None: the frame's detail_scale
+    # a share given alone is every frame's; both given, each its own
+    assert CodecSpec(name="cvsc", detail_scale=0).labelled_detail_scale is None
+    both = CodecSpec(name="cvsc", detail_scale=0, labelled_detail_scale=0.5)
+    assert (both.detail_scale, both.labelled_detail_scale) == (0, 0.5)
 
 
 def test_a_value_the_user_gives_wins_over_the_codec_s_own():

@@ -134,3 +134,25 @@ def test_detail_scale_moves_cvsc_from_the_no_generation_frames_to_the_sampled_on
     # the anchor at half scale lies halfway: back-projection is linear in the image
     np.testing.assert_allclose(half[0], (none[0] + full[0]) / 2, atol=2e-3)
     assert all(float(np.abs(h - n).mean()) < g for h, n, g in zip(half, none, gap))
+
+
+def test_frames_conditioned_on_labels_or_edges_take_the_labelled_detail_scale():
+    def shown(video, **kw):
+        frames = open_source(video, 3).read_all()[:3]
+        c, efs = encode_all("cvsc", video, frames, **kw)
+        dec = c.decoder(0)
+        return [dec.decode(ef, dec.plan(ef, True, None)).image for ef in efs]
+
+    def same(a, b):
+        return all(np.allclose(x, y, atol=1e-6) for x, y in zip(a, b))
+
+    labelled = VideoSpec(seconds=1, fps=15, resolution=64, motion_px=1.5)  # procedural: true label maps
+    default = shown(labelled)  # cvsc's defaults: all of the detail where labels condition the frame
+    assert same(default, shown(labelled, detail_scale=1.0))
+    assert not same(default, shown(labelled, detail_scale=0.75, labelled_detail_scale=0.75))
+    assert same(shown(labelled, detail_scale=0.0), shown(labelled, detail_scale=0.0, labelled_detail_scale=0.0))
+    # frames without labels or edges ignore it; an edge map (codec.structure) conditions a frame as labels do
+    assert same(shown(VIDEO), shown(VIDEO, labelled_detail_scale=0.0))
+    edges = shown(VIDEO, structure="all", labelled_detail_scale=0.0)
+    assert same(edges, shown(VIDEO, structure="all", detail_scale=0.0))
+    assert not same(edges, shown(VIDEO, structure="all"))

@@ -71,9 +71,12 @@ class CodecSpec(Spec):
     et al., "Multi-Realism Image Compression with a Conditional Generator", CVPR 2023): a generated
     frame is shown as its no-generation prediction (the upsampled low-res frame, or the warped
     reference) plus ``detail_scale`` times what the denoiser changed, before back-projection; frames
-    with neither (labels only) are shown as sampled. No byte and no evaluation changes. cvsc's and
-    reuse's default (:data:`gsvc.codecs.cvsc.TUNED_DETAIL`) was tuned with the shipped model; with
-    another model, 1 shows its samples as they are.
+    with neither (labels only) are shown as sampled. No byte and no evaluation changes. A frame
+    conditioned on a label or edge map (``semantic``, ``structure``) takes ``labelled_detail_scale``
+    instead (None: ``detail_scale``): there the detail follows information the low-res frame lacks.
+    cvsc's and reuse's defaults (:data:`gsvc.codecs.cvsc.TUNED_DETAIL` and, on labelled frames,
+    :data:`gsvc.codecs.cvsc.TUNED_LABELLED_DETAIL`) were tuned with the shipped model; with another
+    model, ``detail_scale=1`` shows its samples as they are (a ``detail_scale`` given alone sets both).
     A codec class may default some of these fields to its own values (``spec_defaults``: the tuned
     stream of cvsc and lowres, :data:`gsvc.codecs.cvsc.TUNED_CHAINED`, and anchor_residual's,
     :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given
@@ -112,6 +115,8 @@ class CodecSpec(Spec):
         3, 0, 20, "iterations", "back-projection steps that make a decoded frame agree with its low-res frame")
     detail_scale: float = bounded(
         1.0, 0.0, 2.0, "", "share of the generated detail shown: 0 the frame without the denoiser, 1 as sampled")
+    labelled_detail_scale: float | None = bounded(
+        None, 0.0, 2.0, "", "detail_scale of a frame conditioned on a label or edge map (None: detail_scale)")
     structure: Literal["off", "anchors", "all"] = "off"
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
@@ -133,7 +138,10 @@ class CodecSpec(Spec):
         :meth:`~gsvc.scenarios.Scenario.updated` gives a changed ``codec.name`` its own."""
         from .registry import spec_defaults
         own = spec_defaults(self.name)
-        missing = [f for f in own if f not in self.model_fields_set]
+        given = self.model_fields_set
+        if "detail_scale" in given:  # a share given alone is every frame's: labelled frames follow it
+            given = given | {"labelled_detail_scale"}
+        missing = [f for f in own if f not in given]
         if missing:
             checked = type(self).model_validate({"name": self.name, **own})  # the codec's values, validated
             for field in missing:
