@@ -17,8 +17,9 @@ columns are the codecs' own, not the network's or the receiver's; the ``on time`
 
 ``cvsc`` and ``lowres`` run at their own defaults (:data:`gsvc.codecs.cvsc.TUNED_CHAINED`: deltas at
 half the side, step 18, anchors at step 5, each delta predicted from its anchor's or the previous
-frame's low-res frame, whichever costs less; tuned on this set); ``cvsc`` shows 3/4 of its generated
-detail (:data:`gsvc.codecs.cvsc.TUNED_DETAIL`), and the ``sampled`` rows (``--rows``) all of it.
+frame's low-res frame, whichever costs less; tuned on this set); ``cvsc`` shows half of its generated
+detail where the low-res frame alone conditions a frame and all of it where a label map does
+(:data:`gsvc.codecs.cvsc.TUNED_SHOWN`), and the ``sampled`` rows (``--rows``) all of it everywhere.
 
 Columns: kbit/s (the bytes sent for those frames), PSNR dB, SSIM, LPIPS, DISTS (lower is better),
 denoiser evaluations per frame, on-time share; every value a mean over the frames of the group.
