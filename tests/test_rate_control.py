@@ -81,26 +81,55 @@ def test_diffusion_codec_turns_its_rate_knobs_down_for_a_low_target():
     assert _kbps_per_second(capped)[3:].mean() < 0.8 * _kbps_per_second(free)[3:].mean()
 
 
-def test_rate_ladder_steps_down_while_over_the_target_and_back_up_when_it_fits():
+def _ladder_run(ladder, target_kbps, frames, kbps_of):
+    levels = []
+    for _ in range(frames):
+        ladder.spec_for(target_kbps)
+        ladder.observe(int(kbps_of(ladder.rungs[ladder.level]) * 1e3 / 8 / ladder.fps))
+        levels.append(ladder.level)
+    return levels
+
+
+def _true_kbps(spec):
+    """A stream whose rate goes as 1/step (the ladder's model says step^-0.8), 48 kbit/s at step 8."""
+    if spec.lowres == "all":
+        return 48.0 * 8 / spec.lowres_quant
+    return {15: 4.0, 30: 3.0, 60: 2.5}[spec.gop]
+
+
+def test_rate_ladder_jumps_down_to_the_richest_rung_that_fits_and_climbs_back():
     spec = CodecSpec(name="cvsc", lowres="all", lowres_quant=8, gop=15)
     ladder = RateLadder(spec, fps=15)
-    assert [r.lowres_quant for r in ladder.rungs[:3]] == [8, 16, 32] and ladder.rungs[3].lowres == "anchors"
-    assert ladder.rungs[-1].gop == 60
-    nbytes = {0: 400, 1: 300, 2: 200, 3: 120, 4: 100, 5: 90}  # 48, 36, 24 ... kbit/s at 15 fps
-    for _ in range(120):
-        ladder.spec_for(20.0)
-        ladder.observe(nbytes[ladder.level])
-    assert ladder.level == 3  # the first rung under 20 kbit/s
-    for _ in range(200):
-        ladder.spec_for(60.0)
-        ladder.observe(nbytes[ladder.level])
-    assert ladder.level == 0
+    quants = [r.lowres_quant for r in ladder.rungs if r.lowres == "all"]
+    assert quants == [8, 10, 11, 13, 16, 19, 23, 27, 32, 38, 45, 54, 64]  # a quarter of an octave a rung, to 8 x
+    assert ladder.rungs[len(quants)].lowres == "anchors" and ladder.rungs[-1].gop == 60
+    levels = _ladder_run(ladder, 20.0, 120, _true_kbps)
+    fits = quants.index(23)  # the richest rung under 20 kbit/s (19: 20.2 kbit/s)
+    assert levels.index(fits) <= 60  # within four seconds: one jump past it, steps back a rung a second
+    assert set(levels[60:]) == {fits}  # and it stays
+    coarse = RateLadder(spec, fps=15, rungs_per_octave=1)
+    assert [r.lowres_quant for r in coarse.rungs[:4]] == [8, 16, 32, 64]
+    settled = _ladder_run(coarse, 20.0, 120, _true_kbps)[-1]
+    assert _true_kbps(coarse.rungs[settled]) < 0.75 * _true_kbps(ladder.rungs[fits])  # 12 against 16.7
+    levels = _ladder_run(ladder, 60.0, 200, _true_kbps)
+    assert levels[-1] == 0
+    levels = _ladder_run(ladder, 2.0, 150, _true_kbps)  # under every quantiser rung: the structural ones
+    assert ladder.rungs[levels[-1]].gop == 60
+
+
+def test_rate_ladder_moves_down_within_its_first_second_when_that_second_is_spent_already():
+    ladder = RateLadder(CodecSpec(name="cvsc", lowres="all", lowres_quant=8, gop=15), fps=15)
+    levels = _ladder_run(ladder, 8.0, 90, _true_kbps)  # 48 kbit/s: a second's 8 kbit gone in 3 frames
+    assert levels[:3] == [0, 0, 0] and levels[3] > 0
+    quants = [r.lowres_quant for r in ladder.rungs]
+    assert set(levels[60:]) == {quants.index(54)}  # the richest rung under 8 kbit/s (45: 8.5)
 
 
 def test_rate_ladder_coarsens_the_anchor_quantiser_with_the_deltas_one():
     spec = CodecSpec(name="cvsc", lowres="all", lowres_quant=32, anchor_lowres_quant=12, gop=15)
     rungs = RateLadder(spec, fps=15).rungs
-    assert [(r.lowres_quant, r.anchor_lowres_quant) for r in rungs[:3]] == [(32, 12), (64, 24), (128, 48)]
+    assert [(r.lowres_quant, r.anchor_lowres_quant) for r in rungs[:9:4]] == [(32, 12), (64, 24), (128, 48)]
+    assert all(a.anchor_lowres_quant <= b.anchor_lowres_quant for a, b in zip(rungs, rungs[1:]))
 
 
 @pytest.mark.parametrize("codec,match", [(dict(name="h265"), "link.rate_control"),
