@@ -3,9 +3,9 @@
 A semantic codec has no rate controller of its own; under ``link.rate_control`` its encoder follows
 a ladder of settings (:mod:`gsvc.codecs.ratelevels`): the low-res quantiser coarsened a quarter of
 an octave a rung (x 2^(1/4), about 13 % fewer bits each), then structural rungs. Its peer, measured
-in the same run, is the same ladder with a rung per octave (steps x2 and x4: the rungs gsvc's ladder
-had before), which leaves much of a target unused: a stream just over a target falls to about 60 %
-of it.
+in the same run, is the same ladder with a rung per octave (steps x2, x4, x8; gsvc's ladder had the
+first two), which leaves much of a target unused: a stream just over a target falls to about 57 %
+of it (2^-0.8).
 
 Each row: a dev-set clip (:mod:`gsvc.video.devset`) through ``gsvc.run`` with GCC rate control
 (``link.rate_control="gcc"``) on an ideal 20 Mbit/s link, so the target is the cap

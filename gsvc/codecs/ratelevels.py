@@ -35,7 +35,8 @@ QUANT_OCTAVES = 3
 #: the low-res stream's rate against its quantiser step, rate ~ step^-RATE_EXPONENT: the least-squares
 #: slope of log rate on log step over the ``lowres whole-anch`` ladder of
 #: ``benchmarks/results/bench_devset_rd.txt`` (delta steps 80 / 64 / 48 / 32 / 20 with anchors at half
-#: of them: 10.0 / 11.9 / 14.9 / 20.6 / 29.6 kbit/s over the dev set), 0.78
+#: of them: 10.0 / 11.9 / 14.9 / 20.6 / 29.6 kbit/s over the dev set), 0.78; per clip over this ladder's
+#: first octaves (cvsc's stream, 8 s of grace_hopper / minduka / jacksboro_relief) 0.73 / 0.67 / 0.87
 RATE_EXPONENT = 0.8
 #: seconds a rung's measured rate is trusted after the ladder left it; older, the rung is probed again
 MEASURE_EXPIRY_S = 2.0
@@ -44,7 +45,7 @@ MEASURE_EXPIRY_S = 2.0
 class RateLadder:
     """Settings (``CodecSpec``) for a target rate; ``fps`` frames per second of the stream;
     ``rungs_per_octave`` quantiser rungs per doubling of the step (None: :data:`RUNGS_PER_OCTAVE`; 1: steps
-    x2 and x4 only)."""
+    x2, x4 and x8 only)."""
 
     def __init__(self, spec, fps: float, rungs_per_octave: int | None = None):
         self.fps = fps
