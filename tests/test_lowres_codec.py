@@ -136,7 +136,7 @@ def test_detail_scale_moves_cvsc_from_the_no_generation_frames_to_the_sampled_on
     assert all(float(np.abs(h - n).mean()) < g for h, n, g in zip(half, none, gap))
 
 
-def test_frames_conditioned_on_labels_or_edges_take_the_labelled_detail_scale():
+def test_frames_conditioned_on_labels_take_the_labelled_detail_scale():
     def shown(video, **kw):
         frames = open_source(video, 3).read_all()[:3]
         c, efs = encode_all("cvsc", video, frames, **kw)
@@ -151,8 +151,8 @@ def test_frames_conditioned_on_labels_or_edges_take_the_labelled_detail_scale():
     assert same(default, shown(labelled, detail_scale=1.0))
     assert not same(default, shown(labelled, detail_scale=0.75, labelled_detail_scale=0.75))
     assert same(shown(labelled, detail_scale=0.0), shown(labelled, detail_scale=0.0, labelled_detail_scale=0.0))
-    # frames without labels or edges ignore it; an edge map (codec.structure) conditions a frame as labels do
+    # frames without labels ignore it, edge maps (codec.structure) included: they take detail_scale
     assert same(shown(VIDEO), shown(VIDEO, labelled_detail_scale=0.0))
     edges = shown(VIDEO, structure="all", labelled_detail_scale=0.0)
-    assert same(edges, shown(VIDEO, structure="all", detail_scale=0.0))
-    assert not same(edges, shown(VIDEO, structure="all"))
+    assert same(edges, shown(VIDEO, structure="all"))
+    assert not same(edges, shown(VIDEO, structure="all", detail_scale=0.0))

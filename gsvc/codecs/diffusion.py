@@ -415,11 +415,11 @@ class DiffusionDecoder:
     def scale_detail(self, sampled: np.ndarray, parsed: dict) -> np.ndarray:
         """The sampled frame ``[H, W, 3]`` as shown: its no-generation prediction (:meth:`predict`) plus
         ``codec.detail_scale`` times what the denoiser changed (the receiver's point on the
-        perception-distortion trade-off; ``codec.labelled_detail_scale`` where a label or edge map
-        conditions the frame). Unchanged at scale 1, and where the frame has neither a low-res frame nor
+        perception-distortion trade-off; ``codec.labelled_detail_scale`` where a label map conditions
+        the frame). Unchanged at scale 1, and where the frame has neither a low-res frame nor
         a reference (labels only: nothing to fall back on)."""
         scale = self.spec.detail_scale
-        if self.spec.labelled_detail_scale is not None and ("labels" in parsed or "structure" in parsed):
+        if self.spec.labelled_detail_scale is not None and "labels" in parsed:
             scale = self.spec.labelled_detail_scale
         if scale == 1.0 or not ("ref" in parsed or "lowres" in parsed):
             return sampled

@@ -72,8 +72,9 @@ class CodecSpec(Spec):
     frame is shown as its no-generation prediction (the upsampled low-res frame, or the warped
     reference) plus ``detail_scale`` times what the denoiser changed, before back-projection; frames
     with neither (labels only) are shown as sampled. No byte and no evaluation changes. A frame
-    conditioned on a label or edge map (``semantic``, ``structure``) takes ``labelled_detail_scale``
-    instead (None: ``detail_scale``): there the detail follows information the low-res frame lacks.
+    conditioned on a label map (``semantic``) takes ``labelled_detail_scale`` instead (None:
+    ``detail_scale``): there the detail follows information the low-res frame lacks (an edge map,
+    ``structure``, measured no such gain with the shipped model and takes ``detail_scale``).
     cvsc's and reuse's defaults (:data:`gsvc.codecs.cvsc.TUNED_DETAIL` and, on labelled frames,
     :data:`gsvc.codecs.cvsc.TUNED_LABELLED_DETAIL`) were tuned with the shipped model; with another
     model, ``detail_scale=1`` shows its samples as they are (a ``detail_scale`` given alone sets both).
@@ -116,7 +117,7 @@ class CodecSpec(Spec):
     detail_scale: float = bounded(
         1.0, 0.0, 2.0, "", "share of the generated detail shown: 0 the frame without the denoiser, 1 as sampled")
     labelled_detail_scale: float | None = bounded(
-        None, 0.0, 2.0, "", "detail_scale of a frame conditioned on a label or edge map (None: detail_scale)")
+        None, 0.0, 2.0, "", "detail_scale of a frame conditioned on a label map (None: detail_scale)")
     structure: Literal["off", "anchors", "all"] = "off"
     sampler: Literal["ddim", "dpm"] = "ddim"
     label_factor: Literal[1, 2, 4] = 1
