@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -29,23 +30,18 @@ import pandas as pd
 import gsvc
 from gsvc.codecs import ratelevels
 
-from bench_devset import machine  # noqa: E402  (run from benchmarks/)
+from bench_devset import machine, scenario  # noqa: E402  (run from benchmarks/)
 
 FPS = 15
 
 
 def run(clip: str, codec: str, target_kbps: float | None, seconds: float) -> pd.DataFrame:
-    """The frames of one run (``target_kbps`` None: no rate control, the codec's own rate)."""
-    sc = gsvc.Scenario(
-        name=f"ladder-{clip}", seed=0,
-        video=dict(source="devset", path=clip, seconds=seconds, fps=FPS, resolution=64),
-        codec=dict(name=codec, **({} if target_kbps is None else {"bitrate_kbps": target_kbps})),
-        channel=dict(model="ideal", rate_mbps=20),
-        link=dict(rate_control="off" if target_kbps is None else "gcc"),
-        jitter=dict(mode="fixed", delay_ms=1000.0),
-        receiver=dict(gpus=1, latency="profile:cpu-2core", decode="real", shed="off"),
-        metrics=["lpips"])
-    return gsvc.run(sc).frames
+    """The frames of one run (``target_kbps`` None: no rate control, the codec's own rate): bench_devset's
+    scenario of the clip with GCC, a 1 s playout delay and LPIPS alone."""
+    a = SimpleNamespace(seconds=seconds, side=64, delay_ms=1000.0, weights=None)
+    sc = scenario(clip, dict(name=codec, **({} if target_kbps is None else {"bitrate_kbps": target_kbps})), a)
+    return gsvc.run(sc.updated({"link.rate_control": "off" if target_kbps is None else "gcc",
+                                "metrics": ["lpips"]})).frames
 
 
 def summary(frames: pd.DataFrame, target_kbps: float | None) -> dict:
