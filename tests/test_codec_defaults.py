@@ -1,8 +1,8 @@
 """A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
 and anchor_residual (predicted from the anchor), the tuned strength of the codecs that refine a delta from a
 start made to agree with its low-res frame (cvsc, reuse, anchor_residual), cvsc's (and reuse's) tuned share of
-the generated detail."""
-from gsvc.codecs.cvsc import TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
+the generated detail, cvsc's anchor schedule."""
+from gsvc.codecs.cvsc import TUNED_ANCHOR_STEPS, TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.scenarios.grid import expand
@@ -47,6 +47,20 @@ def test_cvsc_and_reuse_alone_show_the_tuned_share_of_their_generated_detail():
     assert CodecSpec(name="cvsc", detail_scale=0).labelled_detail_scale is None
     both = CodecSpec(name="cvsc", detail_scale=0, labelled_detail_scale=0.5)
     assert (both.detail_scale, both.labelled_detail_scale) == (0, 0.5)
+
+
+def test_cvsc_alone_samples_its_anchors_on_the_tuned_schedule_unless_steps_or_a_model_folder_are_given(tmp_path):
+    cvsc = CodecSpec(name="cvsc")
+    assert cvsc.anchor_steps == TUNED_ANCHOR_STEPS < cvsc.steps
+    for name in ("reuse", "full", "content_motion", "anchor_residual"):  # reuse caches the whole schedule
+        assert CodecSpec(name=name).anchor_steps is None
+    assert CodecSpec(name="cvsc", anchor_steps=7).anchor_steps == 7
+    # a schedule given alone is the anchors' too (None: steps), both given each its own
+    assert CodecSpec(name="cvsc", steps=20).anchor_steps is None
+    assert CodecSpec(name="cvsc", steps=20, anchor_steps=4).anchor_steps == 4
+    # tuned with the shipped model: a latent model's anchors run its whole schedule
+    assert CodecSpec(name="cvsc", model=str(tmp_path)).anchor_steps is None
+    assert CodecSpec(name="cvsc", weights=str(tmp_path / "w.safetensors")).anchor_steps == TUNED_ANCHOR_STEPS
 
 
 def test_a_value_the_user_gives_wins_over_the_codec_s_own():

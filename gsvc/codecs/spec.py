@@ -7,7 +7,7 @@ from pydantic import field_validator, model_validator
 
 from ..spec import Spec, bounded
 
-__all__ = ["CodecSpec"]
+__all__ = ["CodecSpec", "FOLLOWERS", "SHIPPED_MODEL_DEFAULTS"]
 
 #: the name lists this module had, and the capability that replaces each (gsvc.codecs.registry)
 _REMOVED = {"DIFFUSION_CODECS": "diffusion", "LOWRES_CODECS": "lowres", "REFERENCE_CODECS": "reference"}
@@ -18,6 +18,17 @@ def __getattr__(name: str):
         raise AttributeError(f"gsvc.codecs.spec.{name} was removed: codecs declare capabilities; use "
                              f"gsvc.codecs.registry.names_with({_REMOVED[name]!r})")
     raise AttributeError(f"module 'gsvc.codecs.spec' has no attribute {name!r}")
+
+
+#: a field given alone also sets these (they keep their field default, which follows it, instead of the
+#: codec's own): a ``detail_scale`` is every frame's share, labelled frames' too; a ``steps`` is the
+#: anchors' schedule too
+FOLLOWERS = {"detail_scale": ("labelled_detail_scale",), "steps": ("anchor_steps",)}
+
+#: codec defaults measured with the shipped denoiser only: with a model folder (``model`` not
+#: ``"shipped"``) these keep their field defaults (a latent model sampled from noise in
+#: :data:`gsvc.codecs.cvsc.TUNED_ANCHOR_STEPS` steps would show a blur)
+SHIPPED_MODEL_DEFAULTS = ("anchor_steps",)
 
 
 class CodecSpec(Spec):
@@ -80,8 +91,11 @@ class CodecSpec(Spec):
     model, ``detail_scale=1`` shows its samples as they are (a ``detail_scale`` given alone sets both).
     A codec class may default some of these fields to its own values (``spec_defaults``: the tuned
     stream of cvsc and lowres, :data:`gsvc.codecs.cvsc.TUNED_CHAINED`, and anchor_residual's,
-    :data:`gsvc.codecs.cvsc.TUNED_LOWRES`); a value given
-    here wins.
+    :data:`gsvc.codecs.cvsc.TUNED_LOWRES`, and cvsc's anchor schedule,
+    :data:`gsvc.codecs.cvsc.TUNED_ANCHOR_STEPS`); a value given here wins, and a field given alone
+    also sets the fields that follow it (:data:`FOLLOWERS`: a ``steps`` given sets the anchors'
+    schedule too). With a model folder, the defaults measured with the shipped model only
+    (:data:`SHIPPED_MODEL_DEFAULTS`) keep their field defaults.
 
     ``control="adaptive"`` (reference-based codecs only) runs the adaptive controller of
     :mod:`gsvc.codecs.control`: the sender detects cuts (``cut_threshold``) and large motion
@@ -139,9 +153,12 @@ class CodecSpec(Spec):
         :meth:`~gsvc.scenarios.Scenario.updated` gives a changed ``codec.name`` its own."""
         from .registry import spec_defaults
         own = spec_defaults(self.name)
-        given = self.model_fields_set
-        if "detail_scale" in given:  # a share given alone is every frame's: labelled frames follow it
-            given = given | {"labelled_detail_scale"}
+        given = set(self.model_fields_set)
+        for field, followers in FOLLOWERS.items():
+            if field in given:
+                given |= set(followers)
+        if self.model != "shipped":
+            given |= set(SHIPPED_MODEL_DEFAULTS)
         missing = [f for f in own if f not in given]
         if missing:
             checked = type(self).model_validate({"name": self.name, **own})  # the codec's values, validated
