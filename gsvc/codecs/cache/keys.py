@@ -37,8 +37,9 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: models started from counted priors, so the same frame encodes to fewer bytes; 7: a last flag after each
 #: non-zero coefficient, counted priors for label and edge maps and a 4-byte label header, so the same frame
 #: encodes to other bytes; 8: each intra low-res frame of 64 px or more sent with the transform of lower
-#: rate-distortion cost, so the same frame encodes to other bytes)
-FORMAT = 8
+#: rate-distortion cost, so the same frame encodes to other bytes; 9: adaptive control's confidence weighs
+#: each pixel by its contrast, so the same frame under ``control="adaptive"`` encodes to other bytes)
+FORMAT = 9
 
 
 def environment() -> dict:
