@@ -115,7 +115,9 @@ TUNED_SHOWN = {"detail_scale": TUNED_DETAIL, "labelled_detail_scale": TUNED_LABE
 #: already pins down: the schedule past three steps changes no metric by more than 0.0005, and an
 #: anchor costs 3 evaluations instead of 10 (1.13 per frame instead of 1.60), its decode the latency
 #: spike of every group. A ``steps`` given sets the anchors' too; with a model folder, anchors run
-#: ``steps`` (:data:`gsvc.codecs.spec.SHIPPED_MODEL_DEFAULTS`)
+#: ``steps`` (:data:`gsvc.codecs.spec.SHIPPED_MODEL_DEFAULTS`). A run that times the shipped model's
+#: frames as another model's (a published profile, ``receiver.timed_as_px``) should give ``steps``, as
+#: ``examples/cell_capacity.py`` does: that model's anchors need its own schedule
 TUNED_ANCHOR_STEPS = 3
 
 
