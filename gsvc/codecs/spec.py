@@ -26,8 +26,9 @@ def __getattr__(name: str):
 FOLLOWERS = {"detail_scale": ("labelled_detail_scale",), "steps": ("anchor_steps",)}
 
 #: codec defaults measured with the shipped denoiser only: with a model folder (``model`` not
-#: ``"shipped"``) these keep their field defaults (a latent model sampled from noise in
-#: :data:`gsvc.codecs.cvsc.TUNED_ANCHOR_STEPS` steps would show a blur)
+#: ``"shipped"``) these keep their field defaults (:data:`gsvc.codecs.cvsc.TUNED_ANCHOR_STEPS` holds where
+#: the upsampled low-res frame pins the shipped model's output down; a latent model sampled from noise
+#: needs its own schedule)
 SHIPPED_MODEL_DEFAULTS = ("anchor_steps",)
 
 
@@ -143,7 +144,8 @@ class CodecSpec(Spec):
     large_motion_px: float = bounded(8.0, 0.5, 64.0, "px/frame", "motion between frames flagged as large")
     trust_confidence: float = bounded(0.7, 0.0, 1.0, "", "confidence from which a delta runs the codec's own steps")
     min_confidence: float = bounded(0.3, 0.0, 1.0, "", "confidence below which the receiver asks for an anchor")
-    drift_limit: float = bounded(0.6, 0.0, 1.0, "", "unexplained fraction of a frame that makes the sender send an anchor")
+    drift_limit: float = bounded(
+        0.6, 0.0, 1.0, "", "unexplained share of a frame's detail that makes the sender send an anchor")
     deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget for service jitter")
 
     @model_validator(mode="after")
