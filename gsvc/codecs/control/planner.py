@@ -48,8 +48,9 @@ class DeadlinePlanner:
 
     Args:
         margin_ms: kept free of the budget for service-time jitter, ms (the default of
-            ``codec.deadline_margin_ms``, 8 ms, covers the largest deviation measured for the
-            ``cpu-2core`` profile, 7.4 ms).
+            ``codec.deadline_margin_ms``, 8 ms, covers 38 of the 40 deviations from the median in
+            the shipped ``cpu-2core`` profile, at most +3.6 ms; the other two, +18.4 and +22.4 ms,
+            make a plan that fits within the margin late: ``benchmarks/results/bench_control.txt``).
     """
 
     def __init__(self, margin_ms: float = 8.0):
