@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...video.flow import luma
+
 __all__ = ["COLOUR_TOL", "CONTRAST_FLOOR", "reference_confidence", "ControlInfo", "encode_control", "decode_control"]
 
 #: largest colour error (max over channels, colour units in [0, 1]) of a pixel counted as explained
@@ -46,7 +48,6 @@ COLOUR_TOL = 0.12
 #: for PSNR at about the slope of its quantiser ladder (cvsc 0.21 dB per kbit/s from 1 to 0.25, its ladder 0.18;
 #: lowres 0.13, its ladder 0.17), content_motion at a better one than its ladder's (0.19 against 0.11)
 CONTRAST_FLOOR = 1.0
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 _CUT, _LARGE_MOTION, _DRIFT = 1, 2, 4
 
@@ -71,7 +72,7 @@ def reference_confidence(predicted_rgb: np.ndarray, predicted_labels: np.ndarray
 
 def _contrast(rgb: np.ndarray) -> np.ndarray:
     """``[H, W]`` float32: the luma gradient's magnitude (levels in [0, 1] per pixel)."""
-    gy, gx = np.gradient(np.asarray(rgb, np.float32) @ _LUMA)
+    gy, gx = np.gradient(luma(rgb))
     return np.hypot(gx, gy)
 
 
