@@ -10,10 +10,10 @@ through the whole simulated pipeline on the same clips, channel and receiver:
 * ``large-motion``: the same link with a camera panning at 12 px/frame and vehicles at
   6 px/frame, no cuts.
 
-Decode time comes from the calibrated ``profile:cpu-2core`` (14.1 ms per denoiser
+Decode time comes from the calibrated ``profile:cpu-2core`` (29.1 ms per denoiser
 evaluation at 64 px); the playout deadline is fixed: capture + ``--deadline-ms`` (plus,
 for content_motion, the group it buffers before sending: (gop - 1) frame intervals).
-With 10-step anchors (141 ms) a 100 ms deadline is one the fixed-step codecs miss.
+With 10-step anchors (291 ms) a 100 ms deadline is one the fixed-step codecs miss.
 
 Columns: ``miss %`` late frames / frames; ``evals`` denoiser evaluations per frame;
 ``freezes`` WebRTC-rule freezes; ``PSNR`` mean over every frame slot as the viewer saw it;

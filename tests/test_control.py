@@ -154,6 +154,34 @@ def test_planner_takes_the_best_plan_that_fits_else_the_cheapest():
     assert planner.choose(ladder, None) is ladder[0]
 
 
+def test_planner_keeps_the_latency_models_tail_free_where_it_exceeds_the_margin():
+    planner = DeadlinePlanner(margin_ms=5.0, risk=0.02)
+    ladder = [DecodePlan("refine", 4, 4), DecodePlan("refine-short", 2, 2), DecodePlan("warp"), DecodePlan("repeat")]
+    planner.set_cost_model(lambda evals: 1.0 + 10.0 * evals)
+    asked = []
+    planner.set_service_tail(lambda risk: (asked.append(risk), 12.0)[1])
+    assert planner.choose(ladder, 53.0) is ladder[0]  # 41 ms expected + 12 ms of tail
+    assert planner.choose(ladder, 52.9) is ladder[1]
+    assert set(asked) == {0.02}  # the tail at the codec's own risk
+    planner.set_service_tail(lambda risk: 1.0)  # a tail under the margin: the margin holds
+    assert planner.choose(ladder, 46.0) is ladder[0] and planner.choose(ladder, 45.9) is ladder[1]
+
+
+def test_adaptive_plans_leave_room_for_a_profiles_rare_long_decodes():
+    # one decode in 20 takes 40 ms longer: a plan at the default 1 % risk keeps that free, one at 50 % does not
+    prof = LatencyProfile(eval_ms={"64": {"1": 20.0}}, jitter=dict(dist="empirical", samples_ms=[0.0] * 19 + [40.0]))
+
+    def run(risk):
+        return gsvc.run(Scenario(name="t", seed=1, video=dict(seconds=4, fps=10, resolution=64),
+                                 codec=dict(name="cvsc", steps=4, control="adaptive", deadline_risk=risk),
+                                 channel=dict(model="ideal"), jitter=dict(mode="fixed", delay_ms=60),
+                                 receiver=dict(latency=prof, shed="off", decode="timing-only"))).summary
+
+    safe, bold = run(0.01), run(0.5)
+    assert safe["deadline_miss_rate"] == 0.0 and bold["deadline_miss_rate"] > 0.02
+    assert bold["unet_evals_per_frame"] > safe["unet_evals_per_frame"]
+
+
 def test_warp_and_repeat_paths_show_the_warped_reference_and_the_last_image(tiny_weights, cut_frames):
     c = codec("cvsc", tiny_weights, control="adaptive")
     efs = encode_all(c, cut_frames[:3])

@@ -114,7 +114,7 @@ def test_declared_hooks_are_found_through_wrappers_and_defaults_count_as_absent(
         def __getattr__(self, name):
             return getattr(self._inner, name)
 
-    for name in ("flush", "set_target_kbps", "set_cost_model", "shed", "advance"):
+    for name in ("flush", "set_target_kbps", "set_cost_model", "set_service_tail", "shed", "advance"):
         assert hook(Plain(), name) is None and hook(Defaults(), name) is None
     assert hook(Own(), "shed")(None, None, 0.0, False) == "late"
     assert hook(Wrapper(Own()), "shed")(None, None, 0.0, False) == "late"

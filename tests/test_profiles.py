@@ -10,8 +10,8 @@ import gsvc
 from gsvc.cli import main
 from gsvc.scenarios import Scenario
 from gsvc.spec import SpecError
-from gsvc.timing import (LatencyModel, LatencyProfile, ProfileLatency, list_profiles, load_profile,
-                         make_latency_model)
+from gsvc.timing import (LatencyModel, LatencyProfile, MeasuredLatency, ProfileLatency, ServiceJitter,
+                         list_profiles, load_profile, make_latency_model)
 
 PUBLISHED = ["sd15-a100", "sd15-h100", "sd15-rtx3090", "sd15-rtx4090", "sd15-t4"]
 
@@ -229,3 +229,28 @@ def test_the_measured_h200_profiles_say_how_they_were_measured():
     assert json.dumps(list(shipped)) in load_profile("h200-gsvc").model  # it timed the shipped architecture
     sd15 = load_profile("sd15-h200-eager")
     assert sd15.eval_time_ms(512, 16) < 16 * sd15.eval_time_ms(512, 1)  # batching pays where launches bind
+
+
+def test_a_jitter_tail_is_exceeded_as_often_as_the_risk_it_was_asked_for():
+    rng = np.random.default_rng(0)
+    for jitter in (ServiceJitter(dist="exponential", mean_ms=3.0),
+                   ServiceJitter(dist="lognormal", mean_ms=3.0, sigma=0.6)):
+        draws = jitter.sample(rng, 400_000)
+        for risk in (0.01, 0.1):
+            assert np.mean(draws > jitter.mean() + jitter.tail_ms(risk)) == pytest.approx(risk, rel=0.08)
+    cpu = load_profile("cpu-2core").jitter  # 40 samples, two far out (+18.4, +22.4 ms)
+    assert cpu.tail_ms(0.01) == pytest.approx(max(cpu.samples_ms) - cpu.mean())  # 40 draws cannot show 1 %
+    assert cpu.tail_ms(0.05) == pytest.approx(sorted(cpu.samples_ms)[37] - cpu.mean())  # 2 of 40 above it
+    assert 2.0 < cpu.tail_ms(0.05) < 3.0 and cpu.tail_ms(0.01) > 20.0
+    assert ServiceJitter(dist="fixed", mean_ms=5.0).tail_ms(0.01) == 0.0
+    with pytest.raises(ValueError, match="risk"):
+        cpu.tail_ms(0.0)
+
+
+def test_a_measured_latency_learns_its_tail_from_the_decodes_it_saw():
+    m = MeasuredLatency()
+    assert m.tail_ms(0.01) == 0.0
+    for k in range(100):
+        m.observe(2, 20.0 + (30.0 if k % 20 == 19 else 0.0))
+    # 5 of 100 decodes about 30 ms over the learned time: a 1 % tail holds them, a 10 % one does not
+    assert m.tail_ms(0.01) > 20.0 and m.tail_ms(0.1) < 5.0

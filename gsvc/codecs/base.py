@@ -182,6 +182,11 @@ class DecoderHooks:
         """Called once before the run with ``fn(unet_evals) -> expected service ms``, for
         deadline-aware plans. Default: ignored."""
 
+    def set_service_tail(self, fn) -> None:
+        """Called once before the run, when the latency model knows its spread (a profile's jitter, a
+        measured latency's recent decodes), with ``fn(risk) -> ms``: how far above the expected time a
+        decode lands with probability at most ``risk``, for plans that keep that much free. Default: ignored."""
+
     def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
         """Called (after ``plan``, with ``receiver.shed="on"``) when the plan is expected to finish after
         the frame's playout deadline: ``budget_ms`` is the time left to it; ``arrived_late``: the

@@ -250,6 +250,11 @@ class DiffusionDecoder:
         if self.control is not None:
             self.control.set_cost_model(fn)
 
+    def set_service_tail(self, fn) -> None:
+        """``fn(risk) -> ms`` a decode exceeds its expected time by with probability ``risk`` (used by control)."""
+        if self.control is not None:
+            self.control.set_service_tail(fn)
+
     # --- planning -------------------------------------------------------------
     def plan(self, ef: EncodedFrame, complete: bool, budget_ms: float | None) -> DecodePlan:
         info = None if self.control is None else self.control.arrived(ef, complete)

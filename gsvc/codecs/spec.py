@@ -104,8 +104,9 @@ class CodecSpec(Spec):
     on cuts and when more than ``drift_limit`` of the frame is unexplained; the receiver
     runs the codec's own steps at confidence ``trust_confidence`` or above, more steps
     below it, asks for an anchor below ``min_confidence``, and falls back to fewer steps,
-    warp-only or repeat when the plan would not fit the playout deadline (less
-    ``deadline_margin_ms``).
+    warp-only or repeat when the plan would not fit the playout deadline less a margin: the
+    larger of ``deadline_margin_ms`` and the time by which a decode overruns its expected
+    time with probability ``deadline_risk`` (the latency model's tail: a profile's jitter).
     """
 
     spec_path = "codec"
@@ -146,7 +147,9 @@ class CodecSpec(Spec):
     min_confidence: float = bounded(0.3, 0.0, 1.0, "", "confidence below which the receiver asks for an anchor")
     drift_limit: float = bounded(
         0.6, 0.0, 1.0, "", "unexplained share of a frame's detail that makes the sender send an anchor")
-    deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget for service jitter")
+    deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget at least")
+    deadline_risk: float = bounded(
+        0.01, 0.0001, 0.5, "", "probability of a late decode a plan may run, from the latency model's service-time tail")
 
     @model_validator(mode="after")
     def _codec_own_defaults(self) -> "CodecSpec":

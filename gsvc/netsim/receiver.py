@@ -81,6 +81,9 @@ class GpuPool:
             set_cost_model = hook(dec, "set_cost_model")
             if set_cost_model is not None:
                 set_cost_model(lambda evals: latency.expected_ms(evals, 1, resolution))
+            set_service_tail = hook(dec, "set_service_tail")
+            if set_service_tail is not None and hasattr(latency, "tail_ms"):
+                set_service_tail(lambda risk: latency.tail_ms(risk))
 
     def submit(self, job: Job) -> None:
         s = job.stream

@@ -21,11 +21,13 @@ Timing-only runs use a profile and skip the decode (the run says so).
 """
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from ..spec import SpecError
 from .custom import custom_name, latency_entry
-from .profile import LatencyProfile, controlnet_problem, profile_of, timed_as_problem
+from .profile import LatencyProfile, controlnet_problem, profile_of, timed_as_problem, upper_quantile_ms
 from .protocol import LatencyModel
 
 __all__ = ["ProfileLatency", "MeasuredLatency", "make_latency_model"]
@@ -53,6 +55,7 @@ class ProfileLatency:
         self._eval_ms: dict[tuple[int, int], float] = {}  # (resolution, batch) -> ms; the table lookup is hot
         self._jitter: list[float] = []  # drawn, not yet used, in reverse order (pop() takes the next)
         self._base_ms: dict[tuple, float] = {}  # (evals, batch, resolution, classic, vae_encodes) -> ms before jitter
+        self._tail_ms: dict[float, float] = {}  # risk -> ms
 
     def _eval_time_ms(self, resolution: int, batch: int) -> float:
         key = (resolution, batch)
@@ -94,11 +97,18 @@ class ProfileLatency:
                     vae_encodes: int = 0) -> float:
         """Mean service time (jitter at its mean) for planning, ms."""
         p = self.profile
-        j = p.jitter
-        mean_jitter = (float(np.mean(j.samples_ms)) if j.samples_ms else 0.0) if j.dist == "empirical" else j.mean_ms
+        mean_jitter = p.jitter.mean()
         if classic:
             return max(0.0, p.overhead_ms + p.classic_ms * batch + mean_jitter)
         return max(0.0, self._denoise_ms(evals, batch, resolution, vae_encodes) + mean_jitter)
+
+    def tail_ms(self, risk: float) -> float:
+        """How far above :meth:`expected_ms` a service time lands with probability at most ``risk``, ms:
+        the profile's jitter tail (:meth:`~gsvc.timing.profile.ServiceJitter.tail_ms`)."""
+        tail = self._tail_ms.get(risk)
+        if tail is None:
+            tail = self._tail_ms[risk] = self.profile.jitter.tail_ms(risk)
+        return tail
 
 
 class MeasuredLatency:
@@ -108,9 +118,13 @@ class MeasuredLatency:
     learns = True
     profile = None
 
+    #: how many of the latest deviations from the expected time :meth:`tail_ms` is taken from
+    TAIL_WINDOW = 256
+
     def __init__(self, scale: float = 1.0):
         self.scale = scale
         self._per_eval_ms: float | None = None
+        self._deviations_ms: deque[float] = deque(maxlen=self.TAIL_WINDOW)
 
     def decode_ms(self, evals: int, batch: int, resolution: int, classic: bool = False,
                   measured_ms: float | None = None, vae_encodes: int = 0) -> float:
@@ -122,8 +136,10 @@ class MeasuredLatency:
         return 0.0 if measured_ms is None else measured_ms * self.scale
 
     def observe(self, evals: int, service_ms: float) -> None:
-        """Learn ms per evaluation from finished decodes (for planning)."""
+        """Learn ms per evaluation from finished decodes (for planning), and how far decodes land from it."""
         if evals > 0:
+            if self._per_eval_ms is not None:
+                self._deviations_ms.append(service_ms - evals * self._per_eval_ms)
             self._per_eval_ms = service_ms / evals if self._per_eval_ms is None else \
                 0.9 * self._per_eval_ms + 0.1 * service_ms / evals
 
@@ -132,6 +148,11 @@ class MeasuredLatency:
         """Mean service time for planning: the running ms per evaluation seen so far (0 before any;
         0 for a classic decode, which is not learned)."""
         return evals * (self._per_eval_ms or 0.0)
+
+    def tail_ms(self, risk: float) -> float:
+        """How far above :meth:`expected_ms` a decode landed with frequency at most ``risk`` among the
+        latest :attr:`TAIL_WINDOW` decodes, ms (:func:`~gsvc.timing.profile.upper_quantile_ms`; 0 before any)."""
+        return max(0.0, upper_quantile_ms(self._deviations_ms, risk))
 
 
 def make_latency_model(latency: str | LatencyProfile, scale: float, rng: np.random.Generator,

@@ -7,7 +7,9 @@ into service times are in :mod:`gsvc.timing.latency`.
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
+from statistics import NormalDist
 from pathlib import Path
 from typing import Literal
 
@@ -16,8 +18,8 @@ from pydantic import Field, field_validator
 
 from ..spec import Spec, SpecError, bounded
 
-__all__ = ["ServiceJitter", "LatencyProfile", "load_profile", "list_profiles", "profile_of", "controlnet_problem", "timed_as_problem",
-           "nearest_px"]
+__all__ = ["ServiceJitter", "upper_quantile_ms", "LatencyProfile", "load_profile", "list_profiles", "profile_of",
+           "controlnet_problem", "timed_as_problem", "nearest_px"]
 
 
 def __getattr__(name: str):
@@ -56,6 +58,42 @@ class ServiceJitter(Spec):
                 raise ValueError("receiver.latency.jitter.samples_ms is empty; the empirical jitter needs samples")
             out = np.asarray(self.samples_ms, float)[rng.integers(len(self.samples_ms), size=size)]
         return float(out) if size is None else out
+
+    def mean(self) -> float:
+        """The mean of the draws, ms (what a plan's expected service time includes)."""
+        if self.dist == "empirical":
+            return float(np.mean(self.samples_ms)) if self.samples_ms else 0.0
+        return self.mean_ms
+
+    def tail_ms(self, risk: float) -> float:
+        """How far above :meth:`mean` a draw lands with probability at most ``risk`` (in (0, 1)), ms, >= 0.
+
+        The ``1 - risk`` quantile less the mean: ``fixed`` 0; ``exponential`` ``-mean_ms * ln(risk) -
+        mean_ms``; ``lognormal`` ``exp(mu + sigma * z) - mean_ms`` with ``z`` the standard normal's
+        ``1 - risk`` quantile; ``empirical`` :func:`upper_quantile_ms` of the samples less their mean.
+        A deadline planner keeps this much of a frame's budget free so that at most ``risk`` of its
+        plans finish late.
+        """
+        if not 0.0 < risk < 1.0:
+            raise ValueError(f"risk={risk!r}: a probability in (0, 1)")
+        if self.dist == "empirical":
+            return max(0.0, upper_quantile_ms(self.samples_ms, risk) - self.mean())
+        if self.dist == "fixed" or self.mean_ms == 0.0:
+            return 0.0
+        if self.dist == "exponential":
+            return max(0.0, -self.mean_ms * math.log(risk) - self.mean_ms)
+        mu = math.log(self.mean_ms) - 0.5 * self.sigma**2
+        return max(0.0, math.exp(mu + self.sigma * NormalDist().inv_cdf(1.0 - risk)) - self.mean_ms)
+
+
+def upper_quantile_ms(samples_ms, risk: float) -> float:
+    """The smallest of ``samples_ms`` with at most ``risk`` of them above it, ms (0 without samples). With 40
+    samples and ``risk=0.01`` it is the largest: 40 draws cannot show a 1 % tail."""
+    if len(samples_ms) == 0:
+        return 0.0
+    s = np.sort(np.asarray(samples_ms, float))
+    k = max(1, math.ceil(len(s) * (1.0 - risk) - 1e-9))  # 1-based rank: (n - k) / n <= risk
+    return float(s[k - 1])
 
 
 def nearest_px(table_px, resolution: int) -> int:

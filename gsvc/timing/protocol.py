@@ -19,6 +19,10 @@ class LatencyModel(Protocol):
 
     ``kind``: ``"profile"`` or ``"measured"`` (recorded in the run's meta); ``profile``: the
     :class:`~gsvc.timing.profile.LatencyProfile` the times come from, None when they are measured.
+
+    Optional: ``tail_ms(risk) -> ms``, how far above :meth:`expected_ms` a decode lands with
+    probability at most ``risk``. A model that has it lets adaptive control keep that much of each
+    frame's budget free (``codec.deadline_risk``); both built-in models have it.
     """
 
     kind: str

@@ -11,7 +11,12 @@ Each frame gets a *ladder* of plans, best first and cheaper down the ladder:
 :class:`DeadlinePlanner` takes the first plan whose expected service time plus a
 safety margin fits the time left to the frame's playout deadline; when none fits it
 takes the last, cheapest one. The budget passed by the receiver is measured at service
-start, so the time the frame already waited in the GPU queue is taken off it.
+start, so the time the frame already waited in the GPU queue is taken off it. The margin
+is the larger of a fixed one (``codec.deadline_margin_ms``) and the latency model's service-time
+tail at ``codec.deadline_risk`` (how far above its expected time a decode lands with that
+probability: a profile's jitter, :meth:`gsvc.timing.profile.ServiceJitter.tail_ms`), so that a
+profile with rare long decodes (``cpu-2core``: two of its 40 jitter samples at +18 and +22 ms) is
+planned for them.
 """
 from __future__ import annotations
 
@@ -47,22 +52,34 @@ class DeadlinePlanner:
     """Pick the best plan of a ladder that fits the budget.
 
     Args:
-        margin_ms: kept free of the budget for service-time jitter, ms (the default of
-            ``codec.deadline_margin_ms``, 8 ms, covers 38 of the 40 deviations from the median in
-            the shipped ``cpu-2core`` profile, at most +3.6 ms; the other two, +18.4 and +22.4 ms,
-            make a plan that fits within the margin late: ``benchmarks/results/bench_control.txt``).
+        margin_ms: kept free of the budget at least, ms (``codec.deadline_margin_ms``).
+        risk: the probability of a late decode a plan may run (``codec.deadline_risk``): with the
+            latency model's tail (:meth:`set_service_tail`) the margin is at least the time by
+            which a decode exceeds its expected time with that probability.
     """
 
-    def __init__(self, margin_ms: float = 8.0):
+    def __init__(self, margin_ms: float = 8.0, risk: float = 0.01):
         self.margin_ms = margin_ms
+        self.risk = risk
         self.cost_ms: Callable[[int], float] | None = None
+        self.tail_ms: Callable[[float], float] | None = None
 
     def set_cost_model(self, fn: Callable[[int], float]) -> None:
         """``fn(unet_evals) -> expected service time, ms`` (from the receiver's latency model)."""
         self.cost_ms = fn
 
+    def set_service_tail(self, fn: Callable[[float], float]) -> None:
+        """``fn(risk) -> ms`` a decode exceeds its expected time by with probability at most ``risk``."""
+        self.tail_ms = fn
+
+    def margin(self) -> float:
+        """The time kept free of a frame's budget now, ms."""
+        if self.tail_ms is None:
+            return self.margin_ms
+        return max(self.margin_ms, self.tail_ms(self.risk))
+
     def fits(self, plan: DecodePlan, budget_ms: float) -> bool:
-        return self.cost_ms(plan.unet_evals) + self.margin_ms <= budget_ms
+        return self.cost_ms(plan.unet_evals) + self.margin() <= budget_ms
 
     def choose(self, ladder: Sequence[DecodePlan], budget_ms: float | None) -> DecodePlan:
         """First plan of ``ladder`` that fits ``budget_ms``; the last one if none does.
@@ -71,7 +88,8 @@ class DeadlinePlanner:
         """
         if budget_ms is None or self.cost_ms is None or math.isnan(budget_ms):
             return ladder[0]
+        free_ms = budget_ms - self.margin()
         for plan in ladder:
-            if self.fits(plan, budget_ms):
+            if self.cost_ms(plan.unet_evals) <= free_ms:
                 return plan
         return ladder[-1]

@@ -28,7 +28,7 @@ class ReceiverControl:
     """Per-stream receiver state of the controller (built from a :class:`~gsvc.codecs.spec.CodecSpec`)."""
 
     def __init__(self, spec):
-        self.planner = DeadlinePlanner(spec.deadline_margin_ms)
+        self.planner = DeadlinePlanner(spec.deadline_margin_ms, spec.deadline_risk)
         self.trust_confidence = spec.trust_confidence
         self.min_confidence = spec.min_confidence
         self.request_pending = False
@@ -37,6 +37,9 @@ class ReceiverControl:
 
     def set_cost_model(self, fn) -> None:
         self.planner.set_cost_model(fn)
+
+    def set_service_tail(self, fn) -> None:
+        self.planner.set_service_tail(fn)
 
     # --- planning ---------------------------------------------------------------
     def arrived(self, ef: EncodedFrame, complete: bool) -> ControlInfo:
