@@ -271,3 +271,38 @@ def test_content_motion_refines_the_frames_its_warp_explains_badly(tiny_weights,
     assert any(p.path == "refine" for p, _ in out) and any(p.path == "warp" for p, _ in out)
     tight = decode_all(c, efs, budget_ms=9.0, cost_ms=lambda evals: 10.0 * evals)  # room for no evaluation
     assert {p.path for p, _ in tight} <= {"lowres", "warp"}
+
+
+def test_content_motion_refines_a_group_first_frame_from_the_content_it_generates(tiny_weights, cut_frames):
+    c = codec("content_motion", tiny_weights, control="adaptive", gop=8, trust_confidence=0.9)
+    efs = encode_all(c, cut_frames)
+    own = [ef for ef in efs if ef.kind == "anchor" and "own_lowres" in ef.sections]
+    assert own and len(own) < sum(ef.kind == "anchor" for ef in efs)  # sent where the warp falls short only
+    ef = own[0]
+    group = [e for e in efs if e.meta["group"] == ef.meta["group"]]
+    k = 2  # ceil(0.3 * 4) steps: the codec's own refinement strength
+
+    def decode_group(budget_ms):
+        dec = c.decoder(0)
+        dec.set_cost_model(lambda evals: 10.0 * evals)
+        calls = []
+        orig = c.denoiser.unet.forward
+        c.denoiser.unet.forward = lambda *a, **kw: (calls.append(1), orig(*a, **kw))[1]
+        try:
+            plan = dec.plan(ef, True, budget_ms)
+            shown = dec.decode(ef, plan)
+        finally:
+            c.denoiser.unet.forward = orig
+        warped = warp(dec.ref_image, decode_motion(ef.sections["motion"]))
+        rest = [dec.decode(e, dec.plan(e, True, None)).image for e in group[1:]]
+        return plan, shown, len(calls), warped, rest
+
+    plan, shown, calls, warped, rest = decode_group(1e9)
+    assert (plan.path, plan.steps, plan.refine_steps, plan.unet_evals) == ("generate", 4, k, 4 + k)
+    assert calls == shown.unet_evals == 4 + k  # the evaluations the plan said ran, and were counted
+    assert not np.allclose(shown.image, warped)  # the frame shown is refined, not the content moved to it
+    # a budget for the content's schedule but not the refinement: the refinement is given up first
+    plan2, shown2, calls2, warped2, rest2 = decode_group(10.0 * 4 + 8.0)
+    assert (plan2.path, plan2.refine_steps, calls2) == ("generate", 0, 4)
+    assert np.array_equal(shown2.image, warped2) and np.array_equal(warped2, warped)  # the same content
+    assert all(np.array_equal(a, b) for a, b in zip(rest, rest2))  # the group's other frames unchanged

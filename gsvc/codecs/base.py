@@ -101,6 +101,9 @@ class DecodePlan:
         strength: fraction of the noise schedule the sampler starts at (1 = pure noise).
         vae_decodes, vae_encodes: latent -> image and image -> latent conversions the plan
             runs besides its evaluations (a latent back-end; 0 in pixel space).
+        refine_steps: steps of a second, refining sampler run after the first, counted in
+            ``unet_evals`` (``content_motion`` under adaptive control: a group's first frame refined
+            from the content frame its anchor generates); a ladder gives it up first.
     """
 
     path: PlanPath
@@ -109,6 +112,7 @@ class DecodePlan:
     strength: float = 1.0
     vae_decodes: int = 0
     vae_encodes: int = 0
+    refine_steps: int = 0
 
     def __post_init__(self):
         if self.path not in PLAN_PATHS:

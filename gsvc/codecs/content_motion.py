@@ -9,7 +9,9 @@ the content frame with its motion: no denoiser work at all. The sender cannot en
 before the whole group is captured, so the group's buffering delay is part of every
 frame's latency. Under ``codec.control="adaptive"`` a cut or drift closes a group early, and a
 frame that the warped content explains poorly also carries its conditions so that the receiver
-can refine it (the only denoiser work on a motion frame). With a latent back-end the content
+can refine it (the only denoiser work on a motion frame); the group's first frame, the anchor,
+carries its own under names prefixed :data:`OWN`, and is refined after the content is generated
+(``DecodePlan.refine_steps``; the first thing its plan gives up under a deadline). With a latent back-end the content
 frame's latent is sampled once per group and decoded once; a refinement starts from that
 latent warped by the frame's motion."""
 from __future__ import annotations
@@ -26,6 +28,13 @@ from .ratelevels import LadderRateControl
 from .sampler import start_index
 
 IMPORTANCE_MSE = 0.005
+#: prefix of the sections that carry an anchor's own conditions (its frame refined from the content)
+OWN = "own_"
+
+
+def own_sections(ef: EncodedFrame) -> dict[str, bytes]:
+    """The conditions an anchor carries for its own frame, under their names without :data:`OWN`."""
+    return {name[len(OWN):]: data for name, data in ef.sections.items() if name.startswith(OWN)}
 
 
 class ContentMotionEncoder(LadderRateControl):
@@ -98,12 +107,15 @@ class ContentMotionEncoder(LadderRateControl):
             if self.control is not None:
                 change = self.changes.pop(f.index)
                 cut = change.cut and k == 0
+                sent = decode_motion(sections["motion"])
+                predicted = self.cond.anchor_parts.predicted_labels(sent)
+                conf = reference_confidence(warp(content, sent), predicted, rgb[k], f.labels)
                 if k == 0:
                     sections["control"] = self.control.anchor_section(f.index, change, self.drift_start)
+                    if conf < self.spec.trust_confidence:
+                        own = self.cond.delta(f, rgb[k], sent, parts=PARTS)
+                        sections.update({OWN + name: data for name, data in own.items()})
                 else:
-                    sent = decode_motion(sections["motion"])
-                    predicted = self.cond.anchor_parts.predicted_labels(sent)
-                    conf = reference_confidence(warp(content, sent), predicted, rgb[k], f.labels)
                     sections["control"] = self.control.delta_section(change, conf)
                     if conf < self.spec.trust_confidence:  # the warp will not do: send conditions to refine with
                         sections.update(self.cond.delta(f, rgb[k], sent, parts=PARTS))
@@ -116,8 +128,10 @@ class ContentMotionEncoder(LadderRateControl):
 
 class ContentMotionDecoder(DiffusionDecoder):
     def plan_frame(self, ef, budget_ms):
+        n = self.spec.steps
         if ef.kind == "anchor":
-            return DecodePlan("generate", self.spec.steps, self.spec.steps)
+            k = n - start_index(n, self.spec.strength) if own_sections(ef) else 0
+            return DecodePlan("generate", n, n + k, refine_steps=k)
         return DecodePlan("warp", 0, 0)
 
     def refine_plan(self, ef, nominal):
@@ -142,11 +156,15 @@ class ContentMotionDecoder(DiffusionDecoder):
                 content = self.scale_detail(self.run_sampler(ef, parsed, plan.steps), parsed)
             self.keep_reference(ef, plan, self.agree_with_lowres(content, parsed), parsed)
         image = warp(self.ref_image, motion)
-        if ef.kind == "delta" and plan.unet_evals > 0:  # refine (adaptive control, conditions sent)
-            parsed = {**parsed_or_corrupt(lambda: parse_conditions(ef.sections, self.ref_parts, motion, side)),
+        refine = plan.refine_steps if ef.kind == "anchor" else plan.unet_evals
+        if refine > 0:  # adaptive control sent the frame's conditions: refine it from the warped content
+            sections = own_sections(ef) if ef.kind == "anchor" else ef.sections
+            parsed = {**parsed_or_corrupt(lambda: parse_conditions(sections, self.ref_parts, motion, side)),
                       "motion": motion}
             mask = covered(motion, image.shape[0])
-            sampled = self.run_sampler(ef, parsed, self.spec.steps, ref=image, ref_mask=mask, strength=plan.strength)
+            strength = plan.strength if ef.kind == "delta" else self.spec.strength
+            sampled = self.run_sampler(ef, parsed, self.spec.steps, ref=image, ref_mask=mask, strength=strength,
+                                       part="own" if ef.kind == "anchor" else "")
             image = self.agree_with_lowres(self.scale_detail(sampled, {**parsed, "ref": image, "ref_mask": mask}),
                                            parsed)
         return image, motion

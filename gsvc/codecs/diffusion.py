@@ -71,10 +71,11 @@ def fill_uncovered(ref: np.ndarray, mask: np.ndarray, lowres: np.ndarray | None)
     return ref * m + upsample_lowres(lowres, ref.shape[0]) * (1 - m)
 
 
-def frame_generator(stream_seed: int, frame: int):
-    """A torch generator for one frame's noise: independent of decode order and batching."""
+def frame_generator(stream_seed: int, frame: int, part: str = ""):
+    """A torch generator for one frame's noise: independent of decode order and batching. ``part``
+    names a second sampler run of the same frame, which draws its own noise."""
     import torch
-    h = hashlib.sha256(f"{stream_seed}:{frame}".encode()).digest()
+    h = hashlib.sha256(f"{stream_seed}:{frame}{':' + part if part else ''}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(h[:8], "little") >> 1)
 
 
@@ -282,7 +283,8 @@ class DiffusionDecoder:
         :meth:`vae_encodes_needed` encodes (pixel space, or a plan without the denoiser: none)."""
         if self.codec.space == "pixel" or plan.unet_evals == 0:
             return plan
-        return dataclasses.replace(plan, vae_decodes=1, vae_encodes=self.vae_encodes_needed(ef, plan))
+        return dataclasses.replace(plan, vae_decodes=1 + (plan.refine_steps > 0),
+                                   vae_encodes=self.vae_encodes_needed(ef, plan))
 
     def vae_encodes_needed(self, ef: EncodedFrame, plan: DecodePlan) -> int:
         """Images a latent decode of ``ef`` takes into latent space: a delta starts from the reference
@@ -493,7 +495,7 @@ class DiffusionDecoder:
 
     # --- helpers for subclasses -----------------------------------------------
     def run_sampler(self, ef: EncodedFrame, parsed: dict, steps: int, *, ref: np.ndarray | None = None,
-                    ref_mask: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
+                    ref_mask: np.ndarray | None = None, strength: float = 1.0, part: str = "") -> np.ndarray:
         """Sample one frame conditioned on the parts in ``parsed`` (+ a reference if given);
         returns ``[H, W, 3]`` float32 in [0, 1] and keeps the model-space result in ``last_x``.
 
@@ -502,11 +504,12 @@ class DiffusionDecoder:
         its mask channel, and a refinement starts there from the upsampled low-res frame (when
         the frame has one) instead of the reference's repeated edge. A latent back-end starts
         a refinement from the reference latent warped by ``parsed["motion"]`` (see :meth:`_start`).
+        ``part``: a second run for the same frame, with its own noise (:func:`frame_generator`).
         """
         from .sampler import sample
         den = self.codec.denoiser
         res = sample(den, self.condition(parsed, ref, ref_mask), steps, start=self._start(ref, ref_mask, parsed),
-                     strength=strength, generator=frame_generator(self.seed, ef.frame),
+                     strength=strength, generator=frame_generator(self.seed, ef.frame, part),
                      sampler=self.spec.sampler)
         self.last_x = res.x0
         return den.to_image(res.x0)[0]

@@ -38,8 +38,10 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: non-zero coefficient, counted priors for label and edge maps and a 4-byte label header, so the same frame
 #: encodes to other bytes; 8: each intra low-res frame of 64 px or more sent with the transform of lower
 #: rate-distortion cost, so the same frame encodes to other bytes; 9: adaptive control's confidence weighs
-#: each pixel by its contrast, so the same frame under ``control="adaptive"`` encodes to other bytes)
-FORMAT = 9
+#: each pixel by its contrast, so the same frame under ``control="adaptive"`` encodes to other bytes; 10:
+#: ``content_motion``'s anchors under adaptive control carry their own frame's conditions where the warped
+#: content explains it poorly, so the same group encodes to other bytes and its anchor decodes to another frame)
+FORMAT = 10
 
 
 def environment() -> dict:

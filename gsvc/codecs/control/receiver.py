@@ -64,7 +64,10 @@ class ReceiverControl:
         if nominal.path in ("conceal", "repeat"):
             return [nominal]
         if ef.kind == "anchor":
-            rungs = [nominal] + [DecodePlan(short_name(nominal.path), k, k) for k in range(nominal.steps - 1, 0, -1)]
+            rungs = [nominal]
+            if nominal.refine_steps:  # the frame's own refinement goes first: the group's reference keeps its steps
+                rungs.append(dataclasses.replace(nominal, unet_evals=nominal.steps, refine_steps=0))
+            rungs += [DecodePlan(short_name(nominal.path), k, k) for k in range(nominal.steps - 1, 0, -1)]
             if "lowres" in ef.sections:
                 rungs.append(DecodePlan("lowres"))
             return rungs + [DecodePlan("repeat")]
