@@ -103,7 +103,7 @@ class DecodePlan:
             runs besides its evaluations (a latent back-end; 0 in pixel space).
         refine_steps: steps of a second, refining sampler run after the first, counted in
             ``unet_evals`` (``content_motion`` under adaptive control: a group's first frame refined
-            from the content frame its anchor generates); a ladder gives it up first.
+            from the content frame its anchor generates).
     """
 
     path: PlanPath

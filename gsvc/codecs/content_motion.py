@@ -11,7 +11,9 @@ frame's latency. Under ``codec.control="adaptive"`` a cut or drift closes a grou
 frame that the warped content explains poorly also carries its conditions so that the receiver
 can refine it (the only denoiser work on a motion frame); the group's first frame, the anchor,
 carries its own under names prefixed :data:`OWN`, and is refined after the content is generated
-(``DecodePlan.refine_steps``; the first thing its plan gives up under a deadline). With a latent back-end the content
+(``DecodePlan.refine_steps``; under a deadline the content's schedule is shortened before the
+refinement is given up, :mod:`gsvc.codecs.control.planner`). ``codec.anchor_steps`` sets the content
+frame's schedule (None: ``steps``). With a latent back-end the content
 frame's latent is sampled once per group and decoded once; a refinement starts from that
 latent warped by the frame's motion."""
 from __future__ import annotations
@@ -128,9 +130,9 @@ class ContentMotionEncoder(LadderRateControl):
 
 class ContentMotionDecoder(DiffusionDecoder):
     def plan_frame(self, ef, budget_ms):
-        n = self.spec.steps
         if ef.kind == "anchor":
-            k = n - start_index(n, self.spec.strength) if own_sections(ef) else 0
+            n, steps = self.spec.anchor_steps or self.spec.steps, self.spec.steps
+            k = steps - start_index(steps, self.spec.strength) if own_sections(ef) else 0
             return DecodePlan("generate", n, n + k, refine_steps=k)
         return DecodePlan("warp", 0, 0)
 

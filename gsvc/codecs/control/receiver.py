@@ -64,10 +64,11 @@ class ReceiverControl:
         if nominal.path in ("conceal", "repeat"):
             return [nominal]
         if ef.kind == "anchor":
-            rungs = [nominal]
-            if nominal.refine_steps:  # the frame's own refinement goes first: the group's reference keeps its steps
-                rungs.append(dataclasses.replace(nominal, unet_evals=nominal.steps, refine_steps=0))
-            rungs += [DecodePlan(short_name(nominal.path), k, k) for k in range(nominal.steps - 1, 0, -1)]
+            n, k = nominal.steps, nominal.refine_steps
+            rungs = [nominal] + [DecodePlan(short_name(nominal.path), g, g + k, refine_steps=k) for g in range(n - 1, 0, -1)]
+            if k:  # then without the frame's own refinement, from the schedule that costs less than one step and it
+                rungs += [DecodePlan(nominal.path if g == n else short_name(nominal.path), g, g)
+                          for g in range(min(n, k), 0, -1)]
             if "lowres" in ef.sections:
                 rungs.append(DecodePlan("lowres"))
             return rungs + [DecodePlan("repeat")]
