@@ -30,7 +30,7 @@ and oneshot) on the whole set and per speed (the gain of generation), and each r
 (lowest shot-mean PSNR over every shot of every clip).
 
 ``--rows`` picks rows by name, from these and the other published methods at their defaults
-(``reuse``, ``anchor_residual``, ``content_motion``, ``content_motion`` adaptive, ``full``, ``oneshot``)
+(``reuse``, ``anchor_residual``, ``content_motion``, each also adaptive, ``full``, ``oneshot``)
 with ``lowres intra`` (every frame intra at full's and oneshot's stream, no generation) and ``cvsc
 sampled`` / ``cvsc adaptive sampled`` (``detail_scale=1``: the frames as sampled); ``--rows all``
 runs every one. ``full`` runs on the receiver profile of an H200 (:data:`ROW_LATENCY`: on this host's
@@ -83,6 +83,8 @@ OTHER_ROWS = [
     ("anchor_residual", dict(name="anchor_residual")),
     ("content_motion", dict(name="content_motion")),
     ("content_motion adaptive", dict(name="content_motion", control="adaptive")),
+    ("reuse adaptive", dict(name="reuse", control="adaptive")),
+    ("anchor_residual adaptive", dict(name="anchor_residual", control="adaptive")),
     ("full", dict(name="full")),
     ("oneshot", dict(name="oneshot")),
     ("lowres intra", dict(name="lowres", **no_generation_stream("full"))),  # full's and oneshot's stream
@@ -91,7 +93,7 @@ OTHER_ROWS = [
 ]
 #: generative row -> the no-generation row it is compared with (the same low-res stream)
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch",
-             "reuse": "lowres", "full": "lowres intra", "oneshot": "lowres intra", "cvsc sampled": "lowres",
+             "reuse": "lowres", "reuse adaptive": "lowres adaptive", "full": "lowres intra", "oneshot": "lowres intra", "cvsc sampled": "lowres",
              "cvsc adaptive sampled": "lowres adaptive"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
 
