@@ -6,7 +6,8 @@ and procedural content) runs through ``gsvc.run`` with every frame on time: an i
 link, the calibrated ``profile:cpu-2core`` receiver, no load shedding and a fixed playout delay of
 ``--delay-ms`` (10 s: on that profile a cvsc delta takes about 87 ms, longer than the 67 ms frame
 interval, so the receiver's backlog grows over a clip, by about 2.5 s over 4 s), so the quality
-columns are the codecs' own, not the network's or the receiver's; the ``on time`` column shows it. Codecs, at their defaults but where a row says otherwise:
+columns are the codecs' own, not the network's or the receiver's; the ``on time`` column shows it.
+Codecs, at their defaults but where a row says otherwise:
 
 * ``h264`` at two target rates (the classic reference),
 * ``lowres`` (cvsc's low-res and motion stream shown without generation),
@@ -93,8 +94,8 @@ OTHER_ROWS = [
 ]
 #: generative row -> the no-generation row it is compared with (the same low-res stream)
 GAIN_OVER = {"cvsc": "lowres", "cvsc adaptive": "lowres adaptive", "cvsc whole-anch": "lowres whole-anch",
-             "reuse": "lowres", "reuse adaptive": "lowres adaptive", "full": "lowres intra", "oneshot": "lowres intra", "cvsc sampled": "lowres",
-             "cvsc adaptive sampled": "lowres adaptive"}
+             "reuse": "lowres", "reuse adaptive": "lowres adaptive", "full": "lowres intra", "oneshot": "lowres intra",
+             "cvsc sampled": "lowres", "cvsc adaptive sampled": "lowres adaptive"}
 METRICS = ("psnr_db", "ssim", "lpips", "dists")
 
 

@@ -149,7 +149,7 @@ class CodecSpec(Spec):
         0.6, 0.0, 1.0, "", "unexplained share of a frame's detail that makes the sender send an anchor")
     deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget at least")
     deadline_risk: float = bounded(
-        0.01, 0.0001, 0.5, "", "probability of a late decode a plan may run, from the latency model's service-time tail")
+        0.01, 0.0001, 0.5, "", "probability of a late decode a plan may run (the latency model's service-time tail)")
 
     @model_validator(mode="after")
     def _codec_own_defaults(self) -> "CodecSpec":

@@ -65,8 +65,9 @@ class ReceiverControl:
             return [nominal]
         if ef.kind == "anchor":
             n, k = nominal.steps, nominal.refine_steps
-            rungs = [nominal] + [DecodePlan(short_name(nominal.path), g, g + k, refine_steps=k) for g in range(n - 1, 0, -1)]
-            if k:  # then without the frame's own refinement, from the schedule that costs less than one step and it
+            rungs = [nominal] + [DecodePlan(short_name(nominal.path), g, g + k, refine_steps=k)
+                                 for g in range(n - 1, 0, -1)]
+            if k:  # then without the frame's own refinement, from a schedule cheaper than one step and it
                 rungs += [DecodePlan(nominal.path if g == n else short_name(nominal.path), g, g)
                           for g in range(min(n, k), 0, -1)]
             if "lowres" in ef.sections:
