@@ -27,10 +27,17 @@ def test_a_timing_only_run_decides_as_the_real_run(name):
     assert timed["psnr_db"].isna().all()
 
 
-def test_adaptive_control_decides_the_same_without_the_model():
-    codec = dict(name="cvsc", steps=4, control="adaptive")
-    sc = _scenario(codec).updated({"jitter.mode": "fixed", "jitter.delay_ms": 120})
+@pytest.mark.parametrize("name", ["cvsc", "content_motion"])
+def test_adaptive_control_decides_the_same_without_the_model(name):
+    codec = dict(name=name, steps=4, control="adaptive")
+    delay_ms = 120
+    if name == "content_motion":  # groups of 5 (4 frame intervals buffered); anchors refine their own frame
+        codec |= dict(gop=5, trust_confidence=0.95)
+        delay_ms = 700
+    sc = _scenario(codec).updated({"jitter.mode": "fixed", "jitter.delay_ms": delay_ms})
     real, timed = gsvc.run(sc).frames, gsvc.run(sc.updated({"receiver.decode": "timing-only"})).frames
     assert real["plan"].nunique() >= 3  # the ladder was used: several rungs, not one fixed plan
+    if name == "content_motion":
+        assert (real["unet_evals"] > real["steps"]).any()  # an anchor refined its own frame after the content
     for col in DECISIONS + ["cut_detected"]:
         assert timed[col].equals(real[col]), col
