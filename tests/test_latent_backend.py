@@ -125,6 +125,22 @@ def test_decodes_report_the_vae_calls_their_plans_said(kl_folder):
         assert got == calls, name
 
 
+def test_a_latent_content_motion_anchor_refining_its_own_frame_runs_what_its_plan_said(kl_folder):
+    frames = open_source(VideoSpec(seconds=0.4, fps=10, resolution=SIDE, camera="pan", motion_px=6), 4).read_all()
+    c = make_codec(CodecSpec(name="content_motion", model=kl_folder, steps=3, gop=4, control="adaptive",
+                             trust_confidence=0.99), VideoSpec(seconds=0.4, fps=10, resolution=SIDE))
+    enc, dec = c.encoder(0), c.decoder(0)
+    efs = [ef for f in frames for ef in enc.encode(f, [])] + enc.flush()
+    assert c.denoiser.space == "latent" and "own_lowres" in efs[0].sections
+    with Calls(c.denoiser.unet) as unet:
+        plan = dec.plan(efs[0], True, None)
+        d = dec.decode(efs[0], plan)
+    assert plan.refine_steps == 1 and plan.unet_evals == 3 + 1 == d.unet_evals == unet.n
+    # the content and the refined frame each decoded from latents once; the refinement starts from the
+    # content's own latent, warped: no encode
+    assert (d.vae_decodes, d.vae_encodes) == (plan.vae_decodes, plan.vae_encodes) == (2, 0)
+
+
 def test_a_whole_latent_pixel_shift_moves_the_latent_exactly(kl_folder):
     den = load_backend(kl_folder)
     x = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(1))
