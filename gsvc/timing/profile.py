@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import math
 from importlib import resources
-from statistics import NormalDist
 from pathlib import Path
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
