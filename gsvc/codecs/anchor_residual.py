@@ -62,7 +62,7 @@ class AnchorResidualDecoder(DiffusionDecoder):
         n = self.spec.steps
         if ef.kind == "anchor":
             return DecodePlan("generate", n, n)
-        k = n - start_index(n, self.spec.strength)
+        k = self.final_steps()
         return DecodePlan("residual", k, k, strength=self.spec.strength)
 
     def _parse(self, ef):

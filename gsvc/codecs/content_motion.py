@@ -27,7 +27,6 @@ from .diffusion import NO_DENOISER, DiffusionCodec, DiffusionDecoder, parsed_or_
 from .lowres import upsample_lowres
 from .motion import covered, decode_motion, encode_motion, estimate_motion, motion_block_px, warp, warp_labels
 from .ratelevels import LadderRateControl
-from .sampler import start_index
 
 IMPORTANCE_MSE = 0.005
 #: prefix of the sections that carry an anchor's own conditions (its frame refined from the content)
@@ -131,8 +130,8 @@ class ContentMotionEncoder(LadderRateControl):
 class ContentMotionDecoder(DiffusionDecoder):
     def plan_frame(self, ef, budget_ms):
         if ef.kind == "anchor":
-            n, steps = self.spec.anchor_steps or self.spec.steps, self.spec.steps
-            k = steps - start_index(steps, self.spec.strength) if own_sections(ef) else 0
+            n = self.spec.anchor_steps or self.spec.steps
+            k = self.final_steps() if own_sections(ef) else 0
             return DecodePlan("generate", n, n + k, refine_steps=k)
         return DecodePlan("warp", 0, 0)
 
@@ -141,8 +140,7 @@ class ContentMotionDecoder(DiffusionDecoder):
         from the warped content frame like ``cvsc`` (``ceil(strength * steps)`` steps, more at low confidence)."""
         if not set(PARTS) & set(ef.sections):
             return None
-        n = self.spec.steps
-        k = n - start_index(n, self.spec.strength)
+        k = self.final_steps()
         return DecodePlan("refine", k, k, strength=self.spec.strength)
 
     def reconstruct(self, ef, plan):
@@ -158,15 +156,16 @@ class ContentMotionDecoder(DiffusionDecoder):
                 content = self.scale_detail(self.run_sampler(ef, parsed, plan.steps), parsed)
             self.keep_reference(ef, plan, self.agree_with_lowres(content, parsed), parsed)
         image = warp(self.ref_image, motion)
-        refine = plan.refine_steps if ef.kind == "anchor" else plan.unet_evals
+        if ef.kind == "anchor":  # its own frame's conditions, at the codec's strength, with noise of their own
+            refine, sections, strength, part = plan.refine_steps, own_sections(ef), self.spec.strength, "own"
+        else:
+            refine, sections, strength, part = plan.unet_evals, ef.sections, plan.strength, ""
         if refine > 0:  # adaptive control sent the frame's conditions: refine it from the warped content
-            sections = own_sections(ef) if ef.kind == "anchor" else ef.sections
             parsed = {**parsed_or_corrupt(lambda: parse_conditions(sections, self.ref_parts, motion, side)),
                       "motion": motion}
             mask = covered(motion, image.shape[0])
-            strength = plan.strength if ef.kind == "delta" else self.spec.strength
             sampled = self.run_sampler(ef, parsed, self.spec.steps, ref=image, ref_mask=mask, strength=strength,
-                                       part="own" if ef.kind == "anchor" else "")
+                                       part=part)
             image = self.agree_with_lowres(self.scale_detail(sampled, {**parsed, "ref": image, "ref_mask": mask}),
                                            parsed)
         return image, motion

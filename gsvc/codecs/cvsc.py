@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from .base import DecodePlan
 from .diffusion import DiffusionCodec, DiffusionDecoder
-from .sampler import start_index
 
 
 class CvscDecoder(DiffusionDecoder):
@@ -20,7 +19,7 @@ class CvscDecoder(DiffusionDecoder):
         if ef.kind == "anchor":
             n = self.spec.anchor_steps or self.spec.steps
             return DecodePlan("generate", n, n)
-        k = self.spec.steps - start_index(self.spec.steps, self.spec.strength)
+        k = self.final_steps()
         return DecodePlan("refine", k, k, strength=self.spec.strength)
 
     def generate(self, ef, plan, parsed):

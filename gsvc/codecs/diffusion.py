@@ -47,6 +47,7 @@ from .backends import load_backend, model_space, warp_sample
 from .lowres import back_project, lowres_side, upsample_lowres
 from .lowres_chain import ReceiverChain
 from .ratelevels import LadderRateControl
+from .sampler import start_index
 from .motion import (ZERO_MOTION, MotionField, covered, decode_motion, encode_motion, estimate_motion, motion_block_px,
                      warp)
 
@@ -303,6 +304,12 @@ class DiffusionDecoder:
     def schedule_steps(self) -> int:
         """Length of the schedule a delta's refinement runs the end of."""
         return self.spec.steps
+
+    def final_steps(self, n: int | None = None) -> int:
+        """Steps a refinement at the codec's own strength runs from the switch point of an ``n``-step
+        schedule (default ``codec.steps``): the last ``ceil(strength * n)``."""
+        n = self.spec.steps if n is None else n
+        return n - start_index(n, self.spec.strength)
 
     def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
         """Load shedding: may this frame, which would miss its deadline, be skipped?

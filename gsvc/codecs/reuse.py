@@ -21,7 +21,6 @@ from .base import DecodePlan
 from .cvsc import TUNED_CHAINED, TUNED_SHOWN, TUNED_STRENGTH
 from .diffusion import DiffusionCodec, DiffusionDecoder, frame_generator
 from .motion import decode_motion
-from .sampler import start_index
 
 
 class ReuseDecoder(DiffusionDecoder):
@@ -30,11 +29,6 @@ class ReuseDecoder(DiffusionDecoder):
         self.cache: dict[int, object] = {}
         self.cache_frame = -1          # anchor whose samples are cached
         self.cache_steps = self.spec.steps  # schedule length they were sampled with
-
-    def final_steps(self, n: int | None = None) -> int:
-        """Steps a delta runs from the switch point of an ``n``-step schedule (default ``codec.steps``)."""
-        n = self.spec.steps if n is None else n
-        return n - start_index(n, self.spec.strength)
 
     def schedule_steps(self) -> int:
         return self.cache_steps

@@ -83,9 +83,6 @@ class DeadlinePlanner:
             return self.margin_ms
         return max(self.margin_ms, self.tail_ms(self.risk))
 
-    def fits(self, plan: DecodePlan, budget_ms: float) -> bool:
-        return self.cost_ms(plan.unet_evals) + self.margin() <= budget_ms
-
     def choose(self, ladder: Sequence[DecodePlan], budget_ms: float | None) -> DecodePlan:
         """First plan of ``ladder`` that fits ``budget_ms``; the last one if none does.
 
