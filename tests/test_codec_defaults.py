@@ -1,8 +1,9 @@
 """A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
 and anchor_residual (predicted from the anchor), the tuned strength of the codecs that refine a delta from a
 start made to agree with its low-res frame (cvsc, reuse, anchor_residual), cvsc's (and reuse's) tuned share of
-the generated detail, cvsc's anchor schedule."""
+the generated detail, the three-step anchor schedule of cvsc, reuse and anchor_residual."""
 from gsvc.codecs.cvsc import TUNED_ANCHOR_STEPS, TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
+from gsvc.codecs.reuse import TUNED_REUSE_DETAIL
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.scenarios.grid import expand
@@ -37,7 +38,8 @@ def test_cvsc_reuse_and_anchor_residual_alone_refine_deltas_at_the_tuned_strengt
 
 def test_cvsc_and_reuse_alone_show_the_tuned_share_of_their_generated_detail():
     assert CodecSpec(name="cvsc").detail_scale == TUNED_DETAIL < CodecSpec.model_fields["detail_scale"].default == 1
-    assert CodecSpec(name="reuse").detail_scale == TUNED_DETAIL  # reuse differs from cvsc only in its start
+    # reuse's deltas start from a noisier sample (its anchor's last cached one): less of it is shown
+    assert CodecSpec(name="reuse").detail_scale == TUNED_REUSE_DETAIL < TUNED_DETAIL
     for name in ("anchor_residual", "content_motion", "full", "oneshot"):
         assert CodecSpec(name=name).detail_scale == 1  # the published methods show what they sample
     assert CodecSpec(name="cvsc", detail_scale=1).detail_scale == 1
@@ -49,10 +51,12 @@ def test_cvsc_and_reuse_alone_show_the_tuned_share_of_their_generated_detail():
     assert (both.detail_scale, both.labelled_detail_scale) == (0, 0.5)
 
 
-def test_cvsc_alone_samples_its_anchors_on_the_tuned_schedule_unless_steps_or_a_model_folder_are_given(tmp_path):
+def test_anchors_take_the_tuned_schedule_unless_steps_or_a_model_folder_are_given(tmp_path):
     cvsc = CodecSpec(name="cvsc")
     assert cvsc.anchor_steps == TUNED_ANCHOR_STEPS < cvsc.steps
-    for name in ("reuse", "full", "content_motion", "anchor_residual"):  # reuse caches the whole schedule
+    for name in ("reuse", "anchor_residual"):
+        assert CodecSpec(name=name).anchor_steps == TUNED_ANCHOR_STEPS
+    for name in ("full", "content_motion"):  # content_motion's content: its module says why
         assert CodecSpec(name=name).anchor_steps is None
     assert CodecSpec(name="cvsc", anchor_steps=7).anchor_steps == 7
     # a schedule given alone is the anchors' too (None: steps), both given each its own

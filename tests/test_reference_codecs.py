@@ -56,6 +56,18 @@ def test_reuse_runs_as_many_steps_per_delta_as_cvsc_whatever_the_motion(tiny_wei
     assert evals["reuse"] == evals["cvsc"] and set(evals["reuse"]) == {1}  # ceil(0.25 * 4)
 
 
+def test_anchor_schedule_sets_anchors_and_reuse_deltas_finish_it(tiny_weights, frames):
+    # steps=4: reuse's deltas resume the anchor's 8-step schedule (ceil(0.25 * 8) = 2 steps) from its cached
+    # sample two steps before the end; anchor_residual's deltas keep their own 4-step one (ceil(0.25 * 4) = 1)
+    want = {"reuse": (8, 2), "anchor_residual": (8, 1)}
+    for name, (anchor, delta) in want.items():
+        out = decode_stream(codec(name, tiny_weights, strength=0.25, anchor_steps=8), frames)
+        evals = {(ef.kind, d.unet_evals) for ef, _, d in out}
+        assert evals == {("anchor", anchor), ("delta", delta)}, name
+    dec = codec("reuse", tiny_weights, anchor_steps=8).decoder(0)
+    assert dec.schedule_steps() == 8  # before any anchor: the planner's ladder assumes the anchor's schedule
+
+
 def test_anchor_residual_deltas_send_one_closed_loop_residual(tiny_weights, frames):
     c = codec("anchor_residual", tiny_weights)
     enc, dec = c.encoder(0), c.decoder(0)

@@ -40,8 +40,10 @@ __all__ = ["FORMAT", "environment", "model_digest", "codec_digest", "key_of"]
 #: rate-distortion cost, so the same frame encodes to other bytes; 9: adaptive control's confidence weighs
 #: each pixel by its contrast, so the same frame under ``control="adaptive"`` encodes to other bytes; 10:
 #: ``content_motion``'s anchors under adaptive control carry their own frame's conditions where the warped
-#: content explains it poorly, so the same group encodes to other bytes and its anchor decodes to another frame)
-FORMAT = 10
+#: content explains it poorly, so the same group encodes to other bytes and its anchor decodes to another frame;
+#: 11: ``anchor_residual``'s anchors and ``reuse``'s schedule follow ``codec.anchor_steps``, which they ignored,
+#: so the same spec decodes to other frames)
+FORMAT = 11
 
 
 def environment() -> dict:
