@@ -1,7 +1,8 @@
 """A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
-and anchor_residual (predicted from the anchor), the tuned strength of the codecs that refine a delta from a
-start made to agree with its low-res frame (cvsc, reuse, anchor_residual), cvsc's (and reuse's) tuned share of
-the generated detail, the three-step anchor schedule of cvsc, reuse and anchor_residual."""
+and anchor_residual's own (predicted from the anchor, in short groups), the tuned strength of the codecs
+that refine a delta from a start made to agree with its low-res frame (cvsc, reuse, anchor_residual), the
+tuned share of the generated detail of cvsc and reuse, the three-step anchor schedule of cvsc, reuse and anchor_residual."""
+from gsvc.codecs.anchor_residual import TUNED_AR_STREAM
 from gsvc.codecs.cvsc import TUNED_ANCHOR_STEPS, TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.reuse import TUNED_REUSE_DETAIL
 from gsvc.codecs.spec import CodecSpec
@@ -21,8 +22,9 @@ def test_cvsc_lowres_and_anchor_residual_take_the_tuned_stream_and_the_others_th
     assert _lowres_fields(CodecSpec(name="lowres")) == TUNED_CHAINED  # the same stream, shown without generation
     assert _lowres_fields(CodecSpec(name="reuse")) == TUNED_CHAINED  # the same stream, another start
     # its residual is the anchor-predicted stream (it cannot chain)
-    own = {**TUNED_LOWRES, "lowres_reference": "anchor", "lowres_backprojection": SHARED["lowres_backprojection"]}
-    assert _lowres_fields(CodecSpec(name="anchor_residual")) == own
+    ar = CodecSpec(name="anchor_residual")
+    own = {**TUNED_AR_STREAM, "lowres_reference": "anchor", "lowres_backprojection": SHARED["lowres_backprojection"]}
+    assert _lowres_fields(ar) | {"gop": ar.gop} == own and ar.gop < CodecSpec.model_fields["gop"].default
     for name in ("full", "oneshot", "content_motion"):
         assert _lowres_fields(CodecSpec(name=name)) == SHARED
 

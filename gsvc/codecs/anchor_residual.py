@@ -107,17 +107,34 @@ class AnchorResidualDecoder(DiffusionDecoder):
         return den.to_image(res.x0)[0]
 
 
-#: anchor_residual's defaults: cvsc's first tuned stream (predicted from the anchor: it sends no motion, so
-#: it cannot chain) and cvsc's delta strength. A delta starts from the anchor already made to agree with
-#: its own low-res frame, and the output is back-projected onto that frame again, so the refinement
-#: steps change nothing one can measure: on the dev set (8 clips x 60 frames at 64 px, every frame on
-#: time) strength 0.1 shows 24.42 dB / SSIM 0.719 / LPIPS 0.104 / DISTS 0.204 at 40.2 kbit/s, the same as
-#: 0.3 to the third decimal, at 1.60 evaluations per frame instead of 3.47. Its anchors take cvsc's three-step
-#: schedule (:data:`gsvc.codecs.cvsc.TUNED_ANCHOR_STEPS`; deltas keep ``steps``): dev set, every frame decoded in
-#: order, 37.3 kbit/s, PSNR dB / SSIM / LPIPS / evaluations per frame: ten-step anchors 24.42 / 0.7188 / 0.1023
-#: / 1.60, three 24.48 / 0.7216 / 0.1011 / 1.13; adaptive (34.5 kbit/s) 25.07 / 0.7563 / 0.0777 / 2.56 against
-#: 25.13 / 0.7589 / 0.0769 / 1.80
-TUNED_AR = {**TUNED_LOWRES, "strength": TUNED_STRENGTH, "anchor_steps": TUNED_ANCHOR_STEPS}
+#: anchor_residual's delta strength and anchor schedule: cvsc's. A delta starts from the anchor already made
+#: to agree with its own low-res frame, and the output is back-projected onto that frame again, so the
+#: refinement steps change nothing one can measure: on the dev set (8 clips x 60 frames at 64 px, every frame
+#: on time) strength 0.1 shows 24.42 dB / SSIM 0.719 / LPIPS 0.104 / DISTS 0.204 at 40.2 kbit/s, the same as
+#: 0.3 to the third decimal, at 1.60 evaluations per frame instead of 3.47. Anchors in three steps
+#: (:data:`gsvc.codecs.cvsc.TUNED_ANCHOR_STEPS`; deltas keep ``steps``): dev set, every frame decoded in order,
+#: 37.3 kbit/s, PSNR dB / SSIM / LPIPS / evaluations per frame: ten-step anchors 24.42 / 0.7188 / 0.1023 /
+#: 1.60, three 24.48 / 0.7216 / 0.1011 / 1.13; adaptive (34.5 kbit/s) 25.07 / 0.7563 / 0.0777 / 2.56
+#: against 25.13 / 0.7589 / 0.0769 / 1.80
+TUNED_AR_REFINE = {"strength": TUNED_STRENGTH, "anchor_steps": TUNED_ANCHOR_STEPS}
+
+#: anchor_residual's stream, tuned on the dev set (was cvsc's first tuned stream, :data:`TUNED_LOWRES`: groups
+#: of 15, deltas at step 32 against anchors at 8). Without motion a delta's residual against its anchor grows
+#: with every frame the camera moves, so short groups cost fewer bits, not more: dev set, every frame decoded in
+#: order, kbit/s / PSNR dB / SSIM, control off: groups of 15 37.3 / 24.48 / 0.722, 8 34.9 / 25.28 / 0.760, 6
+#: 34.1 / 25.60 / 0.777, 5 36.9 / 25.70 / 0.775, 4 36.4 / 26.19 / 0.797, 3 39.3 / 26.70 / 0.815 (past 4 the
+#: anchors' bits outgrow the residuals' savings: 0.18 dB per kbit/s, as along the quantiser ladder); adaptive,
+#: where cut detection leaves no group across a shot's cut, 15 34.5 / 25.13, 8 35.6 / 25.64, 5 37.4 / 26.17, 4
+#: 37.4 / 26.31. In groups of 4, coarser anchors and finer deltas: anchors / deltas at 8 / 32 36.4 / 26.19 /
+#: 0.797, 12 / 28 34.8 / 26.25 / 0.802, 16 / 24 35.4 / 26.40 / 0.809, 14 / 24 36.4 / 26.52 / 0.810, 18 / 22
+#: 36.4 / 26.52 / 0.812, 24 / 20 36.6 / 26.44 / 0.811, 20 / 20 37.8 / 26.65 / 0.819, 16 / 20 39.5 / 26.90 /
+#: 0.826. At 18 / 22: 36.4 kbit/s / 26.52 dB / 0.812 / LPIPS 0.055 (was 0.101) at 1.50 evaluations per frame;
+#: adaptive 36.5 / 26.55 / 0.814 / 0.055 at 1.77 (was 34.5 / 25.13 / 0.759 / 0.077 at 1.80); in groups of 5,
+#: whose anchors miss the set's cuts (shots of 12), 39.5 / 26.37 / 0.805
+TUNED_AR_STREAM = {**TUNED_LOWRES, "gop": 4, "anchor_lowres_quant": 18, "lowres_quant": 22}
+
+#: anchor_residual's defaults
+TUNED_AR = {**TUNED_AR_STREAM, **TUNED_AR_REFINE}
 
 
 class AnchorResidualCodec(DiffusionCodec):
