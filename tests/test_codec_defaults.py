@@ -1,7 +1,8 @@
 """A codec's own defaults (``spec_defaults``): the tuned low-res stream of cvsc, lowres and reuse (chained)
 and anchor_residual's own (predicted from the anchor, in short groups), the tuned strength of the codecs
 that refine a delta from a start made to agree with its low-res frame (cvsc, reuse, anchor_residual), the
-tuned share of the generated detail of cvsc and reuse, the three-step anchor schedule of cvsc, reuse and anchor_residual."""
+tuned share of the generated detail of cvsc and reuse, the three-step anchor schedule of cvsc, reuse and
+anchor_residual."""
 from gsvc.codecs.anchor_residual import TUNED_AR_STREAM
 from gsvc.codecs.cvsc import TUNED_ANCHOR_STEPS, TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.reuse import TUNED_REUSE_DETAIL
