@@ -60,7 +60,7 @@ class AnchorResidualEncoder(DiffusionEncoder):
 class AnchorResidualDecoder(DiffusionDecoder):
     def plan_frame(self, ef, budget_ms):
         if ef.kind == "anchor":
-            n = self.spec.anchor_steps or self.spec.steps
+            n = self.anchor_schedule()
             return DecodePlan("generate", n, n)
         k = self.final_steps()
         return DecodePlan("residual", k, k, strength=self.spec.strength)

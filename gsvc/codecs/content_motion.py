@@ -131,7 +131,7 @@ class ContentMotionEncoder(LadderRateControl):
 class ContentMotionDecoder(DiffusionDecoder):
     def plan_frame(self, ef, budget_ms):
         if ef.kind == "anchor":
-            n = self.spec.anchor_steps or self.spec.steps
+            n = self.anchor_schedule()
             k = self.final_steps() if own_sections(ef) else 0
             return DecodePlan("generate", n, n + k, refine_steps=k)
         return DecodePlan("warp", 0, 0)

@@ -17,7 +17,7 @@ from .diffusion import DiffusionCodec, DiffusionDecoder
 class CvscDecoder(DiffusionDecoder):
     def plan_frame(self, ef, budget_ms):
         if ef.kind == "anchor":
-            n = self.spec.anchor_steps or self.spec.steps
+            n = self.anchor_schedule()
             return DecodePlan("generate", n, n)
         k = self.final_steps()
         return DecodePlan("refine", k, k, strength=self.spec.strength)

@@ -305,6 +305,10 @@ class DiffusionDecoder:
         """Length of the schedule a delta's refinement runs the end of."""
         return self.spec.steps
 
+    def anchor_schedule(self) -> int:
+        """Steps an anchor is sampled in: ``codec.anchor_steps`` (None: ``codec.steps``)."""
+        return self.spec.anchor_steps or self.spec.steps
+
     def final_steps(self, n: int | None = None) -> int:
         """Steps a refinement at the codec's own strength runs from the switch point of an ``n``-step
         schedule (default ``codec.steps``): the last ``ceil(strength * n)``."""

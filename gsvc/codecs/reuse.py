@@ -29,12 +29,7 @@ class ReuseDecoder(DiffusionDecoder):
         super().__init__(codec, stream_seed)
         self.cache: dict[int, object] = {}
         self.cache_frame = -1          # anchor whose samples are cached
-        self.cache_steps = self.anchor_schedule()  # schedule length they were sampled with
-
-    def anchor_schedule(self) -> int:
-        """Steps an anchor is sampled in: ``codec.anchor_steps`` (None: ``codec.steps``). A delta
-        finishes that schedule, so it sets the deltas' steps too."""
-        return self.spec.anchor_steps or self.spec.steps
+        self.cache_steps = self.anchor_schedule()  # schedule length they were sampled with (deltas finish it)
 
     def schedule_steps(self) -> int:
         return self.cache_steps
