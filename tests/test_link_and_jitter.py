@@ -120,3 +120,45 @@ def test_lost_frame_is_concealed_counted_and_triggers_an_anchor():
     first_lost = lost_frames[0]
     after = out[(out["capture_ms"] > out.loc[first_lost, "arrive_ms"] + sc.link.feedback_delay_ms)]
     assert after["kind"].iloc[0] == "anchor"  # the loss report made the sender refresh
+
+
+def test_adaptive_playout_delay_rises_at_once_by_a_late_frames_lateness_up_to_the_target():
+    """libwebrtc's rule for a frame decoded after its render time: the delay in use jumps by the
+    lateness plus the render delay, capped at the target (p95 network + p95 receiver + render)."""
+    spec = JitterBufferSpec(mode="adaptive", delay_ms=100, render_delay_ms=10, max_change_ms_per_s=100)
+    released = []
+    jb = JitterBuffer(spec, fps=10, release=lambda n, playout, _p: released.append(playout))
+    jb.arrive(now_s=0.5, frame=0, capture_s=0.0, payload=None)  # 500 ms network delay
+    assert released[0] == pytest.approx(0.11)  # one 10 ms step toward the target
+    jb.note_decoded(release_s=0.5, done_s=0.52, playout_s=released[0])  # 410 ms late
+    jb.arrive(now_s=0.6, frame=1, capture_s=0.1, payload=None)
+    assert released[1] - 0.1 == pytest.approx(0.53)  # +420 ms: decode done + render, on time from now
+    jb.note_decoded(release_s=0.6, done_s=0.62, playout_s=released[1])  # on time: no jump
+    jb.arrive(now_s=0.7, frame=2, capture_s=0.2, payload=None)
+    assert released[2] - 0.2 == pytest.approx(0.53)
+
+    released.clear()  # one late frame among many on time: the target (95th percentiles) caps the jump
+    jb = JitterBuffer(spec, fps=10, release=lambda n, playout, _p: released.append(playout))
+    for n in range(40):
+        jb.arrive(now_s=n / 10 + 0.02, frame=n, capture_s=n / 10, payload=None)
+        jb.note_decoded(release_s=n / 10 + 0.02, done_s=n / 10 + 0.03, playout_s=released[-1])
+    before = released[-1] - 3.9
+    jb.note_decoded(release_s=4.0, done_s=4.5, playout_s=4.0 + before)
+    jb.arrive(now_s=4.1 + 0.02, frame=40, capture_s=4.1, payload=None)
+    assert released[-1] - 4.1 == pytest.approx(0.04)  # 20 ms + 10 ms + 10 ms render, not 500 ms more
+    fixed = JitterBuffer(JitterBufferSpec(mode="fixed", delay_ms=100), 10, lambda n, playout, _p: released.append(playout))
+    fixed.note_decoded(release_s=0.5, done_s=0.52, playout_s=0.1)
+    fixed.arrive(now_s=0.5, frame=0, capture_s=0.0, payload=None)
+    assert released[-1] == pytest.approx(0.1)
+
+
+def test_a_codec_that_holds_its_group_back_is_shown_on_time_after_its_first_group():
+    """content_motion sends a group of frames only once the last is captured: every frame reaches the
+    receiver at least the rest of its group late. The adaptive playout delay catches up after the
+    first late frame instead of rising 100 ms a second (which left the whole run late or skipped)."""
+    sc = timing_scenario(video=dict(seconds=3, fps=15, resolution=64),
+                         codec=dict(name="content_motion", gop=6, steps=2))
+    f = gsvc.run(sc.updated({"receiver.latency": "profile:cpu-2core"})).frames
+    later = f[f["frame"] >= 12]
+    assert (later["status"] == "ok").all()
+    assert ((f["playout_ms"] - f["capture_ms"]).iloc[-1]) > 5 / 15 * 1e3  # at least the group's wait

@@ -68,6 +68,23 @@ def test_anchor_schedule_sets_anchors_and_reuse_deltas_finish_it(tiny_weights, f
     assert dec.schedule_steps() == 8  # before any anchor: the planner's ladder assumes the anchor's schedule
 
 
+def test_reuse_after_an_anchor_shown_without_sampling_plans_the_same_without_the_model(tiny_weights, frames):
+    """An anchor the controller could only show from its low-res frame caches no samples: the delta
+    after it can only warp, in a real decode and in a timing-only run (which divided by zero)."""
+    from gsvc.codecs.base import DecodePlan
+    c = codec("reuse", tiny_weights, control="adaptive")
+    enc = c.encoder(0)
+    efs = [ef for f in frames[:2] for ef in enc.encode(f, [])]
+    assert [ef.kind for ef in efs] == ["anchor", "delta"]
+    real, timed = c.decoder(0), c.decoder(0)
+    for dec in (real, timed):
+        dec.plan(efs[0], True, None)
+    real.decode(efs[0], DecodePlan("lowres"))
+    timed.advance(efs[0], DecodePlan("lowres"))
+    plans = [dec.plan(efs[1], True, 1e3) for dec in (real, timed)]
+    assert plans[0] == plans[1] and plans[0].path == "warp"
+
+
 def test_anchor_residual_deltas_send_one_closed_loop_residual(tiny_weights, frames):
     c = codec("anchor_residual", tiny_weights)
     enc, dec = c.encoder(0), c.decoder(0)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from .backends import warp_sample
 from .base import DecodePlan
 from .cvsc import TUNED_ANCHOR_STEPS, TUNED_CHAINED, TUNED_SHOWN, TUNED_STRENGTH
-from .diffusion import DiffusionCodec, DiffusionDecoder, frame_generator
+from .diffusion import NO_DENOISER, DiffusionCodec, DiffusionDecoder, frame_generator
 from .motion import decode_motion
 
 
@@ -38,7 +38,7 @@ class ReuseDecoder(DiffusionDecoder):
         return 0  # a delta resumes from the cached latent: nothing to encode
 
     def advanced(self, ef, plan):
-        if ef.kind == "anchor":  # a real decode samples it and caches the samples
+        if ef.kind == "anchor" and plan.path not in NO_DENOISER:  # a real decode samples it and caches the samples
             self.cache_frame, self.cache_steps = ef.frame, plan.steps
 
     def plan_frame(self, ef, budget_ms):

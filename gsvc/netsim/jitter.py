@@ -9,7 +9,13 @@ Timing assumptions:
   With ``mode="adaptive"`` D follows a WebRTC-style target: the 95th percentile of
   the recent network delays (arrival - capture) plus the 95th percentile of the
   recent receiver delays (release -> decode done) plus a render delay; D moves
-  toward the target by at most ``max_change_ms_per_s`` per second of video.
+  toward the target by at most ``max_change_ms_per_s`` per second of video, and a
+  frame decoded after its playout time raises D at once by its lateness plus the
+  render delay, up to the target (libwebrtc ``VCMTiming::UpdateCurrentDelay(render_time,
+  actual_decode_time)``, modules/video_coding/timing/timing.cc): a stream whose frames
+  all come late by the same amount (a codec that holds a group of frames back before it
+  sends them, a slower decoder) is caught up with after its first late frame, not after
+  seconds of frames shown late.
 """
 from __future__ import annotations
 
@@ -54,10 +60,19 @@ class JitterBuffer:
         self.next_frame = 0
         self._held: dict[int, tuple] = {}
 
-    def note_receiver_delay(self, delay_s: float) -> None:
-        """The receiver reports release -> decode done of a finished frame."""
-        if self.adaptive:
-            self.rx.add(delay_s)
+    def note_decoded(self, release_s: float, done_s: float, playout_s: float) -> None:
+        """The receiver reports a finished frame: released at ``release_s``, decoded by ``done_s``,
+        due at ``playout_s`` (s). Its receiver delay joins the window; if it came late, the delay
+        in use rises by its lateness plus the render delay, never past the target."""
+        if not self.adaptive:
+            return
+        self.rx.add(done_s - release_s)
+        late_s = done_s - playout_s + self.render_s
+        if done_s > playout_s:
+            self.delay_s = max(self.delay_s, min(self.delay_s + late_s, self._target_s()))
+
+    def _target_s(self) -> float:
+        return self.net.value(self.delay_s) + self.rx.value(0.0) + self.render_s
 
     def arrive(self, now_s: float, frame: int, capture_s: float, payload) -> None:
         """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not."""
@@ -75,7 +90,6 @@ class JitterBuffer:
 
     def _playout_delay_s(self) -> float:
         if self.adaptive:
-            target = self.net.value(self.delay_s) + self.rx.value(0.0) + self.render_s
-            step = min(max(target - self.delay_s, -self.max_step_s), self.max_step_s)
+            step = min(max(self._target_s() - self.delay_s, -self.max_step_s), self.max_step_s)
             self.delay_s += step
         return self.delay_s

@@ -83,7 +83,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
                for s in range(n_streams)]
 
     def on_done(job: Job, decoded, now_s: float) -> None:
-        jitters[job.stream].note_receiver_delay(now_s - job.release_s)
+        jitters[job.stream].note_decoded(job.release_s, now_s, job.playout_s)
         screen = screens[job.stream]
         if screen is not None:
             now_ms = now_s * 1e3
