@@ -11,6 +11,7 @@ from gsvc.timing import LatencyProfile
 from gsvc.codecs.conditions import parse_conditions
 from gsvc.codecs.diffusion import fill_uncovered
 from gsvc.codecs.lowres import back_project
+from helpers import timing_scenario
 from gsvc.codecs.motion import covered, decode_motion, warp
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
@@ -150,8 +151,31 @@ def test_planner_takes_the_best_plan_that_fits_else_the_cheapest():
     assert planner.choose(ladder, 46.0) is ladder[0]
     assert planner.choose(ladder, 45.9) is ladder[1]
     assert planner.choose(ladder, 6.0) is ladder[2]
-    assert planner.choose(ladder, -3.0) is ladder[3]
+    # nothing fits: the cheapest; warp and repeat cost the same (no evaluation), so the better, warp
+    assert planner.choose(ladder, -3.0) is ladder[2]
     assert planner.choose(ladder, None) is ladder[0]
+    shorter = [DecodePlan("refine", 4, 4), DecodePlan("refine-short", 2, 2), DecodePlan("refine-short", 1, 1)]
+    assert planner.choose(shorter, -3.0) is shorter[2]  # a faster last rung is taken
+
+
+def test_an_anchor_that_fits_no_generation_is_shown_from_its_low_res_frame_not_repeated():
+    """A content frame (content_motion) or an anchor that even one step does not fit: the ``lowres`` rung
+    costs what ``repeat`` costs in the latency model and keeps the reference, so every frame after it
+    decodes; a repeated anchor left the group concealed (content_motion adaptive on the pedestrian-urban
+    preset, whose default playout delay leaves no time for a content frame: 14 dB, every frame concealed)."""
+    planner = DeadlinePlanner(margin_ms=5.0)
+    planner.set_cost_model(lambda evals: 1.0 + 10.0 * evals)
+    ladder = [DecodePlan("generate", 3, 3), DecodePlan("generate-short", 1, 1), DecodePlan("lowres"),
+              DecodePlan("repeat")]
+    assert planner.choose(ladder, 0.0).path == "lowres"
+    # through the simulator: a 350 ms playout delay leaves a content frame held 5 frames (333 ms) too
+    # little time for a step; each group is shown from its low-res content frame instead of concealed
+    sc = timing_scenario(video=dict(seconds=3, fps=15, resolution=64), jitter=dict(mode="fixed", delay_ms=350),
+                         codec=dict(name="content_motion", control="adaptive", gop=6),
+                         receiver=dict(latency="profile:cpu-2core"))
+    plans = gsvc.run(sc).frames.groupby("kind")["plan"].value_counts()
+    assert plans["anchor"].get("lowres", 0) >= 6 and "repeat" not in plans["anchor"]
+    assert "conceal" not in plans["delta"]
 
 
 def test_planner_keeps_the_latency_models_tail_free_where_it_exceeds_the_margin():

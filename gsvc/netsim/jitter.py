@@ -15,7 +15,7 @@ Timing assumptions:
   actual_decode_time)``, modules/video_coding/timing/timing.cc): a stream whose frames
   all come late by the same amount (a codec that holds a group of frames back before it
   sends them, a slower decoder) is caught up with after its first late frame, not after
-  seconds of frames shown late.
+  seconds of frames shown late. ``max_delay_ms`` caps the delay.
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class JitterBuffer:
         self.spec = spec
         self.release = release  # release(item) hands a frame to the receiver
         self.delay_s = spec.delay_ms / 1e3
+        self.max_delay_s = spec.max_delay_ms / 1e3
         self.max_step_s = spec.max_change_ms_per_s / 1e3 / fps
         self.render_s = spec.render_delay_ms / 1e3
         self.net = RollingQuantile(spec.window_frames)
@@ -61,9 +62,9 @@ class JitterBuffer:
         self._held: dict[int, tuple] = {}
 
     def note_decoded(self, release_s: float, done_s: float, playout_s: float) -> None:
-        """The receiver reports a finished frame: released at ``release_s``, decoded by ``done_s``,
-        due at ``playout_s`` (s). Its receiver delay joins the window; if it came late, the delay
-        in use rises by its lateness plus the render delay, never past the target."""
+        """The receiver reports a finished frame: released at ``release_s``, decoded by ``done_s``, due at
+        ``playout_s`` (s). Its receiver delay joins the window; if it came late, the delay in use rises by
+        its lateness plus the render delay, never past the target."""
         if not self.adaptive:
             return
         self.rx.add(done_s - release_s)
@@ -72,7 +73,7 @@ class JitterBuffer:
             self.delay_s = max(self.delay_s, min(self.delay_s + late_s, self._target_s()))
 
     def _target_s(self) -> float:
-        return self.net.value(self.delay_s) + self.rx.value(0.0) + self.render_s
+        return min(self.net.value(self.delay_s) + self.rx.value(0.0) + self.render_s, self.max_delay_s)
 
     def arrive(self, now_s: float, frame: int, capture_s: float, payload) -> None:
         """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not."""

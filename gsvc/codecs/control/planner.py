@@ -15,7 +15,8 @@ Each frame gets a *ladder* of plans, best first and cheaper down the ladder:
 
 :class:`DeadlinePlanner` takes the first plan whose expected service time plus a
 safety margin fits the time left to the frame's playout deadline; when none fits it
-takes the last, cheapest one. The budget passed by the receiver is measured at service
+takes the cheapest one (of rungs the latency model times alike, the better: a delta that does
+not fit even one step is shown warped, not repeated, an anchor from its low-res frame). The budget passed by the receiver is measured at service
 start, so the time the frame already waited in the GPU queue is taken off it. The margin
 is the larger of a fixed one (``codec.deadline_margin_ms``) and the latency model's service-time
 tail at ``codec.deadline_risk`` (how far above its expected time a decode lands with that
@@ -84,14 +85,17 @@ class DeadlinePlanner:
         return max(self.margin_ms, self.tail_ms(self.risk))
 
     def choose(self, ladder: Sequence[DecodePlan], budget_ms: float | None) -> DecodePlan:
-        """First plan of ``ladder`` that fits ``budget_ms``; the last one if none does.
+        """First plan of ``ladder`` that fits ``budget_ms``; if none does, the cheapest, and of plans the
+        latency model times alike (``warp`` and ``repeat``, ``lowres`` and ``repeat``: no evaluation) the
+        first, the better one: a later rung that is no faster only loses quality.
 
         Without a budget or a cost model the first (best) plan is taken.
         """
         if budget_ms is None or self.cost_ms is None or math.isnan(budget_ms):
             return ladder[0]
         free_ms = budget_ms - self.margin()
-        for plan in ladder:
-            if self.cost_ms(plan.unet_evals) <= free_ms:
+        costs = [self.cost_ms(plan.unet_evals) for plan in ladder]
+        for plan, cost in zip(ladder, costs):
+            if cost <= free_ms:
                 return plan
-        return ladder[-1]
+        return ladder[costs.index(min(costs))]  # none fits: the cheapest, and of equally cheap ones the best
