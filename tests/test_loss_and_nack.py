@@ -7,6 +7,8 @@ import pytest
 import gsvc
 from gsvc.netsim.channel import ChannelSpec, LinkSpec, draw_trace
 from gsvc.netsim.channel.recorded import gilbert_elliott
+from gsvc.netsim.link import Link
+from gsvc.netsim.trace import ChannelTrace
 from gsvc.scenarios import Scenario
 from gsvc.spec import SpecError
 
@@ -33,6 +35,24 @@ def test_bursty_trace_loses_in_runs_where_bernoulli_does_not():
     again = draw_trace(ChannelSpec(model="constant", rate_mbps=1, loss_rate=0.05, loss_model="gilbert-elliott",
                                    loss_burst_slots=5), link, 1)
     np.testing.assert_array_equal(ge.lost, again.lost)
+
+
+@pytest.mark.parametrize("rate_mbps", [0.05, 1.0, 8.0])
+def test_loss_rate_is_the_packet_loss_rate_whatever_the_links_rate(rate_mbps):
+    """A 1200 B packet spans 384 slots of 0.5 ms at 50 kbit/s, 20 at 1 Mbit/s, 3 at 8 Mbit/s; a packet is
+    lost when the slot carrying its last bit is, so 10 % of packets are lost at every rate (lost if any
+    slot it spans was, 10 % per slot lost every packet at 50 kbit/s, 88 % at 1 Mbit/s, 27 % at 8)."""
+    trace = draw_trace(ChannelSpec(model="constant", rate_mbps=rate_mbps, loss_rate=0.1), LinkSpec(trace_s=10.0), 1)
+    assert trace.loss_unit == "packet"
+    link, lost, t = Link(trace), [], 0.0
+    for _ in range(2000):
+        burst = link.send((1200,), t)
+        lost.append(burst.lost[0])
+        t = burst.tx_done_s
+    assert np.mean(lost) == pytest.approx(0.1, abs=0.025)  # 2000 draws: 0.0067 standard deviation
+    radio = Link(ChannelTrace(trace.slot_s, trace.tb_bits, trace.deliver_s, trace.lost))  # transport blocks
+    if rate_mbps < 1.0:
+        assert all(radio.send((1200,), 0.0).lost)
 
 
 @pytest.mark.parametrize("fields,name", [

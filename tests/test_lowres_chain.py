@@ -138,7 +138,7 @@ def test_codecs_that_cannot_chain_and_streams_without_low_res_deltas_are_refused
 def _lossy(codec: dict) -> Scenario:
     return Scenario(name="t", seed=3, streams=2, video=dict(seconds=1, fps=10, resolution=64),
                     codec=dict(lowres_reference="previous", **codec),
-                    channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.05))
+                    channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.3))
 
 
 @pytest.mark.parametrize("codec,shed", [(dict(name="lowres"), False),

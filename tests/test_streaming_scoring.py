@@ -48,11 +48,11 @@ class _RecordingCodec:
 
 def _slow_h264(late: str, streams: int = 1, classic_ms: float = 45.0) -> Scenario:
     # a classic decode of 45 ms + exponential jitter (mean 30 ms) at 15 fps: the receiver falls
-    # behind now and then, long enough for freezes; 8 % of the slots lost
+    # behind now and then, long enough for freezes; 30 % of the packets lost
     prof = LatencyProfile(name="slow", classic_ms=classic_ms, jitter=dict(dist="exponential", mean_ms=30.0))
     return Scenario(name="s", seed=5, streams=streams, video=dict(seconds=3, fps=15, resolution=32),
                     codec=dict(name="h264", bitrate_kbps=48),
-                    channel=dict(model="constant", rate_mbps=0.3, loss_rate=0.08),
+                    channel=dict(model="constant", rate_mbps=0.3, loss_rate=0.3),
                     jitter=dict(mode="adaptive", late=late, max_change_ms_per_s=3000, delay_ms=60),
                     receiver=dict(latency=prof))
 

@@ -11,9 +11,9 @@ DECISIONS = ["plan", "steps", "unet_evals", "anchor", "skip_reason", "decode_sta
 
 
 def _scenario(codec: dict) -> Scenario:
-    # 5 % loss: concealments and anchor requests happen; a 150 ms buffer: some frames are shed
+    # 40 % of packets lost: concealments and anchor requests happen; a 150 ms buffer: some frames are shed
     return Scenario(name="t", seed=3, streams=2, video=dict(seconds=1, fps=10, resolution=64),
-                    codec=codec, channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.05))
+                    codec=codec, channel=dict(model="constant", rate_mbps=1.0, loss_rate=0.4))
 
 
 @pytest.mark.parametrize("name", [n for n in codec_names() if makes_images(n)])

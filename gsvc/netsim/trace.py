@@ -32,6 +32,11 @@ class ChannelTrace:
         deliver_s: ``[num_slots]`` float64, time (from the trace start, s) at which
             the data sent in slot ``i`` is delivered; >= (i + 1) * slot_s.
         lost: ``[num_slots]`` bool, the data of slot ``i`` never arrives (HARQ exhausted).
+        loss_unit: what ``lost`` loses. ``"slot"`` (a radio trace): a slot's transport block, so a
+            packet is lost if any slot carrying its bits was. ``"packet"`` (a packet-loss process on an
+            abstract link, ``constant`` and ``mahimahi``): a packet is lost if the slot carrying its last
+            bit was, so each packet is lost with the slots' loss probability, whatever its length in
+            slots (packets ending in the same slot share their fate).
         info: free-form per-slot diagnostics (``sinr_db``, ``mcs``, ``tx_count`` ...),
             each ``[num_slots]``; not read by the link.
         meta: description of how the trace was made (model, seed, versions).
@@ -43,6 +48,7 @@ class ChannelTrace:
     lost: np.ndarray
     info: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    loss_unit: str = "slot"
 
     def __post_init__(self) -> None:
         n = len(self.tb_bits)
@@ -53,6 +59,8 @@ class ChannelTrace:
                 f"ChannelTrace arrays differ in length: tb_bits {n}, deliver_s {len(self.deliver_s)}, lost {len(self.lost)}")
         if self.slot_s <= 0:
             raise ValueError(f"ChannelTrace.slot_s={self.slot_s} must be > 0")
+        if self.loss_unit not in ("slot", "packet"):
+            raise ValueError(f"ChannelTrace.loss_unit={self.loss_unit!r} is not 'slot' or 'packet'")
         if int(np.sum(self.tb_bits)) <= 0:
             raise ValueError("ChannelTrace carries no bits at all: the link could never deliver a packet")
         ends = (np.arange(n) + 1) * self.slot_s

@@ -93,7 +93,7 @@ def _frozen(trace: ChannelTrace) -> ChannelTrace:
         return a
     return ChannelTrace(slot_s=float(trace.slot_s), tb_bits=ro(trace.tb_bits), deliver_s=ro(trace.deliver_s),
                         lost=ro(trace.lost), info={k: ro(v) for k, v in trace.info.items()},
-                        meta=json.loads(json.dumps(trace.meta, default=str)))
+                        meta=json.loads(json.dumps(trace.meta, default=str)), loss_unit=trace.loss_unit)
 
 
 def clear_memory() -> None:

@@ -41,14 +41,15 @@ class ChannelSpec(Spec):
     What each ``model`` reads (other fields are ignored by it):
 
     - ``ideal``: error-free, constant ``rate_mbps`` (no fading).
-    - ``constant``: constant ``rate_mbps`` at the link's slot rate; each slot's data is
-      lost with probability ``loss_rate``.
+    - ``constant``: constant ``rate_mbps`` at the link's slot rate; each packet is lost
+      with probability ``loss_rate`` (drawn on the slot that carries its last bit).
     - ``mahimahi``: a recorded Mahimahi trace ``trace_file`` (one delivery opportunity of
       ``trace_packet_bytes`` per line, ms timestamps), or a throughput trace (``time_s,
       Mbit/s`` per line, the FCC/HSDPA form), repeating; ``loss_rate`` as above.
     - losses on ``constant`` and ``mahimahi``: ``loss_model="bernoulli"`` (each slot on its
       own) or ``"gilbert-elliott"`` (bursts: mean ``loss_rate``, mean burst length
-      ``loss_burst_slots`` delivery slots).
+      ``loss_burst_slots`` delivery slots); a packet is lost when the slot carrying its last bit
+      is, so ``loss_rate`` is the packet loss rate whatever the link's rate and the packets' size.
     - ``awgn``: constant ``snr_db``.
     - ``rayleigh``: flat Rayleigh fading, Doppler from ``speed_kmh`` and ``carrier_ghz``.
     - ``tdl-a`` ... ``tdl-e``, ``cdl-a`` ... ``cdl-e``: TR 38.901 Sec. 7.7 link-level
@@ -83,7 +84,7 @@ class ChannelSpec(Spec):
     los: Literal["auto", "los", "nlos"] = "auto"
     trace_file: Union[str, None] = None
     trace_packet_bytes: int = bounded(1500, 1, 65_535, "bytes", "bytes per Mahimahi delivery opportunity")
-    loss_rate: float = bounded(0.0, 0.0, 0.99, "", "probability that a slot's data is lost (constant, mahimahi)")
+    loss_rate: float = bounded(0.0, 0.0, 0.99, "", "probability that a packet is lost (constant, mahimahi)")
     loss_model: Literal["bernoulli", "gilbert-elliott"] = "bernoulli"
     loss_burst_slots: float = bounded(1.0, 1.0, 10_000.0, "slots",
                                       "mean length of a loss burst, in delivery slots (gilbert-elliott)")

@@ -171,7 +171,7 @@ _LOSSES = frozenset({"loss_rate", "loss_model", "loss_burst_slots"})
 
 for _m in (
     ChannelModel("ideal", "error-free constant channel.rate_mbps", trace=_ideal),
-    ChannelModel("constant", "constant channel.rate_mbps, each slot lost with channel.loss_rate",
+    ChannelModel("constant", "constant channel.rate_mbps, each packet lost with channel.loss_rate",
                  trace=_constant, reads=_LOSSES),
     ChannelModel("mahimahi", "a recorded Mahimahi or throughput trace (channel.trace_file), repeating",
                  trace=_mahimahi, reads=_LOSSES | {"trace_file"}, spec_problem=_needs_trace_file),

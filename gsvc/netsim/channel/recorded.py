@@ -120,7 +120,7 @@ def read_mahimahi_ms(path: str, field: str = "channel.trace_file") -> np.ndarray
 
 
 def _apply_loss(channel: ChannelSpec, carries: np.ndarray, seed: int) -> np.ndarray:
-    """Which slots lose their data: ``[n]`` bool, only where ``carries`` (``[n]`` bool) is set."""
+    """Which slots lose the packets that end in them: ``[n]`` bool, only where ``carries`` (``[n]`` bool) is set."""
     n, p = len(carries), channel.loss_rate
     if p <= 0:
         return np.zeros(n, bool)
@@ -177,7 +177,7 @@ def mahimahi_trace(channel: ChannelSpec, link: LinkSpec, seed: int) -> ChannelTr
         tb_bits = count * channel.trace_packet_bytes * 8
     deliver = (np.arange(period) + 1) * MAHIMAHI_SLOT_S + link.core_delay_ms * 1e-3
     lost = _apply_loss(channel, tb_bits > 0, seed)
-    return ChannelTrace(slot_s=MAHIMAHI_SLOT_S, tb_bits=tb_bits, deliver_s=deliver, lost=lost,
+    return ChannelTrace(slot_s=MAHIMAHI_SLOT_S, tb_bits=tb_bits, deliver_s=deliver, lost=lost, loss_unit="packet",
                         meta={"model": "mahimahi", "trace_file": os.path.abspath(path),
                               "format": "throughput" if stamps is None else "mahimahi",
                               "period_ms": period, "opportunities": int(np.count_nonzero(tb_bits)), "seed": int(seed),
@@ -186,11 +186,12 @@ def mahimahi_trace(channel: ChannelSpec, link: LinkSpec, seed: int) -> ChannelTr
 
 
 def constant_trace(channel: ChannelSpec, link: LinkSpec, seed: int) -> ChannelTrace:
-    """``channel.rate_mbps`` at the link's slot rate; each slot lost with ``channel.loss_rate``."""
+    """``channel.rate_mbps`` at the link's slot rate; each packet lost with ``channel.loss_rate`` (drawn on the
+    slot that carries its last bit, :attr:`ChannelTrace.loss_unit` ``"packet"``)."""
     base = constant_rate_trace(channel.rate_mbps, slot_s=link.slot_s, duration_s=link.trace_s,
                                delay_s=link.core_delay_ms * 1e-3)
     lost = _apply_loss(channel, base.tb_bits > 0, seed)
-    return ChannelTrace(slot_s=base.slot_s, tb_bits=base.tb_bits, deliver_s=base.deliver_s, lost=lost,
+    return ChannelTrace(slot_s=base.slot_s, tb_bits=base.tb_bits, deliver_s=base.deliver_s, lost=lost, loss_unit="packet",
                         meta={"model": "constant", "rate_mbps": channel.rate_mbps, "loss_rate": channel.loss_rate,
                               "loss_model": channel.loss_model, "loss_burst_slots": channel.loss_burst_slots,
                               "seed": int(seed)})
