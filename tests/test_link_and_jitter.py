@@ -147,7 +147,8 @@ def test_adaptive_playout_delay_rises_at_once_by_a_late_frames_lateness_up_to_th
     jb.note_decoded(release_s=4.0, done_s=4.5, playout_s=4.0 + before)
     jb.arrive(now_s=4.1 + 0.02, frame=40, capture_s=4.1, payload=None)
     assert released[-1] - 4.1 == pytest.approx(0.04)  # 20 ms + 10 ms + 10 ms render, not 500 ms more
-    fixed = JitterBuffer(JitterBufferSpec(mode="fixed", delay_ms=100), 10, lambda n, playout, _p: released.append(playout))
+    fixed = JitterBuffer(JitterBufferSpec(mode="fixed", delay_ms=100), 10,
+                         lambda n, playout, _p: released.append(playout))
     fixed.note_decoded(release_s=0.5, done_s=0.52, playout_s=0.1)
     fixed.arrive(now_s=0.5, frame=0, capture_s=0.0, payload=None)
     assert released[-1] == pytest.approx(0.1)

@@ -47,10 +47,10 @@ TUNED_LOWRES = {"lowres_factor": 2, "lowres_quant": 32, "anchor_lowres_quant": 8
 #: chaining ("previous") 26.38 / 0.810 at 32.4 at step 24; cvsc itself 26.88 / 0.819 / 0.067 at 33.4
 #: against 25.84 / 0.781 / 0.083 at 36.5. On a lossy link a lost delta leaves the deltas chained to it
 #: undecodable until an anchor, which the first of them asks for; measured on the pedestrian-urban preset
-#: over a 2 Mbit/s link losing 2 % / 5 % of its 0.5 ms slots at random (a packet then lost with any slot it spanned:
-#: 2-18 % / 5-40 % of packets by size; ``loss_rate`` is now the packet loss rate) (10 s, 64 px), cvsc showed 21.50 / 19.70 dB
-#: against 21.51 / 19.57 anchor-predicted at step 32. ``lowres_reference="anchor"`` keeps every delta
-#: independent of the others. Since then the stream got cheaper (half-side motion blocks,
+#: over a 2 Mbit/s link losing 2 % / 5 % of its 0.5 ms slots at random (a packet then lost with any slot it
+#: spanned: 2-18 % / 5-40 % of packets by size; ``loss_rate`` is now the packet loss rate) (10 s, 64 px), cvsc
+#: showed 21.50 / 19.70 dB against 21.51 / 19.57 anchor-predicted at step 32. ``lowres_reference="anchor"``
+#: keeps every delta independent of the others. Since then the stream got cheaper (half-side motion blocks,
 #: :func:`gsvc.codecs.motion.motion_block_px`; a flag per empty block; a low-res frame predicted by a cubic
 #: spline at its own size, :func:`gsvc.codecs.lowres.predict_lowres`): at step 24 the lowres row fell to
 #: 26.97 / 0.825 / 0.072 at 20.9 kbit/s, so the steps were tuned again on the same set (lowres rows, control

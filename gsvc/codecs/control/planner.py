@@ -16,8 +16,9 @@ Each frame gets a *ladder* of plans, best first and cheaper down the ladder:
 :class:`DeadlinePlanner` takes the first plan whose expected service time plus a
 safety margin fits the time left to the frame's playout deadline; when none fits it
 takes the cheapest one (of rungs the latency model times alike, the better: a delta that does
-not fit even one step is shown warped, not repeated, an anchor from its low-res frame). The budget passed by the receiver is measured at service
-start, so the time the frame already waited in the GPU queue is taken off it. The margin
+not fit even one step is shown warped, not repeated, an anchor from its low-res frame). The
+budget passed by the receiver is measured at service start, so the time the frame already
+waited in the GPU queue is taken off it. The margin
 is the larger of a fixed one (``codec.deadline_margin_ms``) and the latency model's service-time
 tail at ``codec.deadline_risk`` (how far above its expected time a decode lands with that
 probability: a profile's jitter, :meth:`gsvc.timing.profile.ServiceJitter.tail_ms`), so that a

@@ -191,7 +191,8 @@ def constant_trace(channel: ChannelSpec, link: LinkSpec, seed: int) -> ChannelTr
     base = constant_rate_trace(channel.rate_mbps, slot_s=link.slot_s, duration_s=link.trace_s,
                                delay_s=link.core_delay_ms * 1e-3)
     lost = _apply_loss(channel, base.tb_bits > 0, seed)
-    return ChannelTrace(slot_s=base.slot_s, tb_bits=base.tb_bits, deliver_s=base.deliver_s, lost=lost, loss_unit="packet",
+    return ChannelTrace(slot_s=base.slot_s, tb_bits=base.tb_bits, deliver_s=base.deliver_s, lost=lost,
+                        loss_unit="packet",
                         meta={"model": "constant", "rate_mbps": channel.rate_mbps, "loss_rate": channel.loss_rate,
                               "loss_model": channel.loss_model, "loss_burst_slots": channel.loss_burst_slots,
                               "seed": int(seed)})
