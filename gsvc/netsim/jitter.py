@@ -51,8 +51,8 @@ class JitterBuffer:
     def __init__(self, spec, fps: float, release):
         self.spec = spec
         self.release = release  # release(item) hands a frame to the receiver
-        self.delay_s = spec.delay_ms / 1e3
         self.max_delay_s = spec.max_delay_ms / 1e3
+        self.delay_s = spec.delay_ms / 1e3 if spec.mode == "fixed" else min(spec.delay_ms / 1e3, self.max_delay_s)
         self.max_step_s = spec.max_change_ms_per_s / 1e3 / fps
         self.render_s = spec.render_delay_ms / 1e3
         self.net = RollingQuantile(spec.window_frames)
