@@ -17,7 +17,10 @@ traffic happens here, slot by slot:
    a group no active UE needs stays empty.
 3. Each scheduled UE sends one transport block: its due retransmission, or a new TB at the MCS
    OLLA picks on the PRBs it got (TS 38.214 size), filled from its queue in order (the rest is
-   padding). EESM over its own allocation, the TBLER of Sionna's tables, the UE's own decoding
+   padding). On the uplink a power-limited UE is given no more PRBs than its maximum power fills
+   at the open-loop power spectral density (its power headroom); more would lower the SINR below
+   the one its MCS was chosen for (two cell-edge UEs of the ``edge-server-multiuser`` preset lost
+   every frame that way). EESM over its own allocation, the TBLER of Sionna's tables, the UE's own decoding
    draw for the slot (:class:`~gsvc.netsim.channel.mac.UeMac`).
 4. A decoded TB delivers its bits at the end of the slot plus ``link.core_delay_ms``; a packet
    arrives when every TB carrying its bits has; it is lost if any of them was.
@@ -128,6 +131,11 @@ class SharedCarrier:
         self.sizes = radio.group_prbs
         self.beta_mcs = radio.tables.beta
         self.backoff = radio.backoff_db if uplink and np.any(radio.backoff_db) else None
+        # a power-limited UE gets no more PRBs than its maximum power fills at the open-loop PSD (the power
+        # headroom it reports, TS 38.321 Sec. 5.4.6): more would spread its power thinner than the SINR the
+        # MCS was chosen for, and at the cell edge fail every transmission and retransmission
+        self.prb_cap = None if self.backoff is None else \
+            [max(1, int(np.flatnonzero(row <= 1e-9).max())) for row in self.backoff]
         fixed = None if link.mcs == "olla" else int(link.mcs)
         self.ues = [_Ue(UeMac(radio.tables, radio.tbs, self.rtt, link.harq_max_retx, link.harq_combining == "chase",
                               fixed, link.bler_target, link.olla_step_db, float(radio.initial_sinr_db[u])),
@@ -257,7 +265,7 @@ class SharedCarrier:
                                               self.sizes[None])[0]
                 mac.refresh_csi(t - self.rtt, row)
             active.append(u)
-            needs.append(mac.prbs_for(mac.mcs(), bits, max_prb))
+            needs.append(mac.prbs_for(mac.mcs(), bits, max_prb if self.prb_cap is None else self.prb_cap[u]))
             retx.append(None)
             bits_of.append(bits)
             hol.append(ts - ue.queue[0].ready_s)
