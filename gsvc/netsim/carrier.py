@@ -135,7 +135,7 @@ class SharedCarrier:
         # headroom it reports, TS 38.321 Sec. 5.4.6): more would spread its power thinner than the SINR the
         # MCS was chosen for, and at the cell edge fail every transmission and retransmission
         self.prb_cap = None if self.backoff is None else \
-            [max(1, int(np.flatnonzero(row <= 1e-9).max())) for row in self.backoff]
+            [max(1, int(np.flatnonzero(row == 0.0).max())) for row in self.backoff]
         fixed = None if link.mcs == "olla" else int(link.mcs)
         self.ues = [_Ue(UeMac(radio.tables, radio.tbs, self.rtt, link.harq_max_retx, link.harq_combining == "chase",
                               fixed, link.bler_target, link.olla_step_db, float(radio.initial_sinr_db[u])),

@@ -51,13 +51,13 @@ class JitterBuffer:
     def __init__(self, spec, fps: float, release):
         self.spec = spec
         self.release = release  # release(item) hands a frame to the receiver
+        self.adaptive = spec.mode == "adaptive"
         self.max_delay_s = spec.max_delay_ms / 1e3
-        self.delay_s = spec.delay_ms / 1e3 if spec.mode == "fixed" else min(spec.delay_ms / 1e3, self.max_delay_s)
+        self.delay_s = min(spec.delay_ms / 1e3, self.max_delay_s) if self.adaptive else spec.delay_ms / 1e3
         self.max_step_s = spec.max_change_ms_per_s / 1e3 / fps
         self.render_s = spec.render_delay_ms / 1e3
         self.net = RollingQuantile(spec.window_frames)
         self.rx = RollingQuantile(spec.window_frames)
-        self.adaptive = spec.mode == "adaptive"
         self.next_frame = 0
         self._held: dict[int, tuple] = {}
 
@@ -68,8 +68,8 @@ class JitterBuffer:
         if not self.adaptive:
             return
         self.rx.add(done_s - release_s)
-        late_s = done_s - playout_s + self.render_s
         if done_s > playout_s:
+            late_s = done_s - playout_s + self.render_s
             self.delay_s = max(self.delay_s, min(self.delay_s + late_s, self._target_s()))
 
     def _target_s(self) -> float:

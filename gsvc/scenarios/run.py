@@ -51,15 +51,15 @@ def _frames_for(sc: Scenario, stream: int, uses_pixels: bool):
     return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
 
 
-def _warm_up(codecs: dict, groups, of_stream, sc: Scenario, latency) -> float:
+def _warm_up(codecs: dict, groups, sc: Scenario, latency) -> float:
     """Warm each group's codec up on its first stream's first frames (:mod:`.warmup`); the ``measured``
     latency model observes those decodes. Returns the wall time spent, s."""
-    first = {name: s for s, (name, _) in reversed(list(enumerate(of_stream)))}
-    total_s = 0.0
-    for name, _, g in groups:
+    total_s, first = 0.0, 0
+    for name, count, g in groups:
+        first, stream = first + count, first
         if not codecs[name].makes_images:
             continue
-        spent_s, timed = warm_up(codecs[name], g.video, derive_seed(sc.seed, "video", first[name]))
+        spent_s, timed = warm_up(codecs[name], g.video, derive_seed(sc.seed, "video", stream))
         total_s += spent_s
         if isinstance(latency, MeasuredLatency):  # a model of one's own may draw from the run's generator
             for evals, ms in timed:
@@ -126,7 +126,7 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     warm_up_s = None
     with contextlib.nullcontext() if timing_only else one_torch_thread():
         if not timing_only and reads_wall_clock(sc.receiver.latency):
-            warm_up_s = _warm_up(codecs, groups, of_stream, sc, latency)
+            warm_up_s = _warm_up(codecs, groups, sc, latency)
         out = simulate(inputs, codec=codec, fps=sc.video.fps, num_frames=sc.video.num_frames,
                        resolution=sc.video.resolution, link_spec=sc.link, jitter_spec=sc.jitter,
                        receiver_spec=sc.receiver, latency=latency, timing_only=sc.timing_only,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from ..codecs.base import Codec
+from ..codecs.base import Codec, hook
 from ..video import open_source
 
 __all__ = ["warm_up", "WARM_UP_FRAMES"]
@@ -34,7 +34,7 @@ def warm_up(codec: Codec, video, seed: int) -> tuple[float, list[tuple[int, floa
     encoded = []
     for _ in range(min(WARM_UP_FRAMES, video.num_frames)):
         encoded += enc.encode(next(source), [])
-    flush = getattr(enc, "flush", None)
+    flush = hook(enc, "flush")
     if flush is not None:
         encoded += flush()
     timed = []

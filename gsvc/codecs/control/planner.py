@@ -95,8 +95,7 @@ class DeadlinePlanner:
         if budget_ms is None or self.cost_ms is None or math.isnan(budget_ms):
             return ladder[0]
         free_ms = budget_ms - self.margin()
-        costs = [self.cost_ms(plan.unet_evals) for plan in ladder]
-        for plan, cost in zip(ladder, costs):
-            if cost <= free_ms:
+        for plan in ladder:
+            if self.cost_ms(plan.unet_evals) <= free_ms:
                 return plan
-        return ladder[costs.index(min(costs))]  # none fits: the cheapest, and of equally cheap ones the best
+        return min(ladder, key=lambda plan: self.cost_ms(plan.unet_evals))  # the first of equally cheap ones
