@@ -61,3 +61,13 @@ def test_unreadable_cache_file_is_redrawn(cache_dir):
     cache.clear_memory()
     tr = draw_trace(*SPECS, 3)
     assert tr.num_slots == 1000 and cache.load_trace(str(path)).num_slots == 1000
+
+
+def test_a_packet_loss_trace_keeps_its_loss_unit_through_the_disk(tmp_path):
+    from gsvc.netsim.channel.recorded import constant_trace
+    trace = constant_trace(ChannelSpec(model="constant", rate_mbps=1.0, loss_rate=0.1), LinkSpec(trace_s=0.5), 3)
+    assert trace.loss_unit == "packet"
+    path = str(tmp_path / "t.npz")
+    cache.save_trace(path, trace)
+    back = cache.load_trace(path)
+    assert back.loss_unit == "packet" and np.array_equal(back.lost, trace.lost)

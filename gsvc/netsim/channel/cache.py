@@ -67,7 +67,8 @@ def save_trace(path: str, trace: ChannelTrace) -> None:
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
     arrays = {"slot_s": np.float64(trace.slot_s), "tb_bits": trace.tb_bits, "deliver_s": trace.deliver_s,
-              "lost": trace.lost, "meta_json": np.array(json.dumps(trace.meta, default=str))}
+              "lost": trace.lost, "meta_json": np.array(json.dumps(trace.meta, default=str)),
+              "loss_unit": np.array(trace.loss_unit)}
     arrays.update({f"info__{k}": np.asarray(v) for k, v in trace.info.items()})
 
     def write(tmp: str) -> None:
@@ -82,7 +83,8 @@ def load_trace(path: str) -> ChannelTrace:
     with np.load(path, allow_pickle=False) as z:
         info = {k[len("info__"):]: z[k] for k in z.files if k.startswith("info__")}
         return ChannelTrace(slot_s=float(z["slot_s"]), tb_bits=z["tb_bits"], deliver_s=z["deliver_s"],
-                            lost=z["lost"], info=info, meta=json.loads(str(z["meta_json"])))
+                            lost=z["lost"], info=info, meta=json.loads(str(z["meta_json"])),
+                            loss_unit=str(z["loss_unit"]) if "loss_unit" in z.files else "slot")
 
 
 def _frozen(trace: ChannelTrace) -> ChannelTrace:
