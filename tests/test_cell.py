@@ -118,7 +118,7 @@ def test_traces_are_deterministic_and_cached_per_whole_cell(tmp_path, monkeypatc
 
 
 def test_p95_latency_rises_with_the_users_sharing_the_cell():
-    p95 = []
+    p95, air = [], []
     for n in (1, 3, 6):
         sc = Scenario(streams=n, seed=3, video=dict(seconds=2, fps=10, resolution=64),
                       codec=dict(name="synthetic", steps=1, bitrate_kbps=1500),
@@ -127,8 +127,12 @@ def test_p95_latency_rises_with_the_users_sharing_the_cell():
                       receiver=dict(gpus=8, latency="profile:cpu-2core", decode="timing-only"))
         res = gsvc.run(sc)
         p95.append(res.summary["latency_ms_p95"])
+        air.append(res.summary["air_delay_ms_mean"])
         assert len(res.meta["streams"]) == n and res.summary["jain_index"] > 0.9
-    assert p95[0] < p95[1] < p95[2]
+    # the playout delay shown holds at its start (130.5 ms) until the network needs more, so one and three
+    # users may show the same p95; the air delay rises at every step
+    assert air[0] < air[1] < air[2]
+    assert p95[0] <= p95[1] < p95[2]
 
 
 def test_run_reports_the_cell():

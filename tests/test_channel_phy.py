@@ -70,12 +70,15 @@ def test_olla_chooses_the_same_mcs_as_sionna_olla(tables):
     n = 120
     sinr_db = (12 + 4 * np.sin(np.arange(n) / 7) + rng.normal(0, 1, n)).astype(np.float32)
     eff = np.repeat(sinr_db[:, None], len(tables.mcs), axis=1)    # same SINR report whatever the MCS
+    # the first MCS follows the channel report of the slot the UE first sends in (a connected UE's CSI), not the
+    # prior given here: Sionna's OLLA starts from that report (its sinr_eff_init is linear)
     ours = HarqOlla(tables, n, 5e-4, 0.0, rtt_slots=1, max_retx=0, chase=True, mcs_index=None,
                     bler_target=0.1, step_db=1.0, initial_sinr_db=10.0)
     ours.step_chunk(eff, rng.random(n))
     got = ours.arrays()
     olla = OuterLoopLinkAdaptation(PHYAbstraction(precision="single", device="cpu"), num_ut=1, bler_target=0.1,
-                                   delta_up=1.0, sinr_eff_init=10.0, precision="single", device="cpu")
+                                   delta_up=1.0, sinr_eff_init=10 ** (float(sinr_db[0]) / 10), precision="single",
+                                   device="cpu")
     num_re = torch.tensor([24 * 132], dtype=torch.int32)
     harq, fb_sinr = torch.tensor([-1]), None
     ref = []

@@ -24,8 +24,8 @@ from ..trace import ChannelTrace
 
 __all__ = ["trace_key", "library_versions", "cache_dir", "cached", "save_trace", "load_trace", "clear_memory", "FORMAT"]
 
-#: version of the trace generator's output; part of every key
-FORMAT = 1
+#: version of the trace generator's output; part of every key (2: a UE's first MCS follows a channel report)
+FORMAT = 2
 _MEMORY: "OrderedDict[str, ChannelTrace]" = OrderedDict()
 _MEMORY_SIZE = 16
 

@@ -14,6 +14,11 @@ Model (one UE, the whole carrier every slot, one HARQ entity, full buffer):
   update the offset, so the long-run first-transmission BLER meets the target.
 - Feedback delay: the HARQ-ACK and the effective-SINR report of slot ``t`` reach
   the scheduler for slot ``t + n_rtt``, with ``n_rtt = ceil(harq_rtt_ms / slot)``.
+- First transmission: a connected UE has reported its channel (periodic CSI) before
+  it has data, so the first new TB's MCS follows the effective SINR of the slot it is
+  sent in (at the MCS ``initial_sinr_db`` would choose), not that prior: the geometry
+  SINR plus the receive array's gain was up to 7 dB above a cell-edge UE's effective
+  SINR under interference, and its first TBs were lost after every retransmission.
 - Success: a TB sent with effective SINR ``g`` (EESM at its MCS) is decoded with
   probability ``1 - TBLER(m, g)`` (Sionna's PHY abstraction tables).
 - A failed TB is retransmitted ``n_rtt`` slots later (or in the next slot not
@@ -58,7 +63,8 @@ class HarqOlla:
         chase: soft-combine retransmissions.
         mcs_index: fixed MCS (an entry of ``tables.mcs``) or ``None`` for OLLA.
         bler_target, step_db: OLLA target and up-step.
-        initial_sinr_db: effective SINR assumed before the first report.
+        initial_sinr_db: prior effective SINR; it only picks the MCS at which the first
+            transmission's channel report is read (module docstring).
     """
 
     def __init__(self, tables: PhyTables, num_new_slots: int, slot_s: float, core_delay_s: float,
@@ -78,6 +84,7 @@ class HarqOlla:
         self.down = float(step_db) * bler_target / (1.0 - bler_target)
         self.offset = 0.0
         self.last_db = float(initial_sinr_db)
+        self.reported = False                     # no channel report read yet
         self.due: dict[int, list] = {}            # slot -> [first_slot, mcs_i, acc_lin, tx_count]
         self.t = 0
         n = num_new_slots
@@ -188,6 +195,10 @@ class HarqOlla:
                     out_eff[t] = g
             elif t < n:                                          # new transport block
                 if fixed is None:
+                    if not self.reported:                        # the CSI a connected UE reported
+                        j = round((last_db - offset - lo) * inv)
+                        last_db = flat[base + illa[0 if j < 0 else (top if j > top else j)]]
+                        self.reported = True
                     j = round((last_db - offset - lo) * inv)
                     k = illa[0 if j < 0 else (top if j > top else j)]
                 else:

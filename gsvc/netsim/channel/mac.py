@@ -55,7 +55,8 @@ class UeMac:
         chase: soft-combine retransmissions.
         mcs_index: fixed MCS or ``None`` for OLLA.
         bler_target, step_db: OLLA target and up-step.
-        initial_sinr_db: effective SINR assumed before the first report.
+        initial_sinr_db: prior effective SINR; it only picks the MCS at which the first
+            channel report is read (:meth:`stale`).
     """
 
     def __init__(self, tables: PhyTables, tbs_table: np.ndarray, rtt_slots: int, max_retx: int, chase: bool,
@@ -93,9 +94,12 @@ class UeMac:
                 self.offset = min(self.offset + self.up, OLLA_OFFSET_MAX_DB)
 
     def stale(self, t: int) -> bool:
-        """The newest report (after :meth:`feedback`) is older than two round trips: the UE has been idle. (Before
-        its first transmission it starts from ``initial_sinr_db``, as a pre-drawn trace does.)"""
-        return _NEVER < self.last_report_slot < t - 2 * self.rtt
+        """The newest report (after :meth:`feedback`) is older than two round trips, or the UE has never sent one:
+        the UE has been idle, or has data for the first time. A connected UE reports its channel before it has data
+        (periodic CSI), so its first MCS follows the channel, not ``initial_sinr_db``: that estimate (geometry SINR
+        plus the receive array's gain) was up to 7 dB above a cell-edge UE's effective SINR under interference,
+        and its first frame was lost after every retransmission."""
+        return self.last_report_slot < t - 2 * self.rtt
 
     def refresh_csi(self, slot: int, sinr_eff_db_row) -> None:
         """A channel report of ``slot`` (``sinr_eff_db_row``: ``[M]`` EESM over the whole carrier):
