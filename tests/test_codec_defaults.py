@@ -3,12 +3,15 @@ and anchor_residual's own (predicted from the anchor, in short groups), the tune
 that refine a delta from a start made to agree with its low-res frame (cvsc, reuse, anchor_residual), the
 tuned share of the generated detail of cvsc and reuse, the three-step anchor schedule of cvsc, reuse and
 anchor_residual."""
+import pytest
+
 from gsvc.codecs.anchor_residual import TUNED_AR_STREAM
 from gsvc.codecs.cvsc import TUNED_ANCHOR_STEPS, TUNED_CHAINED, TUNED_DETAIL, TUNED_LOWRES, TUNED_STRENGTH
 from gsvc.codecs.reuse import TUNED_REUSE_DETAIL
 from gsvc.codecs.spec import CodecSpec
 from gsvc.scenarios import Scenario
 from gsvc.scenarios.grid import expand
+from gsvc.spec import SpecError
 
 SHARED = {f: CodecSpec.model_fields[f].default for f in TUNED_CHAINED}
 
@@ -92,3 +95,14 @@ def test_a_sweep_over_codec_name_gives_each_point_its_codec_s_defaults():
     assert _lowres_fields(points["cvsc"].codec) == TUNED_CHAINED
     assert points["cvsc"].spec_hash() == base.updated({"codec.name": "cvsc"}).spec_hash()
     assert _lowres_fields(points["full"].codec) == SHARED
+
+
+def test_a_section_given_whole_replaces_it_with_its_defaults_but_what_is_given():
+    preset = Scenario(codec=dict(name="cvsc", steps=10, strength=0.3, gop=15), channel=dict(model="tdl-c", snr_db=5))
+    own = preset.updated({"codec.steps": 4, "codec": {"name": "reuse"}})     # the section first, whatever the order
+    assert own.codec.steps == 4 and own.codec.strength == Scenario(codec=dict(name="reuse")).codec.strength
+    assert own.codec.gop == CodecSpec().gop and own.channel.snr_db == 5      # other sections untouched
+    assert preset.updated({"codec": {"name": "cvsc"}}).spec_hash() == Scenario(
+        channel=dict(model="tdl-c", snr_db=5), codec=dict(name="cvsc")).spec_hash()
+    with pytest.raises(SpecError, match="codec='h264' replaces the whole section"):
+        preset.updated({"codec": "h264"})

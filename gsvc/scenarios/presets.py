@@ -13,8 +13,8 @@ CPU host take minutes, and its question is queueing, not pixels.
 The ``cvsc`` presets set its published settings (10 steps, strength 0.3, groups of 15), which
 the ``cpu-2core`` receiver cannot keep up with unless the adaptive controller trades steps
 for time. Swapping ``codec.name`` keeps those values (a value given in a scenario wins over the
-new codec's tuned defaults); to compare codecs at their own defaults, give ``codec`` whole:
-``Scenario(**{**sc.model_dump(), "codec": {"name": "reuse"}})``.
+new codec's tuned defaults); to compare codecs at their own defaults, replace the section:
+``sc.updated({"codec": {"name": "reuse", "control": "adaptive"}})``.
 Channel numbers follow 3GPP TR 38.901 (TDL profiles, Table 7.7.3-1 delay
 spreads) and TS 38.101 numerologies.
 """

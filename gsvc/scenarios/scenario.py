@@ -264,17 +264,40 @@ class Scenario(Spec):
             obj = getattr(obj, part)
         return obj
 
+    @classmethod
+    def sections(cls) -> list[str]:
+        """The names of the scenario's sections (``video``, ``codec``, ``channel`` ...)."""
+        return [name for name, f in cls.model_fields.items()
+                if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)]
+
     def updated(self, changes: dict[str, Any]) -> "Scenario":
         """A new scenario with dotted paths set to new values, validated like the original.
-        Paths are :meth:`field_paths` and, when ``streams`` holds groups, :meth:`group_paths`."""
-        valid = set(self.field_paths()) | set(self.group_paths())
+        Paths are :meth:`field_paths` and, when ``streams`` holds groups, :meth:`group_paths`.
+
+        A section's name (:meth:`sections`) with a dict replaces the whole section: its fields at their
+        defaults but those given. ``preset.updated({"codec": {"name": "h264"}})`` is H.264 at its own
+        settings, where ``{"codec.name": "h264"}`` keeps the preset's other codec fields (its steps, its
+        strength ...). Section replacements apply before dotted paths, whatever their order."""
+        sections = self.sections()
+        valid = set(self.field_paths()) | set(self.group_paths()) | set(sections)
         bad = [k for k in changes if k not in valid]
         if bad:
             raise SpecError([f"{k} is not a scenario field; valid: {', '.join(sorted(valid))}" for k in bad])
+        bad = [k for k in changes if k in sections and not isinstance(changes[k], (dict, BaseModel))]
+        if bad:
+            raise SpecError([f"{k}={changes[k]!r} replaces the whole section: give a dict of its fields, "
+                             f"e.g. {{{k!r}: {{...}}}}, or set one field as {k}.<field>" for k in bad])
         data = self.model_dump(mode="python")
         # the codec's own defaults (``spec_defaults``) are left out, so a changed codec.name takes its own
         data["codec"] = self.codec.model_dump(mode="python", exclude_unset=True)
+        for key in sections:
+            if key in changes:
+                value = changes[key]
+                data[key] = value.model_dump(mode="python", exclude_unset=True) if isinstance(value, BaseModel) \
+                    else copy.deepcopy(dict(value))
         for key, value in changes.items():
+            if key in sections:
+                continue
             where = self._group_path(key)
             if where is not None:
                 i, rest = where
