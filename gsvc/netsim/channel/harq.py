@@ -140,7 +140,7 @@ class HarqOlla:
         due, report = self.due, self._report
         rtt, n, slot, core, max_tx = self.rtt, self.n, self.slot_s, self.core_s, self.max_retx + 1
         fixed, chase, up, down = self.fixed, self.chase, self.up, self.down
-        offset, last_db = self.offset, self.last_db
+        offset, last_db, reported = self.offset, self.last_db, self.reported
         out_bits, out_del, out_lost = self.tb_bits, self.deliver_s, self.lost
         out_mcs, out_tx, out_retx, out_eff = self.mcs_i, self.tx_count, self.retx, self.sinr_eff_db
         log10 = math.log10
@@ -195,10 +195,10 @@ class HarqOlla:
                     out_eff[t] = g
             elif t < n:                                          # new transport block
                 if fixed is None:
-                    if not self.reported:                        # the CSI a connected UE reported
+                    if not reported:                             # the CSI a connected UE reported
                         j = round((last_db - offset - lo) * inv)
                         last_db = flat[base + illa[0 if j < 0 else (top if j > top else j)]]
-                        self.reported = True
+                        reported = True
                     j = round((last_db - offset - lo) * inv)
                     k = illa[0 if j < 0 else (top if j > top else j)]
                 else:
@@ -224,7 +224,7 @@ class HarqOlla:
                             s += 1
                         due[s] = [t, k, 10.0 ** (g / 10.0), 1]
             t += 1
-        self.t, self.offset, self.last_db = t, offset, last_db
+        self.t, self.offset, self.last_db, self.reported = t, offset, last_db, reported
 
     def give_up_pending(self) -> None:
         """Mark TBs still waiting (the trace's channel ran out) as lost at the current time."""
