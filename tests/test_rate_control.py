@@ -72,13 +72,19 @@ def test_h264_follows_the_target_of_gcc_on_a_slow_link():
 
 
 def test_diffusion_codec_turns_its_rate_knobs_down_for_a_low_target():
-    def run(rate_control):
+    def run(rate_control, **codec):
         sc = Scenario(name="d", seed=1, video=dict(seconds=6, fps=15, motion_px=2),
-                      codec=dict(name="cvsc", bitrate_kbps=12), channel=dict(model="constant", rate_mbps=1.0),
+                      codec=dict(name="cvsc", **codec), channel=dict(model="constant", rate_mbps=1.0),
                       link=dict(rate_control=rate_control), receiver=dict(latency=profile(), decode="timing-only"))
         return gsvc.run(sc).frames
-    free, capped = run("off"), run("gcc")
-    assert _kbps_per_second(capped)[3:].mean() < 0.8 * _kbps_per_second(free)[3:].mean()
+    free, capped = run("off"), run("gcc", bitrate_kbps=12)
+    free_kbps = _kbps_per_second(free)[3:].mean()
+    assert free_kbps > 20 and free["target_kbps"].isna().all()          # no bitrate given: its tuned stream
+    assert _kbps_per_second(capped)[3:].mean() < 0.8 * free_kbps
+    # without link rate control a given bitrate is a ceiling its rate ladder turns the stream down to, as far as
+    # its rungs go (this clip's label maps, about 15 kbit/s, are not coarsened)
+    ceiling = run("off", bitrate_kbps=12)
+    assert (ceiling["target_kbps"] == 12).all() and _kbps_per_second(ceiling)[3:].mean() < 0.6 * free_kbps
 
 
 def _ladder_run(ladder, target_kbps, frames, kbps_of):

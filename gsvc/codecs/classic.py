@@ -133,7 +133,7 @@ class ClassicCodec:
         self.coded_side = self.side + self.side % 2  # 4:2:0 needs even sizes; odd frames are edge-padded
         self.rate = Fraction(video_spec.fps).limit_denominator(1001)  # frames/s
         self.keyint = keyframe_interval(codec_spec.keyframe_s, float(self.rate))
-        self.options = encoder_options(self.name, codec_spec.bitrate_kbps, float(self.rate), self.keyint,
+        self.options = encoder_options(self.name, codec_spec.rate_kbps, float(self.rate), self.keyint,
                                        self.coded_side)
 
     def encoder(self, stream_seed: int) -> "ClassicEncoder":
@@ -166,7 +166,7 @@ class ClassicEncoder:
         ctx.width = ctx.height = codec.coded_side
         ctx.pix_fmt = PIX_FMT
         ctx.framerate, ctx.time_base = codec.rate, 1 / codec.rate
-        ctx.bit_rate = int(round(codec.spec.bitrate_kbps * 1e3))  # bit/s
+        ctx.bit_rate = int(round(codec.spec.rate_kbps * 1e3))  # bit/s
         ctx.gop_size, ctx.max_b_frames, ctx.thread_count = codec.keyint or 1_000_000, 0, 1
         ctx.options = dict(codec.options)
         ctx.open()
@@ -177,7 +177,7 @@ class ClassicEncoder:
     def set_target_kbps(self, kbps: float) -> None:
         """Rate control: aim at ``kbps`` (at most ``codec.bitrate_kbps``, the VBV's maximum rate,
         which an open encoder cannot raise). Only libx264 takes a new rate mid-stream."""
-        self.ctx.bit_rate = int(round(min(kbps, self.codec.spec.bitrate_kbps) * 1e3))
+        self.ctx.bit_rate = int(round(min(kbps, self.codec.spec.rate_kbps) * 1e3))
 
     def _wants_key(self, index: int, feedback: Sequence[Feedback]) -> bool:
         if self.last_key is None or self.codec.keyint is not None and index - self.last_key >= self.codec.keyint:

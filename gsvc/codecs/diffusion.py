@@ -99,7 +99,7 @@ class DiffusionCodec:
     group_frames = 1
     uses_pixels = True
     makes_images = True
-    capabilities = frozenset({"diffusion", "lowres", "rate"})
+    capabilities = frozenset({"diffusion", "lowres", "rate", "rate_ceiling"})
     decoder_cls: type = None  # set by subclasses
     #: every frame is an anchor (no reference, no motion)
     intra_only = False

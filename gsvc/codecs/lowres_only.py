@@ -25,7 +25,7 @@ class LowresDecoder(DiffusionDecoder):
 
 class LowresCodec(DiffusionCodec):
     name = "lowres"
-    capabilities = frozenset({"lowres", "reference", "rate", "lowres_chain"})
+    capabilities = frozenset({"lowres", "reference", "rate", "rate_ceiling", "lowres_chain"})
     spec_defaults = TUNED_CHAINED  # cvsc's stream, shown without generation
 
     @classmethod

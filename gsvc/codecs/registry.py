@@ -33,6 +33,8 @@ CAPABILITIES = {
     "reference": "decodes deltas from a reference, so codec.control='adaptive' can adapt it",
     "lowres_chain": "can predict each delta's low-res frame from the previous frame's (codec.lowres_reference)",
     "rate": "its rate can change while it runs, so link.rate_control can steer it",
+    "rate_ceiling": "its rate follows its settings, which its encoder's set_target_kbps coarsens to a target: a given "
+                    "codec.bitrate_kbps caps its rate without link.rate_control too",
 }
 
 #: every codec class, by name (the built-ins added on first use)

@@ -7,7 +7,7 @@ from pydantic import field_validator, model_validator
 
 from ..spec import Spec, bounded
 
-__all__ = ["CodecSpec", "FOLLOWERS", "SHIPPED_MODEL_DEFAULTS"]
+__all__ = ["CodecSpec", "FOLLOWERS", "SHIPPED_MODEL_DEFAULTS", "DEFAULT_BITRATE_KBPS"]
 
 #: the name lists this module had, and the capability that replaces each (gsvc.codecs.registry)
 _REMOVED = {"DIFFUSION_CODECS": "diffusion", "LOWRES_CODECS": "lowres", "REFERENCE_CODECS": "reference"}
@@ -31,6 +31,9 @@ FOLLOWERS = {"detail_scale": ("labelled_detail_scale",), "steps": ("anchor_steps
 #: needs its own schedule)
 SHIPPED_MODEL_DEFAULTS = ("anchor_steps",)
 
+#: the rate a codec aims at, and link rate control starts from, when ``codec.bitrate_kbps`` is not given (kbit/s)
+DEFAULT_BITRATE_KBPS = 64.0
+
 
 class CodecSpec(Spec):
     """Codec name and settings. Fields a codec does not use are ignored by it.
@@ -38,7 +41,13 @@ class CodecSpec(Spec):
     ``steps``: length of a diffusion codec's sampling schedule (``full`` runs all of it
     from noise; ``cvsc`` runs the last ``ceil(strength * steps)`` of it from the warped
     reference; ``anchor_steps`` is used for anchors). ``gop``: frames per group (anchor
-    period of the diffusion codecs). ``bitrate_kbps``: target rate of rate-controlled codecs.
+    period of the diffusion codecs). ``bitrate_kbps``: the target rate of a codec with a rate of its own
+    (H.264/H.265: x264's target and VBV rate; ``synthetic``, ``xr``: their frame sizes) and the start and
+    ceiling of ``link.rate_control``; a codec whose rate follows its settings (the diffusion codecs and
+    ``lowres``, capability ``rate_ceiling``) turns its stream down toward it with its rate ladder
+    (:mod:`gsvc.codecs.ratelevels`; as far as the ladder's rungs go: label maps and motion are not coarsened)
+    even without link rate control, so a sweep over ``bitrate_kbps`` draws every codec's rate-quality curve. None (the default): :data:`DEFAULT_BITRATE_KBPS` where a rate is
+    needed (:attr:`rate_kbps`), and a diffusion codec's own tuned settings, uncapped.
     ``keyframe_s``: period of the classic codecs' keyframes (None: only at the start and
     on loss or request, as WebRTC senders do).
 
@@ -113,7 +122,8 @@ class CodecSpec(Spec):
     name: str = "synthetic"
     steps: int = bounded(10, 1, 1000, "steps")
     gop: int = bounded(15, 1, 10_000, "frames")
-    bitrate_kbps: float = bounded(64.0, 1.0, 1_000_000.0, "kbit/s")
+    bitrate_kbps: float | None = bounded(
+        None, 1.0, 1_000_000.0, "kbit/s", "target rate (None: 64 kbit/s where a rate is needed, no ceiling)")
     anchor_ratio: float = bounded(4.0, 1.0, 100.0, "", "anchor size / delta size (synthetic codec)")
     strength: float = bounded(0.3, 0.01, 1.0, "", "noise strength a reference is taken to before refinement")
     anchor_steps: int | None = bounded(None, 1, 1000, "steps", "schedule length for anchors (None: steps)")
@@ -150,6 +160,12 @@ class CodecSpec(Spec):
     deadline_margin_ms: float = bounded(8.0, 0.0, 10_000.0, "ms", "kept free of the playout budget at least")
     deadline_risk: float = bounded(
         0.01, 0.0001, 0.5, "", "probability of a late decode a plan may run (the latency model's service-time tail)")
+
+    @property
+    def rate_kbps(self) -> float:
+        """The rate a codec with a rate of its own aims at, and link rate control's start (kbit/s):
+        ``bitrate_kbps``, or :data:`DEFAULT_BITRATE_KBPS` where it is not given."""
+        return DEFAULT_BITRATE_KBPS if self.bitrate_kbps is None else self.bitrate_kbps
 
     @model_validator(mode="after")
     def _codec_own_defaults(self) -> "CodecSpec":

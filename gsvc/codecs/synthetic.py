@@ -27,7 +27,7 @@ class SyntheticCodec:
 
     def __init__(self, codec_spec, video_spec):
         self.spec, self.fps = codec_spec, video_spec.fps
-        self.delta_bytes, self.anchor_bytes = self.sizes(codec_spec.bitrate_kbps)
+        self.delta_bytes, self.anchor_bytes = self.sizes(codec_spec.rate_kbps)
 
     def sizes(self, kbps: float) -> tuple[int, int]:
         """Bytes of a delta and of an anchor at ``kbps`` (one anchor per ``gop`` frames)."""

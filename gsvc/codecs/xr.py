@@ -67,7 +67,7 @@ class XrCodec:
 
     def __init__(self, codec_spec, video_spec):
         self.spec, self.fps = codec_spec, video_spec.fps
-        self.mean_bytes = self.mean_frame_bytes(codec_spec.bitrate_kbps)
+        self.mean_bytes = self.mean_frame_bytes(codec_spec.rate_kbps)
 
     def mean_frame_bytes(self, kbps: float) -> float:
         """Mean frame size ``R / F / 8`` at ``kbps``, bytes."""

@@ -45,12 +45,15 @@ class Sender:
     ``deliver(stream, ef, complete)`` is called when a frame reaches the receiver (or is
     known incomplete); ``playout_deadline_s(frame)`` is the receiver's current idea of
     the frame's playout time (used to decide whether a retransmission can still help).
+    ``rate_controller``: link rate control (None: off); without it, ``ceiling_kbps`` (if given) is a
+    constant target handed to the encoder's ``set_target_kbps`` before every frame (a given
+    ``codec.bitrate_kbps`` capping a codec whose rate follows its settings).
     """
 
     def __init__(self, env, idx: int, frames, link, codec_seed: int, start_s: float, codec: Codec,
                  latency, link_spec, fps: float, num_frames: int, log, deliver: Callable, screen,
                  playout_deadline_s: Callable[[int], float], rate_controller=None,
-                 drop: Callable[[int, int], None] | None = None):
+                 drop: Callable[[int, int], None] | None = None, ceiling_kbps: float | None = None):
         self.env, self.idx, self.codec = env, idx, codec
         self.frames_in, self.start_s = frames, start_s
         self.latency, self.deliver, self.screen = latency, deliver, screen
@@ -66,6 +69,7 @@ class Sender:
         self.nack = link_spec.nack == "on"
         self.playout_deadline_s = playout_deadline_s
         self.rate = rate_controller  # None: rate control off
+        self.ceiling_kbps = ceiling_kbps  # without rate control: a constant target for the codec's own ladder
         self.drop = drop  # drop(stream, frame): the sender dropped a frame before the encoder
         self.reports = FeedbackPath(self.feedback_s)  # receiver reports for the rate controller
         self._set_target = hook(self.encoder, "set_target_kbps")
@@ -118,6 +122,9 @@ class Sender:
                 return
             if self._set_target is not None:
                 self._set_target(kbps)
+        elif self.ceiling_kbps is not None and self._set_target is not None:
+            c.target_kbps[r] = self.ceiling_kbps
+            self._set_target(self.ceiling_kbps)
         if self.measure_encode:
             t0 = time.perf_counter()
             efs = self.encoder.encode(frame, self.feedback.arrived(now))

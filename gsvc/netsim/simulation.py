@@ -16,6 +16,7 @@ import numpy as np
 import simpy
 
 from ..codecs.base import Codec
+from ..codecs.registry import has
 from ..metrics import DEFAULT_METRICS, StreamScorer, metric_columns
 from .display import Screen, resolve_display
 from .framelog import FrameLog
@@ -119,7 +120,13 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         """One stream's controller, starting at (and capped by) its codec's ``bitrate_kbps``."""
         if not reports:
             return None
-        return make_rate_controller(link_spec.rate_control, c.spec.bitrate_kbps, link_spec.feedback_delay_ms / 1e3)
+        return make_rate_controller(link_spec.rate_control, c.spec.rate_kbps, link_spec.feedback_delay_ms / 1e3)
+
+    def ceiling(c: Codec) -> float | None:
+        """Without rate control, a given ``codec.bitrate_kbps`` caps a codec whose rate follows its settings."""
+        if reports or not has(c.name, "rate_ceiling"):
+            return None
+        return getattr(getattr(c, "spec", None), "bitrate_kbps", None)
 
     def deliver(s: int, ef, complete: bool) -> None:
         r = log.row(s, ef.frame)
@@ -147,7 +154,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         link = shared.ports[s] if shared is not None else Link(inp.trace)
         st = Sender(env, s, inp.frames, link, inp.codec_seed, inp.start_s, codecs[s], latency, link_spec, fps,
                     num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s),
-                    rate_controller=rate_controller(codecs[s]), drop=drop)
+                    rate_controller=rate_controller(codecs[s]), drop=drop, ceiling_kbps=ceiling(codecs[s]))
         senders.append(st)
         st.start()
 
