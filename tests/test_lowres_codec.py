@@ -87,7 +87,10 @@ def test_lowres_runs_through_a_sweep_the_report_and_the_bd_rate_table(tmp_path):
                      progress=False)
     s = res.summary
     low = s[s["codec.name"] == "lowres"]
-    assert (low["unet_evals_per_frame"] == 0).all() and low["bitrate_kbps"].nunique() == 2
+    assert (low["unet_evals_per_frame"] == 0).all()
+    for _, g in low.groupby("codec.lowres_quant"):        # the rate given caps the stream's rate ladder
+        kbps = g.set_index("codec.bitrate_kbps")["bitrate_kbps"]
+        assert kbps[16] < kbps[64]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the two codecs' quality ranges may overlap little
         d = bd_rate(s, anchor="h264", keys=["codec.bitrate_kbps", "codec.lowres_quant"])

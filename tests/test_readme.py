@@ -33,7 +33,7 @@ def test_readme_sweep_runs_as_written_and_shows_snr_and_bandwidth_moving_latency
     from gsvc.cli import main
 
     monkeypatch.chdir(tmp_path)
-    (sweep,) = _readme_commands("gsvc sweep")
+    (sweep,) = [c for c in _readme_commands("gsvc sweep") if "channel.snr_db=0:20:10" in c]
     res = CliRunner().invoke(main, sweep)
     assert res.exit_code == 0, res.output
     assert "latency_ms_mean" in res.output
@@ -49,3 +49,24 @@ def test_readme_sweep_runs_as_written_and_shows_snr_and_bandwidth_moving_latency
         assert air[(snr, 5.0)] > air[(snr, 10.0)]
     assert miss[(0.0, 5.0)] > 0.5 > 0.1 > miss[(20.0, 10.0)]  # the 5 MHz link at 0 dB cannot carry the stream
     assert (tmp_path / out / "report.html").exists()
+
+
+def test_readme_rate_sweep_draws_every_codecs_rate_quality_curve(tmp_path, monkeypatch):
+    """The README's codecs x rates sweep (1 s of video instead of 6): each codec follows the rates it is given,
+    the diffusion codec and lowres through their rate ladder, and the report carries the BD-rate tables."""
+    from click.testing import CliRunner
+
+    import gsvc
+    from gsvc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (sweep,) = [c for c in _readme_commands("gsvc sweep") if "codec.bitrate_kbps=8,12,16,24,32" in c]
+    res = CliRunner().invoke(main, sweep + ["--set", "video.seconds=1", "--executor", "serial"])
+    assert res.exit_code == 0, res.output
+    out = sweep[sweep.index("--out") + 1]
+    s = gsvc.load_results(out).summary
+    for name, g in s.groupby("codec.name"):
+        kbps = g.sort_values("codec.bitrate_kbps")["bitrate_kbps"].to_numpy()
+        assert kbps[0] < 0.6 * kbps[-1], name                  # 8 kbit/s asked: well under the 32 kbit/s point
+    assert CliRunner().invoke(main, ["report", out]).exit_code == 0
+    assert "Bjontegaard-delta rate against lowres" in next(Path(out).glob("*.html")).read_text()

@@ -16,7 +16,6 @@ import numpy as np
 import simpy
 
 from ..codecs.base import Codec
-from ..codecs.registry import has
 from ..metrics import DEFAULT_METRICS, StreamScorer, metric_columns
 from .display import Screen, resolve_display
 from .framelog import FrameLog
@@ -124,7 +123,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
 
     def ceiling(c: Codec) -> float | None:
         """Without rate control, a given ``codec.bitrate_kbps`` caps a codec whose rate follows its settings."""
-        if reports or not has(c.name, "rate_ceiling"):
+        if reports or "rate_ceiling" not in getattr(c, "capabilities", ()):
             return None
         return getattr(getattr(c, "spec", None), "bitrate_kbps", None)
 
