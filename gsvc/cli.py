@@ -132,7 +132,7 @@ def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers
     """Sweep BASE (a preset name or a FILE.py defining `scenario`) over a grid into a result store."""
     import pandas as pd
 
-    from .analysis import aggregate, ci_table, write_report
+    from .analysis import aggregate, ci_table, inert_note, write_report
     from .scenarios.grid import parse_assignment
     from .scenarios.sweep import SweepError, sweep
     try:
@@ -161,6 +161,9 @@ def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers
         click.echo(ci_table(aggregate(res.summary, keys, metrics), keys).to_string(index=False))
     click.echo(f"{len(res)} points in {res.path}/ (mean ± 95% CI over {seeds} seed(s))")
     click.echo(_cache_line(res.cache_counts()))
+    inert = inert_note(res.summary, keys)
+    if inert:
+        click.echo(f"note: {inert}")
     if report:
         click.echo(f"wrote {write_report(res)}")
 

@@ -112,3 +112,20 @@ def test_every_plot_writes_a_non_empty_png(sweep_result, agg, tmp_path, name):
 def test_sweep_curves_refuse_to_mix_points_of_an_unfixed_grid_key(agg, tmp_path):
     with pytest.raises(ValueError, match="link.bandwidth_mhz"):
         sweep_curves(agg, tmp_path / "x.png", x="channel.snr_db", by="codec.steps")
+
+
+def test_inert_keys_finds_a_grid_key_that_changed_nothing_and_only_that():
+    from gsvc.analysis import inert_keys, inert_note
+    rows = []
+    for snr in (0, 10):
+        for bw in (5, 10):
+            for seed in (1, 2):
+                latency = 100.0 / bw + seed                            # bandwidth moves it, SNR does not
+                rows.append({"channel.snr_db": snr, "link.bandwidth_mhz": bw, "seed": seed, "spec_hash": f"{snr}{bw}",
+                             "latency_ms_mean": latency, "psnr_db_mean": float("nan")})
+    s = pd.DataFrame(rows)
+    keys = ["channel.snr_db", "link.bandwidth_mhz"]
+    assert inert_keys(s, keys) == ["channel.snr_db"]
+    assert inert_note(s, keys).startswith("channel.snr_db changed nothing")
+    s.loc[(s["channel.snr_db"] == 10) & (s["link.bandwidth_mhz"] == 10) & (s["seed"] == 2), "latency_ms_mean"] += 1
+    assert inert_keys(s, keys) == [] and inert_note(s, keys) is None    # one point it moved: not inert

@@ -22,6 +22,7 @@ from .._version import __version__
 from ..scenarios import RunResult, load_run
 from ..scenarios.store import SweepResults, is_sweep_store
 from .capacity import capacity
+from .inert import inert_note
 from .plots import frame_timeline, gpu_queue_timeline, latency_cdf
 from .rd import bd_rate, rd_curves
 from .stats import KEY_METRICS, aggregate, ci_table
@@ -121,6 +122,9 @@ def _sweep_report(res: SweepResults, doc: _Doc) -> None:
           f"{', '.join(f'{k} = {v}' for k, v in res.grid.items()) or '(none)'}; {res.seeds} seed(s) per point.")
     if res.missing:
         doc.p(f"{len(res.missing)} points have not finished; rerun the sweep to complete them.", "note")
+    inert = inert_note(s, keys)
+    if inert:
+        doc.p(inert, "note")
     counts = res.cache_counts()
     if counts["decodes"] or counts["encodes"]:
         doc.p(f"Codec cache: {counts['decode_hits']} of {counts['decodes']} decodes and {counts['encode_hits']} of "
