@@ -46,8 +46,9 @@ class CodecSpec(Spec):
     ceiling of ``link.rate_control``; a codec whose rate follows its settings (the diffusion codecs and
     ``lowres``, capability ``rate_ceiling``) turns its stream down toward it with its rate ladder
     (:mod:`gsvc.codecs.ratelevels`; as far as the ladder's rungs go: label maps and motion are not coarsened)
-    even without link rate control, so a sweep over ``bitrate_kbps`` draws every codec's rate-quality curve. None (the default): :data:`DEFAULT_BITRATE_KBPS` where a rate is
-    needed (:attr:`rate_kbps`), and a diffusion codec's own tuned settings, uncapped.
+    even without link rate control, so a sweep over ``bitrate_kbps`` draws every codec's rate-quality curve.
+    None (the default): :data:`DEFAULT_BITRATE_KBPS` where a rate is needed (:attr:`rate_kbps`), and a
+    diffusion codec's own tuned settings, uncapped.
     ``keyframe_s``: period of the classic codecs' keyframes (None: only at the start and
     on loss or request, as WebRTC senders do).
 
