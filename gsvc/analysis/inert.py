@@ -2,7 +2,8 @@
 
 A sweep over ``channel.snr_db`` under ``channel.model="umi"`` (whose SNR comes from geometry) or over a
 field a codec ignores runs every point and draws a flat curve that looks like a finding. This finds such
-keys after the fact, from the results alone, so it never refuses a sweep that would have moved something.
+keys after the fact, from the results alone, so it never refuses a sweep that would have moved something;
+a key that is read but never binds in the sweep (a ceiling never reached) is named too, and is as flat.
 """
 from __future__ import annotations
 
@@ -42,5 +43,6 @@ def inert_note(summary: pd.DataFrame, keys: Sequence[str]) -> str | None:
     if not inert:
         return None
     return (f"{', '.join(inert)} changed nothing: at every value of the other grid keys and seed its points gave "
-            "identical results. The scenario does not read it (e.g. channel.snr_db under channel.model='umi', "
-            "whose SNR comes from geometry, or a codec field the codec ignores): sweep a field that moves it.")
+            "identical results: the scenario does not read it (e.g. channel.snr_db under channel.model='umi', "
+            "whose SNR comes from geometry, or a codec field the codec ignores), or none of its values binds here "
+            "(a ceiling never reached).")
