@@ -125,7 +125,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
         """Without rate control, a given ``codec.bitrate_kbps`` caps a codec whose rate follows its settings."""
         if reports or "rate_ceiling" not in getattr(c, "capabilities", ()):
             return None
-        return getattr(getattr(c, "spec", None), "bitrate_kbps", None)
+        return c.spec.bitrate_kbps
 
     def deliver(s: int, ef, complete: bool) -> None:
         r = log.row(s, ef.frame)

@@ -219,11 +219,10 @@ class Scenario(Spec):
     @classmethod
     def field_paths(cls) -> list[str]:
         """Every settable dotted path (``channel.snr_db`` ...)."""
-        out = []
+        sections, out = set(cls.sections()), []
         for name, f in cls.model_fields.items():
-            ann = f.annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                out += [f"{name}.{sub}" for sub in ann.model_fields]
+            if name in sections:
+                out += [f"{name}.{sub}" for sub in f.annotation.model_fields]
             else:
                 out.append(name)
         return out
