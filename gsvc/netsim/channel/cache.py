@@ -10,6 +10,7 @@ to a temporary name in the same directory and moved into place with
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -88,14 +89,16 @@ def load_trace(path: str) -> ChannelTrace:
 
 
 def _frozen(trace: ChannelTrace) -> ChannelTrace:
-    """A copy whose arrays are read-only (cached traces are shared) and whose meta is plain JSON."""
+    """A copy whose arrays are read-only (cached traces are shared) and whose meta is plain JSON; every other
+    field is carried over as it is (``dataclasses.replace``, so a field added to the trace is not dropped here)."""
     def ro(a):
         a = np.array(a, copy=True)
         a.flags.writeable = False
         return a
-    return ChannelTrace(slot_s=float(trace.slot_s), tb_bits=ro(trace.tb_bits), deliver_s=ro(trace.deliver_s),
-                        lost=ro(trace.lost), info={k: ro(v) for k, v in trace.info.items()},
-                        meta=json.loads(json.dumps(trace.meta, default=str)), loss_unit=trace.loss_unit)
+    return dataclasses.replace(trace, slot_s=float(trace.slot_s), tb_bits=ro(trace.tb_bits),
+                               deliver_s=ro(trace.deliver_s), lost=ro(trace.lost),
+                               info={k: ro(v) for k, v in trace.info.items()},
+                               meta=json.loads(json.dumps(trace.meta, default=str)))
 
 
 def clear_memory() -> None:
