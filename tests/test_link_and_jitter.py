@@ -69,7 +69,7 @@ def test_adaptive_playout_delay_moves_at_bounded_rate():
     released = []
     jb = JitterBuffer(spec, fps=30, release=lambda n, playout, _p: released.append((n, playout)))
     for n in range(90):
-        jb.arrive(now_s=n / 30 + 0.02, frame=n, capture_s=n / 30, payload=None)
+        jb.arrive(now_s=n / 30 + 0.02, frame=n, capture_s=n / 30, payload="f")
     delays = np.array([p - n / 30 for n, p in released])
     steps = np.diff(delays)
     assert np.all(np.abs(steps) <= 0.060 / 30 + 1e-12)
@@ -80,7 +80,7 @@ def test_jitter_buffer_releases_in_frame_order():
     out = []
     jb = JitterBuffer(JitterBufferSpec(mode="fixed"), 30, lambda n, *_: out.append(n))
     for n in (1, 2, 0, 4, 3):
-        jb.arrive(0.5, n, n / 30, None)
+        jb.arrive(0.5, n, n / 30, "f")
     assert out == [0, 1, 2, 3, 4]
 
 
@@ -128,29 +128,70 @@ def test_adaptive_playout_delay_rises_at_once_by_a_late_frames_lateness_up_to_th
     spec = JitterBufferSpec(mode="adaptive", delay_ms=100, render_delay_ms=10, max_change_ms_per_s=100)
     released = []
     jb = JitterBuffer(spec, fps=10, release=lambda n, playout, _p: released.append(playout))
-    jb.arrive(now_s=0.5, frame=0, capture_s=0.0, payload=None)  # 500 ms network delay
+    jb.arrive(now_s=0.5, frame=0, capture_s=0.0, payload="f")  # 500 ms network delay
     assert released[0] == pytest.approx(0.11)  # one 10 ms step toward the target
     jb.note_decoded(release_s=0.5, done_s=0.52, playout_s=released[0])  # 410 ms late
-    jb.arrive(now_s=0.6, frame=1, capture_s=0.1, payload=None)
+    jb.arrive(now_s=0.6, frame=1, capture_s=0.1, payload="f")
     assert released[1] - 0.1 == pytest.approx(0.53)  # +420 ms: decode done + render, on time from now
     jb.note_decoded(release_s=0.6, done_s=0.62, playout_s=released[1])  # on time: no jump
-    jb.arrive(now_s=0.7, frame=2, capture_s=0.2, payload=None)
+    jb.arrive(now_s=0.7, frame=2, capture_s=0.2, payload="f")
     assert released[2] - 0.2 == pytest.approx(0.53)
 
     released.clear()  # one late frame among many on time: the target (95th percentiles) caps the jump
     jb = JitterBuffer(spec, fps=10, release=lambda n, playout, _p: released.append(playout))
     for n in range(40):
-        jb.arrive(now_s=n / 10 + 0.02, frame=n, capture_s=n / 10, payload=None)
+        jb.arrive(now_s=n / 10 + 0.02, frame=n, capture_s=n / 10, payload="f")
         jb.note_decoded(release_s=n / 10 + 0.02, done_s=n / 10 + 0.03, playout_s=released[-1])
     before = released[-1] - 3.9
     jb.note_decoded(release_s=4.0, done_s=4.5, playout_s=4.0 + before)
-    jb.arrive(now_s=4.1 + 0.02, frame=40, capture_s=4.1, payload=None)
+    jb.arrive(now_s=4.1 + 0.02, frame=40, capture_s=4.1, payload="f")
     assert released[-1] - 4.1 == pytest.approx(0.04)  # 20 ms + 10 ms + 10 ms render, not 500 ms more
     fixed = JitterBuffer(JitterBufferSpec(mode="fixed", delay_ms=100), 10,
                          lambda n, playout, _p: released.append(playout))
     fixed.note_decoded(release_s=0.5, done_s=0.52, playout_s=0.1)
-    fixed.arrive(now_s=0.5, frame=0, capture_s=0.0, payload=None)
+    fixed.arrive(now_s=0.5, frame=0, capture_s=0.0, payload="f")
     assert released[-1] == pytest.approx(0.1)
+
+
+def _network_lateness_ms(spec: JitterBufferSpec, sizes, delays_s, fps: float = 15.0) -> np.ndarray:
+    """Arrival minus playout time (ms) of each frame fed through a jitter buffer (no receiver delay)."""
+    playout = []
+    jb = JitterBuffer(spec, fps, release=lambda n, p, _pl: playout.append(p))
+    for n, (size, d) in enumerate(zip(sizes, delays_s)):
+        jb.arrive(now_s=n / fps + d, frame=n, capture_s=n / fps, payload="f", nbytes=int(size))
+    return (np.arange(len(sizes)) / fps + np.asarray(delays_s) - np.asarray(playout)) * 1e3
+
+
+def test_adaptive_playout_covers_the_largest_frame_not_just_the_95th_percentile_of_delays():
+    """An anchor every 30 frames (3 % of a 60-frame window), 10 times the size of the frames between,
+    on an 80 kbit/s link: its delay is above the window's 95th percentile of delays, so a plain percentile
+    showed every anchor late. The frame-size term (libwebrtc's jitter estimator: slope x largest frame)
+    puts each anchor after the first on time, for about the anchor's extra transmission time."""
+    rng = np.random.default_rng(3)
+    n = 150
+    sizes = np.where(np.arange(n) % 30 == 0, 2000, 200)
+    delays_s = sizes * 8 / 80e3 + 0.005 + rng.uniform(0, 0.004, n)  # 20 ms or 200 ms on the air
+    spec = JitterBufferSpec(mode="adaptive", delay_ms=0, render_delay_ms=10, max_change_ms_per_s=10_000)
+    late_ms = _network_lateness_ms(spec, sizes, delays_s)
+    anchors = np.arange(n) % 30 == 0
+    for a in (60, 90, 120):  # the percentile of the window alone, plus the render delay, misses the anchor
+        assert np.sort(delays_s[a - 59:a + 1])[int(0.95 * 59)] + 0.010 < delays_s[a]
+    assert (late_ms[30:] <= 0).all()
+    assert late_ms[30:][anchors[30:]].max() > -20  # the delay covers the anchor, not seconds more
+
+    same = JitterBufferSpec(mode="adaptive", delay_ms=0, render_delay_ms=10, max_change_ms_per_s=10_000)
+    flat = rng.uniform(0.02, 0.06, n)  # delays that do not grow with size: the term is the plain percentile
+    jb = JitterBuffer(same, 15.0, release=lambda *_: None)
+    rq = RollingQuantile(same.window_frames)
+    for i, (size, d) in enumerate(zip(rng.permutation(sizes), flat)):
+        now_s = i / 15 + d
+        jb.arrive(now_s=now_s, frame=i, capture_s=i / 15, payload="f", nbytes=int(size))
+        rq.add(now_s - i / 15)
+        if jb.net.slope_s_per_byte() == 0.0:
+            assert jb.net.value(0.0) == rq.value(0.0)
+    dropped = JitterBuffer(same, 15.0, release=lambda *_: None)
+    dropped.arrive(now_s=0.01, frame=0, capture_s=0.0, payload=None)  # never crossed the link: no sample
+    assert dropped.net.value(-1.0) == -1.0
 
 
 def test_a_codec_that_holds_its_group_back_is_shown_on_time_after_its_first_group():
@@ -170,10 +211,10 @@ def test_adaptive_playout_delay_never_exceeds_its_ceiling_not_even_at_the_start(
     released = []
     jb = JitterBuffer(spec, fps=10, release=lambda n, playout, _p: released.append(playout - n / 10))
     for n in range(50):  # 2 s of network delay: the target is far above the ceiling
-        jb.arrive(now_s=n / 10 + 2.0, frame=n, capture_s=n / 10, payload=None)
+        jb.arrive(now_s=n / 10 + 2.0, frame=n, capture_s=n / 10, payload="f")
         jb.note_decoded(release_s=n / 10 + 2.0, done_s=n / 10 + 2.01, playout_s=n / 10 + released[-1])
     assert max(released) == pytest.approx(0.3) and released[0] == pytest.approx(0.3)
     fixed = []
     JitterBuffer(JitterBufferSpec(mode="fixed", delay_ms=400, max_delay_ms=300), 10,
-                 lambda n, playout, _p: fixed.append(playout)).arrive(now_s=0.5, frame=0, capture_s=0.0, payload=None)
+                 lambda n, playout, _p: fixed.append(playout)).arrive(now_s=0.5, frame=0, capture_s=0.0, payload="f")
     assert fixed == [pytest.approx(0.4)]  # a fixed delay is the user's own

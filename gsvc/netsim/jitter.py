@@ -6,9 +6,10 @@ Timing assumptions:
   earlier frames have arrived (complete or known incomplete): decoding early leaves
   the most time before the deadline, and frame n may need frame n-1.
 * A frame's playout time is ``capture + D``. With ``mode="fixed"`` D is constant.
-  With ``mode="adaptive"`` D follows a WebRTC-style target: the 95th percentile of
-  the recent network delays (arrival - capture) plus the 95th percentile of the
-  recent receiver delays (release -> decode done) plus a render delay; D moves
+  With ``mode="adaptive"`` D follows a WebRTC-style target: a network term, the
+  95th percentile of the recent network delays (arrival - capture) with a term for
+  the largest recent frame (below), plus the 95th percentile of the recent receiver
+  delays (release -> decode done) plus a render delay; D moves
   toward the target by at most ``max_change_ms_per_s`` per second of video, and a
   frame decoded after its playout time raises D at once by its lateness plus the
   render delay, up to the target (libwebrtc ``VCMTiming::UpdateCurrentDelay(render_time,
@@ -16,13 +17,27 @@ Timing assumptions:
   all come late by the same amount (a codec that holds a group of frames back before it
   sends them, a slower decoder) is caught up with after its first late frame, not after
   seconds of frames shown late. ``max_delay_ms`` caps the delay.
+* The frame-size term: a large frame (a key frame, a diffusion codec's anchor) takes longer
+  on the link, so on a slow link its delay sits above the percentile of a window in which
+  such frames are fewer than 5 %, and every one of them would come late. libwebrtc's jitter
+  estimator (modules/video_coding/timing/jitter_estimator.cc) models the delay as
+  ``slope * frame size + noise`` (a Kalman filter on the deltas of frame delay against frame
+  size) and adds ``slope * (max frame size - mean frame size)`` to its noise term. Here, over
+  the same window as the percentile, the slope is the least-squares fit of network delay on
+  frame size (s/byte, at least 0), and the network term is the 95th percentile of the delays
+  with the size's share taken out, ``d - slope * size``, plus ``slope * (largest size in the
+  window)``: the delay a frame of the window's largest size would have at that percentile.
+  With delays that do not grow with size the slope is 0 and the term is the plain percentile.
+  Frames the sender dropped never reached the link and add no sample.
 """
 from __future__ import annotations
 
 import bisect
 from collections import deque
 
-__all__ = ["JitterBuffer", "RollingQuantile"]
+import numpy as np
+
+__all__ = ["JitterBuffer", "RollingQuantile", "SizeAwareDelay"]
 
 
 class RollingQuantile:
@@ -45,6 +60,48 @@ class RollingQuantile:
         return self._sorted[int(self.q * (len(self._sorted) - 1))]
 
 
+class SizeAwareDelay:
+    """The network term of the playout target over the last ``window`` frames (module docstring).
+
+    ``add(delay_s, nbytes)`` records a frame's network delay (s) and size (bytes); ``value(default)``
+    is ``q``-quantile of ``delay - slope * size`` plus ``slope * max(size)`` (s), with ``slope`` the
+    least-squares fit of delay on size, clamped at 0; ``default`` while the window is empty.
+    """
+
+    def __init__(self, window: int, q: float = 0.95):
+        self.window, self.q = window, q
+        self._delay: deque[float] = deque(maxlen=window)
+        self._size: deque[float] = deque(maxlen=window)
+        self._value: float | None = None
+
+    def add(self, delay_s: float, nbytes: int) -> None:
+        self._delay.append(delay_s)
+        self._size.append(float(nbytes))
+        self._value = None
+
+    def slope_s_per_byte(self) -> float:
+        """Least-squares slope of delay on size over the window (s/byte), at least 0."""
+        if len(self._size) < 2:
+            return 0.0
+        s, d = np.asarray(self._size), np.asarray(self._delay)
+        ds = s - s.mean()
+        var = float(ds @ ds)
+        return max(float(ds @ (d - d.mean())) / var, 0.0) if var > 0.0 else 0.0
+
+    def value(self, default: float) -> float:
+        if not self._delay:
+            return default
+        if self._value is None:
+            slope = self.slope_s_per_byte()
+            d = np.asarray(self._delay)
+            if slope > 0.0:
+                s = np.asarray(self._size)
+                d = d - slope * s
+            r = np.sort(d)[int(self.q * (len(d) - 1))]
+            self._value = float(r + slope * max(self._size)) if slope > 0.0 else float(r)
+        return self._value
+
+
 class JitterBuffer:
     """Reorders arrivals of one stream and releases them with a playout time (all times in s)."""
 
@@ -56,7 +113,7 @@ class JitterBuffer:
         self.delay_s = min(spec.delay_ms / 1e3, self.max_delay_s) if self.adaptive else spec.delay_ms / 1e3
         self.max_step_s = spec.max_change_ms_per_s / 1e3 / fps
         self.render_s = spec.render_delay_ms / 1e3
-        self.net = RollingQuantile(spec.window_frames)
+        self.net = SizeAwareDelay(spec.window_frames)
         self.rx = RollingQuantile(spec.window_frames)
         self.next_frame = 0
         self._held: dict[int, tuple] = {}
@@ -75,10 +132,11 @@ class JitterBuffer:
     def _target_s(self) -> float:
         return min(self.net.value(self.delay_s) + self.rx.value(0.0) + self.render_s, self.max_delay_s)
 
-    def arrive(self, now_s: float, frame: int, capture_s: float, payload) -> None:
-        """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not."""
-        if self.adaptive:
-            self.net.add(now_s - capture_s)
+    def arrive(self, now_s: float, frame: int, capture_s: float, payload, nbytes: int = 0) -> None:
+        """Frame ``frame`` (captured at ``capture_s``) has arrived, complete or not, having carried ``nbytes``
+        over the link. ``payload=None``: the sender dropped it; nothing crossed the link, so no delay sample."""
+        if self.adaptive and payload is not None:
+            self.net.add(now_s - capture_s, nbytes)
         if frame == self.next_frame and not self._held:  # in order, nothing waiting: the common case
             self.next_frame += 1
             self.release(frame, capture_s + self._playout_delay_s(), payload)

@@ -134,7 +134,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             senders[s].feedback.send(env.now, "loss", ef.frame)
         if reports:
             senders[s].reports.post(env.now, senders[s].report(ef.frame, env.now))
-        jitters[s].arrive(env.now, ef.frame, c.capture_ms[r] / 1e3, (ef, complete))
+        jitters[s].arrive(env.now, ef.frame, c.capture_ms[r] / 1e3, (ef, complete), ef.nbytes)
 
     def drop(s: int, frame: int) -> None:
         """The sender of stream ``s`` dropped ``frame`` before encoding it: the jitter buffer moves past it."""
