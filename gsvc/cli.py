@@ -77,38 +77,61 @@ def demo(out: Path, seconds: float | None) -> None:
 
 
 @main.command("run")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source")
+@click.option("--set", "set_args", multiple=True, metavar="KEY=VALUE", help="change every scenario first: video.seconds=2")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("gsvc-out"), show_default=True)
-def run_cmd(file: Path, out: Path) -> None:
-    """Run the ``scenario`` (or list ``scenarios``) defined in a Python FILE."""
-    from .scenarios import Scenario
+def run_cmd(source: str, set_args, out: Path) -> None:
+    """Run SOURCE: a preset name, a FILE.py defining ``scenario`` (or a list ``scenarios``), or a FILE.json
+    holding one scenario (a run's ``scenario.json``, or ``gsvc presets NAME``'s output) or a list of them.
+    Each run is written to OUT/<scenario name>/."""
     try:
-        ns = runpy.run_path(str(file))
+        found = [_with_settings(sc, set_args) for sc in _scenarios_of(source, many=True)]
     except SpecError as err:
         _fail("; ".join(err.lines))
-    found = ns.get("scenarios", [ns["scenario"]] if "scenario" in ns else None)
-    if not found:
-        _fail(f"{file} defines neither `scenario` nor `scenarios`")
     for sc in found:
-        if not isinstance(sc, Scenario):
-            _fail(f"{file}: expected Scenario objects, got {type(sc).__name__}")
         _run_and_write(sc, out / sc.name)
 
 
-def _base_scenario(base: str):
-    """A preset by name, or the ``scenario`` defined in a Python file."""
+def _with_settings(sc, set_args):
+    """``sc`` with the ``--set KEY=VALUE`` changes applied (one value each)."""
+    from .scenarios.grid import parse_assignment
+    changes = {}
+    for text in set_args:
+        key, values = parse_assignment(text)
+        if len(values) != 1:
+            _fail(f"--set {text}: give one value")
+        changes[key] = values[0]
+    return sc.updated(changes) if changes else sc
+
+
+def _scenarios_of(source: str, many: bool) -> list:
+    """The scenarios SOURCE names: a preset, a Python file (``scenario``, or with ``many`` a list ``scenarios``)
+    or a JSON file (one scenario's fields, or with ``many`` a list of them)."""
     from .scenarios import Scenario
     from .scenarios.presets import PRESETS, get_preset
-    if base in PRESETS:
-        return get_preset(base)
-    path = Path(base)
+    if source in PRESETS:
+        return [get_preset(source)]
+    path = Path(source)
     if not path.is_file():
-        _fail(f"{base!r} is neither a preset ({', '.join(PRESETS)}) nor a Python file")
+        _fail(f"{source!r} is neither a preset ({', '.join(PRESETS)}) nor a file (.py or .json)")
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            _fail(f"{path}: not a JSON file ({err})")
+        docs = doc if isinstance(doc, list) and many else [doc]
+        if not docs or not all(isinstance(d, dict) for d in docs):
+            _fail(f"{path}: expected a scenario's fields (a JSON object){' or a list of them' if many else ''}")
+        return [Scenario(**d) for d in docs]
     ns = runpy.run_path(str(path))
-    sc = ns.get("scenario")
-    if not isinstance(sc, Scenario):
-        _fail(f"{base} must define `scenario`, a Scenario: the base of the sweep")
-    return sc
+    names = ("scenarios", "scenario") if many else ("scenario",)
+    found = next(([ns[n]] if n == "scenario" else ns[n] for n in names if n in ns), None)
+    if not found:
+        _fail(f"{path} defines {'neither `scenario` nor `scenarios`' if many else 'no `scenario`'}")
+    for sc in found:
+        if not isinstance(sc, Scenario):
+            _fail(f"{path}: expected Scenario objects, got {type(sc).__name__}")
+    return list(found)
 
 
 @main.command("sweep")
@@ -129,21 +152,15 @@ def _base_scenario(base: str):
               help="bound of the codec cache kept in OUT/cache/")
 def sweep_cmd(base: str, grid_args, set_args, seeds: int, executor: str, workers, address, out, report: bool,
               no_cache: bool, cache_disk_mb: float) -> None:
-    """Sweep BASE (a preset name or a FILE.py defining `scenario`) over a grid into a result store."""
+    """Sweep BASE (a preset name, a FILE.py defining `scenario` or a FILE.json of one scenario) over a grid
+    into a result store."""
     import pandas as pd
 
     from .analysis import aggregate, ci_table, inert_note, write_report
     from .scenarios.grid import parse_assignment
     from .scenarios.sweep import SweepError, sweep
     try:
-        sc = _base_scenario(base)
-        changes = {}
-        for text in set_args:
-            key, values = parse_assignment(text)
-            if len(values) != 1:
-                _fail(f"--set {text}: give one value")
-            changes[key] = values[0]
-        sc = sc.updated(changes) if changes else sc
+        sc = _with_settings(_scenarios_of(base, many=False)[0], set_args)
         grid = dict(parse_assignment(text) for text in grid_args)
         out = out or Path("gsvc-out") / f"sweep-{sc.name}"
         res = sweep(sc, grid=grid, seeds=seeds, executor=executor, workers=workers, address=address, out=out,

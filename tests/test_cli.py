@@ -38,3 +38,35 @@ def test_bad_scenario_file_prints_one_line_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines == ["error: channel.snr_db=nan is not a finite number; give a value in [-30, 60] dB"]
+
+
+def test_a_runs_scenario_json_runs_again_to_the_same_frames(tmp_path):
+    """``gsvc run DIR/scenario.json`` reruns a written run: same scenario, same seed, same per-frame log. ``--set``
+    changes it first, and a bad value in the JSON names its field."""
+    import pandas as pd
+    f = tmp_path / "one.py"
+    f.write_text("from gsvc.scenarios import Scenario\n"
+                 "scenario = Scenario(name='w', video=dict(seconds=1), codec=dict(name='h264'),\n"
+                 "                    channel=dict(model='awgn', snr_db=8))\n")
+    first = CliRunner().invoke(main, ["run", str(f), "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(main, ["run", str(tmp_path / "a" / "w" / "scenario.json"), "--out", str(tmp_path / "b")])
+    assert again.exit_code == 0, again.output
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "w" / "frames.parquet"),
+                                  pd.read_parquet(tmp_path / "b" / "w" / "frames.parquet"))
+    short = CliRunner().invoke(main, ["run", str(tmp_path / "a" / "w" / "scenario.json"), "--set", "video.fps=10",
+                                      "--out", str(tmp_path / "c")])
+    assert short.exit_code == 0, short.output
+    assert len(pd.read_parquet(tmp_path / "c" / "w" / "frames.parquet")) == 10  # 1 s at 10 fps, not 15
+
+    doc = json.loads((tmp_path / "a" / "w" / "scenario.json").read_text())
+    doc["channel"]["snr_db"] = 99
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    proc = subprocess.run([sys.executable, "-m", "gsvc.cli", "run", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "channel.snr_db" in proc.stderr and "[-30, 60]" in proc.stderr
+    (tmp_path / "broken.json").write_text("{")
+    proc = subprocess.run([sys.executable, "-m", "gsvc.cli", "run", str(tmp_path / "broken.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "not a JSON file" in proc.stderr
