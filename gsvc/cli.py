@@ -122,7 +122,7 @@ def _scenarios_of(source: str, many: bool) -> list:
         docs = doc if isinstance(doc, list) and many else [doc]
         if not docs or not all(isinstance(d, dict) for d in docs):
             _fail(f"{path}: expected a scenario's fields (a JSON object){' or a list of them' if many else ''}")
-        return [Scenario(**d) for d in docs]
+        return [Scenario.from_dump(d) for d in docs]
     ns = runpy.run_path(str(path))
     names = ("scenarios", "scenario") if many else ("scenario",)
     found = next(([ns[n]] if n == "scenario" else ns[n] for n in names if n in ns), None)

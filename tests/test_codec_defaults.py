@@ -106,3 +106,21 @@ def test_a_section_given_whole_replaces_it_with_its_defaults_but_what_is_given()
         channel=dict(model="tdl-c", snr_db=5), codec=dict(name="cvsc")).spec_hash()
     with pytest.raises(SpecError, match="codec='h264' replaces the whole section"):
         preset.updated({"codec": "h264"})
+
+
+def test_a_scenario_read_back_from_its_json_dump_changes_codec_as_the_original_does():
+    """A dump lists every field, so cvsc's own defaults read back as given: changing codec.name to h264 then
+    clashed (``lowres_reference='best'`` is cvsc's), and a synthetic base swept to cvsc kept the shared
+    low-res stream instead of cvsc's tuned one. Read back with ``from_dump`` they follow the codec again."""
+    import json
+    for base in (Scenario(codec=dict(name="cvsc", steps=10, strength=0.3), channel=dict(model="tdl-c", snr_db=5)),
+                 Scenario(codec=dict(name="synthetic", bitrate_kbps=500), video=dict(seconds=0.2))):
+        doc = json.loads(json.dumps(base.model_dump(mode="json")))
+        back = Scenario.from_dump(doc)
+        assert back.spec_hash() == base.spec_hash()
+        for name in ("h264", "lowres", "cvsc", "reuse"):
+            assert back.updated({"codec.name": name}).spec_hash() == base.updated({"codec.name": name}).spec_hash()
+        with pytest.raises(SpecError, match="lowres_reference"):  # what a plain Scenario(**dump) did to cvsc
+            Scenario(**json.loads(json.dumps(base.updated({"codec.name": "cvsc"}).model_dump(mode="json")))).updated(
+                {"codec.name": "h264"})
+    assert _lowres_fields(Scenario.from_dump(doc).updated({"codec.name": "cvsc"}).codec) == TUNED_CHAINED

@@ -188,6 +188,20 @@ class CodecSpec(Spec):
                 self.__dict__[field] = checked.__dict__[field]
         return self
 
+    @classmethod
+    def given_fields(cls, fields: dict) -> dict:
+        """``fields`` (a full dump, e.g. a run's ``scenario.json``) less each field at the value its codec would
+        give it: the spec these make is equal to ``cls(**fields)``, with those fields left out as a spec
+        written in Python leaves them, so a changed ``name`` takes the new codec's own defaults
+        (``spec_defaults``) instead of keeping the old codec's, or clashing with them. A dump lists every
+        field, so it cannot say which were given; a value equal to the default reads as the default."""
+        full = cls(**fields)
+        keep = {k: fields[k] for k in ("name", "model") if k in fields}
+        ref = cls(**keep)
+        given = {k: v for k, v in fields.items() if k in keep or getattr(ref, k) != getattr(full, k)}
+        same = cls(**given).model_dump(mode="python") == full.model_dump(mode="python")
+        return given if same else dict(fields)
+
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:

@@ -63,7 +63,7 @@ def load_run(out_dir: str | os.PathLike) -> RunResult:
     return RunResult(
         frames=pd.read_parquet(d / "frames.parquet"),
         summary=json.loads((d / "summary.json").read_text()),
-        scenario=Scenario(**json.loads((d / "scenario.json").read_text())),
+        scenario=Scenario.from_dump(json.loads((d / "scenario.json").read_text())),
         meta=json.loads((d / "meta.json").read_text()),
         pictures=pictures,
     )

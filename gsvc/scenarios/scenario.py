@@ -314,6 +314,17 @@ class Scenario(Spec):
             node[parts[-1]] = value
         return Scenario(**data)
 
+    @classmethod
+    def from_dump(cls, doc: dict) -> "Scenario":
+        """The scenario a JSON dump (``scenario.json``, ``gsvc presets NAME``) holds: equal to the one dumped (same
+        :meth:`spec_hash`), its codec fields at their codec's defaults read as left out
+        (:meth:`CodecSpec.given_fields`), so ``updated({"codec.name": ...})`` behaves as on the original."""
+        doc = dict(doc)
+        codec = doc.get("codec")
+        if isinstance(codec, dict) and "name" in codec:
+            doc["codec"] = CodecSpec.given_fields(codec)
+        return cls(**doc)
+
     def spec_hash(self) -> str:
         """Stable hash of the scenario's content (independent of process and dict order)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

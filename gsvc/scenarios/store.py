@@ -129,7 +129,7 @@ class SweepStore:
             raise KeyError(f"point {spec_hash} has not finished (no {path})")
         table = pq.read_table(path)
         info = json.loads(table.schema.metadata[_META_KEY])
-        return RunResult(table.to_pandas(), info["summary"], Scenario(**info["scenario"]), info["meta"])
+        return RunResult(table.to_pandas(), info["summary"], Scenario.from_dump(info["scenario"]), info["meta"])
 
 
 def is_sweep_store(path: str | os.PathLike) -> bool:
@@ -151,7 +151,7 @@ class SweepResults:
         self.path = self.store.root
         d = self.store.definition()
         self.definition = d
-        self.base = Scenario(**d["base"])
+        self.base = Scenario.from_dump(d["base"])
         self.grid: dict = d["grid"]
         self.seeds: int = d["seeds"]
         self.keys: list[str] = list(self.grid)
