@@ -45,6 +45,7 @@ from typing import Callable
 
 import numpy as np
 
+from .channel.cell import power_cap_prbs
 from .channel.mac import TransportBlock, UeMac
 from .channel.phy import effective_sinr_alloc_db
 from .channel.scheduler import achievable_rate, allocate_slot, scheduling_rule
@@ -134,8 +135,7 @@ class SharedCarrier:
         # a power-limited UE gets no more PRBs than its maximum power fills at the open-loop PSD (the power
         # headroom it reports, TS 38.321 Sec. 5.4.6): more would spread its power thinner than the SINR the
         # MCS was chosen for, and at the cell edge fail every transmission and retransmission
-        self.prb_cap = None if self.backoff is None else \
-            [max(1, int(np.flatnonzero(row == 0.0).max())) for row in self.backoff]
+        self.prb_cap = None if self.backoff is None else power_cap_prbs(self.backoff)
         fixed = None if link.mcs == "olla" else int(link.mcs)
         self.ues = [_Ue(UeMac(radio.tables, radio.tbs, self.rtt, link.harq_max_retx, link.harq_combining == "chase",
                               fixed, link.bler_target, link.olla_step_db, float(radio.initial_sinr_db[u])),

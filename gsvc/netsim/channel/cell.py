@@ -236,13 +236,29 @@ def draw_cell_traces(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, strea
                    lambda u=u: make(u)) for u in range(len(seeds))]
 
 
+def power_cap_prbs(backoff_db: np.ndarray) -> list[int]:
+    """Per UE, the most PRBs it fills at its open-loop power spectral density (its power headroom, TS 38.321
+    Sec. 5.4.6), at least 1: ``backoff_db`` is :attr:`CellChannel.backoff_db` (``[U, num_prb + 1]``, dB)."""
+    return [max(1, int(np.flatnonzero(row == 0.0).max())) for row in backoff_db]
+
+
 def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]]:
     """:func:`cell_stats` of a traffic-aware cell: goodputs and PRB shares are what the traffic used
-    (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization``."""
+    (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization``.
+
+    Uplink: a stream's ``sinr_db_mean`` is at the power spectral density its UE transmits with on the PRBs
+    it is given at most (:func:`power_cap_prbs`), and ``psd_backoff_db`` is how far that falls below the
+    open-loop target: a UE whose maximum power cannot reach the target even on one PRB (``psd_backoff_db``
+    > 0) has that much less SINR than the open-loop channel it is drawn at (``open_loop_sinr_db_mean``)."""
+    caps = power_cap_prbs(ch.backoff_db) if np.any(ch.backoff_db) else None
     rows = []
     for u, facts in enumerate(ch.ue_meta):
         row = {"stream": u, "goodput_mbps": carried["goodput_mbps"][u], "sinr_db_mean": power_mean_db(ch.wideband_db[u]),
                "prb_share": carried["prb_share"][u]}
+        if caps is not None:
+            short_db = float(ch.backoff_db[u, caps[u]])
+            row.update(open_loop_sinr_db_mean=row["sinr_db_mean"], sinr_db_mean=row["sinr_db_mean"] - short_db,
+                       psd_backoff_db=short_db)
         row.update({k: facts[k] for k in ("distance_m", "los", "indoor", "geometry_sinr_db") if k in facts})
         rows.append(row)
     good = [r["goodput_mbps"] for r in rows]
