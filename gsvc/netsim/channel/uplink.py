@@ -27,8 +27,9 @@ RSRP``, and RSRP is received through the BS antenna and the shadowing, with the 
   ``t`` does not depend on how the slots are chunked.
 
 Transmit and receive antennas: the UE transmits from one antenna (one transmit chain; no uplink MIMO);
-the sector receives on :data:`BS_RX_ANTENNAS` elements (the one element the downlink transmits from).
-``channel.num_rx_ant`` (the UE's receive antennas) is not read. The drop (served UEs and interferers)
+the sector receives on ``channel.num_rx_ant`` elements of the TR 38.901 sector pattern (a uniform linear
+array at half-wavelength spacing, Sionna's ``PanelArray``), combined with MRC: the receiving end's antennas,
+as on a dedicated uplink and as the UE's are on the downlink. The drop (served UEs and interferers)
 is the same with and without ``cell.interference``, so the two can be compared UE by UE.
 """
 from __future__ import annotations
@@ -46,10 +47,7 @@ if TYPE_CHECKING:
     from .cellspec import CellSpec
     from .linkspec import ChannelSpec, LinkSpec
 
-__all__ = ["UplinkGeometric", "BS_RX_ANTENNAS", "open_loop_tx_power_dbm"]
-
-#: receive antennas of the serving sector in the uplink (the single TR 38.901 sector element of the downlink)
-BS_RX_ANTENNAS = 1
+__all__ = ["UplinkGeometric", "open_loop_tx_power_dbm"]
 #: subcarriers per PRB (TS 38.211 Sec. 4.4.4.1)
 _SC_PER_PRB = 12
 
@@ -91,7 +89,7 @@ class UplinkGeometric:
 
     def __init__(self, channel: ChannelSpec, link: LinkSpec, cell: CellSpec, num_ue: int, n_prb: int, seed: int):
         from .multicell import drop_for
-        self.drop = drop_for(channel, cell, num_ue, seed, BS_RX_ANTENNAS, direction="uplink")
+        self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant, direction="uplink")
         d, itf = self.drop, self.drop.interferers
         self.n_prb = int(n_prb)
         self.interference = cell.interference == "full-buffer"
@@ -193,5 +191,5 @@ class UplinkGeometric:
 
     def initial_sinr_db(self, u: int, num_rx_ant: int) -> float:
         """First OLLA estimate: the geometry SINR at the open-loop PSD plus the MRC gain of the sector's
-        :data:`BS_RX_ANTENNAS` (``num_rx_ant``, the UE's receive antennas, plays no part in the uplink)."""
-        return float(self.geometry_sinr_db[u]) + 10 * math.log10(BS_RX_ANTENNAS)
+        ``num_rx_ant`` receive antennas."""
+        return float(self.geometry_sinr_db[u]) + 10 * math.log10(num_rx_ant)
