@@ -25,8 +25,9 @@ from ..trace import ChannelTrace
 
 __all__ = ["trace_key", "library_versions", "cache_dir", "cached", "save_trace", "load_trace", "clear_memory", "FORMAT"]
 
-#: version of the trace generator's output; part of every key (2: a UE's first MCS follows a channel report)
-FORMAT = 2
+#: version of the trace generator's output; part of every key (2: a UE's first MCS follows a channel report;
+#: 3: a shared uplink's sector receives on ``channel.num_rx_ant`` elements, which it did not read before)
+FORMAT = 3
 _MEMORY: "OrderedDict[str, ChannelTrace]" = OrderedDict()
 _MEMORY_SIZE = 16
 
