@@ -197,8 +197,10 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
         raise StarvedUE(f"cell.scheduler={cell.scheduler!r} gave streams {starved} no PRBs in the whole trace "
                         f"(link.trace_s={link.trace_s:g}); their video could never be delivered. Use 'pf' or "
                         "'round-robin', or fewer streams", delivered)
+    caps = power_cap_prbs(backoff) if backoff.any() else None
     traces = []
     for u, out in enumerate(outs):
+        power = {} if caps is None else {"psd_backoff_db": float(backoff[u, caps[u]])}
         meta = {"model": channel.model, "cell": cell.model_dump(mode="json"), "ue": u, "num_ue": num_ue,
                 "seed": int(stream_seeds[u]), "cell_seed": int(cell_seed), "num_prb": n_prb, "slot_s": slot,
                 "frequency_range": fr, "prb_group_size": nr.rbg_size_prb(n_prb),
@@ -206,7 +208,7 @@ def _generate(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stream_seeds
                 "traffic": "full buffer (the scheduler does not see the video queues)", "direction": link.direction,
                 "prb_share": float(prb_used[u].sum()) / (n_prb * n_new),
                 "mean_sinr_db": power_mean_db(wideband_db[u]),
-                "versions": versions, **source.ue_meta(u)}
+                "versions": versions, **power, **source.ue_meta(u)}
         info = {"sinr_db": wideband_db[u], "prb": prb_used[u], "sinr_eff_db": out["sinr_eff_db"],
                 "mcs": out["mcs"], "tx_count": out["tx_count"], "retx": out["retx"]}
         traces.append(ChannelTrace(slot_s=slot, tb_bits=out["tb_bits"], deliver_s=out["deliver_s"],
@@ -270,12 +272,17 @@ def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]
 
 def cell_stats(traces) -> tuple[dict, list[dict]]:
     """Cell summary (``throughput_mbps``, ``jain_index``, ``sinr_db_mean``) and per-stream rows
-    (``stream``, ``goodput_mbps``, ``sinr_db_mean``, ``prb_share`` and the drop's facts)."""
+    (``stream``, ``goodput_mbps``, ``sinr_db_mean``, ``prb_share`` and the drop's facts; uplink: the SINR at
+    the power its UE can send, as :func:`queue_cell_stats` gives it)."""
     rows = []
     for s, tr in enumerate(traces):
         sinr = tr.info.get("sinr_db")
         row = {"stream": s, "goodput_mbps": tr.goodput_mbps,
                "sinr_db_mean": power_mean_db(sinr) if sinr is not None and len(sinr) else None}
+        if "psd_backoff_db" in tr.meta and row["sinr_db_mean"] is not None:  # uplink: as :func:`queue_cell_stats`
+            short_db = float(tr.meta["psd_backoff_db"])
+            row.update(open_loop_sinr_db_mean=row["sinr_db_mean"], sinr_db_mean=row["sinr_db_mean"] - short_db,
+                       psd_backoff_db=short_db)
         for key in ("prb_share", "distance_m", "los", "indoor", "geometry_sinr_db"):
             if key in tr.meta:
                 row[key] = tr.meta[key]
