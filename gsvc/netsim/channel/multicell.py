@@ -260,11 +260,23 @@ def _group_paths(cir, h_full, omega, rays, c_ds):
 
     Returns ``(gain [1, tx, rx, P, R, T, M] complex64, omega [1, tx, rx, P, M] float64, delays
     [1, tx, rx, P])`` where ``P`` paths hold ``M`` rays each (zero where a ray is not in the path).
+    The ray-to-path map does not depend on the antennas: Sionna's reduction is fed each ray's cluster
+    number (plus one) once, with the ray index on its time axis, and the rays' coefficients on every
+    antenna pair are then gathered along it (a tensor ``R x T`` times smaller than feeding the
+    coefficients themselves; the same values, copied rather than summed with zeros).
     """
-    m = h_full.shape[4]
+    b, tx, rx, c, m = h_full.shape[:5]
+    n_r, n_t = h_full.shape[5], h_full.shape[6]
     eye = torch.eye(m, dtype=h_full.dtype)                               # ray index carried on the time axis
-    spread = h_full[..., :1] * eye.reshape(1, 1, 1, 1, m, 1, 1, m)       # [1, tx, rx, C, M, R, T, M]
-    gain, delays = cir._step_11_reduce_nlos(spread, rays, c_ds)          # [1, tx, rx, P, R, T, M]
+    number = (torch.arange(c, dtype=torch.float32) + 1).to(h_full.dtype).reshape(1, 1, 1, c, 1, 1, 1, 1)
+    spread = number.expand(b, tx, rx, c, 1, 1, 1, 1) * eye.reshape(1, 1, 1, 1, m, 1, 1, m)  # [b, tx, rx, C, M, 1, 1, M]
+    ids, delays = cir._step_11_reduce_nlos(spread, rays, c_ds)           # [b, tx, rx, P, 1, 1, M]
+    ids = ids[:, :, :, :, 0, 0, :].real.round().long()                   # [b, tx, rx, P, M] cluster + 1, or 0
+    coef = h_full[..., 0].permute(0, 1, 2, 4, 3, 5, 6)                   # [b, tx, rx, M, C, R, T] at t = 0
+    at = (ids - 1).clamp(min=0).permute(0, 1, 2, 4, 3)                   # [b, tx, rx, M, P]
+    picked = torch.gather(coef, 4, at[..., None, None].expand(-1, -1, -1, -1, -1, n_r, n_t))
+    picked = picked * (ids > 0).permute(0, 1, 2, 4, 3)[..., None, None].to(picked.dtype)
+    gain = picked.permute(0, 1, 2, 4, 5, 6, 3)                           # [b, tx, rx, P, R, T, M]
     om = omega.to(torch.complex128)[..., None, None, None] * eye.to(torch.complex128).reshape(
         1, 1, 1, 1, m, 1, 1, m)                                           # [1, tx, rx, C, M, 1, 1, M]
     om_paths, _ = cir._step_11_reduce_nlos(om, rays, c_ds)                # [1, tx, rx, P, 1, 1, M]
