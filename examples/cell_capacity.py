@@ -46,8 +46,8 @@ import gsvc
 from gsvc.analysis import aggregate, capacity, satisfied_users, write_report
 
 CELL = dict(scheduler="pf", interference="full-buffer", traffic="queue")
-#: one BS antenna and 4 UE receive antennas (MRC), one layer: fewer than RAN1's XR set-ups (massive-MIMO gNBs,
-#: MU-MIMO), so the capacities here sit below theirs
+#: one BS antenna (``cell.bs_tx_antennas`` beamforms with more) and 4 UE receive antennas (MRC), one layer:
+#: fewer than RAN1's XR set-ups (massive-MIMO gNBs, MU-MIMO), so the capacities here sit below theirs
 CHANNEL = dict(model="umi", carrier_ghz=3.5, speed_kmh=3, num_rx_ant=4)
 
 

@@ -77,11 +77,21 @@ class StarvedUE(ValueError):
 
 
 class _Geometric:
-    """SINR of the UEs of a Sionna multi-cell drop (module docstring, step 1)."""
+    """SINR of the UEs of a Sionna multi-cell drop (module docstring, step 1).
+
+    With ``cell.bs_tx_antennas`` ``T`` > 1 every sector sends one layer to its UE, beamformed with ideal
+    channel knowledge (eigen-beamforming: the precoder and the UE's combiner are the dominant singular
+    vectors of its ``R x T`` channel on each PRB group and slot, so the signal gain is the largest
+    eigenvalue of ``H H^H``). The other sectors beam to their own UEs, which are not simulated: their
+    precoders are isotropic toward this UE, so each adds ``||u^H H_b||^2 / T`` after this UE's combiner
+    ``u`` (the same mean power as one element, as with one antenna). The sector's power is split over its
+    elements: ``T`` elements buy an array gain of ``T`` on average, not ``T`` times the power.
+    """
 
     def __init__(self, channel: ChannelSpec, link: LinkSpec, cell: CellSpec, num_ue: int, n_prb: int, seed: int):
         from .multicell import drop_for, geometry_sinr_db
-        self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant)
+        self.num_tx = cell.bs_tx_antennas
+        self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant, num_tx_ant=self.num_tx)
         self.interference = cell.interference == "full-buffer"
         p_prb_dbm = channel.tx_power_dbm - 10 * math.log10(n_prb)
         n_prb_dbm = noise_power_dbm(12 * link.scs_khz * 1e3, channel.noise_figure_db)
@@ -92,6 +102,8 @@ class _Geometric:
 
     def sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
         """``[T, U, G]`` float32 linear SINR of slots ``start ..``."""
+        if self.num_tx > 1:
+            return self._beamformed_sinr(freqs_hz, start, slot_s, t_len)
         s, t0_s = self.drop.serving, start * slot_s
         out = []
         for per_bs in self.drop.links:
@@ -109,12 +121,36 @@ class _Geometric:
             out.append(np.maximum(sinr, 1e-12).astype(np.float32))
         return np.stack(out, axis=1)
 
+    def _beamformed_sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
+        """:meth:`sinr` with ``T`` transmit elements per sector (class docstring)."""
+        s, t0_s, n_t = self.drop.serving, start * slot_s, self.num_tx
+
+        def channel(sos) -> np.ndarray:                                   # [slots, G, R, T]
+            h = frequency_response(sos, freqs_hz, t0_s, slot_s, t_len).numpy()             # [slots, R * T, G]
+            return h.reshape(h.shape[0], -1, n_t, h.shape[2]).transpose(0, 3, 1, 2)
+        out = []
+        for per_bs in self.drop.links:
+            h_s = channel(per_bs[s]).astype(np.complex128)
+            gram = h_s @ np.conj(np.swapaxes(h_s, -1, -2))                                  # [slots, G, R, R]
+            eig, vec = np.linalg.eigh(gram)
+            sig = np.maximum(eig[..., -1], 0.0)                                              # [slots, G]
+            u = vec[..., -1]                                                                 # [slots, G, R]
+            interf = np.zeros_like(sig)
+            if self.interference:
+                for b, sos in enumerate(per_bs):
+                    if b != s:
+                        y = np.einsum("tgr,tgrk->tgk", np.conj(u), channel(sos))            # u^H H_b
+                        interf += (y.real ** 2 + y.imag ** 2).sum(axis=-1) / n_t
+            sinr = sig * self.snr_scale / (interf * self.snr_scale + 1.0)
+            out.append(np.maximum(sinr, 1e-12).astype(np.float32))
+        return np.stack(out, axis=1)
+
     def ue_meta(self, u: int) -> dict:
         from .multicell import ue_facts
         return ue_facts(self.drop, self.geometry_sinr_db, u)
 
     def initial_sinr_db(self, u: int, num_rx_ant: int) -> float:
-        return float(self.geometry_sinr_db[u]) + 10 * math.log10(num_rx_ant)
+        return float(self.geometry_sinr_db[u]) + 10 * math.log10(num_rx_ant * self.num_tx)
 
 
 class _PerUe:

@@ -72,6 +72,9 @@ class CellSpec(Spec):
     alpha: float = 0.8
     bs_noise_figure_db: float = bounded(5.0, 0.0, 20.0, "dB", "base-station noise figure, the uplink's receiver "
                                         "(TR 38.802 Table A.2.1-1: 5 dB)")
+    bs_tx_antennas: int = bounded(1, 1, 16, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
+                                  "elements (a row of TR 38.901 sector elements at half a wavelength), one layer "
+                                  "eigen-beamformed to each UE with ideal channel knowledge")
 
     @field_validator("scheduler")
     @classmethod
@@ -127,6 +130,14 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     from .models import channel_model, link_level_names
     p, c = cell.spec_path, channel.spec_path
     model = channel_model(channel.model)
+    if cell.bs_tx_antennas > 1:
+        where = None
+        if not (cell_is_shared(cell, channel) and model.system_level):
+            where = f"a shared cell of {c}.model 'umi', 'uma' or 'rma' ({p}.scheduler 'pf' ... or {p}.interference)"
+        elif link.direction == "uplink":
+            where = f"the downlink (on the uplink the sector receives on {c}.num_rx_ant elements)"
+        if where is not None:
+            raise SpecError([f"{p}.bs_tx_antennas={cell.bs_tx_antennas} is read only in {where}; leave it at 1 here"])
     if not cell_is_shared(cell, channel):
         if cell.ue_distances_m is not None:
             raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "

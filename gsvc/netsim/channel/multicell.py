@@ -7,9 +7,10 @@ Steps (all random draws from one ``torch.Generator`` of the run, never Sionna's 
    virtual BS positions), or places them at given 2D distances along random azimuths within
    that sector; indoor state and velocity (``speed_kmh``, random direction) as Sionna draws them.
 2. **Channel**: Sionna's ``UMi`` / ``UMa`` system-level model (TR 38.901 Sec. 7.5: LoS state,
-   correlated large-scale parameters, path loss, shadowing, O2I loss, clusters and rays) with a
-   single-element BS of TR 38.901's sector pattern (Table 7.3-1, downtilted to the sector centre
-   by Sionna) and ``num_rx_ant`` omni UE antennas.
+   correlated large-scale parameters, path loss, shadowing, O2I loss, clusters and rays) with a BS of
+   ``num_tx_ant`` elements of TR 38.901's sector pattern (Table 7.3-1, downtilted to the sector centre
+   by Sionna; one by default, a horizontal row at half a wavelength for more) and ``num_rx_ant`` omni UE
+   antennas.
 3. **Best server**: each candidate's coupling gain to every sector (path loss, shadowing and the
    antenna pattern over its rays, small-scale fading averaged out); candidates whose best server is
    not the serving sector are discarded (a "re-drop" from the same spatially consistent draw), and
@@ -139,7 +140,8 @@ class CellDrop:
     interferers: Interferers | None = None
 
 
-def drop_for(channel, cell, num_ue: int, seed: int, num_rx_ant: int, direction: str = "downlink") -> "CellDrop":
+def drop_for(channel, cell, num_ue: int, seed: int, num_rx_ant: int, direction: str = "downlink",
+             num_tx_ant: int = 1) -> "CellDrop":
     """:func:`draw_cell` with the layout of ``cell`` and the propagation of ``channel`` (specs), from a
     generator seeded with ``seed``: the drop a cell's SINR source (downlink or uplink) starts from."""
     gen = torch.Generator(device="cpu")
@@ -148,7 +150,8 @@ def drop_for(channel, cell, num_ue: int, seed: int, num_rx_ant: int, direction: 
                      min_distance_m=cell.min_distance_m, max_distance_m=cell.max_distance_m,
                      distances_m=cell.ue_distances_m, indoor_probability=cell.indoor_probability,
                      carrier_ghz=channel.carrier_ghz, speed_kmh=channel.speed_kmh, num_rx_ant=num_rx_ant,
-                     los=channel.los, shadowing=channel.shadowing, gen=gen, direction=direction)
+                     los=channel.los, shadowing=channel.shadowing, gen=gen, direction=direction,
+                     num_tx_ant=num_tx_ant)
 
 
 def ue_facts(drop: "CellDrop", geometry_sinr_db, u: int) -> dict:
@@ -182,11 +185,12 @@ def geometry_sinr_db(coupling_gain_db: np.ndarray, tx_power_dbm: float, bandwidt
                                    precision="double").numpy()
 
 
-def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink"):
-    """BS (TR 38.901 sector pattern) and UE (omni) arrays: ``num_rx_ant`` elements at the receiving end,
-    one at the transmitting end."""
+def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num_tx_ant: int = 1):
+    """BS (TR 38.901 sector pattern) and UE (omni) arrays: ``num_rx_ant`` elements at the receiving end;
+    ``num_tx_ant`` at the sector in the downlink, one at the UE in the uplink. Each a horizontal row at
+    half-wavelength spacing."""
     from sionna.phy.channel.tr38901 import PanelArray
-    num_bs_ant, num_ut_ant = (1, num_rx_ant) if direction == "downlink" else (num_rx_ant, 1)
+    num_bs_ant, num_ut_ant = (num_tx_ant, num_rx_ant) if direction == "downlink" else (num_rx_ant, 1)
     bs = PanelArray(num_rows_per_panel=1, num_cols_per_panel=num_bs_ant, polarization="single", polarization_type="V",
                     antenna_pattern="38.901", carrier_frequency=carrier_hz, precision="single", device="cpu")
     ut = PanelArray(num_rows_per_panel=1, num_cols_per_panel=num_ut_ant, polarization="single",
@@ -223,9 +227,9 @@ def _candidates(model, rings, n, isd_m, min_m, max_m, speed_mps, indoor_p, dista
     return ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, bs_vloc
 
 
-def _channel_model(model: str, carrier_hz: float, num_rx_ant: int, direction: str = "downlink"):
+def _channel_model(model: str, carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num_tx_ant: int = 1):
     from sionna.phy.channel.tr38901 import RMa, UMa, UMi
-    bs, ut = _arrays(carrier_hz, num_rx_ant, direction)
+    bs, ut = _arrays(carrier_hz, num_rx_ant, direction, num_tx_ant)
     if model == "rma":  # RMa has no O2I model choice (TR 38.901 Table 7.4.3-3 is UMi/UMa only)
         return RMa(carrier_frequency=carrier_hz, ut_array=ut, bs_array=bs, direction=direction,
                    precision="single", device="cpu")
@@ -292,10 +296,12 @@ def _ray_gains(ch, rays, phi, topology, c_ds):
 def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_distance_m: float | None,
               max_distance_m: float | None, distances_m: tuple | None, indoor_probability: float,
               carrier_ghz: float, speed_kmh: float, num_rx_ant: int, los: str, shadowing: str,
-              gen: torch.Generator, direction: str = "downlink") -> CellDrop:
+              gen: torch.Generator, direction: str = "downlink", num_tx_ant: int = 1) -> CellDrop:
     """Drop ``num_ue`` UEs served by sector 0 and return their links (module docstring).
 
     ``num_rx_ant``: antennas of the receiving end (downlink: each UE's; uplink: the sector's).
+    ``num_tx_ant``: the sector's transmit elements in the downlink (each link's antenna axis is then
+    ``num_rx_ant * num_tx_ant`` pairs, receive antenna major); the uplink's UE sends from one.
     ``direction``: ``"downlink"`` (every sector's channel at every UE) or ``"uplink"`` (every UE's channel
     into sector 0, and the other sectors' UEs as :attr:`CellDrop.interferers`).
     """
@@ -317,7 +323,7 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
             ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, bs_vloc = _candidates(
                 model, rings, n_cand, isd, min_m, max_distance_m, speed_mps, indoor_probability, distances_m, gen,
                 others)
-            ch = _channel_model(model, carrier_hz, num_rx_ant, direction)
+            ch = _channel_model(model, carrier_hz, num_rx_ant, direction, 1 if uplink else num_tx_ant)
             ch.set_topology(ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, force_los, bs_vloc)
             coupling, parts = (_uplink_links if uplink else _links)(ch, shadowing == "on")
             coupling_db = 10 * np.log10(np.maximum(coupling, 1e-30))               # [U_cand (+ others), B]
@@ -348,7 +354,7 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
     num_bs = int(coupling_db.shape[1])
     meta = {"topology": "sionna.sys.gen_hexgrid_topology", "scenario": model, "rings": rings, "isd_m": isd,
             "min_distance_m": min_m, "max_distance_m": max_distance_m, "num_bs": num_bs,
-            "bs_antenna": "TR 38.901 Table 7.3-1 sector pattern, 1 element", "ue_antennas": num_rx_ant,
+            "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_tx_ant} element(s)", "ue_antennas": num_rx_ant,
             "candidates_dropped": int(n_cand * (attempt + 1))}
     interferers = None
     if uplink:
@@ -432,12 +438,14 @@ def _links(ch, shadowing_on: bool, inputs=None):
     lsp, rays, phi, topology, c_ds = sionna_inputs(ch) if inputs is None else inputs
     sc, cir = ch._scenario, ch._cir_sampler
     gain, omega, delays = _ray_gains(ch, rays, phi, topology, c_ds)
-    g = gain[0, :, :, :, :, 0, :].to(torch.complex128).numpy()             # [B, U, P, R, M]
+    g = gain[0].to(torch.complex128).numpy()                                # [B, U, P, R, T, M]
+    g = g.reshape(*g.shape[:3], -1, g.shape[-1])                            # [B, U, P, R * T, M]
     om = omega[0].numpy()                                                   # [B, U, P, M]
     k = lsp.k_factor[0].double().numpy()                                    # [B, U] linear
     is_los = sc.los[0].numpy()                                              # [B, U]
     t0 = torch.zeros(1, dtype=torch.float32)
-    h_los = cir._step_11_los(topology, t0)[0, :, :, 0, :, 0, 0].to(torch.complex128).numpy()   # [B, U, R]
+    h_los = cir._step_11_los(topology, t0)[0, :, :, 0, :, :, 0].to(torch.complex128).numpy()   # [B, U, R, T]
+    h_los = h_los.reshape(*h_los.shape[:2], -1)                             # [B, U, R * T]
     r_los = cir._unit_sphere_vector(topology.los_zoa, topology.los_aoa)[0, ..., 0].double()    # [B, U, 3]
     v = sc.ut_velocities[0].double()                                        # [U, 3]
     om_los = (2 * math.pi / float(cir._lambda_0) * (r_los * v[None]).sum(-1)).numpy()           # [B, U]
