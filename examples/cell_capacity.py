@@ -3,6 +3,7 @@
     python examples/cell_capacity.py            # the full answer (about 10 minutes on 2 CPU cores)
     python examples/cell_capacity.py --quick    # a quick look: fewer users, 1 s, one GPU count
     python examples/cell_capacity.py --part quality [--floor-db 28]   # question 3 (real decoding)
+    python examples/cell_capacity.py --bs-tx-antennas 8  # every question with 8 beamforming sector elements
 
 One UMi sector at 3.5 GHz (Sionna TR 38.901 system-level channel, interference from the other 20
 sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF. Two questions:
@@ -86,6 +87,11 @@ def _show(summary: pd.DataFrame, keys: list[str], out: Path, name: str, by: list
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
 
+def _bs(sc: gsvc.Scenario, args) -> gsvc.Scenario:
+    """``sc`` with ``--bs-tx-antennas`` sector elements."""
+    return sc.updated({"cell.bs_tx_antennas": args.bs_tx_antennas}) if args.bs_tx_antennas != 1 else sc
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="gsvc-out/cell-capacity", help="result stores and figures")
@@ -95,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="questions 1 and 2 (timing-only), or question 3 (real decoding, a quality floor)")
     ap.add_argument("--floor-db", type=float, default=28.0, help="question 3's floor on a stream's mean PSNR, dB")
     ap.add_argument("--seconds", type=float, default=None, help="video seconds per run (default 2, --quick 1)")
+    ap.add_argument("--bs-tx-antennas", type=int, default=1,
+                    help="the sector's transmit elements (cell.bs_tx_antennas: one layer beamformed to each UE)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print("## 1. XR, DL VR 30 Mbit/s at 60 fps, 100 MHz, PDB 10 ms (TR 38.838)")
     users = [1, 2] if args.quick else [1, 2, 3, 4, 6, 8]
-    res = gsvc.sweep(xr_scenario(seconds), {"streams": users}, seeds=seeds, executor=args.executor,
+    res = gsvc.sweep(_bs(xr_scenario(seconds), args), {"streams": users}, seeds=seeds, executor=args.executor,
                      out=out / "xr", progress=False)
     _show(res.summary, ["streams"], out, "xr", by=[])
     print(f"report: {write_report(res, out / 'xr.html')}")
@@ -117,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     codecs = ["h264", "cvsc"] if args.quick else list(CODECS)
     parts = []
     for label in codecs:
-        res = gsvc.sweep(semantic_scenario(seconds, CODECS[label]), grid, seeds=1 if args.quick else seeds,
+        res = gsvc.sweep(_bs(semantic_scenario(seconds, CODECS[label]), args), grid, seeds=1 if args.quick else seeds,
                          executor=args.executor, out=out / label, progress=False)
         parts.append(res.summary.assign(codec=label))
     _show(pd.concat(parts, ignore_index=True), ["codec", "streams", "receiver.gpus"], out, "semantic",
@@ -129,7 +137,8 @@ def quality_floor(args, out: Path, seconds: float) -> None:
     users = [1, 4] if args.quick else [1, 2, 4, 8, 16]
     parts = []
     for label in ("h264", "cvsc"):
-        res = gsvc.sweep(semantic_scenario(seconds, CODECS[label], args.floor_db), {"streams": users}, seeds=1,
+        sc = _bs(semantic_scenario(seconds, CODECS[label], args.floor_db), args)
+        res = gsvc.sweep(sc, {"streams": users}, seeds=1,
                          executor=args.executor, out=out / f"{label}-quality", progress=False)
         parts.append(res.summary.assign(codec=label))
     summary = pd.concat(parts, ignore_index=True)
