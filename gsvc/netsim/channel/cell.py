@@ -134,7 +134,7 @@ class _Geometric:
             gram = h_s @ np.conj(np.swapaxes(h_s, -1, -2))                                  # [slots, G, R, R]
             eig, vec = np.linalg.eigh(gram)
             sig = np.maximum(eig[..., -1], 0.0)                                              # [slots, G]
-            u = vec[..., -1]                                                                 # [slots, G, R]
+            u = vec[..., :, -1]                                                              # [slots, G, R]
             interf = np.zeros_like(sig)
             if self.interference:
                 for b, sos in enumerate(per_bs):
