@@ -185,6 +185,7 @@ def test_scheduler_rejects_an_unknown_kind():
     ({"cell.scheduler": "pf", "channel.model": "umi", "cell.bs_tx_antennas": 4, "link.direction": "uplink"},
      "cell.bs_tx_antennas"),
     ({"cell.scheduler": "pf", "channel.model": "umi", "cell.bs_tx_antennas": 17}, "cell.bs_tx_antennas"),
+    ({"cell.scheduler": "pf", "channel.model": "umi", "cell.csi_delay_ms": 5.0}, "cell.csi_delay_ms"),
 ])
 def test_bad_cell_input_is_refused_naming_the_field(changes, field):
     with pytest.raises((SpecError, ValueError), match=field.replace(".", r"\.")):
@@ -234,6 +235,13 @@ def test_a_sector_of_several_elements_beamforms_to_its_ue():
         gain_db = 10 * np.log10(s8 / s1)  # measured 8.1 and 8.3 dB without interference, 6.1 and 7.1 dB with it
         assert ((gain_db > 5.5) & (gain_db < 12.0)).all(), gain_db
         assert eight.initial_sinr_db(0, 2) == pytest.approx(one.initial_sinr_db(0, 2) + 10 * np.log10(8))
+    fast = {}
+    for delay_ms in (0.0, 20.0):  # 30 km/h at 3.5 GHz: about 100 Hz of Doppler, so 20 ms old CSI points astray
+        g = _Geometric(ch, link, CellSpec(scheduler="pf", interference="full-buffer", bs_tx_antennas=8,
+                                          csi_delay_ms=delay_ms, ue_distances_m=(30.0, 120.0),
+                                          indoor_probability=0.0), 2, n_prb, 3)
+        fast[delay_ms] = np.mean(g.sinr(freqs, 0, 5e-4, 400), axis=(0, 2))
+    assert (10 * np.log10(fast[0.0] / fast[20.0]) > 2.0).all()  # measured 3.5 and 8.1 dB lost
     sc = Scenario(streams=2, seed=3, video=dict(seconds=0.5, fps=10, resolution=64),
                   codec=dict(name="synthetic", bitrate_kbps=300), receiver=dict(decode="timing-only"),
                   channel=dict(model="umi", speed_kmh=3), link=dict(bandwidth_mhz=10, scs_khz=30),

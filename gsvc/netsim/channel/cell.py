@@ -91,6 +91,7 @@ class _Geometric:
     def __init__(self, channel: ChannelSpec, link: LinkSpec, cell: CellSpec, num_ue: int, n_prb: int, seed: int):
         from .multicell import drop_for, geometry_sinr_db
         self.num_tx = cell.bs_tx_antennas
+        self.csi_delay_s = cell.csi_delay_ms / 1e3
         self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant, num_tx_ant=self.num_tx)
         self.interference = cell.interference == "full-buffer"
         p_prb_dbm = channel.tx_power_dbm - 10 * math.log10(n_prb)
@@ -122,19 +123,29 @@ class _Geometric:
         return np.stack(out, axis=1)
 
     def _beamformed_sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
-        """:meth:`sinr` with ``T`` transmit elements per sector (class docstring)."""
+        """:meth:`sinr` with ``T`` transmit elements per sector (class docstring). With ``cell.csi_delay_ms``
+        the precoder is the dominant right singular vector of the channel that long before (the sums of
+        sinusoids run back past slot 0 as well), and the UE combines the precoded channel it sees now."""
         s, t0_s, n_t = self.drop.serving, start * slot_s, self.num_tx
+        lag = round(self.csi_delay_s / slot_s)
 
-        def channel(sos) -> np.ndarray:                                   # [slots, G, R, T]
-            h = frequency_response(sos, freqs_hz, t0_s, slot_s, t_len).numpy()             # [slots, R * T, G]
+        def channel(sos, t_s: float = t0_s) -> np.ndarray:                # [slots, G, R, T]
+            h = frequency_response(sos, freqs_hz, t_s, slot_s, t_len).numpy()              # [slots, R * T, G]
             return h.reshape(h.shape[0], -1, n_t, h.shape[2]).transpose(0, 3, 1, 2)
         out = []
         for per_bs in self.drop.links:
             h_s = channel(per_bs[s]).astype(np.complex128)
-            gram = h_s @ np.conj(np.swapaxes(h_s, -1, -2))                                  # [slots, G, R, R]
-            eig, vec = np.linalg.eigh(gram)
-            sig = np.maximum(eig[..., -1], 0.0)                                              # [slots, G]
-            u = vec[..., :, -1]                                                              # [slots, G, R]
+            if lag == 0:
+                gram = h_s @ np.conj(np.swapaxes(h_s, -1, -2))                              # [slots, G, R, R]
+                eig, vec = np.linalg.eigh(gram)
+                sig = np.maximum(eig[..., -1], 0.0)                                          # [slots, G]
+                u = vec[..., :, -1]                                                          # [slots, G, R]
+            else:
+                h_old = channel(per_bs[s], t0_s - lag * slot_s).astype(np.complex128)
+                _, vec = np.linalg.eigh(np.conj(np.swapaxes(h_old, -1, -2)) @ h_old)         # [slots, G, T, T]
+                eff = (h_s @ vec[..., :, -1:])[..., 0]                                       # [slots, G, R] H v
+                sig = (eff.real ** 2 + eff.imag ** 2).sum(axis=-1)
+                u = eff / np.sqrt(np.maximum(sig, 1e-300))[..., None]
             interf = np.zeros_like(sig)
             if self.interference:
                 for b, sos in enumerate(per_bs):

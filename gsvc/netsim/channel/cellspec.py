@@ -74,7 +74,10 @@ class CellSpec(Spec):
                                         "(TR 38.802 Table A.2.1-1: 5 dB)")
     bs_tx_antennas: int = bounded(1, 1, 16, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
                                   "elements (a row of TR 38.901 sector elements at half a wavelength), one layer "
-                                  "eigen-beamformed to each UE with ideal channel knowledge")
+                                  "eigen-beamformed to each UE from its channel csi_delay_ms before")
+    csi_delay_ms: float = bounded(0.0, 0.0, 1000.0, "ms", "age of the channel a beamforming sector "
+                                  "(bs_tx_antennas > 1) precodes with: 0 is ideal channel knowledge; a CSI "
+                                  "report's period and latency age it")
 
     @field_validator("scheduler")
     @classmethod
@@ -138,6 +141,9 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
             where = f"the downlink (on the uplink the sector receives on {c}.num_rx_ant elements)"
         if where is not None:
             raise SpecError([f"{p}.bs_tx_antennas={cell.bs_tx_antennas} is read only in {where}; leave it at 1 here"])
+    elif cell.csi_delay_ms > 0:
+        raise SpecError([f"{p}.csi_delay_ms={cell.csi_delay_ms:g} is the age of a beamforming sector's channel "
+                         f"knowledge; it is read only with {p}.bs_tx_antennas > 1"])
     if not cell_is_shared(cell, channel):
         if cell.ue_distances_m is not None:
             raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "
