@@ -124,8 +124,10 @@ def _scenarios_of(source: str, many: bool) -> list:
             _fail(f"{path}: expected a scenario's fields (a JSON object){' or a list of them' if many else ''}")
         return [Scenario.from_dump(d) for d in docs]
     ns = runpy.run_path(str(path))
-    names = ("scenarios", "scenario") if many else ("scenario",)
-    found = next(([ns[n]] if n == "scenario" else ns[n] for n in names if n in ns), None)
+    if many and "scenarios" in ns:
+        found = ns["scenarios"]
+    else:
+        found = [ns["scenario"]] if "scenario" in ns else None
     if not found:
         _fail(f"{path} defines {'neither `scenario` nor `scenarios`' if many else 'no `scenario`'}")
     for sc in found:

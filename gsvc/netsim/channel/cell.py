@@ -291,6 +291,14 @@ def power_cap_prbs(backoff_db: np.ndarray) -> list[int]:
     return [max(1, int(np.flatnonzero(row == 0.0).max())) for row in backoff_db]
 
 
+def _at_sendable_power(row: dict, short_db: float) -> None:
+    """An uplink stream's row: its ``sinr_db_mean`` (at the open-loop PSD) moved ``short_db`` lower, to the
+    PSD its UE can send, the open-loop figure kept as ``open_loop_sinr_db_mean`` and the gap as
+    ``psd_backoff_db``."""
+    row.update(open_loop_sinr_db_mean=row["sinr_db_mean"], sinr_db_mean=row["sinr_db_mean"] - short_db,
+               psd_backoff_db=short_db)
+
+
 def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]]:
     """:func:`cell_stats` of a traffic-aware cell: goodputs and PRB shares are what the traffic used
     (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization``.
@@ -305,9 +313,7 @@ def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]
         row = {"stream": u, "goodput_mbps": carried["goodput_mbps"][u], "sinr_db_mean": power_mean_db(ch.wideband_db[u]),
                "prb_share": carried["prb_share"][u]}
         if caps is not None:
-            short_db = float(ch.backoff_db[u, caps[u]])
-            row.update(open_loop_sinr_db_mean=row["sinr_db_mean"], sinr_db_mean=row["sinr_db_mean"] - short_db,
-                       psd_backoff_db=short_db)
+            _at_sendable_power(row, float(ch.backoff_db[u, caps[u]]))
         row.update({k: facts[k] for k in ("distance_m", "los", "indoor", "geometry_sinr_db") if k in facts})
         rows.append(row)
     good = [r["goodput_mbps"] for r in rows]
@@ -327,9 +333,7 @@ def cell_stats(traces) -> tuple[dict, list[dict]]:
         row = {"stream": s, "goodput_mbps": tr.goodput_mbps,
                "sinr_db_mean": power_mean_db(sinr) if sinr is not None and len(sinr) else None}
         if "psd_backoff_db" in tr.meta and row["sinr_db_mean"] is not None:  # uplink: as :func:`queue_cell_stats`
-            short_db = float(tr.meta["psd_backoff_db"])
-            row.update(open_loop_sinr_db_mean=row["sinr_db_mean"], sinr_db_mean=row["sinr_db_mean"] - short_db,
-                       psd_backoff_db=short_db)
+            _at_sendable_power(row, float(tr.meta["psd_backoff_db"]))
         for key in ("prb_share", "distance_m", "los", "indoor", "geometry_sinr_db"):
             if key in tr.meta:
                 row[key] = tr.meta[key]
