@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gsvc
-from gsvc.netsim.jitter import JitterBuffer, RollingQuantile
+from gsvc.netsim.jitter import SIZE_MEMORY_PSI, JitterBuffer, RollingQuantile
 from gsvc.netsim.link import Link
 from gsvc.netsim.packets import packetise
 from gsvc.netsim.receiverspec import JitterBufferSpec
@@ -192,6 +192,38 @@ def test_adaptive_playout_covers_the_largest_frame_not_just_the_95th_percentile_
     dropped = JitterBuffer(same, 15.0, release=lambda *_: None)
     dropped.arrive(now_s=0.01, frame=0, capture_s=0.0, payload=None)  # never crossed the link: no sample
     assert dropped.net.value(-1.0) == -1.0
+
+
+def test_key_frames_further_apart_than_the_window_are_covered_by_the_remembered_size_and_slope():
+    """H.264's key frame every 6 s (90 frames) against a 60-frame window: when each key frame arrives, the
+    window holds no other, so a fit and a largest size over the window alone know nothing of it, and the
+    delay, moving at most 100 ms/s, cannot rise in time: every such key frame came 160 ms late. libwebrtc's
+    estimator remembers its largest frame size (decaying by psi = 0.9999 a frame) and its slope across
+    windows; so does the buffer here."""
+    rng = np.random.default_rng(3)
+    n = 400
+    sizes = np.where(np.arange(n) % 90 == 0, 2000, 200)
+    delays_s = sizes * 8 / 80e3 + 0.005 + rng.uniform(0, 0.004, n)
+    keys = np.flatnonzero(np.arange(n) % 90 == 0)[1:]
+
+    def lateness_ms(psi: float) -> np.ndarray:
+        playout = []
+        jb = JitterBuffer(JitterBufferSpec(mode="adaptive", delay_ms=0, render_delay_ms=10), 15.0,
+                          release=lambda k, p, _pl: playout.append(p))
+        jb.net.psi = psi
+        for k, (size, d) in enumerate(zip(sizes, delays_s)):
+            jb.arrive(now_s=k / 15 + d, frame=k, capture_s=k / 15, payload="f", nbytes=int(size))
+        return (keys / 15 + delays_s[keys] - np.asarray(playout)[keys]) * 1e3
+
+    remembered = lateness_ms(SIZE_MEMORY_PSI)
+    assert (remembered <= 0).all() and remembered.max() > -20  # on time, by about the render delay
+    assert (lateness_ms(0.0) > 100).all()  # no memory beyond the frame itself: every one late
+
+    decaying = JitterBuffer(JitterBufferSpec(mode="adaptive"), 15.0, release=lambda *_: None).net
+    decaying.add(0.2, 2000)
+    for _ in range(6931):  # ln 2 / -ln 0.9999 frames: the remembered size halves
+        decaying.add(0.02, 200)
+    assert decaying.max_bytes == pytest.approx(1000, rel=0.01)
 
 
 def test_a_codec_that_holds_its_group_back_is_shown_on_time_after_its_first_group():

@@ -22,13 +22,19 @@ Timing assumptions:
   such frames are fewer than 5 %, and every one of them would come late. libwebrtc's jitter
   estimator (modules/video_coding/timing/jitter_estimator.cc) models the delay as
   ``slope * frame size + noise`` (a Kalman filter on the deltas of frame delay against frame
-  size) and adds ``slope * (max frame size - mean frame size)`` to its noise term. Here, over
-  the same window as the percentile, the slope is the least-squares fit of network delay on
-  frame size (s/byte, at least 0), and the network term is the 95th percentile of the delays
-  with the size's share taken out, ``d - slope * size``, plus ``slope * (largest size in the
-  window)``: the delay a frame of the window's largest size would have at that percentile.
-  With delays that do not grow with size the slope is 0 and the term is the plain percentile.
-  Frames the sender dropped never reached the link and add no sample.
+  size) and adds ``slope * (max frame size - mean frame size)`` to its noise term, its max frame
+  size decaying by ``psi = 0.9999`` a frame (``max = max(psi * max, size)``), so a key frame is
+  remembered for minutes, not for a window. Here the slope is the least-squares fit of network
+  delay on frame size (s/byte, at least 0) with every frame's weight decaying by the same
+  ``psi`` a frame (:data:`SIZE_MEMORY_PSI`), the network term is the 95th percentile over the
+  window of the delays with the size's share taken out, ``d - slope * size``, plus
+  ``slope * (the decayed largest size)``: the delay a frame of the largest recent size would have
+  at that percentile. Key frames further apart than the window (H.264 every 6 s, a 4 s window)
+  are still covered; with delays that do not grow with size the slope is 0 and the term is the
+  plain percentile. The slope's memory is as long as libwebrtc's max frame size: after the link's
+  rate changes, the fit follows as new large frames outweigh the old (the percentile of the
+  window takes the change in the small frames' delays at once). Frames the sender dropped never
+  reached the link and add no sample.
 """
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["JitterBuffer", "RollingQuantile", "SizeAwareDelay"]
+__all__ = ["JitterBuffer", "RollingQuantile", "SizeAwareDelay", "SIZE_MEMORY_PSI"]
 
 
 class RollingQuantile:
@@ -60,33 +66,49 @@ class RollingQuantile:
         return self._sorted[int(self.q * (len(self._sorted) - 1))]
 
 
+#: per-frame decay of the largest frame size libwebrtc's jitter estimator keeps (``psi_``, 0.9999, in
+#: modules/video_coding/timing/jitter_estimator.cc); here also the decay of the size fit's weights
+SIZE_MEMORY_PSI = 0.9999
+
+
 class SizeAwareDelay:
-    """The network term of the playout target over the last ``window`` frames (module docstring).
+    """The network term of the playout target (module docstring).
 
     ``add(delay_s, nbytes)`` records a frame's network delay (s) and size (bytes); ``value(default)``
-    is ``q``-quantile of ``delay - slope * size`` plus ``slope * max(size)`` (s), with ``slope`` the
-    least-squares fit of delay on size, clamped at 0; ``default`` while the window is empty.
+    is the ``q``-quantile of ``delay - slope * size`` over the last ``window`` frames plus
+    ``slope * max_bytes`` (s), with ``slope`` the least-squares fit of delay on size over every frame
+    seen, weights decaying by ``psi`` a frame, clamped at 0, and ``max_bytes`` the largest size, decaying
+    by ``psi`` a frame; ``default`` while the window is empty.
     """
 
-    def __init__(self, window: int, q: float = 0.95):
-        self.window, self.q = window, q
+    def __init__(self, window: int, q: float = 0.95, psi: float = SIZE_MEMORY_PSI):
+        self.window, self.q, self.psi = window, q, psi
         self._delay: deque[float] = deque(maxlen=window)
         self._size: deque[float] = deque(maxlen=window)
         self._value: float | None = None
+        # exponentially weighted means and co-moments of (size, delay), updated West-style (no cancellation)
+        self._w = self._mean_s = self._mean_d = self._c_ss = self._c_sd = 0.0
+        self.max_bytes = 0.0
 
     def add(self, delay_s: float, nbytes: int) -> None:
+        size, psi = float(nbytes), self.psi
         self._delay.append(delay_s)
-        self._size.append(float(nbytes))
+        self._size.append(size)
         self._value = None
+        self.max_bytes = max(psi * self.max_bytes, size)
+        self._w = psi * self._w + 1.0
+        ds = size - self._mean_s
+        dd = delay_s - self._mean_d
+        self._mean_s += ds / self._w
+        self._mean_d += dd / self._w
+        self._c_ss = psi * self._c_ss + ds * (size - self._mean_s)
+        self._c_sd = psi * self._c_sd + dd * (size - self._mean_s)
 
     def slope_s_per_byte(self) -> float:
-        """Least-squares slope of delay on size over the window (s/byte), at least 0."""
-        if len(self._size) < 2:
+        """Weighted least-squares slope of delay on size (s/byte), at least 0; 0 while sizes have not varied."""
+        if self._c_ss <= 1e-12 * self._w * max(self._mean_s ** 2, 1.0):
             return 0.0
-        s, d = np.asarray(self._size), np.asarray(self._delay)
-        ds = s - s.mean()
-        var = float(ds @ ds)
-        return max(float(ds @ (d - d.mean())) / var, 0.0) if var > 0.0 else 0.0
+        return max(self._c_sd / self._c_ss, 0.0)
 
     def value(self, default: float) -> float:
         if not self._delay:
@@ -95,10 +117,9 @@ class SizeAwareDelay:
             slope = self.slope_s_per_byte()
             d = np.asarray(self._delay)
             if slope > 0.0:
-                s = np.asarray(self._size)
-                d = d - slope * s
+                d = d - slope * np.asarray(self._size)
             r = np.sort(d)[int(self.q * (len(d) - 1))]
-            self._value = float(r + slope * max(self._size)) if slope > 0.0 else float(r)
+            self._value = float(r + slope * self.max_bytes) if slope > 0.0 else float(r)
         return self._value
 
 

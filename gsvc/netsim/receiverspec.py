@@ -18,7 +18,7 @@ class JitterBufferSpec(Spec):
     ``fixed``: playout = capture + ``delay_ms``.
     ``adaptive`` (WebRTC-style): target = p95 network delay + p95 receiver delay (queue
     wait + decode) over the last ``window_frames`` frames + ``render_delay_ms``, the network
-    term raised to cover the window's largest frame at the fitted delay per byte (libwebrtc's
+    term raised to cover the largest recent frame at the fitted delay per byte (libwebrtc's
     jitter estimator's frame-size term; :mod:`gsvc.netsim.jitter`); the delay
     in use starts at ``delay_ms`` and moves toward the target by at most
     ``max_change_ms_per_s`` per second of video, so playout times never jump, except that a

@@ -68,8 +68,10 @@ class CellSpec(Spec):
     ue_power_dbm: float = bounded(23.0, 0.0, 33.0, "dBm", "UE maximum transmit power (uplink; TS 38.101-1 "
                                   "power class 3: 23 dBm)")
     p0_dbm: float = bounded(-80.0, -202.0, 24.0, "dBm", "uplink open-loop power control target P0 per PRB "
-                            "(TS 38.213 Sec. 7.1.1 P_O_PUSCH; -202..24 dBm)")
-    alpha: float = 0.8
+                            "(TS 38.213 Sec. 7.1.1 P_O_PUSCH; -202..24 dBm). The default, with alpha 0.8, "
+                            "is gsvc's choice of a common fractional setting, not a value from a 3GPP table")
+    alpha: float = bounded(0.8, 0.0, 1.0, "", "uplink path-loss compensation factor of open-loop power control "
+                           "(one of ALPHAS)")
     bs_noise_figure_db: float = bounded(5.0, 0.0, 20.0, "dB", "base-station noise figure, the uplink's receiver "
                                         "(TR 38.802 Table A.2.1-1: 5 dB)")
     bs_tx_antennas: int = bounded(1, 1, 16, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
