@@ -4,6 +4,7 @@
     python examples/cell_capacity.py --quick    # a quick look: fewer users, 1 s, one GPU count
     python examples/cell_capacity.py --part quality [--floor-db 28]   # question 3 (real decoding)
     python examples/cell_capacity.py --bs-tx-antennas 8  # every question with 8 beamforming sector elements
+    python examples/cell_capacity.py --bs-tx-antennas 8 --mu-mimo-ues 4  # ... serving up to 4 UEs per PRB group
 
 One UMi sector at 3.5 GHz (Sionna TR 38.901 system-level channel, interference from the other 20
 sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF. Two questions:
@@ -90,8 +91,10 @@ def _show(summary: pd.DataFrame, keys: list[str], out: Path, name: str, by: list
 
 
 def _bs(sc: gsvc.Scenario, args) -> gsvc.Scenario:
-    """``sc`` with ``--bs-tx-antennas`` sector elements."""
-    return sc.updated({"cell.bs_tx_antennas": args.bs_tx_antennas}) if args.bs_tx_antennas != 1 else sc
+    """``sc`` with ``--bs-tx-antennas`` sector elements and ``--mu-mimo-ues`` UEs per PRB group."""
+    changes = {k: v for k, v in (("cell.bs_tx_antennas", args.bs_tx_antennas),
+                                 ("cell.mu_mimo_ues", args.mu_mimo_ues)) if v != 1}
+    return sc.updated(changes) if changes else sc
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,6 +108,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=None, help="video seconds per run (default 2, --quick 1)")
     ap.add_argument("--bs-tx-antennas", type=int, default=1,
                     help="the sector's transmit elements (cell.bs_tx_antennas: one layer beamformed to each UE)")
+    ap.add_argument("--mu-mimo-ues", type=int, default=1,
+                    help="most UEs a PRB group carries at once (cell.mu_mimo_ues: zero-forcing MU-MIMO; needs "
+                         "--bs-tx-antennas at least as many); question 1 then also tries 12 and 16 users")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -115,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     print("## 1. XR, DL VR 30 Mbit/s at 60 fps, 100 MHz, PDB 10 ms (TR 38.838)")
-    users = [1, 2] if args.quick else [1, 2, 3, 4, 6, 8]
+    users = [1, 2] if args.quick else [1, 2, 3, 4, 6, 8] + ([12, 16] if args.mu_mimo_ues > 1 else [])
     res = gsvc.sweep(_bs(xr_scenario(seconds), args), {"streams": users}, seeds=seeds, executor=args.executor,
                      out=out / "xr", progress=False)
     _show(res.summary, ["streams"], out, "xr", by=[])

@@ -47,6 +47,7 @@ import numpy as np
 
 from .channel.cell import power_cap_prbs
 from .channel.mac import TransportBlock, UeMac
+from .channel.mumimo import mu_sinr, pair_groups, zf_precoders
 from .channel.phy import effective_sinr_alloc_db
 from .channel.scheduler import achievable_rate, allocate_slot, scheduling_rule
 from .link import Burst
@@ -132,6 +133,8 @@ class SharedCarrier:
         self.sizes = radio.group_prbs
         self.beta_mcs = radio.tables.beta
         self.backoff = radio.backoff_db if uplink and np.any(radio.backoff_db) else None
+        self.mu_max = cell.mu_mimo_ues if radio.beam_h is not None else 1
+        self.csi_lag = round(cell.csi_delay_ms / 1e3 / self.slot_s)    # slots: the channel MU precoding knows
         # a power-limited UE gets no more PRBs than its maximum power fills at the open-loop PSD (the power
         # headroom it reports, TS 38.321 Sec. 5.4.6): more would spread its power thinner than the SINR the
         # MCS was chosen for, and at the cell edge fail every transmission and retransmission
@@ -281,6 +284,10 @@ class SharedCarrier:
         weight = None if hol_weight is None else np.array([hol_weight(self.pdb_s, h) for h in hol])
         rate = achievable_rate(self.sizes, radio.sinr[rep, idx])                         # [A, G]
         alloc = allocate_slot(self.rule, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
+        sets = None
+        if self.mu_max > 1 and len(active) > 1:
+            known = (t - self.csi_lag) % self.n_slots if t >= self.csi_lag else 0
+            sets = self._pair(known, idx, alloc, needs, retx, avg, weight, rate)
         prbs = alloc.sum(axis=1)
         given = (alloc > 0)
         for a, u in enumerate(active):
@@ -292,10 +299,13 @@ class SharedCarrier:
         sinr = radio.sinr[j, idx[sched]]                                                 # [S, G]
         if self.backoff is not None:                                                    # uplink power cap
             sinr = sinr * (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
+        shift_db = report = None
+        if sets is not None:
+            sinr, shift_db, report = self._mu_rows(j, known, idx, sched, alloc, sets, sinr)
         eff = effective_sinr_alloc_db(sinr, self.beta_mcs, alloc[sched])                 # [S, M] dB
         end_s = (t + 1) * slot
         deliver_s = end_s + self.core_s
-        self.prb_slots_used += int(prbs.sum())
+        self.prb_slots_used += int(self.sizes[given.any(axis=0)].sum())
         self.last_busy_slot = t
         for row, a in enumerate(sched.tolist()):
             u = active[a]
@@ -304,12 +314,71 @@ class SharedCarrier:
             ue.prb_slots += n
             tb = retx[a]
             if tb is None:
-                k = ue.mac.mcs()
+                k = ue.mac.mcs() if shift_db is None else ue.mac.mcs(shift_db(row, ue.mac.mcs()))
                 tb = self._fill(ue, t, k, ue.mac.tbs[k][n], n, end_s, ts)
-            ok = ue.mac.transmit(t, tb, float(eff[row, tb.mcs_i]), self._draw(ue, t))
+            ok = ue.mac.transmit(t, tb, float(eff[row, tb.mcs_i]), self._draw(ue, t),
+                                 None if report is None else report(row, tb.mcs_i))
             if ok is not None:
                 self._resolve(ue, tb, ok, deliver_s)
         self._settle()
+
+    # --- MU-MIMO (cell.mu_mimo_ues > 1) -------------------------------------------------------
+    def _pair(self, known: int, idx: np.ndarray, alloc: np.ndarray, needs: list, retx: list, avg: np.ndarray,
+              weight, rate: np.ndarray) -> dict:
+        """Let UEs with more data join other UEs' groups (:func:`~.channel.mumimo.pair_groups`, on the channel
+        the sector knows: that of slot ``known``, ``cell.csi_delay_ms`` before; the run's first slots know slot
+        0's, and where the trace repeats the known channel is the end of the trace's); ``alloc`` and ``rate``
+        (``[A, G]``) are updated in place
+        (a member's rate at its estimated MU SINR). Returns ``{K: (groups [N], members [N, K], estimated
+        SINR [N, K])}`` of the groups carrying ``K`` > 1 UEs."""
+        radio = self.radio
+        a_len, g_len = alloc.shape
+        owner = np.where(alloc.any(axis=0), alloc.argmax(axis=0), -1)
+        new_tb = np.array([tb is None for tb in retx])
+        shareable = (owner >= 0) & new_tb[np.maximum(owner, 0)]
+        left = np.asarray(needs) - alloc.sum(axis=1)
+        members, est = pair_groups(radio.beam_h[known, idx], radio.beam_den[known, idx], owner, shareable, new_tb,
+                                   np.where(new_tb, left, 0), self.sizes, avg, weight, self.rule.priority,
+                                   radio.snr_scale, self.mu_max)
+        count = (members >= 0).sum(axis=1)
+        sets = {}
+        for k in np.unique(count[count > 1]).tolist():
+            gs = np.flatnonzero(count == k)
+            mem = members[gs, :k]
+            alloc[mem, gs[:, None]] = self.sizes[gs][:, None]
+            rate[mem, gs[:, None]] = self.sizes[gs][:, None] * np.log2(1.0 + est[gs, :k])
+            sets[k] = (gs, mem, est[gs, :k])
+        return sets
+
+    def _mu_rows(self, j: int, known: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray, sets: dict,
+                 sinr: np.ndarray):
+        """The scheduled UEs' SINR rows (``[S, G]``) with each shared group at its MU SINR now (precoders from
+        the channel of slot ``known``, channels of slot ``j``), and two functions of (row, MCS index): the dB
+        by which the sector's estimate of the row's effective SINR falls below its single-user one (MCS
+        choice), and the single-user effective SINR the UE reports (its channel state, for OLLA)."""
+        radio = self.radio
+        if not sets:
+            return sinr, None, None
+        row_of = np.full(alloc.shape[0], -1)
+        row_of[sched] = np.arange(len(sched))
+        su_now = sinr
+        sinr = sinr.copy()
+        su_est = radio.sinr[known, idx[sched]]
+        mu_est = su_est.copy()
+        for gs, mem, est in sets.values():
+            ue = idx[mem]                                                                    # [N, K]
+            w = zf_precoders(radio.beam_h[known, ue, gs[:, None]].astype(np.complex128))
+            now = mu_sinr(radio.beam_h[j, ue, gs[:, None]].astype(np.complex128), w,
+                          radio.beam_den[j, ue, gs[:, None]], radio.snr_scale)             # [N, K]
+            rows = row_of[mem]
+            sinr[rows, gs[:, None]] = np.maximum(now, 1e-12)
+            mu_est[rows, gs[:, None]] = est
+        mine = alloc[sched]
+        eff_su_est = effective_sinr_alloc_db(su_est, self.beta_mcs, mine)
+        eff_mu_est = effective_sinr_alloc_db(mu_est, self.beta_mcs, mine)
+        eff_su_now = effective_sinr_alloc_db(su_now, self.beta_mcs, mine)
+        return (sinr, lambda r, k: float(eff_mu_est[r, k] - eff_su_est[r, k]),
+                lambda r, k: float(eff_su_now[r, k]))
 
     def _fill(self, ue: _Ue, t: int, k: int, capacity: int, n_prb: int, end_s: float, ts: float) -> TransportBlock:
         """A new TB of ``capacity`` bits at MCS index ``k``, filled from the head of the UE's queue."""
@@ -364,10 +433,12 @@ class SharedCarrier:
     # --- what the run reports -----------------------------------------------------------------
     def stats(self, span_s: float) -> dict:
         """PRB shares, goodputs and the cell's PRB utilization over ``span_s`` (at least until the
-        last busy slot)."""
+        last busy slot), and the mean number of UEs on a used PRB (above 1 only with MU-MIMO)."""
         span_s = max(span_s, (self.last_busy_slot + 1) * self.slot_s)
         prb_slots = self.max_prb * span_s / self.slot_s
+        used = sum(ue.prb_slots for ue in self.ues)
         return {"prb_utilization": self.prb_slots_used / prb_slots if prb_slots else float("nan"),
+                "ues_per_prb_mean": used / self.prb_slots_used if self.prb_slots_used else float("nan"),
                 "prb_share": [ue.prb_slots / prb_slots for ue in self.ues],
                 "goodput_mbps": [ue.bits_delivered / span_s / 1e6 for ue in self.ues],
                 "span_s": span_s}

@@ -126,20 +126,31 @@ class _Geometric:
         """:meth:`sinr` with ``T`` transmit elements per sector (class docstring). With ``cell.csi_delay_ms``
         the precoder is the dominant right singular vector of the channel that long before (the sums of
         sinusoids run back past slot 0 as well), and the UE combines the precoded channel it sees now."""
+        return self.sinr_and_beams(freqs_hz, start, slot_s, t_len, beams=False)[0]
+
+    def sinr_and_beams(self, freqs_hz, start: int, slot_s: float, t_len: int, beams: bool = True):
+        """:meth:`sinr` (``[slots, U, G]``) and, with ``beams``, what MU-MIMO pairing reads
+        (:mod:`.mumimo`): each UE's effective channel ``u^H H`` toward the serving sector, ``u`` the
+        dominant left singular vector of its channel now (``[slots, U, G, T]`` complex64), and its noise
+        plus other-sector interference over noise after that combiner (``[slots, U, G]`` float32);
+        ``None, None`` without ``beams``."""
         s, t0_s, n_t = self.drop.serving, start * slot_s, self.num_tx
         lag = round(self.csi_delay_s / slot_s)
 
         def channel(sos, t_s: float = t0_s) -> np.ndarray:                # [slots, G, R, T]
             h = frequency_response(sos, freqs_hz, t_s, slot_s, t_len).numpy()              # [slots, R * T, G]
             return h.reshape(h.shape[0], -1, n_t, h.shape[2]).transpose(0, 3, 1, 2)
-        out = []
+        out, eff_out, den_out = [], [], []
         for per_bs in self.drop.links:
             h_s = channel(per_bs[s]).astype(np.complex128)
-            if lag == 0:
+            u_now = None
+            if lag == 0 or beams:
                 gram = h_s @ np.conj(np.swapaxes(h_s, -1, -2))                              # [slots, G, R, R]
                 eig, vec = np.linalg.eigh(gram)
+                u_now = vec[..., :, -1]                                                      # [slots, G, R]
+            if lag == 0:
                 sig = np.maximum(eig[..., -1], 0.0)                                          # [slots, G]
-                u = vec[..., :, -1]                                                          # [slots, G, R]
+                u = u_now
             else:
                 h_old = channel(per_bs[s], t0_s - lag * slot_s).astype(np.complex128)
                 _, vec = np.linalg.eigh(np.conj(np.swapaxes(h_old, -1, -2)) @ h_old)         # [slots, G, T, T]
@@ -147,14 +158,24 @@ class _Geometric:
                 sig = (eff.real ** 2 + eff.imag ** 2).sum(axis=-1)
                 u = eff / np.sqrt(np.maximum(sig, 1e-300))[..., None]
             interf = np.zeros_like(sig)
+            interf_now = np.zeros_like(sig) if beams and u_now is not u else interf
             if self.interference:
                 for b, sos in enumerate(per_bs):
                     if b != s:
-                        y = np.einsum("tgr,tgrk->tgk", np.conj(u), channel(sos))            # u^H H_b
+                        h_b = channel(sos)
+                        y = np.einsum("tgr,tgrk->tgk", np.conj(u), h_b)                      # u^H H_b
                         interf += (y.real ** 2 + y.imag ** 2).sum(axis=-1) / n_t
+                        if interf_now is not interf:
+                            y = np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_b)
+                            interf_now += (y.real ** 2 + y.imag ** 2).sum(axis=-1) / n_t
             sinr = sig * self.snr_scale / (interf * self.snr_scale + 1.0)
             out.append(np.maximum(sinr, 1e-12).astype(np.float32))
-        return np.stack(out, axis=1)
+            if beams:
+                eff_out.append(np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_s).astype(np.complex64))
+                den_out.append((interf_now * self.snr_scale + 1.0).astype(np.float32))
+        if not beams:
+            return np.stack(out, axis=1), None, None
+        return np.stack(out, axis=1), np.stack(eff_out, axis=1), np.stack(den_out, axis=1)
 
     def ue_meta(self, u: int) -> dict:
         from .multicell import ue_facts
@@ -319,7 +340,8 @@ def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]
     good = [r["goodput_mbps"] for r in rows]
     summary = {"throughput_mbps": float(np.sum(good)), "jain_index": jain_index(good),
                "sinr_db_mean": float(np.mean([r["sinr_db_mean"] for r in rows])),
-               "prb_utilization": float(carried["prb_utilization"])}
+               "prb_utilization": float(carried["prb_utilization"]),
+               "ues_per_prb_mean": float(carried["ues_per_prb_mean"])}
     return summary, rows
 
 
@@ -365,6 +387,10 @@ class CellChannel:
         initial_sinr_db: ``[U]`` first OLLA estimate of each UE.
         seeds: each UE's stream seed (its decoding draws come from it).
         ue_meta: per UE, what the drop says of it; ``meta``: the whole cell.
+        beam_h, beam_den, snr_scale: what MU-MIMO pairing reads (``cell.mu_mimo_ues`` > 1, :mod:`.mumimo`;
+            None and 0 otherwise): ``[num_slots, U, G, T]`` complex64 effective channel of every UE,
+            ``[num_slots, U, G]`` float32 noise plus other-sector interference over noise, and the
+            sector's power per PRB over noise for a unit channel gain.
     """
 
     sinr: np.ndarray
@@ -379,6 +405,9 @@ class CellChannel:
     seeds: tuple
     ue_meta: list
     meta: dict
+    beam_h: np.ndarray | None = None
+    beam_den: np.ndarray | None = None
+    snr_scale: float = 0.0
 
     @property
     def num_slots(self) -> int:
@@ -455,9 +484,16 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
     freqs_hz = (np.asarray(centres) - n_prb / 2.0) * 12 * link.scs_khz * 1e3
     weights = (np.asarray(sizes) / n_prb).astype(np.float32)
     sinr = np.empty((n_new, num_ue, len(sizes)), np.float32)
+    mu = cell.mu_mimo_ues > 1
+    beam_h = np.empty((n_new, num_ue, len(sizes), cell.bs_tx_antennas), np.complex64) if mu else None
+    beam_den = np.empty((n_new, num_ue, len(sizes)), np.float32) if mu else None
     for start in range(0, n_new, chunk_slots):
         t = min(chunk_slots, n_new - start)
-        sinr[start:start + t] = source.sinr(freqs_hz, start, slot, t)
+        if mu:
+            sinr[start:start + t], beam_h[start:start + t], beam_den[start:start + t] = source.sinr_and_beams(
+                freqs_hz, start, slot, t)
+        else:
+            sinr[start:start + t] = source.sinr(freqs_hz, start, slot, t)
     group = np.asarray(sizes, np.int64)
     wideband_db = (10 * np.log10(sinr @ weights)).T.astype(np.float32)            # [U, n_new]
     backoff = _backoff_table(source, num_ue, n_prb)
@@ -470,7 +506,8 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
     out = CellChannel(sinr=sinr, group_prbs=group, num_prb=n_prb, slot_s=slot, tables=tables, tbs=tbs,
                       backoff_db=backoff,
                       initial_sinr_db=np.array([source.initial_sinr_db(u, channel.num_rx_ant) for u in range(num_ue)]),
-                      wideband_db=wideband_db, seeds=seeds, ue_meta=ue_meta, meta=meta)
+                      wideband_db=wideband_db, seeds=seeds, ue_meta=ue_meta, meta=meta, beam_h=beam_h,
+                      beam_den=beam_den, snr_scale=float(source.snr_scale) if mu else 0.0)
     _CHANNELS[key] = out
     while len(_CHANNELS) > _CHANNELS_KEPT:
         _CHANNELS.popitem(last=False)

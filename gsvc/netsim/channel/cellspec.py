@@ -77,6 +77,9 @@ class CellSpec(Spec):
     bs_tx_antennas: int = bounded(1, 1, 16, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
                                   "elements (a row of TR 38.901 sector elements at half a wavelength), one layer "
                                   "eigen-beamformed to each UE from its channel csi_delay_ms before")
+    mu_mimo_ues: int = bounded(1, 1, 8, "UEs", "downlink MU-MIMO of a beamforming sector (bs_tx_antennas > 1, "
+                               "traffic 'queue'): the most UEs one PRB group carries at once, one zero-forced layer "
+                               "each (gsvc.netsim.channel.mumimo); 1: single-user")
     csi_delay_ms: float = bounded(0.0, 0.0, 1000.0, "ms", "age of the channel a beamforming sector "
                                   "(bs_tx_antennas > 1) precodes with: 0 is ideal channel knowledge; a CSI "
                                   "report's period and latency age it")
@@ -146,6 +149,18 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     elif cell.csi_delay_ms > 0:
         raise SpecError([f"{p}.csi_delay_ms={cell.csi_delay_ms:g} is the age of a beamforming sector's channel "
                          f"knowledge; it is read only with {p}.bs_tx_antennas > 1"])
+    if cell.mu_mimo_ues > 1:
+        from .scheduler import RULES
+        why = None
+        if cell.mu_mimo_ues > cell.bs_tx_antennas:
+            why = (f"zero-forcing separates at most {p}.bs_tx_antennas={cell.bs_tx_antennas} UEs; give "
+                   f"{p}.bs_tx_antennas >= {cell.mu_mimo_ues}")
+        elif cell.traffic != "queue":
+            why = f"UEs are paired slot by slot in a {p}.traffic='queue' cell, not in full-buffer shares"
+        elif cell.scheduler in RULES.names() and RULES.entry(cell.scheduler).priority is None:
+            why = f"pairing weighs the scheduler's metric; {p}.scheduler={cell.scheduler!r} has none"
+        if why is not None:
+            raise SpecError([f"{p}.mu_mimo_ues={cell.mu_mimo_ues} is read only where it can be: {why}"])
     if not cell_is_shared(cell, channel):
         if cell.ue_distances_m is not None:
             raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "

@@ -107,11 +107,13 @@ class UeMac:
         self.last_db = float(sinr_eff_db_row[self.mcs()])
         self.last_report_slot = slot
 
-    def mcs(self) -> int:
-        """Index into ``tables.mcs`` of a new TB's MCS (OLLA or the fixed one)."""
+    def mcs(self, shift_db: float = 0.0) -> int:
+        """Index into ``tables.mcs`` of a new TB's MCS (OLLA or the fixed one); ``shift_db``: how far the
+        scheduler expects this allocation's SINR to differ from the reported one (MU-MIMO's power split and
+        zero-forcing loss)."""
         if self.fixed is not None:
             return self.fixed
-        j = round((self.last_db - self.offset - self._lo) * self._inv)
+        j = round((self.last_db + shift_db - self.offset - self._lo) * self._inv)
         return self._illa[0 if j < 0 else (self._top if j > self._top else j)]
 
     def prbs_for(self, mcs_i: int, bits: int, max_prb: int) -> int:
@@ -132,10 +134,13 @@ class UeMac:
     def pending(self) -> int:
         return len(self._due)
 
-    def transmit(self, t: int, tb: TransportBlock, g_db: float, uniform: float) -> bool | None:
+    def transmit(self, t: int, tb: TransportBlock, g_db: float, uniform: float,
+                 report_db: float | None = None) -> bool | None:
         """Send ``tb`` (new, or the retransmission :meth:`retx_due` gave) in slot ``t`` with effective
         SINR ``g_db`` at its MCS; returns True (decoded), False (lost: HARQ gave up) or None
-        (failed, retransmission scheduled ``rtt`` slots later)."""
+        (failed, retransmission scheduled ``rtt`` slots later). ``report_db``: the channel state the UE
+        reports for this slot where it differs from ``g_db`` (a UE sharing PRBs reports its single-user
+        SINR, as its CSI does; the MU loss is the scheduler's to estimate)."""
         if tb.tx_count:                                      # a retransmission leaves the due list
             heapq.heappop(self._due)
         tb.tx_count += 1
@@ -148,7 +153,8 @@ class UeMac:
         j = round((gc - self._lo) * self._inv)
         p = self._tbler[k][0 if j < 0 else (self._top if j > self._top else j)]
         ok = uniform >= p
-        self._reports.append((t, g_db, (1 if ok else 0) if tb.tx_count == 1 else -1))
+        ack = (1 if ok else 0) if tb.tx_count == 1 else -1
+        self._reports.append((t, g_db if report_db is None else report_db, ack))
         if ok:
             return True
         if tb.tx_count >= self.max_tx:

@@ -1,0 +1,139 @@
+"""Downlink multi-user MIMO of a beamforming sector: which UEs share a PRB group, and at what SINR.
+
+A sector of ``T`` transmit elements (``cell.bs_tx_antennas``) can send up to ``cell.mu_mimo_ues`` UEs on
+the same PRB group at once, one layer each, separated by zero-forcing precoding. Each UE combines its
+``R`` receive antennas toward its strongest direction (the dominant left singular vector ``u`` of its
+``R x T`` channel ``H``), so the sector sees one row per UE, its effective channel ``h = u^H H``
+(``1 x T``); for ``K`` co-scheduled rows stacked in ``Hk`` (``K x T``) the precoder is
+``W = Hk^H (Hk Hk^H)^-1`` with every column scaled to unit norm, and the sector's power is split equally
+over the ``K`` layers. UE ``k``'s SINR on the group is
+
+    (S / K) |h_k w_k|^2 / (D_k + (S / K) sum_{j != k} |h_k w_j|^2)
+
+with ``S`` the sector's SNR scale (power per PRB over noise, for a unit channel gain) and ``D_k`` its
+noise plus the other sectors' interference (``1 +`` interference over noise). The precoder is computed
+from the channel the sector knows (``cell.csi_delay_ms`` old, :class:`~.cell.CellChannel` slots earlier);
+with ideal knowledge the sum is zero and each UE keeps ``1 / [(Hk Hk^H)^-1]_kk`` of its channel's gain
+(its part orthogonal to the others) at ``1 / K`` of the power; with older knowledge the layers leak into
+each other.
+
+Pairing (:func:`pair_groups`), slot by slot in the traffic-aware cell: the single-user allocation
+(:func:`~.scheduler.allocate_slot`) gives every group its owner; then, for every group at once, the UE
+that raises the group's summed scheduling metric most (the rule's ``priority`` of each member's
+achievable rate at its estimated MU SINR, so PF pairs by the sum of rate over average rate) joins it, up
+to ``cell.mu_mimo_ues`` members, while the sum grows. A joining UE must have a new transport block with
+data beyond its single-user PRBs (a HARQ retransmission keeps its PRB count and MCS, so neither it nor
+its groups are shared), and joins no more groups than that data needs. This is the greedy user selection
+of zero-forcing MU-MIMO (Yoo and Goldsmith, "On the optimality of multiantenna broadcast scheduling
+using zero-forcing beamforming", IEEE JSAC 24(3), 2006, semi-orthogonal user selection) with the
+scheduler's metric in place of the rate.
+
+Not modelled: codebook (Type II) quantisation of the channel the sector precodes with, SRS-based
+reciprocity errors, regularised ZF/MMSE precoding, more than one layer per UE, and MU pairing on the
+uplink.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["zf_precoders", "mu_sinr", "pair_groups"]
+
+#: diagonal loading of the Gram matrix relative to its trace: keeps near-parallel sets finite (they get a
+#: near-zero gain and are never chosen)
+_LOADING = 1e-9
+
+
+def zf_precoders(h: np.ndarray) -> np.ndarray:
+    """Zero-forcing precoders with unit-norm columns: ``h`` ``[..., K, T]`` complex -> ``[..., T, K]``."""
+    gram = h @ np.conj(np.swapaxes(h, -1, -2))                                           # [..., K, K]
+    k = gram.shape[-1]
+    load = _LOADING * np.real(np.trace(gram, axis1=-2, axis2=-1))[..., None, None] * np.eye(k)
+    w = np.conj(np.swapaxes(h, -1, -2)) @ np.linalg.inv(gram + load)                     # [..., T, K]
+    return w / np.maximum(np.linalg.norm(w, axis=-2, keepdims=True), 1e-30)
+
+
+def mu_sinr(h: np.ndarray, w: np.ndarray, den: np.ndarray, snr_scale: float) -> np.ndarray:
+    """Linear SINR of each of ``K`` layers (module docstring): ``h`` ``[..., K, T]`` the channels the UEs see,
+    ``w`` ``[..., T, K]`` the precoders, ``den`` ``[..., K]`` noise plus other-sector interference over noise.
+    Returns ``[..., K]``."""
+    g = np.abs(h @ w) ** 2                                                               # [..., K, K] |h_k w_j|^2
+    share = snr_scale / w.shape[-1]
+    sig = np.diagonal(g, axis1=-2, axis2=-1)
+    leak = g.sum(axis=-1) - sig
+    return share * sig / (den + share * leak)
+
+
+def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np.ndarray, joinable: np.ndarray,
+                need_prbs: np.ndarray, group_prbs: np.ndarray, avg: np.ndarray, weight: np.ndarray | None, priority,
+                snr_scale: float, max_ues: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grow each PRB group's single-user owner into a zero-forcing set (module docstring).
+
+    Args:
+        h: ``[A, G, T]`` complex, each active UE's effective channel as the sector knows it.
+        den: ``[A, G]`` noise plus other-sector interference over noise, as reported.
+        owner: ``[G]`` int, the active UE each group went to (-1: none; such a group stays empty).
+        shareable: ``[G]`` bool, groups others may join (not those of a HARQ retransmission).
+        joinable: ``[A]`` bool, UEs that may join another's group (a new TB with data beyond its PRBs).
+        need_prbs: ``[A]`` int, PRBs each joinable UE's data needs beyond its single-user ones.
+        group_prbs: ``[G]`` PRBs per group.
+        avg, weight: the rule's PF average and head-of-line weight per active UE (``weight`` None if unused).
+        priority: the rule's ``priority(rate [N, 1], avg [N], weight [N] | None) -> [N, 1]``.
+        snr_scale: the sector's power per PRB over noise for a unit channel gain.
+        max_ues: most members per group (``cell.mu_mimo_ues``).
+
+    Returns:
+        ``members`` ``[G, max_ues]`` int (active UE indices, -1 padded, column 0 the owner) and ``sinr``
+        ``[G, max_ues]`` float64, each member's estimated SINR in its final set (NaN where no set grew).
+    """
+    g_len = h.shape[1]
+    members = np.full((g_len, max_ues), -1, np.int64)
+    members[:, 0] = owner
+    sinr = np.full((g_len, max_ues), np.nan)
+    sizes = np.asarray(group_prbs, np.float64)
+    grow = np.flatnonzero((owner >= 0) & shareable)
+    cands = np.flatnonzero(joinable & (need_prbs > 0))
+    if not len(grow) or not len(cands):
+        return members, sinr
+    o = owner[grow]
+    sinr[grow, 0] = snr_scale * (np.abs(h[o, grow]) ** 2).sum(-1) / den[o, grow]
+    metric = _metric(sinr[grow, :1], members[grow, :1], sizes[grow], avg, weight, priority)      # [len(grow)]
+    left = need_prbs.astype(np.float64)
+    for k in range(1, max_ues):
+        if not len(grow) or not len(cands):
+            break
+        n_g, n_c = len(grow), len(cands)
+        trial = np.concatenate([np.broadcast_to(members[grow, None, :k], (n_g, n_c, k)),
+                                np.broadcast_to(cands[None, :, None], (n_g, n_c, 1))], axis=2)   # [g, c, k+1]
+        at = grow[:, None, None]
+        hk = h[trial, at]                                                                  # [g, c, k+1, T]
+        s = mu_sinr(hk, zf_precoders(hk), den[trial, at], snr_scale)                       # [g, c, k+1]
+        m = _metric(s.reshape(-1, k + 1), trial.reshape(-1, k + 1), np.repeat(sizes[grow], n_c),
+                    avg, weight, priority).reshape(n_g, n_c)
+        fresh = ~(members[grow, None, :k] == cands[None, :, None]).any(-1)                 # [g, c]
+        gain = np.where(fresh, m - metric[:, None], -np.inf)
+        best = gain.argmax(axis=1)
+        top = gain[np.arange(n_g), best]
+        took = np.zeros(n_g, bool)
+        for i in np.argsort(-top, kind="stable").tolist():                                # biggest gain first
+            if not top[i] > 0:
+                break
+            a = int(cands[best[i]])
+            if left[a] <= 0:
+                continue
+            g = int(grow[i])
+            left[a] -= sizes[g]
+            members[g, k] = a
+            sinr[g, :k + 1] = s[i, best[i]]
+            metric[i] = m[i, best[i]]
+            took[i] = True
+        grow, metric = grow[took], metric[took]                                            # the rest stop growing
+        cands = cands[left[cands] > 0]
+    return members, sinr
+
+
+def _metric(sinr: np.ndarray, who: np.ndarray, sizes: np.ndarray, avg: np.ndarray, weight, priority) -> np.ndarray:
+    """Summed scheduling metric of each set: ``sinr``/``who`` ``[N, K]`` active UE indices, ``sizes`` ``[N]``
+    PRBs of the set's group."""
+    rate = sizes[:, None] * np.log2(1.0 + sinr)
+    return priority(rate.reshape(-1, 1), avg[who].reshape(-1),
+                    None if weight is None else weight[who].reshape(-1)).reshape(rate.shape).sum(axis=1)
