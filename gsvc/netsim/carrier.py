@@ -287,7 +287,7 @@ class SharedCarrier:
         sets = None
         if self.mu_max > 1 and len(active) > 1:
             known = (t - self.csi_lag) % self.n_slots if t >= self.csi_lag else 0
-            sets = self._pair(known, idx, alloc, needs, retx, avg, weight, rate)
+            sets = self._pair(known, rep, idx, alloc, needs, retx, avg, weight, rate)
         prbs = alloc.sum(axis=1)
         given = (alloc > 0)
         for a, u in enumerate(active):
@@ -301,7 +301,7 @@ class SharedCarrier:
             sinr = sinr * (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
         shift_db = report = None
         if sets is not None:
-            sinr, shift_db, report = self._mu_rows(j, known, idx, sched, alloc, sets, sinr)
+            sinr, shift_db, report = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr)
         eff = effective_sinr_alloc_db(sinr, self.beta_mcs, alloc[sched])                 # [S, M] dB
         end_s = (t + 1) * slot
         deliver_s = end_s + self.core_s
@@ -323,12 +323,13 @@ class SharedCarrier:
         self._settle()
 
     # --- MU-MIMO (cell.mu_mimo_ues > 1) -------------------------------------------------------
-    def _pair(self, known: int, idx: np.ndarray, alloc: np.ndarray, needs: list, retx: list, avg: np.ndarray,
-              weight, rate: np.ndarray) -> dict:
+    def _pair(self, known: int, rep: int, idx: np.ndarray, alloc: np.ndarray, needs: list, retx: list,
+              avg: np.ndarray, weight, rate: np.ndarray) -> dict:
         """Let UEs with more data join other UEs' groups (:func:`~.channel.mumimo.pair_groups`, on the channel
-        the sector knows: that of slot ``known``, ``cell.csi_delay_ms`` before; the run's first slots know slot
-        0's, and where the trace repeats the known channel is the end of the trace's); ``alloc`` and ``rate``
-        (``[A, G]``) are updated in place
+        the sector knows: its own to each UE as of slot ``known``, ``cell.csi_delay_ms`` before (the run's
+        first slots know slot 0's, and where the trace repeats the known channel is the end of the trace's),
+        and the interference each UE reported at slot ``rep``); ``alloc`` and ``rate`` (``[A, G]``) are updated
+        in place
         (a member's rate at its estimated MU SINR). Returns ``{K: (groups [N], members [N, K], estimated
         SINR [N, K])}`` of the groups carrying ``K`` > 1 UEs."""
         radio = self.radio
@@ -337,7 +338,7 @@ class SharedCarrier:
         new_tb = np.array([tb is None for tb in retx])
         shareable = (owner >= 0) & new_tb[np.maximum(owner, 0)]
         left = np.asarray(needs) - alloc.sum(axis=1)
-        members, est = pair_groups(radio.beam_h[known, idx], radio.beam_den[known, idx], owner, shareable, new_tb,
+        members, est = pair_groups(radio.beam_h[known, idx], radio.beam_den[rep, idx], owner, shareable, new_tb,
                                    np.where(new_tb, left, 0), self.sizes, avg, weight, self.rule.priority,
                                    radio.snr_scale, self.mu_max)
         count = (members >= 0).sum(axis=1)
@@ -350,8 +351,8 @@ class SharedCarrier:
             sets[k] = (gs, mem, est[gs, :k])
         return sets
 
-    def _mu_rows(self, j: int, known: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray, sets: dict,
-                 sinr: np.ndarray):
+    def _mu_rows(self, j: int, known: int, rep: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray,
+                 sets: dict, sinr: np.ndarray):
         """The scheduled UEs' SINR rows (``[S, G]``) with each shared group at its MU SINR now (precoders from
         the channel of slot ``known``, channels of slot ``j``), and two functions of (row, MCS index): the dB
         by which the sector's estimate of the row's effective SINR falls below its single-user one (MCS
@@ -363,7 +364,8 @@ class SharedCarrier:
         row_of[sched] = np.arange(len(sched))
         su_now = sinr
         sinr = sinr.copy()
-        su_est = radio.sinr[known, idx[sched]]
+        h_known = radio.beam_h[known, idx[sched]]
+        su_est = radio.snr_scale * (h_known.real ** 2 + h_known.imag ** 2).sum(-1) / radio.beam_den[rep, idx[sched]]
         mu_est = su_est.copy()
         for gs, mem, est in sets.values():
             ue = idx[mem]                                                                    # [N, K]

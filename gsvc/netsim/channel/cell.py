@@ -76,6 +76,40 @@ class StarvedUE(ValueError):
         self.goodputs_mbps = goodputs_mbps
 
 
+#: oversampling of the grid of DFT beams other sectors point (TS 38.214 Table 5.2.2.2.1-2: O1 = 4)
+GRID_OVERSAMPLING = 4
+
+
+def grid_beams(cell_seed: int, sector: int, start: int, t_len: int, groups: int, num_tx: int) -> np.ndarray:
+    """``[t_len, groups, num_tx]`` complex unit-norm beams sector ``sector`` points on each PRB group in slots
+    ``start ..`` (``cell.interferer_beams="grid"``): DFT beams of the half-wavelength row, one of
+    ``GRID_OVERSAMPLING * num_tx`` uniformly spaced in the sine of the angle, drawn for every (slot, group)
+    by a counter-based hash of (cell seed, sector, slot, group), so a slot's beams do not depend on how the
+    trace is cut into chunks. Over the whole grid ``mean(w w^H) = I / T``: the mean interference equals the
+    isotropic model's."""
+    slots = np.arange(start, start + t_len, dtype=np.uint64)[:, None]
+    g = np.arange(groups, dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        x = (np.uint64(cell_seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(sector) * np.uint64(0xC2B2AE3D27D4EB4F)
+             + slots * np.uint64(0x165667B19E3779F9) + g * np.uint64(0x27D4EB2F165667C5))
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)                    # splitmix64 finaliser
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    count = GRID_OVERSAMPLING * num_tx
+    m = (x % np.uint64(count)).astype(np.float64)                                       # [t_len, groups]
+    n = np.arange(num_tx)
+    return np.exp(2j * np.pi * m[..., None] * n / count) / math.sqrt(num_tx)
+
+
+def _interference(y: np.ndarray, beam: np.ndarray | None) -> np.ndarray:
+    """Power another sector puts into a UE whose combined channel from it is ``y`` (``[slots, G, T]``):
+    ``|y w|^2`` for its beam ``w`` (``[slots, G, T]``), or ``||y||^2 / T`` for an isotropic one."""
+    if beam is None:
+        return (y.real ** 2 + y.imag ** 2).sum(axis=-1) / y.shape[-1]
+    z = (y * beam).sum(axis=-1)
+    return z.real ** 2 + z.imag ** 2
+
+
 class _Geometric:
     """SINR of the UEs of a Sionna multi-cell drop (module docstring, step 1).
 
@@ -84,7 +118,9 @@ class _Geometric:
     vectors of its ``R x T`` channel on each PRB group and slot, so the signal gain is the largest
     eigenvalue of ``H H^H``). The other sectors beam to their own UEs, which are not simulated: their
     precoders are isotropic toward this UE, so each adds ``||u^H H_b||^2 / T`` after this UE's combiner
-    ``u`` (the same mean power as one element, as with one antenna). The sector's power is split over its
+    ``u`` (the same mean power as one element, as with one antenna); with ``cell.interferer_beams="grid"``
+    each points one DFT beam ``w`` of a grid per PRB group and slot (:func:`grid_beams`) and adds
+    ``|u^H H_b w|^2``, the same on average. The sector's power is split over its
     elements: ``T`` elements buy an array gain of ``T`` on average, not ``T`` times the power.
     """
 
@@ -92,6 +128,7 @@ class _Geometric:
         from .multicell import drop_for, geometry_sinr_db
         self.num_tx = cell.bs_tx_antennas
         self.csi_delay_s = cell.csi_delay_ms / 1e3
+        self.grid_seed = int(seed) if cell.interferer_beams == "grid" else None
         self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant, num_tx_ant=self.num_tx)
         self.interference = cell.interference == "full-buffer"
         p_prb_dbm = channel.tx_power_dbm - 10 * math.log10(n_prb)
@@ -163,11 +200,11 @@ class _Geometric:
                 for b, sos in enumerate(per_bs):
                     if b != s:
                         h_b = channel(sos)
-                        y = np.einsum("tgr,tgrk->tgk", np.conj(u), h_b)                      # u^H H_b
-                        interf += (y.real ** 2 + y.imag ** 2).sum(axis=-1) / n_t
+                        beam = None if self.grid_seed is None else grid_beams(self.grid_seed, b, start, t_len,
+                                                                              len(freqs_hz), n_t)
+                        interf += _interference(np.einsum("tgr,tgrk->tgk", np.conj(u), h_b), beam)   # u^H H_b
                         if interf_now is not interf:
-                            y = np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_b)
-                            interf_now += (y.real ** 2 + y.imag ** 2).sum(axis=-1) / n_t
+                            interf_now += _interference(np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_b), beam)
             sinr = sig * self.snr_scale / (interf * self.snr_scale + 1.0)
             out.append(np.maximum(sinr, 1e-12).astype(np.float32))
             if beams:

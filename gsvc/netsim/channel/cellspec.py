@@ -45,6 +45,14 @@ class CellSpec(Spec):
     models every UE sees its own fading at ``channel.snr_db``.
     ``pf_beta``: discount factor of the proportional-fair average rate (Sionna's
     ``PFSchedulerSUMIMO`` default 0.98).
+    ``interferer_beams`` (with ``bs_tx_antennas`` > 1 and full-buffer interference): how the other
+    sectors, beamforming to UEs that are not simulated, point. ``"isotropic"``: every beam's power spread
+    evenly over directions, the mean interference of one element, steady from slot to slot.
+    ``"grid"``: on every PRB group in every slot each other sector sends one beam of a grid of ``4 T``
+    DFT beams (the row's oversampled spatial beams, as TS 38.214's Type I codebook builds them with
+    ``O1 = 4``), drawn afresh: the same mean, but interference that flashes up when a beam points at
+    the UE and vanishes when it does not, which the channel the scheduler and OLLA last heard of does not
+    foresee.
     """
 
     spec_path = "cell"
@@ -77,6 +85,7 @@ class CellSpec(Spec):
     bs_tx_antennas: int = bounded(1, 1, 16, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
                                   "elements (a row of TR 38.901 sector elements at half a wavelength), one layer "
                                   "eigen-beamformed to each UE from its channel csi_delay_ms before")
+    interferer_beams: Literal["isotropic", "grid"] = "isotropic"
     mu_mimo_ues: int = bounded(1, 1, 8, "UEs", "downlink MU-MIMO of a beamforming sector (bs_tx_antennas > 1, "
                                "traffic 'queue'): the most UEs one PRB group carries at once, one zero-forced layer "
                                "each (gsvc.netsim.channel.mumimo); 1: single-user")
@@ -149,6 +158,12 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     elif cell.csi_delay_ms > 0:
         raise SpecError([f"{p}.csi_delay_ms={cell.csi_delay_ms:g} is the age of a beamforming sector's channel "
                          f"knowledge; it is read only with {p}.bs_tx_antennas > 1"])
+    elif cell.interferer_beams != "isotropic":
+        raise SpecError([f"{p}.interferer_beams={cell.interferer_beams!r} is how the other beamforming sectors "
+                         f"point; it is read only with {p}.bs_tx_antennas > 1"])
+    if cell.interferer_beams != "isotropic" and cell.interference != "full-buffer":
+        raise SpecError([f"{p}.interferer_beams={cell.interferer_beams!r} shapes the other sectors' "
+                         f"interference; it is read only with {p}.interference='full-buffer'"])
     if cell.mu_mimo_ues > 1:
         from .scheduler import RULES
         why = None
