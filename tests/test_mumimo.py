@@ -101,6 +101,8 @@ def test_mu_mimo_carries_a_cell_single_user_beamforming_cannot():
     ({"cell.bs_tx_antennas": 2, "cell.mu_mimo_ues": 4}, "bs_tx_antennas >= 4"),
     ({"cell.bs_tx_antennas": 4, "cell.mu_mimo_ues": 2, "cell.traffic": "full-buffer"}, "traffic='queue'"),
     ({"cell.bs_tx_antennas": 4, "cell.mu_mimo_ues": 2, "cell.scheduler": "round-robin"}, "has none"),
+    ({"cell.bs_tx_antennas": 16, "cell.mu_mimo_ues": 4, "link.bandwidth_mhz": 100, "link.trace_s": 3600},
+     "GiB; give link.trace_s <= "),
 ])
 def test_mu_mimo_is_refused_where_it_cannot_be_read(changes, why):
     base = gsvc.Scenario(streams=2, channel=dict(model="umi"), cell=dict(scheduler="pf"))

@@ -142,6 +142,20 @@ def scheduled_in_loop(cell: CellSpec) -> bool:
     return cell.scheduler != "dedicated" and cell.traffic == "queue"
 
 
+#: largest MU-MIMO channel a run may hold (:func:`mu_channel_gib`), GiB
+MU_CHANNEL_MAX_GIB = 4.0
+
+
+def mu_channel_gib(cell: CellSpec, channel, link, streams: int) -> float:
+    """GiB of the channel MU-MIMO pairing keeps (``[slots, UEs, PRB groups, elements]`` complex64 and the
+    interference ``[slots, UEs, groups]`` float32) for ``link.trace_s``."""
+    from . import numerology as nr
+    n_prb = nr.num_prb(link.bandwidth_mhz, link.scs_khz, nr.frequency_range(channel.carrier_ghz)) or 1
+    groups = len(nr.prb_groups(n_prb)[1])
+    slots = link.trace_s / link.slot_s
+    return slots * streams * groups * (8 * cell.bs_tx_antennas + 4) / 2 ** 30
+
+
 def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     """Raise :class:`~gsvc.spec.SpecError` if the cell does not fit the channel, link and streams."""
     from .models import channel_model, link_level_names
@@ -176,6 +190,12 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
             why = f"pairing weighs the scheduler's metric; {p}.scheduler={cell.scheduler!r} has none"
         if why is not None:
             raise SpecError([f"{p}.mu_mimo_ues={cell.mu_mimo_ues} is read only where it can be: {why}"])
+        gib = mu_channel_gib(cell, channel, link, streams)
+        if gib > MU_CHANNEL_MAX_GIB:
+            raise SpecError([f"link.trace_s={link.trace_s:g} with {p}.mu_mimo_ues={cell.mu_mimo_ues}: the channel "
+                             f"pairing reads (every UE's {cell.bs_tx_antennas}-element channel on every PRB group "
+                             f"in every slot) would take {gib:.1f} GiB; give link.trace_s <= "
+                             f"{link.trace_s * MU_CHANNEL_MAX_GIB / gib:.1f} s (the trace repeats after)"])
     if not cell_is_shared(cell, channel):
         if cell.ue_distances_m is not None:
             raise SpecError([f"{p}.ue_distances_m is read only in a shared cell ({p}.scheduler 'pf' or "
