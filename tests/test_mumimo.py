@@ -89,8 +89,11 @@ def test_mu_mimo_carries_a_cell_single_user_beamforming_cannot():
     (every PRB used, 30.1 Mbit/s carried, frames 83 ms in the air on average); up to four zero-forced UEs per
     group carry more on fewer PRBs at a sixth of the delay (measured 34.9 Mbit/s, 78 % of the PRBs, 2.2 UEs per
     used PRB, 13 ms)."""
-    su, mu = (gsvc.run(_loaded_cell(mu_mimo_ues=k)).summary for k in (1, 4))
+    (su, _), (mu, rows) = ((r.summary, r.meta["streams"]) for r in (gsvc.run(_loaded_cell(mu_mimo_ues=k))
+                                                                      for k in (1, 4)))
     assert su["ues_per_prb_mean"] == 1.0 and mu["ues_per_prb_mean"] > 1.5
+    shared = np.array([r["shared_prb_fraction"] for r in rows])
+    assert ((shared >= 0) & (shared <= 1)).all() and shared.mean() > 0.5
     assert mu["air_delay_ms_mean"] < 0.4 * su["air_delay_ms_mean"]
     assert mu["throughput_mbps"] >= su["throughput_mbps"]
     assert mu["prb_utilization"] < su["prb_utilization"]

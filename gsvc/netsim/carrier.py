@@ -83,7 +83,7 @@ class _Ue:
     """Queue, buffer-status view and scheduler state of one UE."""
 
     __slots__ = ("queue", "mac", "avg", "last_rate", "draws", "draw0", "rng", "view_bits", "sr_at_s",
-                 "zero_since_s", "bsr_k", "prb_slots", "bits_delivered")
+                 "zero_since_s", "bsr_k", "prb_slots", "shared_prb_slots", "bits_delivered")
 
     def __init__(self, mac: UeMac, rng: np.random.Generator):
         self.queue: deque[_Packet] = deque()
@@ -91,7 +91,7 @@ class _Ue:
         self.avg, self.last_rate = 1.0, 0.0                  # PF T(u), Sionna's initial value, and R(u)
         self.draws, self.draw0 = [], 0                       # decoding draws of slots draw0 ..
         self.view_bits, self.sr_at_s, self.zero_since_s, self.bsr_k = 0, None, 0.0, -1
-        self.prb_slots, self.bits_delivered = 0, 0
+        self.prb_slots, self.shared_prb_slots, self.bits_delivered = 0, 0, 0
 
 
 class CarrierPort:
@@ -349,6 +349,8 @@ class SharedCarrier:
             alloc[mem, gs[:, None]] = self.sizes[gs][:, None]
             rate[mem, gs[:, None]] = self.sizes[gs][:, None] * np.log2(1.0 + est[gs, :k])
             sets[k] = (gs, mem, est[gs, :k])
+            for a, n in zip(mem.ravel().tolist(), np.repeat(self.sizes[gs], k).tolist()):
+                self.ues[int(idx[a])].shared_prb_slots += n
         return sets
 
     def _mu_rows(self, j: int, known: int, rep: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray,
@@ -435,12 +437,14 @@ class SharedCarrier:
     # --- what the run reports -----------------------------------------------------------------
     def stats(self, span_s: float) -> dict:
         """PRB shares, goodputs and the cell's PRB utilization over ``span_s`` (at least until the
-        last busy slot), and the mean number of UEs on a used PRB (above 1 only with MU-MIMO)."""
+        last busy slot), the mean number of UEs on a used PRB (above 1 only with MU-MIMO) and each UE's share of
+        its PRBs that it shared with other UEs."""
         span_s = max(span_s, (self.last_busy_slot + 1) * self.slot_s)
         prb_slots = self.max_prb * span_s / self.slot_s
         used = sum(ue.prb_slots for ue in self.ues)
         return {"prb_utilization": self.prb_slots_used / prb_slots if prb_slots else float("nan"),
                 "ues_per_prb_mean": used / self.prb_slots_used if self.prb_slots_used else float("nan"),
                 "prb_share": [ue.prb_slots / prb_slots for ue in self.ues],
+                "shared_prb_fraction": [ue.shared_prb_slots / ue.prb_slots if ue.prb_slots else 0.0 for ue in self.ues],
                 "goodput_mbps": [ue.bits_delivered / span_s / 1e6 for ue in self.ues],
                 "span_s": span_s}

@@ -370,6 +370,8 @@ def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]
     for u, facts in enumerate(ch.ue_meta):
         row = {"stream": u, "goodput_mbps": carried["goodput_mbps"][u], "sinr_db_mean": power_mean_db(ch.wideband_db[u]),
                "prb_share": carried["prb_share"][u]}
+        if ch.beam_h is not None:
+            row["shared_prb_fraction"] = carried["shared_prb_fraction"][u]
         if caps is not None:
             _at_sendable_power(row, float(ch.backoff_db[u, caps[u]]))
         row.update({k: facts[k] for k in ("distance_m", "los", "indoor", "geometry_sinr_db") if k in facts})
