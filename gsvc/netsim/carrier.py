@@ -299,9 +299,9 @@ class SharedCarrier:
         sinr = radio.sinr[j, idx[sched]]                                                 # [S, G]
         if self.backoff is not None:                                                    # uplink power cap
             sinr = sinr * (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
-        shift_db = report = None
+        shift_db = report = shared = None
         if sets is not None:
-            sinr, shift_db, report = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr)
+            sinr, shift_db, report, shared = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr)
         eff = effective_sinr_alloc_db(sinr, self.beta_mcs, alloc[sched])                 # [S, M] dB
         end_s = (t + 1) * slot
         deliver_s = end_s + self.core_s
@@ -314,8 +314,12 @@ class SharedCarrier:
             ue.prb_slots += n
             tb = retx[a]
             if tb is None:
-                k = ue.mac.mcs() if shift_db is None else ue.mac.mcs(shift_db(row, ue.mac.mcs()))
+                if shift_db is None or not shared[row]:
+                    k = ue.mac.mcs()
+                else:
+                    k = ue.mac.mcs(shift_db(row, ue.mac.mcs()), shared=True)
                 tb = self._fill(ue, t, k, ue.mac.tbs[k][n], n, end_s, ts)
+                tb.shared = shift_db is not None and bool(shared[row])
             ok = ue.mac.transmit(t, tb, float(eff[row, tb.mcs_i]), self._draw(ue, t),
                                  None if report is None else report(row, tb.mcs_i))
             if ok is not None:
@@ -338,9 +342,10 @@ class SharedCarrier:
         new_tb = np.array([tb is None for tb in retx])
         shareable = (owner >= 0) & new_tb[np.maximum(owner, 0)]
         left = np.asarray(needs) - alloc.sum(axis=1)
+        backoff_db = np.array([self.ues[u].mac.mu_offset for u in idx.tolist()])
         members, est = pair_groups(radio.beam_h[known, idx], radio.beam_den[rep, idx], owner, shareable, new_tb,
                                    np.where(new_tb, left, 0), self.sizes, avg, weight, self.rule.priority,
-                                   radio.snr_scale, self.mu_max)
+                                   radio.snr_scale, self.mu_max, backoff_db)
         count = (members >= 0).sum(axis=1)
         sets = {}
         for k in np.unique(count[count > 1]).tolist():
@@ -356,12 +361,13 @@ class SharedCarrier:
     def _mu_rows(self, j: int, known: int, rep: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray,
                  sets: dict, sinr: np.ndarray):
         """The scheduled UEs' SINR rows (``[S, G]``) with each shared group at its MU SINR now (precoders from
-        the channel of slot ``known``, channels of slot ``j``), and two functions of (row, MCS index): the dB
+        the channel of slot ``known``, channels of slot ``j``); two functions of (row, MCS index): the dB
         by which the sector's estimate of the row's effective SINR falls below its single-user one (MCS
-        choice), and the single-user effective SINR the UE reports (its channel state, for OLLA)."""
+        choice), and the single-user effective SINR the UE reports (its channel state, for OLLA); and which
+        rows share a group (``[S]`` bool: their TBs take the MU offset)."""
         radio = self.radio
         if not sets:
-            return sinr, None, None
+            return sinr, None, None, None
         row_of = np.full(alloc.shape[0], -1)
         row_of[sched] = np.arange(len(sched))
         su_now = sinr
@@ -381,8 +387,11 @@ class SharedCarrier:
         eff_su_est = effective_sinr_alloc_db(su_est, self.beta_mcs, mine)
         eff_mu_est = effective_sinr_alloc_db(mu_est, self.beta_mcs, mine)
         eff_su_now = effective_sinr_alloc_db(su_now, self.beta_mcs, mine)
+        shared = np.zeros(len(sched), bool)
+        for _, mem, _ in sets.values():
+            shared[row_of[mem.ravel()]] = True
         return (sinr, lambda r, k: float(eff_mu_est[r, k] - eff_su_est[r, k]),
-                lambda r, k: float(eff_su_now[r, k]))
+                lambda r, k: float(eff_su_now[r, k]), shared)
 
     def _fill(self, ue: _Ue, t: int, k: int, capacity: int, n_prb: int, end_s: float, ts: float) -> TransportBlock:
         """A new TB of ``capacity`` bits at MCS index ``k``, filled from the head of the UE's queue."""

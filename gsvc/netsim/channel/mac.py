@@ -33,15 +33,18 @@ class TransportBlock:
     """One transport block of a UE: what it carries and how its HARQ process stands.
 
     ``packets``: the queue entries whose bits it carries (each entry counts the blocks it waits
-    for); ``prbs``: PRBs of its first transmission (a retransmission asks for as many).
+    for); ``prbs``: PRBs of its first transmission (a retransmission asks for as many); ``shared``: its
+    first transmission shared PRBs with other UEs (MU-MIMO), so its ACK moves the MU offset.
     """
 
-    __slots__ = ("first_slot", "mcs_i", "acc_lin", "tx_count", "bits", "prbs", "packets", "oldest_s")
+    __slots__ = ("first_slot", "mcs_i", "acc_lin", "tx_count", "bits", "prbs", "packets", "oldest_s", "shared")
 
-    def __init__(self, first_slot: int, mcs_i: int, bits: int, prbs: int, packets: list, oldest_s: float):
+    def __init__(self, first_slot: int, mcs_i: int, bits: int, prbs: int, packets: list, oldest_s: float,
+                 shared: bool = False):
         self.first_slot, self.mcs_i, self.bits, self.prbs = first_slot, mcs_i, bits, prbs
         self.acc_lin, self.tx_count = 0.0, 0
         self.packets, self.oldest_s = packets, oldest_s
+        self.shared = shared
 
 
 class UeMac:
@@ -75,9 +78,10 @@ class UeMac:
         self.down = float(step_db) * bler_target / (1.0 - bler_target)
         self.max_tb_bits = self.tbs[-1 if self.fixed is None else self.fixed][-1]   # on every PRB
         self.offset = 0.0
+        self.mu_offset = 0.0                                 # MU-MIMO's own OLLA offset, on top of ``offset``
         self.last_db = float(initial_sinr_db)
         self.last_report_slot = _NEVER                       # slot of the newest report used
-        self._reports: deque = deque()                       # (slot, sinr_eff_db, ack 1/0/-1)
+        self._reports: deque = deque()                       # (slot, sinr_eff_db, ack 1/0/-1, shared)
         self._due: list = []                                 # heap of (due_slot, seq, TransportBlock)
         self._seq = 0
 
@@ -86,11 +90,16 @@ class UeMac:
         """Apply the HARQ-ACKs and SINR reports of slots up to ``t - rtt`` (they have arrived)."""
         reports, edge = self._reports, t - self.rtt
         while reports and reports[0][0] <= edge:
-            slot, g, ack = reports.popleft()
+            slot, g, ack, shared = reports.popleft()
             self.last_db, self.last_report_slot = g, slot
-            if ack == 1:
+            if ack < 0:
+                continue
+            if shared:
+                self.mu_offset = (max(self.mu_offset - self.down, OLLA_OFFSET_MIN_DB) if ack
+                                  else min(self.mu_offset + self.up, OLLA_OFFSET_MAX_DB))
+            elif ack == 1:
                 self.offset = max(self.offset - self.down, OLLA_OFFSET_MIN_DB)
-            elif ack == 0:
+            else:
                 self.offset = min(self.offset + self.up, OLLA_OFFSET_MAX_DB)
 
     def stale(self, t: int) -> bool:
@@ -107,13 +116,16 @@ class UeMac:
         self.last_db = float(sinr_eff_db_row[self.mcs()])
         self.last_report_slot = slot
 
-    def mcs(self, shift_db: float = 0.0) -> int:
+    def mcs(self, shift_db: float = 0.0, shared: bool = False) -> int:
         """Index into ``tables.mcs`` of a new TB's MCS (OLLA or the fixed one); ``shift_db``: how far the
         scheduler expects this allocation's SINR to differ from the reported one (MU-MIMO's power split and
-        zero-forcing loss)."""
+        zero-forcing loss); ``shared``: the TB shares PRBs with other UEs, so the MU offset applies too (it
+        learns, from the ACKs of shared TBs alone, how far the scheduler's MU estimate errs: layers that leak
+        when the channel it precoded with has aged)."""
         if self.fixed is not None:
             return self.fixed
-        j = round((self.last_db + shift_db - self.offset - self._lo) * self._inv)
+        j = round((self.last_db + shift_db - self.offset - (self.mu_offset if shared else 0.0) - self._lo)
+                  * self._inv)
         return self._illa[0 if j < 0 else (self._top if j > self._top else j)]
 
     def prbs_for(self, mcs_i: int, bits: int, max_prb: int) -> int:
@@ -154,7 +166,7 @@ class UeMac:
         p = self._tbler[k][0 if j < 0 else (self._top if j > self._top else j)]
         ok = uniform >= p
         ack = (1 if ok else 0) if tb.tx_count == 1 else -1
-        self._reports.append((t, g_db if report_db is None else report_db, ack))
+        self._reports.append((t, g_db if report_db is None else report_db, ack, tb.shared))
         if ok:
             return True
         if tb.tx_count >= self.max_tx:
