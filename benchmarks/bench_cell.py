@@ -69,7 +69,7 @@ def main() -> None:
         walls[label] = wall = time.perf_counter() - t
         s = res.summary
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        target = f"{TARGET_S:g} | {wall / TARGET_S:.2f}" if elements == 1 else "- | -"   # the target is the plain cell's
+        target = f"{TARGET_S:g} | {wall / TARGET_S:.2f}" if elements == 1 else "- | -"   # the one-element cell's
         print(f"| {label} | {wall:.1f} | {target} | {s['latency_ms_p95']:.0f} | "
               f"{s['air_delay_ms_p99'] or float('nan'):.1f} | {s['prb_utilization']:.3f} | "
               f"{s.get('ues_per_prb_mean', float('nan')):.2f} | {s['throughput_mbps']:.1f} | {rss:.0f} |")

@@ -359,7 +359,8 @@ def _at_sendable_power(row: dict, short_db: float) -> None:
 
 def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]]:
     """:func:`cell_stats` of a traffic-aware cell: goodputs and PRB shares are what the traffic used
-    (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization``.
+    (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization`` and
+    ``ues_per_prb_mean`` (with MU-MIMO, each stream's ``shared_prb_fraction`` too).
 
     Uplink: a stream's ``sinr_db_mean`` is at the power spectral density its UE transmits with on the PRBs
     it is given at most (:func:`power_cap_prbs`), and ``psd_backoff_db`` is how far that falls below the

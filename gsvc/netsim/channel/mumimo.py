@@ -94,7 +94,7 @@ def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np
 
     Returns:
         ``members`` ``[G, max_ues]`` int (active UE indices, -1 padded, column 0 the owner) and ``sinr``
-        ``[G, max_ues]`` float64, each member's estimated SINR in its final set (NaN where no set grew).
+        ``[G, max_ues]`` float64, each member's estimated SINR in its final set (NaN where there is none).
     """
     g_len = h.shape[1]
     members = np.full((g_len, max_ues), -1, np.int64)
