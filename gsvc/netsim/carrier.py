@@ -25,6 +25,11 @@ traffic happens here, slot by slot:
 4. A decoded TB delivers its bits at the end of the slot plus ``link.core_delay_ms``; a packet
    arrives when every TB carrying its bits has; it is lost if any of them was.
 
+With ``cell.mu_mimo_ues`` > 1 (downlink MU-MIMO of a beamforming sector,
+:mod:`gsvc.netsim.channel.mumimo`), between steps 2 and 3 UEs with more data than their PRBs carry join
+other UEs' groups where the scheduler's summed metric grows; a UE on shared groups decodes at its
+zero-forced SINR and takes an MCS lowered by the sector's MU-loss estimate and its own MU OLLA offset.
+
 Slots in which no UE can be scheduled cost nothing: the carrier sleeps until the next put, the
 next retransmission due or the next moment a queued packet becomes ready (one SimPy event per
 busy slot, none per idle one).
@@ -333,11 +338,9 @@ class SharedCarrier:
         the sector knows: its own to each UE as of slot ``known``, ``cell.csi_delay_ms`` before (the run's
         first slots know slot 0's, and where the trace repeats the known channel is the end of the trace's),
         and the interference each UE reported at slot ``rep``); ``alloc`` and ``rate`` (``[A, G]``) are updated
-        in place
-        (a member's rate at its estimated MU SINR). Returns ``{K: (groups [N], members [N, K], estimated
-        SINR [N, K])}`` of the groups carrying ``K`` > 1 UEs."""
+        in place (a member's rate at its estimated MU SINR). Returns ``{K: (groups [N], members [N, K],
+        estimated SINR [N, K])}`` of the groups carrying ``K`` > 1 UEs."""
         radio = self.radio
-        a_len, g_len = alloc.shape
         owner = np.where(alloc.any(axis=0), alloc.argmax(axis=0), -1)
         new_tb = np.array([tb is None for tb in retx])
         shareable = (owner >= 0) & new_tb[np.maximum(owner, 0)]
