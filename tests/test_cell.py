@@ -275,8 +275,10 @@ def test_other_sectors_pointing_grid_beams_bring_the_same_mean_interference_in_f
     np.testing.assert_allclose(mean["grid"], mean["isotropic"], rtol=0.15)
     spread = {k: (v.std(axis=0) / v.mean(axis=0)).mean(axis=-1) for k, v in interf.items()}
     assert (spread["grid"] > 3 * spread["isotropic"]).all()
-    whole = grid_beams(5, 2, 0, 40, 10, 8)
-    np.testing.assert_array_equal(whole[25:], grid_beams(5, 2, 25, 15, 10, 8))
+    whole = grid_beams(5, 2, 0, 40, 10, 8, layers=3)
+    np.testing.assert_array_equal(whole[25:], grid_beams(5, 2, 25, 15, 10, 8, layers=3))
+    np.testing.assert_array_equal(whole[:, :, :1], grid_beams(5, 2, 0, 40, 10, 8))     # layer 0: one beam's draw
+    assert len(np.unique(whole[:, :, 1, 1])) > 20 and not np.array_equal(whole[:, :, 0], whole[:, :, 1])
     np.testing.assert_allclose(np.linalg.norm(whole, axis=-1), 1.0)
     w = np.exp(2j * np.pi * np.arange(32)[:, None] * np.arange(8) / 32) / np.sqrt(8)      # the whole grid
     np.testing.assert_allclose(w.T @ w.conj() / 32, np.eye(8) / 8, atol=1e-12)

@@ -80,34 +80,39 @@ class StarvedUE(ValueError):
 GRID_OVERSAMPLING = 4
 
 
-def grid_beams(cell_seed: int, sector: int, start: int, t_len: int, groups: int, num_tx: int) -> np.ndarray:
-    """``[t_len, groups, num_tx]`` complex unit-norm beams sector ``sector`` points on each PRB group in slots
-    ``start ..`` (``cell.interferer_beams="grid"``): DFT beams of the half-wavelength row, one of
-    ``GRID_OVERSAMPLING * num_tx`` uniformly spaced in the sine of the angle, drawn for every (slot, group)
-    by a counter-based hash of (cell seed, sector, slot, group), so a slot's beams do not depend on how the
-    trace is cut into chunks. Over the whole grid ``mean(w w^H) = I / T``: the mean interference equals the
-    isotropic model's."""
-    slots = np.arange(start, start + t_len, dtype=np.uint64)[:, None]
-    g = np.arange(groups, dtype=np.uint64)[None, :]
+def grid_beams(cell_seed: int, sector: int, start: int, t_len: int, groups: int, num_tx: int,
+               layers: int = 1) -> np.ndarray:
+    """``[t_len, groups, layers, num_tx]`` complex unit-norm beams sector ``sector`` points on each PRB group
+    in slots ``start ..`` (``cell.interferer_beams="grid"``): DFT beams of the half-wavelength row, each one
+    of ``GRID_OVERSAMPLING * num_tx`` uniformly spaced in the sine of the angle, drawn for every (slot, group,
+    layer) by a counter-based hash of (cell seed, sector, slot, group, layer), so a slot's beams do not depend
+    on how the trace is cut into chunks. ``layers``: the sector serves that many UEs at once (as many as this
+    cell's ``mu_mimo_ues``), each beam at ``1 / layers`` of its power. Over the whole grid
+    ``mean(w w^H) = I / T``: the mean interference equals the isotropic model's."""
+    slots = np.arange(start, start + t_len, dtype=np.uint64)[:, None, None]
+    g = np.arange(groups, dtype=np.uint64)[None, :, None]
+    lay = np.arange(layers, dtype=np.uint64)[None, None, :]
     with np.errstate(over="ignore"):
         x = (np.uint64(cell_seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(sector) * np.uint64(0xC2B2AE3D27D4EB4F)
-             + slots * np.uint64(0x165667B19E3779F9) + g * np.uint64(0x27D4EB2F165667C5))
+             + slots * np.uint64(0x165667B19E3779F9) + g * np.uint64(0x27D4EB2F165667C5)
+             + lay * np.uint64(0x85EBCA77C2B2AE63))
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)                    # splitmix64 finaliser
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x ^= x >> np.uint64(31)
     count = GRID_OVERSAMPLING * num_tx
-    m = (x % np.uint64(count)).astype(np.float64)                                       # [t_len, groups]
+    m = (x % np.uint64(count)).astype(np.float64)                                       # [t_len, groups, layers]
     n = np.arange(num_tx)
     return np.exp(2j * np.pi * m[..., None] * n / count) / math.sqrt(num_tx)
 
 
 def _interference(y: np.ndarray, beam: np.ndarray | None) -> np.ndarray:
     """Power another sector puts into a UE whose combined channel from it is ``y`` (``[slots, G, T]``):
-    ``|y w|^2`` for its beam ``w`` (``[slots, G, T]``), or ``||y||^2 / T`` for an isotropic one."""
+    ``mean_l |y w_l|^2`` over its beams ``w`` (``[slots, G, L, T]``, each at ``1 / L`` of the power), or
+    ``||y||^2 / T`` for an isotropic one."""
     if beam is None:
         return (y.real ** 2 + y.imag ** 2).sum(axis=-1) / y.shape[-1]
-    z = (y * beam).sum(axis=-1)
-    return z.real ** 2 + z.imag ** 2
+    z = (y[..., None, :] * beam).sum(axis=-1)
+    return (z.real ** 2 + z.imag ** 2).mean(axis=-1)
 
 
 class _Geometric:
@@ -129,6 +134,7 @@ class _Geometric:
         self.num_tx = cell.bs_tx_antennas
         self.csi_delay_s = cell.csi_delay_ms / 1e3
         self.grid_seed = int(seed) if cell.interferer_beams == "grid" else None
+        self.layers = cell.mu_mimo_ues                                  # UEs each other sector beams to at once
         self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant, num_tx_ant=self.num_tx)
         self.interference = cell.interference == "full-buffer"
         p_prb_dbm = channel.tx_power_dbm - 10 * math.log10(n_prb)
@@ -201,7 +207,7 @@ class _Geometric:
                     if b != s:
                         h_b = channel(sos)
                         beam = None if self.grid_seed is None else grid_beams(self.grid_seed, b, start, t_len,
-                                                                              len(freqs_hz), n_t)
+                                                                              len(freqs_hz), n_t, self.layers)
                         interf += _interference(np.einsum("tgr,tgrk->tgk", np.conj(u), h_b), beam)   # u^H H_b
                         if interf_now is not interf:
                             interf_now += _interference(np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_b), beam)

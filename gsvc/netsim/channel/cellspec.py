@@ -52,7 +52,8 @@ class CellSpec(Spec):
     DFT beams (the row's oversampled spatial beams, as TS 38.214's Type I codebook builds them with
     ``O1 = 4``), drawn afresh: the same mean, but interference that flashes up when a beam points at
     the UE and vanishes when it does not, which the channel the scheduler and OLLA last heard of does not
-    foresee.
+    foresee. With ``mu_mimo_ues`` K the other sectors serve K UEs at once as well: K such beams, each at
+    ``1 / K`` of the power (flashes that are more frequent and weaker).
     """
 
     spec_path = "cell"
