@@ -123,3 +123,19 @@ def test_mu_mimo_backs_off_pairing_when_the_known_channel_has_aged():
     su, mu = (gsvc.run(_loaded_cell(mu_mimo_ues=k, csi_delay_ms=20).updated(aged)).summary for k in (1, 4))
     assert mu["ues_per_prb_mean"] < 1.2
     assert mu["throughput_mbps"] > 0.9 * su["throughput_mbps"]
+
+
+def test_kept_cell_channels_are_bounded_by_their_mu_mimo_arrays(monkeypatch):
+    """A sweep keeps its last cell channels in memory; with MU-MIMO each holds every UE's channel per element,
+    so the kept ones are bounded by size as one run's is: over the bound only the newest stays."""
+    from gsvc.netsim.channel import cell as cell_mod
+    monkeypatch.setattr(cell_mod, "_CHANNELS", type(cell_mod._CHANNELS)())
+    sc = gsvc.Scenario(streams=2, channel=dict(model="umi"), link=dict(bandwidth_mhz=5, trace_s=0.1),
+                       cell=dict(scheduler="pf", bs_tx_antennas=2, mu_mimo_ues=2))
+    first = cell_mod.draw_cell_channel(sc.channel, sc.link, sc.cell, [1, 2], 7)
+    assert first.beam_h.shape[1:] == (2, len(first.group_prbs), 2) and len(cell_mod._CHANNELS) == 1
+    cell_mod.draw_cell_channel(sc.channel, sc.link, sc.cell, [1, 2], 8)
+    assert len(cell_mod._CHANNELS) == 2                                        # small: both kept
+    monkeypatch.setattr(cell_mod, "MU_CHANNEL_MAX_GIB", first.beam_h.nbytes * 1.5 / 2 ** 30)
+    cell_mod.draw_cell_channel(sc.channel, sc.link, sc.cell, [1, 2], 9)
+    assert len(cell_mod._CHANNELS) == 1

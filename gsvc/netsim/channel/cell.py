@@ -29,7 +29,7 @@ import numpy as np
 
 from ..trace import ChannelTrace
 from . import numerology as nr
-from .cellspec import CellSpec
+from .cellspec import MU_CHANNEL_MAX_GIB, CellSpec
 from .fading import frequency_response
 from .geometry import noise_power_dbm
 from .harq import HarqOlla
@@ -555,6 +555,11 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
                       wideband_db=wideband_db, seeds=seeds, ue_meta=ue_meta, meta=meta, beam_h=beam_h,
                       beam_den=beam_den, snr_scale=float(source.snr_scale) if mu else 0.0)
     _CHANNELS[key] = out
-    while len(_CHANNELS) > _CHANNELS_KEPT:
+    while len(_CHANNELS) > _CHANNELS_KEPT or (len(_CHANNELS) > 1 and _kept_gib() > MU_CHANNEL_MAX_GIB):
         _CHANNELS.popitem(last=False)
     return out
+
+
+def _kept_gib() -> float:
+    """GiB the kept cell channels hold in MU-MIMO arrays (bounded like one run's, :data:`MU_CHANNEL_MAX_GIB`)."""
+    return sum(c.beam_h.nbytes + c.beam_den.nbytes for c in _CHANNELS.values() if c.beam_h is not None) / 2 ** 30
