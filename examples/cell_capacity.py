@@ -5,6 +5,7 @@
     python examples/cell_capacity.py --part quality [--floor-db 28]   # question 3 (real decoding)
     python examples/cell_capacity.py --bs-tx-antennas 8  # every question with 8 beamforming sector elements
     python examples/cell_capacity.py --bs-tx-antennas 8 --mu-mimo-ues 4  # ... serving up to 4 UEs per PRB group
+    python examples/cell_capacity.py --bs-tx-antennas 8 --interferer-beams grid  # ... the other sectors' beams flash
 
 One UMi sector at 3.5 GHz (Sionna TR 38.901 system-level channel, interference from the other 20
 sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF. Two questions:
@@ -95,9 +96,10 @@ def _show(summary: pd.DataFrame, keys: list[str], out: Path, name: str, by: list
 
 
 def _bs(sc: gsvc.Scenario, args) -> gsvc.Scenario:
-    """``sc`` with ``--bs-tx-antennas`` sector elements and ``--mu-mimo-ues`` UEs per PRB group."""
-    changes = {k: v for k, v in (("cell.bs_tx_antennas", args.bs_tx_antennas),
-                                 ("cell.mu_mimo_ues", args.mu_mimo_ues)) if v != 1}
+    """``sc`` with ``--bs-tx-antennas`` sector elements, ``--mu-mimo-ues`` UEs per PRB group and the other
+    sectors' ``--interferer-beams``."""
+    changes = {k: v for k, v in (("cell.bs_tx_antennas", args.bs_tx_antennas), ("cell.mu_mimo_ues", args.mu_mimo_ues),
+                                 ("cell.interferer_beams", args.interferer_beams)) if v not in (1, "isotropic")}
     return sc.updated(changes) if changes else sc
 
 
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mu-mimo-ues", type=int, default=1,
                     help="most UEs a PRB group carries at once (cell.mu_mimo_ues: zero-forcing MU-MIMO; needs "
                          "--bs-tx-antennas at least as many); question 1 then also tries 12 and 16 users")
+    ap.add_argument("--interferer-beams", choices=["isotropic", "grid"], default="isotropic",
+                    help="how the other beamforming sectors point (cell.interferer_beams; with --bs-tx-antennas)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
