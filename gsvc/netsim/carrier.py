@@ -88,7 +88,7 @@ class _Ue:
     """Queue, buffer-status view and scheduler state of one UE."""
 
     __slots__ = ("queue", "mac", "avg", "last_rate", "draws", "draw0", "rng", "view_bits", "sr_at_s",
-                 "zero_since_s", "bsr_k", "prb_slots", "shared_prb_slots", "bits_delivered")
+                 "zero_since_s", "bsr_k", "prb_slots", "shared_prb_slots", "bits_delivered", "tx_db_sum", "tx_count")
 
     def __init__(self, mac: UeMac, rng: np.random.Generator):
         self.queue: deque[_Packet] = deque()
@@ -97,6 +97,7 @@ class _Ue:
         self.draws, self.draw0 = [], 0                       # decoding draws of slots draw0 ..
         self.view_bits, self.sr_at_s, self.zero_since_s, self.bsr_k = 0, None, 0.0, -1
         self.prb_slots, self.shared_prb_slots, self.bits_delivered = 0, 0, 0
+        self.tx_db_sum, self.tx_count = 0.0, 0                 # effective SINR of its transmissions, dB
 
 
 class CarrierPort:
@@ -325,8 +326,10 @@ class SharedCarrier:
                     k = ue.mac.mcs(shift_db(row, ue.mac.mcs()), shared=True)
                 tb = self._fill(ue, t, k, ue.mac.tbs[k][n], n, end_s, ts)
                 tb.shared = shift_db is not None and bool(shared[row])
-            ok = ue.mac.transmit(t, tb, float(eff[row, tb.mcs_i]), self._draw(ue, t),
-                                 None if report is None else report(row, tb.mcs_i))
+            g_db = float(eff[row, tb.mcs_i])
+            ue.tx_db_sum += g_db
+            ue.tx_count += 1
+            ok = ue.mac.transmit(t, tb, g_db, self._draw(ue, t), None if report is None else report(row, tb.mcs_i))
             if ok is not None:
                 self._resolve(ue, tb, ok, deliver_s)
         self._settle()
@@ -449,8 +452,10 @@ class SharedCarrier:
     # --- what the run reports -----------------------------------------------------------------
     def stats(self, span_s: float) -> dict:
         """PRB shares, goodputs and the cell's PRB utilization over ``span_s`` (at least until the
-        last busy slot), the mean number of UEs on a used PRB (above 1 only with MU-MIMO) and each UE's share of
-        its PRBs that it shared with other UEs."""
+        last busy slot), the mean number of UEs on a used PRB (above 1 only with MU-MIMO), each UE's share of
+        its PRBs that it shared with other UEs, and the mean (in dB) of the effective SINR of each UE's
+        transmissions: EESM over the PRBs it was given at their MCS, at the zero-forced SINR where shared (what
+        its transport blocks saw, against the wideband channel ``sinr_db_mean`` describes)."""
         span_s = max(span_s, (self.last_busy_slot + 1) * self.slot_s)
         prb_slots = self.max_prb * span_s / self.slot_s
         used = sum(ue.prb_slots for ue in self.ues)
@@ -458,5 +463,7 @@ class SharedCarrier:
                 "ues_per_prb_mean": used / self.prb_slots_used if self.prb_slots_used else float("nan"),
                 "prb_share": [ue.prb_slots / prb_slots for ue in self.ues],
                 "shared_prb_fraction": [ue.shared_prb_slots / ue.prb_slots if ue.prb_slots else 0.0 for ue in self.ues],
+                "scheduled_sinr_db_mean": [ue.tx_db_sum / ue.tx_count if ue.tx_count else float("nan")
+                                           for ue in self.ues],
                 "goodput_mbps": [ue.bits_delivered / span_s / 1e6 for ue in self.ues],
                 "span_s": span_s}

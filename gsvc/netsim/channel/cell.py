@@ -366,7 +366,8 @@ def _at_sendable_power(row: dict, short_db: float) -> None:
 def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]]:
     """:func:`cell_stats` of a traffic-aware cell: goodputs and PRB shares are what the traffic used
     (``carried``: :meth:`gsvc.netsim.carrier.SharedCarrier.stats`), plus the cell's ``prb_utilization`` and
-    ``ues_per_prb_mean`` (with MU-MIMO, each stream's ``shared_prb_fraction`` too).
+    ``ues_per_prb_mean``, and each stream's ``scheduled_sinr_db_mean`` (the effective SINR its transmissions
+    saw; with MU-MIMO, each stream's ``shared_prb_fraction`` too).
 
     Uplink: a stream's ``sinr_db_mean`` is at the power spectral density its UE transmits with on the PRBs
     it is given at most (:func:`power_cap_prbs`), and ``psd_backoff_db`` is how far that falls below the
@@ -376,7 +377,7 @@ def queue_cell_stats(ch: "CellChannel", carried: dict) -> tuple[dict, list[dict]
     rows = []
     for u, facts in enumerate(ch.ue_meta):
         row = {"stream": u, "goodput_mbps": carried["goodput_mbps"][u], "sinr_db_mean": power_mean_db(ch.wideband_db[u]),
-               "prb_share": carried["prb_share"][u]}
+               "prb_share": carried["prb_share"][u], "scheduled_sinr_db_mean": carried["scheduled_sinr_db_mean"][u]}
         if ch.beam_h is not None:
             row["shared_prb_fraction"] = carried["shared_prb_fraction"][u]
         if caps is not None:
