@@ -140,7 +140,7 @@ class SharedCarrier:
         self.beta_mcs = radio.tables.beta
         self.backoff = radio.backoff_db if uplink and np.any(radio.backoff_db) else None
         self.mu_max = cell.mu_mimo_ues if radio.beam_h is not None else 1
-        self.csi_lag = round(cell.csi_delay_ms / 1e3 / self.slot_s)    # slots: the channel MU precoding knows
+        self.csi_lag_slots = round(cell.csi_delay_ms / 1e3 / self.slot_s)  # how old the channel MU precodes with
         # a power-limited UE gets no more PRBs than its maximum power fills at the open-loop PSD (the power
         # headroom it reports, TS 38.321 Sec. 5.4.6): more would spread its power thinner than the SINR the
         # MCS was chosen for, and at the cell edge fail every transmission and retransmission
@@ -292,7 +292,7 @@ class SharedCarrier:
         alloc = allocate_slot(self.rule, t, self.sizes, rate, avg, needs, weight)       # [A, G] PRBs
         sets = None
         if self.mu_max > 1 and len(active) > 1:
-            known = (t - self.csi_lag) % self.n_slots if t >= self.csi_lag else 0
+            known = (t - self.csi_lag_slots) % self.n_slots if t >= self.csi_lag_slots else 0
             sets = self._pair(known, rep, idx, alloc, needs, retx, avg, weight, rate)
         prbs = alloc.sum(axis=1)
         given = (alloc > 0)
