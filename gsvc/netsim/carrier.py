@@ -305,9 +305,9 @@ class SharedCarrier:
         sinr = radio.sinr[j, idx[sched]]                                                 # [S, G]
         if self.backoff is not None:                                                    # uplink power cap
             sinr = sinr * (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
-        shift_db = report = shared = None
-        if sets is not None:
-            sinr, shift_db, report, shared = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr)
+        shift_db = report_db = shared = None
+        if sets:
+            sinr, shift_db, report_db, shared = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr)
         eff = effective_sinr_alloc_db(sinr, self.beta_mcs, alloc[sched])                 # [S, M] dB
         end_s = (t + 1) * slot
         deliver_s = end_s + self.core_s
@@ -320,16 +320,16 @@ class SharedCarrier:
             ue.prb_slots += n
             tb = retx[a]
             if tb is None:
-                if shift_db is None or not shared[row]:
-                    k = ue.mac.mcs()
-                else:
-                    k = ue.mac.mcs(shift_db(row, ue.mac.mcs()), shared=True)
-                tb = self._fill(ue, t, k, ue.mac.tbs[k][n], n, end_s, ts)
-                tb.shared = shift_db is not None and bool(shared[row])
+                on_shared = shared is not None and bool(shared[row])
+                k = ue.mac.mcs()
+                if on_shared:
+                    k = ue.mac.mcs(float(shift_db[row, k]), shared=True)
+                tb = self._fill(ue, t, k, ue.mac.tbs[k][n], n, end_s, ts, on_shared)
             g_db = float(eff[row, tb.mcs_i])
             ue.tx_db_sum += g_db
             ue.tx_count += 1
-            ok = ue.mac.transmit(t, tb, g_db, self._draw(ue, t), None if report is None else report(row, tb.mcs_i))
+            ok = ue.mac.transmit(t, tb, g_db, self._draw(ue, t),
+                                 None if report_db is None else float(report_db[row, tb.mcs_i]))
             if ok is not None:
                 self._resolve(ue, tb, ok, deliver_s)
         self._settle()
@@ -367,13 +367,11 @@ class SharedCarrier:
     def _mu_rows(self, j: int, known: int, rep: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray,
                  sets: dict, sinr: np.ndarray):
         """The scheduled UEs' SINR rows (``[S, G]``) with each shared group at its MU SINR now (precoders from
-        the channel of slot ``known``, channels of slot ``j``); two functions of (row, MCS index): the dB
-        by which the sector's estimate of the row's effective SINR falls below its single-user one (MCS
-        choice), and the single-user effective SINR the UE reports (its channel state, for OLLA); and which
-        rows share a group (``[S]`` bool: their TBs take the MU offset)."""
+        the channel of slot ``known``, channels of slot ``j``); two ``[S, M]`` dB tables by row and MCS index:
+        how far the sector's estimate of the row's effective SINR falls below its single-user one (MCS choice),
+        and the single-user effective SINR the UE reports (its channel state, for OLLA); and which rows share a
+        group (``[S]`` bool: their TBs take the MU offset)."""
         radio = self.radio
-        if not sets:
-            return sinr, None, None, None
         row_of = np.full(alloc.shape[0], -1)
         row_of[sched] = np.arange(len(sched))
         su_now = sinr
@@ -381,6 +379,7 @@ class SharedCarrier:
         h_known = radio.beam_h[known, idx[sched]]
         su_est = radio.snr_scale * (h_known.real ** 2 + h_known.imag ** 2).sum(-1) / radio.beam_den[rep, idx[sched]]
         mu_est = su_est.copy()
+        shared = np.zeros(len(sched), bool)
         for gs, mem, est in sets.values():
             ue = idx[mem]                                                                    # [N, K]
             w = zf_precoders(radio.beam_h[known, ue, gs[:, None]].astype(np.complex128))
@@ -389,18 +388,16 @@ class SharedCarrier:
             rows = row_of[mem]
             sinr[rows, gs[:, None]] = np.maximum(now, 1e-12)
             mu_est[rows, gs[:, None]] = est
+            shared[rows.ravel()] = True
         mine = alloc[sched]
-        eff_su_est = effective_sinr_alloc_db(su_est, self.beta_mcs, mine)
-        eff_mu_est = effective_sinr_alloc_db(mu_est, self.beta_mcs, mine)
-        eff_su_now = effective_sinr_alloc_db(su_now, self.beta_mcs, mine)
-        shared = np.zeros(len(sched), bool)
-        for _, mem, _ in sets.values():
-            shared[row_of[mem.ravel()]] = True
-        return (sinr, lambda r, k: float(eff_mu_est[r, k] - eff_su_est[r, k]),
-                lambda r, k: float(eff_su_now[r, k]), shared)
+        shift_db = (effective_sinr_alloc_db(mu_est, self.beta_mcs, mine)
+                    - effective_sinr_alloc_db(su_est, self.beta_mcs, mine))
+        return sinr, shift_db, effective_sinr_alloc_db(su_now, self.beta_mcs, mine), shared
 
-    def _fill(self, ue: _Ue, t: int, k: int, capacity: int, n_prb: int, end_s: float, ts: float) -> TransportBlock:
-        """A new TB of ``capacity`` bits at MCS index ``k``, filled from the head of the UE's queue."""
+    def _fill(self, ue: _Ue, t: int, k: int, capacity: int, n_prb: int, end_s: float, ts: float,
+              shared: bool = False) -> TransportBlock:
+        """A new TB of ``capacity`` bits at MCS index ``k``, filled from the head of the UE's queue (``shared``:
+        on PRBs shared with other UEs)."""
         left, packets, oldest = capacity, [], math.inf
         q = ue.queue
         while left > 0 and q and q[0].ready_s <= ts + _EPS:
@@ -423,7 +420,7 @@ class SharedCarrier:
             ue.view_bits -= carried
             if ue.view_bits <= 0:
                 ue.zero_since_s = end_s
-        return TransportBlock(t, k, carried, n_prb, packets, oldest)
+        return TransportBlock(t, k, carried, n_prb, packets, oldest, shared)
 
     def _resolve(self, ue: _Ue, tb: TransportBlock, ok: bool, deliver_s: float) -> None:
         """TB ``tb`` was decoded (``ok``) or lost for good: its packets learn their fate."""

@@ -147,7 +147,7 @@ class _Geometric:
     def sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
         """``[T, U, G]`` float32 linear SINR of slots ``start ..``."""
         if self.num_tx > 1:
-            return self._beamformed_sinr(freqs_hz, start, slot_s, t_len)
+            return self.sinr_and_beams(freqs_hz, start, slot_s, t_len, beams=False)[0]
         s, t0_s = self.drop.serving, start * slot_s
         out = []
         for per_bs in self.drop.links:
@@ -165,14 +165,11 @@ class _Geometric:
             out.append(np.maximum(sinr, 1e-12).astype(np.float32))
         return np.stack(out, axis=1)
 
-    def _beamformed_sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
-        """:meth:`sinr` with ``T`` transmit elements per sector (class docstring). With ``cell.csi_delay_ms``
-        the precoder is the dominant right singular vector of the channel that long before (the sums of
-        sinusoids run back past slot 0 as well), and the UE combines the precoded channel it sees now."""
-        return self.sinr_and_beams(freqs_hz, start, slot_s, t_len, beams=False)[0]
-
     def sinr_and_beams(self, freqs_hz, start: int, slot_s: float, t_len: int, beams: bool = True):
-        """:meth:`sinr` (``[slots, U, G]``) and, with ``beams``, what MU-MIMO pairing reads
+        """:meth:`sinr` with ``T`` transmit elements per sector (class docstring; ``[slots, U, G]``). With
+        ``cell.csi_delay_ms`` the precoder is the dominant right singular vector of the channel that long before
+        (the sums of sinusoids run back past slot 0 as well), and the UE combines the precoded channel it sees
+        now. With ``beams``, also what MU-MIMO pairing reads
         (:mod:`.mumimo`): each UE's effective channel ``u^H H`` toward the serving sector, ``u`` the
         dominant left singular vector of its channel now (``[slots, U, G, T]`` complex64), and its noise
         plus other-sector interference over noise after that combiner (``[slots, U, G]`` float32);
@@ -183,6 +180,9 @@ class _Geometric:
         def channel(sos, t_s: float = t0_s) -> np.ndarray:                # [slots, G, R, T]
             h = frequency_response(sos, freqs_hz, t_s, slot_s, t_len).numpy()              # [slots, R * T, G]
             return h.reshape(h.shape[0], -1, n_t, h.shape[2]).transpose(0, 3, 1, 2)
+
+        def combined(u, h) -> np.ndarray:                                   # u^H H: [slots, G, T]
+            return np.einsum("tgr,tgrk->tgk", np.conj(u), h)
         out, eff_out, den_out = [], [], []
         for per_bs in self.drop.links:
             h_s = channel(per_bs[s]).astype(np.complex128)
@@ -208,13 +208,13 @@ class _Geometric:
                         h_b = channel(sos)
                         beam = None if self.grid_seed is None else grid_beams(self.grid_seed, b, start, t_len,
                                                                               len(freqs_hz), n_t, self.layers)
-                        interf += _interference(np.einsum("tgr,tgrk->tgk", np.conj(u), h_b), beam)   # u^H H_b
+                        interf += _interference(combined(u, h_b), beam)
                         if interf_now is not interf:
-                            interf_now += _interference(np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_b), beam)
+                            interf_now += _interference(combined(u_now, h_b), beam)
             sinr = sig * self.snr_scale / (interf * self.snr_scale + 1.0)
             out.append(np.maximum(sinr, 1e-12).astype(np.float32))
             if beams:
-                eff_out.append(np.einsum("tgr,tgrk->tgk", np.conj(u_now), h_s).astype(np.complex64))
+                eff_out.append(combined(u_now, h_s).astype(np.complex64))
                 den_out.append((interf_now * self.snr_scale + 1.0).astype(np.float32))
         if not beams:
             return np.stack(out, axis=1), None, None
