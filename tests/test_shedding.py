@@ -95,3 +95,21 @@ def test_shedding_off_decodes_every_frame():
 def test_unknown_shed_setting_is_refused_naming_the_field():
     with pytest.raises(SpecError, match="receiver.shed"):
         timing_scenario(receiver=dict(shed="sometimes"))
+
+
+@pytest.mark.parametrize("mode", ["adaptive", "fixed"])
+def test_an_adaptive_delay_grows_to_fit_a_decode_longer_than_it(mode):
+    # 10 steps x 30 ms = 300 ms per frame, one stream at 15 fps, starting at 150 ms of playout delay: every frame
+    # would be shed, and an adaptive delay that learned only from decoded frames would never grow
+    sc = timing_scenario(codec=dict(name="full", steps=10), video=dict(seconds=4, fps=15),
+                         jitter=dict(mode=mode, delay_ms=150.0), receiver=dict(latency=profile(eval_ms=30.0)))
+    f = gsvc.run(sc).frames
+    shown = f[f["status"].isin(["ok", "late"])]
+    if mode == "fixed":  # a fixed delay is the user's: it stays, and nothing fits in it
+        assert len(shown) == 0
+        return
+    # the receiver decodes one frame in every 300 ms and shows it on time
+    assert 0.15 * len(f) <= len(shown) <= 0.25 * len(f) + 1
+    assert (f["status"] == "ok").sum() >= len(shown) - 2
+    assert (shown["latency_ms"] >= 300.0).all()
+    assert f["latency_ms"].max() < 600.0  # it grew to fit the decode, not without bound

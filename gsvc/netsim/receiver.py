@@ -16,7 +16,9 @@ Timing assumptions:
 * Load shedding (``receiver.shed="on"``): when a plan's expected service time (batch of
   one) would end after the frame's playout deadline, the decoder's ``shed`` decides
   whether to skip it (:data:`~gsvc.codecs.base.SHED_REASONS`). A skipped frame takes no
-  GPU time: it is done at once and the stream's next frame becomes eligible.
+  GPU time: it is done at once and the stream's next frame becomes eligible. ``on_skip`` sees
+  its expected service time (``Job.cost_s``), so an adaptive playout delay too short for the
+  decode itself can grow to fit it (:func:`~gsvc.netsim.simulation.simulate`).
 * The real decode (when not timing-only) runs at service start; its image is handed
   to ``on_done`` when the service ends, and not kept. A timing-only run calls the
   decoder's ``advance`` instead (the state a decode leaves, no model, no image), so the
@@ -42,12 +44,13 @@ __all__ = ["GpuPool", "Job"]
 class Job:
     """One frame waiting for, or in, decode."""
 
-    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row", "skip_reason")
+    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row", "skip_reason", "cost_s")
 
     def __init__(self, stream, frame, ef, complete, release_s, playout_s, row):
         self.stream, self.frame, self.ef, self.complete = stream, frame, ef, complete
         self.release_s, self.playout_s, self.row = release_s, playout_s, row
         self.skip_reason = ""
+        self.cost_s = 0.0  # a shed frame's expected service time (batch of one), s
 
 
 class GpuPool:
@@ -149,7 +152,7 @@ class GpuPool:
         if reason not in SHED_REASONS:
             raise ValueError(f"decoder of stream {job.stream} shed frame {job.frame} for {reason!r}; "
                              f"a reason is one of {SHED_REASONS}")
-        job.skip_reason = reason
+        job.skip_reason, job.cost_s = reason, cost_ms / 1e3
         return SKIP
 
     def _skip(self, job: Job, now: float) -> None:

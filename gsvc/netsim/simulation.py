@@ -93,6 +93,13 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 
     def on_skip(job: Job, reason: str, now_s: float) -> None:
+        if job.release_s <= job.playout_s < job.release_s + job.cost_s:
+            # the decode alone, started at release, would end after the deadline: the playout delay is too
+            # short for this codec on this receiver. A receiver that sheds every such frame never measures
+            # a decode, so an adaptive delay would never grow and nothing would be shown; the frame counts
+            # as decoded by release + its expected cost, as libwebrtc's timing counts the decode time of
+            # every frame (VCMTiming's decode-time percentile), and the delay rises to fit it
+            jitters[job.stream].note_decoded(job.release_s, job.release_s + job.cost_s, job.playout_s)
         if reason == "resync":
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 
