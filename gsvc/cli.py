@@ -19,11 +19,16 @@ def _fail(msg: str) -> None:
 
 
 def _progress(desc: str):
+    """A progress callback whose bar appears at its first call (an error found before the run starts prints
+    on a line of its own)."""
     from tqdm import tqdm
-    bar = tqdm(total=100, desc=desc, unit="%", leave=True, file=sys.stderr,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
+    bars = []
 
     def update(frac: float) -> None:
+        if not bars:
+            bars.append(tqdm(total=100, desc=desc, unit="%", leave=True, file=sys.stderr,
+                             bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"))
+        bar = bars[0]
         bar.n = int(round(frac * 100))
         bar.refresh()
         if frac >= 1:
@@ -44,7 +49,10 @@ def _run_and_write(sc, out: Path, pictures: bool = False) -> None:
     from .analysis.plots import frame_timeline, latency_cdf
     from .scenarios import run
 
-    result = run(sc, progress=_progress(sc.name), pictures=pictures and not sc.timing_only)
+    try:
+        result = run(sc, progress=_progress(sc.name), pictures=pictures and not sc.timing_only)
+    except SpecError as err:  # found when the run opens its inputs (an unreadable video.path)
+        _fail("; ".join(err.lines))
     result.save(out)
     latency_cdf(result.frames, out / "latency_cdf.png", by="stream" if sc.num_streams <= 8 else None, title=sc.name)
     frame_timeline(result.frames, out / "timeline.png", title=f"{sc.name}: stream 0")

@@ -12,12 +12,13 @@ allowed range and unit so that an error can name both::
 """
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["Spec", "SpecError", "bounded", "format_errors"]
+__all__ = ["Spec", "SpecError", "bounded", "format_errors", "unknown_field"]
 
 
 class SpecError(ValueError):
@@ -67,6 +68,19 @@ def _fmt_num(x: float) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
+def unknown_field(key: str, valid, what: str = "a scenario field") -> str:
+    """The error line for ``key``, not among the dotted paths ``valid``: the nearest names first, then the
+    fields of its own section (every path where its section is unknown), not a list of every path."""
+    valid = sorted(valid)
+    near = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
+    section = key.rpartition(".")[0]
+    siblings = [v for v in valid if v.rpartition(".")[0] == section and v != section] if section else []
+    listed = siblings or [v for v in valid if "." not in v] or valid
+    where = f"{section} fields" if siblings else "known"
+    hint = f"did you mean {' or '.join(near)}? " if near else ""
+    return f"{key} is not {what}; {hint}{where}: {', '.join(listed)}"
+
+
 def format_errors(err: ValidationError, model: type[BaseModel] | None = None, prefix: str = "") -> list[str]:
     """One line per error: ``path=value problem; give a value in [lo, hi] unit``."""
     lines = []
@@ -82,7 +96,9 @@ def format_errors(err: ValidationError, model: type[BaseModel] | None = None, pr
             continue
         if etype == "extra_forbidden":
             allowed = sorted(_fields_at(model, loc[:-1]))
-            lines.append(f"{path} is not a known field; known fields: {', '.join(allowed)}")
+            near = difflib.get_close_matches(str(loc[-1]), allowed, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(near)}? " if near else ""
+            lines.append(f"{path} is not a known field; {hint}known fields: {', '.join(allowed)}")
             continue
         if etype == "missing":
             lines.append(f"{path} is required")

@@ -70,3 +70,17 @@ def test_a_runs_scenario_json_runs_again_to_the_same_frames(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gsvc.cli", "run", str(tmp_path / "broken.json")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "not a JSON file" in proc.stderr
+
+
+def test_an_unreadable_video_is_named_before_the_channel_is_drawn(tmp_path, monkeypatch):
+    import importlib
+    run_module = importlib.import_module("gsvc.scenarios.run")  # the module; gsvc.scenarios.run is the function
+
+    def no_channel(*args, **kwargs):
+        raise AssertionError("the channel was drawn before the video was opened")
+    monkeypatch.setattr(run_module, "draw_traces", no_channel)
+    missing = tmp_path / "nope.mp4"
+    res = CliRunner().invoke(main, ["run", "pedestrian-urban", "--set", "video.source=file",
+                                    "--set", f"video.path={missing}", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith("error: video.path=") and "nope.mp4" in res.output and "Traceback" not in res.output

@@ -41,8 +41,8 @@ def test_malformed_grid_text_is_rejected_naming_the_key(text, words):
 def test_unknown_grid_key_lists_the_valid_keys_and_runs_nothing(tmp_path):
     with pytest.raises(SpecError) as err:
         gsvc.sweep(base(), grid={"channel.snr": [1, 2]}, out=tmp_path / "s", progress=False)
-    assert "'channel.snr' is not a scenario field" in str(err.value)
-    assert "channel.snr_db" in str(err.value) and "link.bandwidth_mhz" in str(err.value)
+    assert "grid key channel.snr is not a scenario field; did you mean channel.snr_db" in str(err.value)
+    assert "channel fields: " in str(err.value) and "channel.speed_kmh" in str(err.value)
     assert not (tmp_path / "s").exists()
 
 

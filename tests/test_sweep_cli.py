@@ -46,7 +46,7 @@ def test_bad_grid_on_the_command_line_is_one_line_without_traceback(tmp_path):
         "error: grid channel.snr_db='0:20' is not a range start:stop:step of numbers (stop included), "
         "e.g. 0:20:5; or give a list such as 5,10,20"]
     unknown = CliRunner().invoke(main, ["sweep", "cell-edge", "--grid", "chanel.snr_db=1,2"])
-    assert unknown.exit_code == 2 and "valid keys:" in unknown.output and "channel.snr_db" in unknown.output
+    assert unknown.exit_code == 2 and "did you mean channel.snr_db" in unknown.output
 
 
 def test_base_that_is_neither_preset_nor_file_is_refused():

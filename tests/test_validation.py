@@ -40,7 +40,7 @@ CASES = [
     ({"receiver": {"latency": "profile:nope"}}, r"receiver\.latency='profile:nope' names no profile; shipped: cpu-2core"),
     ({"receiver": {"decode": "timing-only", "latency": "measured"}}, r"receiver\.latency='measured' \(wall-clock time\) cannot time it"),
     ({"colour": "blue"}, r"colour is not a known field"),
-    ({"link": {"bandwith_mhz": 10}}, r"link\.bandwith_mhz is not a known field; known fields: .*bandwidth_mhz"),
+    ({"link": {"bandwith_mhz": 10}}, r"link\.bandwith_mhz is not a known field; did you mean bandwidth_mhz\? known fields: .*bler_target"),
 ]
 
 
@@ -57,5 +57,18 @@ def test_error_lists_every_bad_field_at_once():
 
 
 def test_updated_rejects_unknown_dotted_path_listing_valid_ones():
-    with pytest.raises(SpecError, match=r"channel\.snr is not a scenario field; valid: .*channel\.snr_db"):
+    with pytest.raises(SpecError, match=r"channel\.snr is not a scenario field; did you mean channel\.snr_db"):
         Scenario().updated({"channel.snr": 3})
+
+
+def test_an_unknown_field_names_the_nearest_and_its_own_sections_fields():
+    with pytest.raises(SpecError) as err:
+        Scenario().updated({"codec.stepz": 3, "chanel.snr_db": 1, "zzz": 1})
+    typo, section, nothing = err.value.lines
+    assert typo.startswith("codec.stepz is not a scenario field; did you mean codec.steps")
+    fields = typo.split("codec fields: ")[1].split(", ")
+    assert "codec.weights" in fields and all(f.startswith("codec.") for f in fields)  # its section's, not all
+    assert "did you mean channel.snr_db" in section and "known: " in section
+    assert "did you mean" not in nothing and "channel, codec" in nothing  # the sections, for a name like none
+    with pytest.raises(SpecError, match=r"codec\.stepz is not a known field; did you mean steps\?"):
+        Scenario(codec=dict(stepz=3))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable, Mapping
 
-from ..spec import SpecError
+from ..spec import SpecError, unknown_field
 from .run import derive_seed
 from .scenario import Scenario
 
@@ -142,8 +142,7 @@ def _check_keys(base: Scenario, grid: Mapping[str, Any]) -> None:
     valid = base.field_paths() + base.group_paths()
     bad = [k for k in grid if k not in valid]
     if bad:
-        raise SpecError([f"grid key {k!r} is not a scenario field; valid keys: {', '.join(sorted(valid))}"
-                         for k in bad])
+        raise SpecError([f"grid key {unknown_field(k, valid)}" for k in bad])
 
 
 def _capped(lines: list[str]) -> list[str]:

@@ -20,6 +20,7 @@ from ..netsim.carrier import SharedCarrier
 from ..netsim.satisfaction import satisfaction, satisfaction_summary
 from ..netsim.simulation import StreamInput, simulate
 from ..netsim.summary import group_summaries, summarize
+from ..spec import SpecError
 from ..video.frame import Frame
 from .result import RunResult
 from .scenario import Scenario
@@ -48,7 +49,10 @@ def _frames_for(sc: Scenario, stream: int, uses_pixels: bool):
     if not uses_pixels:
         return _placeholder_frames(sc.video, sc.video.num_frames)
     from ..video import open_source
-    return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
+    try:
+        return iter(open_source(sc.video, derive_seed(sc.seed, "video", stream)))
+    except ValueError as err:  # an unreadable video.path: a bad scenario, named before the channel is drawn
+        raise SpecError([str(err)]) from err
 
 
 def _warm_up(codecs: dict, groups, sc: Scenario, latency) -> float:
@@ -108,6 +112,9 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     phase = np.random.default_rng(derive_seed(sc.seed, "phase"))
     inputs = []
     n_streams = sc.num_streams
+    of_stream = sc.stream_groups()
+    # the sources first: a file that cannot be read fails before a channel that may take minutes is drawn
+    frames = [_frames_for(g, s, codecs[name].uses_pixels) for s, (name, g) in enumerate(of_stream)]
     seeds = [derive_seed(sc.seed, "trace", s) for s in range(n_streams)]
     in_loop = scheduled_in_loop(sc.cell)
     if in_loop:  # the channel now, the allocation inside the run
@@ -117,12 +124,9 @@ def run(sc: Scenario, progress: Callable[[float], None] | None = None, pictures:
     else:
         traces = draw_traces(sc.channel, sc.link, sc.cell, seeds, derive_seed(sc.seed, "cell"))
         carrier = None
-    of_stream = sc.stream_groups()
     for s, trace in enumerate(traces):
         start_s = 0.0 if s == 0 else float(phase.uniform(0.0, sc.video.frame_interval_s))
-        name, g = of_stream[s]
-        inputs.append(StreamInput(_frames_for(g, s, codecs[name].uses_pixels), trace,
-                                  derive_seed(sc.seed, "codec", s), start_s, codecs[name]))
+        inputs.append(StreamInput(frames[s], trace, derive_seed(sc.seed, "codec", s), start_s, codecs[of_stream[s][0]]))
     warm_up_s = None
     with contextlib.nullcontext() if timing_only else one_torch_thread():
         if not timing_only and reads_wall_clock(sc.receiver.latency):

@@ -17,7 +17,7 @@ from ..codecs.spec import CodecSpec
 from ..netsim.channel import CellSpec, ChannelSpec, LinkSpec, validate_cell, validate_pair
 from ..netsim.satisfaction import FLOORS, CapacitySpec
 from ..netsim.receiverspec import JitterBufferSpec, ReceiverSpec
-from ..spec import Spec, SpecError, bounded
+from ..spec import Spec, SpecError, bounded, unknown_field
 from ..timing.custom import reads_wall_clock
 from ..video.spec import VideoSpec
 
@@ -281,7 +281,7 @@ class Scenario(Spec):
         valid = set(self.field_paths()) | set(self.group_paths()) | set(sections)
         bad = [k for k in changes if k not in valid]
         if bad:
-            raise SpecError([f"{k} is not a scenario field; valid: {', '.join(sorted(valid))}" for k in bad])
+            raise SpecError([unknown_field(k, valid) for k in bad])
         bad = [k for k in changes if k in sections and not isinstance(changes[k], (dict, BaseModel))]
         if bad:
             raise SpecError([f"{k}={changes[k]!r} replaces the whole section: give a dict of its fields, "
