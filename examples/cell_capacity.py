@@ -6,6 +6,8 @@
     python examples/cell_capacity.py --bs-tx-antennas 8  # every question with 8 beamforming sector elements
     python examples/cell_capacity.py --bs-tx-antennas 8 --mu-mimo-ues 4  # ... serving up to 4 UEs per PRB group
     python examples/cell_capacity.py --bs-tx-antennas 8 --interferer-beams grid  # ... the other sectors' beams flash
+    python examples/cell_capacity.py --bs-tx-antennas 32 --bs-rows 2 --bs-polarization dual --mu-mimo-ues 8
+        # a 2 x 8 x 2 panel of 32 ports, up to 8 UEs per PRB group
 
 One UMi sector at 3.5 GHz (Sionna TR 38.901 system-level channel, interference from the other 20
 sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF. Two questions:
@@ -98,10 +100,11 @@ def _show(summary: pd.DataFrame, keys: list[str], out: Path, name: str, by: list
 
 
 def _bs(sc: gsvc.Scenario, args) -> gsvc.Scenario:
-    """``sc`` with ``--bs-tx-antennas`` sector elements, ``--mu-mimo-ues`` UEs per PRB group and the other
-    sectors' ``--interferer-beams``."""
+    """``sc`` with ``--bs-tx-antennas`` sector elements in ``--bs-rows`` rows of ``--bs-polarization``,
+    ``--mu-mimo-ues`` UEs per PRB group and the other sectors' ``--interferer-beams``."""
     changes = {k: v for k, v in (("cell.bs_tx_antennas", args.bs_tx_antennas), ("cell.mu_mimo_ues", args.mu_mimo_ues),
-                                 ("cell.interferer_beams", args.interferer_beams)) if v not in (1, "isotropic")}
+                                 ("cell.interferer_beams", args.interferer_beams), ("cell.bs_rows", args.bs_rows),
+                                 ("cell.bs_polarization", args.bs_polarization)) if v not in (1, "isotropic", "single")}
     return sc.updated(changes) if changes else sc
 
 
@@ -118,7 +121,12 @@ def main(argv: list[str] | None = None) -> None:
                     help="the sector's transmit elements (cell.bs_tx_antennas: one layer beamformed to each UE)")
     ap.add_argument("--mu-mimo-ues", type=int, default=1,
                     help="most UEs a PRB group carries at once (cell.mu_mimo_ues: zero-forcing MU-MIMO; needs "
-                         "--bs-tx-antennas at least as many); question 1 then also tries 12 and 16 users")
+                         "--bs-tx-antennas at least as many); question 1 then also tries 12 and 16 users (and 24 "
+                         "and 32 above 4)")
+    ap.add_argument("--bs-rows", type=int, default=1,
+                    help="rows of the sector's panel (cell.bs_rows; --bs-tx-antennas counts every element)")
+    ap.add_argument("--bs-polarization", choices=["single", "dual"], default="single",
+                    help="one element per panel position, or a cross-polarised pair (cell.bs_polarization)")
     ap.add_argument("--interferer-beams", choices=["isotropic", "grid"], default="isotropic",
                     help="how the other beamforming sectors point (cell.interferer_beams; with --bs-tx-antennas)")
     args = ap.parse_args(argv)
@@ -131,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     print("## 1. XR, DL VR 30 Mbit/s at 60 fps, 100 MHz, PDB 10 ms (TR 38.838)")
-    users = [1, 2] if args.quick else [1, 2, 3, 4, 6, 8] + ([12, 16] if args.mu_mimo_ues > 1 else [])
+    users = [1, 2] if args.quick else [1, 2, 3, 4, 6, 8] + ([12, 16] if args.mu_mimo_ues > 1 else []) + \
+        ([24, 32] if args.mu_mimo_ues > 4 else [])
     res = gsvc.sweep(_bs(xr_scenario(seconds), args), {"streams": users}, seeds=seeds, executor=args.executor,
                      out=out / "xr", progress=False)
     _show(res.summary, ["streams"], out, "xr", by=[])

@@ -76,19 +76,23 @@ class StarvedUE(ValueError):
         self.goodputs_mbps = goodputs_mbps
 
 
-#: oversampling of the grid of DFT beams other sectors point (TS 38.214 Table 5.2.2.2.1-2: O1 = 4)
+#: oversampling of the grid of DFT beams other sectors point, horizontally and (with rows) vertically
+#: (TS 38.214 Table 5.2.2.2.1-2: O1 = 4, and O2 = 4 where N2 > 1)
 GRID_OVERSAMPLING = 4
 
 
 def grid_beams(cell_seed: int, sector: int, start: int, t_len: int, groups: int, num_tx: int,
-               layers: int = 1) -> np.ndarray:
+               layers: int = 1, rows: int = 1, polarization: str = "single") -> np.ndarray:
     """``[t_len, groups, layers, num_tx]`` complex unit-norm beams sector ``sector`` points on each PRB group
-    in slots ``start ..`` (``cell.interferer_beams="grid"``): DFT beams of the half-wavelength row, each one
-    of ``GRID_OVERSAMPLING * num_tx`` uniformly spaced in the sine of the angle, drawn for every (slot, group,
-    layer) by a counter-based hash of (cell seed, sector, slot, group, layer), so a slot's beams do not depend
-    on how the trace is cut into chunks. ``layers``: the sector serves that many UEs at once (as many as this
-    cell's ``mu_mimo_ues``), each beam at ``1 / layers`` of its power. Over the whole grid
-    ``mean(w w^H) = I / T``: the mean interference equals the isotropic model's."""
+    in slots ``start ..`` (``cell.interferer_beams="grid"``): the oversampled DFT beams of TS 38.214's Type I
+    codebook for its panel of ``rows`` rows ``N2`` of ``N1`` columns at half a wavelength, each position one
+    element or (``polarization="dual"``) a cross-polarised pair, in Sionna's element order (polarisation,
+    column, row): ``O1 N1`` horizontal by ``O2 N2`` vertical directions (``O2 = 1`` for a row) times, for a
+    dual-polarised panel, a co-phasing ``phi`` of ``{1, j, -1, -j}`` between the polarisations. One beam is
+    drawn for every (slot, group, layer) by a counter-based hash of (cell seed, sector, slot, group, layer), so
+    a slot's beams do not depend on how the trace is cut into chunks. ``layers``: the sector serves that many UEs
+    at once (as many as this cell's ``mu_mimo_ues``), each beam at ``1 / layers`` of its power. Over the whole
+    grid ``mean(w w^H) = I / T``: the mean interference equals the isotropic model's."""
     slots = np.arange(start, start + t_len, dtype=np.uint64)[:, None, None]
     g = np.arange(groups, dtype=np.uint64)[None, :, None]
     lay = np.arange(layers, dtype=np.uint64)[None, None, :]
@@ -99,10 +103,33 @@ def grid_beams(cell_seed: int, sector: int, start: int, t_len: int, groups: int,
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)                    # splitmix64 finaliser
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x ^= x >> np.uint64(31)
-    count = GRID_OVERSAMPLING * num_tx
-    m = (x % np.uint64(count)).astype(np.float64)                                       # [t_len, groups, layers]
-    n = np.arange(num_tx)
-    return np.exp(2j * np.pi * m[..., None] * n / count) / math.sqrt(num_tx)
+    return type1_beams(x % np.uint64(type1_count(num_tx, rows, polarization)), num_tx, rows, polarization)
+
+
+def type1_count(num_tx: int, rows: int = 1, polarization: str = "single") -> int:
+    """How many beams :func:`type1_beams` has for a panel of ``num_tx`` elements in ``rows`` rows."""
+    pols = 2 if polarization == "dual" else 1
+    n1 = num_tx // (rows * pols)
+    return GRID_OVERSAMPLING * n1 * (GRID_OVERSAMPLING if rows > 1 else 1) * rows * (4 if pols == 2 else 1)
+
+
+def type1_beams(idx: np.ndarray, num_tx: int, rows: int = 1, polarization: str = "single") -> np.ndarray:
+    """``[..., num_tx]`` unit-norm beams number ``idx`` (integers below :func:`type1_count`) of TS 38.214's Type I
+    single-panel grid (:func:`grid_beams`): beam ``(l, m, phi)`` is ``idx = l + O1 N1 (m + O2 N2 phi)``, and element
+    ``k`` (Sionna's order: polarisation, column ``n1``, row ``n2``) gets
+    ``exp(2 pi j (l n1 / (O1 N1) + m n2 / (O2 N2))) j^(phi p) / sqrt(T)``, ``p`` its polarisation (0 or 1)."""
+    pols = 2 if polarization == "dual" else 1
+    n1, n2 = num_tx // (rows * pols), rows
+    h_count, v_count = GRID_OVERSAMPLING * n1, (GRID_OVERSAMPLING if n2 > 1 else 1) * n2
+    idx = np.asarray(idx, np.uint64)
+    l_beam = (idx % np.uint64(h_count)).astype(np.float64)[..., None]
+    m_beam = (idx // np.uint64(h_count) % np.uint64(v_count)).astype(np.float64)[..., None]
+    k = np.arange(num_tx)
+    col, row = k % (n1 * n2) // n2, k % n2
+    phase = l_beam * col / h_count + m_beam * row / v_count
+    if pols == 2:
+        phase = phase + (idx // np.uint64(h_count * v_count)).astype(np.float64)[..., None] * (k >= n1 * n2) / 4
+    return np.exp(2j * np.pi * phase) / math.sqrt(num_tx)
 
 
 def _interference(y: np.ndarray, beam: np.ndarray | None) -> np.ndarray:
@@ -135,6 +162,7 @@ class _Geometric:
         self.csi_delay_s = cell.csi_delay_ms / 1e3
         self.grid_seed = int(seed) if cell.interferer_beams == "grid" else None
         self.layers = cell.mu_mimo_ues                                  # UEs each other sector beams to at once
+        self.panel = (cell.bs_rows, cell.bs_polarization)
         self.drop = drop_for(channel, cell, num_ue, seed, channel.num_rx_ant, num_tx_ant=self.num_tx)
         self.interference = cell.interference == "full-buffer"
         p_prb_dbm = channel.tx_power_dbm - 10 * math.log10(n_prb)
@@ -206,8 +234,8 @@ class _Geometric:
                 for b, sos in enumerate(per_bs):
                     if b != s:
                         h_b = channel(sos)
-                        beam = None if self.grid_seed is None else grid_beams(self.grid_seed, b, start, t_len,
-                                                                              len(freqs_hz), n_t, self.layers)
+                        beam = None if self.grid_seed is None else grid_beams(
+                            self.grid_seed, b, start, t_len, len(freqs_hz), n_t, self.layers, *self.panel)
                         interf += _interference(combined(u, h_b), beam)
                         if interf_now is not interf:
                             interf_now += _interference(combined(u_now, h_b), beam)

@@ -54,6 +54,13 @@ class CellSpec(Spec):
     the UE and vanishes when it does not, which the channel the scheduler and OLLA last heard of does not
     foresee. With ``mu_mimo_ues`` K the other sectors serve K UEs at once as well: K such beams, each at
     ``1 / K`` of the power (flashes that are more frequent and weaker).
+    ``bs_rows``, ``bs_polarization``: the shape of the beamforming sector's panel (``(M, N, P)`` of TR 38.901
+    Sec. 7.3, one panel, every element its own port): ``bs_rows`` rows ``M`` of ``N`` columns, each position one
+    vertically polarised element (``"single"``) or a +-45 degree cross-polarised pair (``"dual"``, ``P = 2``), so
+    ``bs_tx_antennas = M N P``. A row (the default) steers in azimuth only; rows steer in elevation as well,
+    and a dual-polarised panel doubles the ports on the same aperture. With ``interferer_beams="grid"`` the
+    beams are then TS 38.214's two-dimensional Type I beams (``O2 = 4`` with ``M`` > 1), with a co-phasing of
+    ``{1, j, -1, -j}`` between the polarisations.
     """
 
     spec_path = "cell"
@@ -83,9 +90,12 @@ class CellSpec(Spec):
                            "(one of ALPHAS)")
     bs_noise_figure_db: float = bounded(5.0, 0.0, 20.0, "dB", "base-station noise figure, the uplink's receiver "
                                         "(TR 38.802 Table A.2.1-1: 5 dB)")
-    bs_tx_antennas: int = bounded(1, 1, 16, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
-                                  "elements (a row of TR 38.901 sector elements at half a wavelength), one layer "
-                                  "eigen-beamformed to each UE from its channel csi_delay_ms before")
+    bs_tx_antennas: int = bounded(1, 1, 64, "antennas", "downlink of a shared umi/uma/rma cell: the sector's transmit "
+                                  "elements (TR 38.901 sector elements at half a wavelength: bs_rows rows of "
+                                  "bs_tx_antennas / (bs_rows x polarisations) columns), one layer eigen-beamformed to "
+                                  "each UE from its channel csi_delay_ms before")
+    bs_rows: int = bounded(1, 1, 8, "rows", "rows of the sector's panel, half a wavelength apart (1: a horizontal row)")
+    bs_polarization: Literal["single", "dual"] = "single"
     interferer_beams: Literal["isotropic", "grid"] = "isotropic"
     mu_mimo_ues: int = bounded(1, 1, 8, "UEs", "downlink MU-MIMO of a beamforming sector (bs_tx_antennas > 1, "
                                "traffic 'queue'): the most UEs one PRB group carries at once, one zero-forced layer "
@@ -111,6 +121,11 @@ class CellSpec(Spec):
             if scheduling_rule(self.scheduler).hol_weight is not None:
                 raise ValueError(f"{p}.scheduler={self.scheduler!r} weighs each UE's queue, so it needs "
                                  f"{p}.traffic='queue' (not {p}.traffic='full-buffer')")
+        ports = self.bs_rows * (2 if self.bs_polarization == "dual" else 1)
+        if self.bs_tx_antennas % ports:
+            pair = " cross-polarised pairs" if self.bs_polarization == "dual" else " elements"
+            raise ValueError(f"{p}.bs_tx_antennas={self.bs_tx_antennas} does not fill {p}.bs_rows={self.bs_rows} "
+                             f"row(s) of{pair}; give a multiple of {ports}")
         if self.alpha not in ALPHAS:
             raise ValueError(f"{p}.alpha={self.alpha:g} is not a TS 38.213 path-loss compensation factor; "
                              f"give one of {', '.join(f'{a:g}' for a in ALPHAS)}")

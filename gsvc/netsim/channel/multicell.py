@@ -151,7 +151,7 @@ def drop_for(channel, cell, num_ue: int, seed: int, num_rx_ant: int, direction: 
                      distances_m=cell.ue_distances_m, indoor_probability=cell.indoor_probability,
                      carrier_ghz=channel.carrier_ghz, speed_kmh=channel.speed_kmh, num_rx_ant=num_rx_ant,
                      los=channel.los, shadowing=channel.shadowing, gen=gen, direction=direction,
-                     num_tx_ant=num_tx_ant)
+                     num_tx_ant=num_tx_ant, bs_panel=(cell.bs_rows, cell.bs_polarization))
 
 
 def ue_facts(drop: "CellDrop", geometry_sinr_db, u: int) -> dict:
@@ -185,18 +185,31 @@ def geometry_sinr_db(coupling_gain_db: np.ndarray, tx_power_dbm: float, bandwidt
                                    precision="double").numpy()
 
 
-def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num_tx_ant: int = 1):
+def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num_tx_ant: int = 1,
+            bs_panel: tuple[int, str] = (1, "single")):
     """BS (TR 38.901 sector pattern) and UE (omni) arrays: ``num_rx_ant`` elements at the receiving end;
-    ``num_tx_ant`` at the sector in the downlink, one at the UE in the uplink. Each a horizontal row at
-    half-wavelength spacing."""
+    ``num_tx_ant`` at the sector in the downlink, one at the UE in the uplink, at half-wavelength spacing.
+    The UE's elements and the uplink sector's are a horizontal row of vertically polarised elements; the
+    downlink sector's ``num_tx_ant`` are ``bs_panel = (rows, polarization)``: ``rows`` rows of vertical
+    (``"single"``) elements or +-45 degree cross-polarised pairs (``"dual"``), ``num_tx_ant / (rows x P)`` columns.
+    Sionna orders a panel's elements polarisation first, then column, then row (row fastest)."""
     from sionna.phy.channel.tr38901 import PanelArray
     num_bs_ant, num_ut_ant = (num_tx_ant, num_rx_ant) if direction == "downlink" else (num_rx_ant, 1)
-    bs = PanelArray(num_rows_per_panel=1, num_cols_per_panel=num_bs_ant, polarization="single", polarization_type="V",
+    rows, polarization = bs_panel if direction == "downlink" else (1, "single")
+    cols = num_bs_ant // (rows * (2 if polarization == "dual" else 1))
+    bs = PanelArray(num_rows_per_panel=rows, num_cols_per_panel=cols, polarization=polarization,
+                    polarization_type="cross" if polarization == "dual" else "V",
                     antenna_pattern="38.901", carrier_frequency=carrier_hz, precision="single", device="cpu")
     ut = PanelArray(num_rows_per_panel=1, num_cols_per_panel=num_ut_ant, polarization="single",
                     polarization_type="V", antenna_pattern="omni", carrier_frequency=carrier_hz,
                     precision="single", device="cpu")
     return bs, ut
+
+
+def _panel_text(num_tx_ant: int, rows: int, polarization: str) -> str:
+    """``", panel 2 x 4 x 2 (rows x columns x polarisations)"``: the shape of a downlink sector's elements."""
+    pols = 2 if polarization == "dual" else 1
+    return f", panel {rows} x {num_tx_ant // (rows * pols)} x {pols} (rows x columns x polarisations)"
 
 
 def _candidates(model, rings, n, isd_m, min_m, max_m, speed_mps, indoor_p, distances_m, gen, others=0):
@@ -227,9 +240,10 @@ def _candidates(model, rings, n, isd_m, min_m, max_m, speed_mps, indoor_p, dista
     return ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, bs_vloc
 
 
-def _channel_model(model: str, carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num_tx_ant: int = 1):
+def _channel_model(model: str, carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num_tx_ant: int = 1,
+                   bs_panel: tuple[int, str] = (1, "single")):
     from sionna.phy.channel.tr38901 import RMa, UMa, UMi
-    bs, ut = _arrays(carrier_hz, num_rx_ant, direction, num_tx_ant)
+    bs, ut = _arrays(carrier_hz, num_rx_ant, direction, num_tx_ant, bs_panel)
     if model == "rma":  # RMa has no O2I model choice (TR 38.901 Table 7.4.3-3 is UMi/UMa only)
         return RMa(carrier_frequency=carrier_hz, ut_array=ut, bs_array=bs, direction=direction,
                    precision="single", device="cpu")
@@ -296,12 +310,14 @@ def _ray_gains(ch, rays, phi, topology, c_ds):
 def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_distance_m: float | None,
               max_distance_m: float | None, distances_m: tuple | None, indoor_probability: float,
               carrier_ghz: float, speed_kmh: float, num_rx_ant: int, los: str, shadowing: str,
-              gen: torch.Generator, direction: str = "downlink", num_tx_ant: int = 1) -> CellDrop:
+              gen: torch.Generator, direction: str = "downlink", num_tx_ant: int = 1,
+              bs_panel: tuple[int, str] = (1, "single")) -> CellDrop:
     """Drop ``num_ue`` UEs served by sector 0 and return their links (module docstring).
 
     ``num_rx_ant``: antennas of the receiving end (downlink: each UE's; uplink: the sector's).
     ``num_tx_ant``: the sector's transmit elements in the downlink (each link's antenna axis is then
     ``num_rx_ant * num_tx_ant`` pairs, receive antenna major); the uplink's UE sends from one.
+    ``bs_panel``: ``(rows, polarization)`` of the downlink sector's ``num_tx_ant`` elements (:func:`_arrays`).
     ``direction``: ``"downlink"`` (every sector's channel at every UE) or ``"uplink"`` (every UE's channel
     into sector 0, and the other sectors' UEs as :attr:`CellDrop.interferers`).
     """
@@ -323,7 +339,7 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
             ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, bs_vloc = _candidates(
                 model, rings, n_cand, isd, min_m, max_distance_m, speed_mps, indoor_probability, distances_m, gen,
                 others)
-            ch = _channel_model(model, carrier_hz, num_rx_ant, direction, 1 if uplink else num_tx_ant)
+            ch = _channel_model(model, carrier_hz, num_rx_ant, direction, 1 if uplink else num_tx_ant, bs_panel)
             ch.set_topology(ut_loc, bs_loc, ut_o, bs_o, ut_v, indoor, force_los, bs_vloc)
             coupling, parts = (_uplink_links if uplink else _links)(ch, shadowing == "on")
             coupling_db = 10 * np.log10(np.maximum(coupling, 1e-30))               # [U_cand (+ others), B]
@@ -354,7 +370,8 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
     num_bs = int(coupling_db.shape[1])
     meta = {"topology": "sionna.sys.gen_hexgrid_topology", "scenario": model, "rings": rings, "isd_m": isd,
             "min_distance_m": min_m, "max_distance_m": max_distance_m, "num_bs": num_bs,
-            "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_tx_ant} element(s)", "ue_antennas": num_rx_ant,
+            "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_tx_ant} element(s)"
+                          + ("" if num_tx_ant == 1 else _panel_text(num_tx_ant, *bs_panel)), "ue_antennas": num_rx_ant,
             "candidates_dropped": int(n_cand * (attempt + 1))}
     interferers = None
     if uplink:
