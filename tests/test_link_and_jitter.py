@@ -1,5 +1,6 @@
 """Link bursts over traces (capacity, HARQ delay, loss, wrap-around) and playout-time rules."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import gsvc
@@ -98,6 +99,21 @@ def test_freeze_follows_webrtc_rule():
     # 30 fps: threshold max(100, 33.3 + 150) = 183.3 ms
     t = np.array([0, 33, 66, 250, 283, 500.0])
     assert list(freeze_gaps_ms(t, 30)) == [184.0, 217.0]
+
+
+def test_the_stall_ratio_stays_a_ratio_when_the_delay_grows_during_a_short_run():
+    from gsvc.netsim.summary import summarize
+    fps, n = 15.0, 8                                                  # a 533 ms clip
+    capture = np.arange(n) * 1000 / fps
+    steady = pd.DataFrame({"stream": 0, "capture_ms": capture, "display_ms": capture + 100.0, "status": "ok"})
+    # frames 1, 2, 4, 5, 7 skipped; the three shown come 0, 300 and 900 ms after the first slot
+    grown = steady.assign(display_ms=[100.0, np.nan, np.nan, 400.0, np.nan, np.nan, np.nan, 1000.0])
+    cols = {"latency_ms": np.nan, "queue_wait_ms": 0.0, "psnr_db": np.nan, "ssim": np.nan, "bytes": 100,
+            "unet_evals": 0, "gpu": -1, "decode_start_ms": 0.0, "decode_done_ms": 0.0}
+    ok, bad = (summarize(f.assign(**cols), fps, 1) for f in (steady, grown))
+    assert ok["stall_ratio"] == 0.0
+    assert bad["freeze_ms_total"] == 900.0                            # longer than the clip
+    assert bad["stall_ratio"] == pytest.approx(1.0)                   # over the 900 ms watched, not the 533 ms clip
 
 
 def test_lost_frame_is_concealed_counted_and_triggers_an_anchor():

@@ -73,6 +73,10 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
     freeze_ms = float(sum(f.sum() for f in freezes))
     streams = int(frames["stream"].nunique())
     duration_s = n / streams / fps if streams else 0.0
+    # a freeze is a gap between rendered frames, so the freezes of a stream whose delay grew during the run can add
+    # up to more than the video's length: each stream's ratio is over the longer of the two
+    watched_s = sum(max(duration_s, float(np.ptp(d[~np.isnan(d)])) / 1e3 if np.isfinite(d).sum() > 1 else 0.0)
+                    for d in by_stream)
     span_s = (np.nanmax(frames["decode_done_ms"]) - np.nanmin(frames["capture_ms"])) / 1e3 if n else 0.0
     late = int(status.get("late", 0))
     out = {
@@ -87,7 +91,7 @@ def summarize(frames: pd.DataFrame, fps: float, gpus: int) -> dict:
         "queue_wait_ms_mean": float(frames["queue_wait_ms"].mean()),
         "freeze_count": int(sum(len(f) for f in freezes)),
         "freeze_ms_total": freeze_ms,
-        "stall_ratio": freeze_ms / 1e3 / (duration_s * streams) if duration_s else float("nan"),
+        "stall_ratio": freeze_ms / 1e3 / watched_s if duration_s else float("nan"),
         "harmonic_framerate": float(np.nanmean(playback[:, 0])) if np.isfinite(playback[:, 0]).any() else float("nan"),
         "time_between_freezes_ms_mean": (float(np.nanmean(playback[:, 1])) if np.isfinite(playback[:, 1]).any()
                                          else float("nan")),
