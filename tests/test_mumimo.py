@@ -1,11 +1,11 @@
-"""Downlink MU-MIMO of a beamforming sector: zero-forcing, pairing, and what it does to a loaded cell."""
+"""MU-MIMO, downlink and uplink: zero-forcing, pairing, and what it does to a loaded cell."""
 import numpy as np
 import pytest
 
 import gsvc
 from gsvc.netsim.channel import CellSpec, ChannelSpec, LinkSpec
 from gsvc.netsim.channel import numerology as nr
-from gsvc.netsim.channel.mumimo import mu_sinr, pair_groups, zf_precoders
+from gsvc.netsim.channel.mumimo import mu_sinr, pair_groups, zf_precoders, zf_receive_sinr
 from gsvc.netsim.channel.scheduler import scheduling_rule
 from gsvc.spec import SpecError
 
@@ -110,6 +110,9 @@ def test_mu_mimo_carries_a_cell_single_user_beamforming_cannot():
     ({"cell.bs_tx_antennas": 4, "cell.mu_mimo_ues": 2, "cell.scheduler": "round-robin"}, "has none"),
     ({"cell.bs_tx_antennas": 16, "cell.mu_mimo_ues": 4, "link.bandwidth_mhz": 100, "link.trace_s": 3600},
      "GiB; give link.trace_s <= "),
+    ({"link.direction": "uplink", "channel.num_rx_ant": 2, "cell.mu_mimo_ues": 4}, "channel.num_rx_ant >= 4"),
+    ({"link.direction": "uplink", "channel.num_rx_ant": 4, "cell.mu_mimo_ues": 2, "cell.scheduler": "dedicated"},
+     "a shared cell"),
 ])
 def test_mu_mimo_is_refused_where_it_cannot_be_read(changes, why):
     base = gsvc.Scenario(streams=2, channel=dict(model="umi"), cell=dict(scheduler="pf"))
@@ -143,3 +146,58 @@ def test_kept_cell_channels_are_bounded_by_their_mu_mimo_arrays(monkeypatch):
     monkeypatch.setattr(cell_mod, "MU_CHANNEL_MAX_GIB", first.beam_h.nbytes * 1.5 / 2 ** 30)
     cell_mod.draw_cell_channel(sc.channel, sc.link, sc.cell, [1, 2], 9)
     assert len(cell_mod._CHANNELS) == 1
+
+
+def test_an_uplink_zero_forcing_receiver_keeps_each_ue_its_own_power_and_its_orthogonal_part():
+    """Uplink MU-MIMO: UE k gets 1 / (D_k [(G^H G)^-1]_kk), the SINR of the ZF combiner v_k = G (G^H G)^-1 e_k
+    spelled out; no power split (orthogonal UEs keep their single-user SINR, where the downlink halves it), one
+    UE alone is its single-user SINR, and a near-parallel pair is worth almost nothing."""
+    rng = np.random.default_rng(1)
+    h = _random_rows(rng, 3, 8) * np.sqrt([[100.0], [30.0], [10.0]])         # each UE's power over noise
+    den = np.array([1.0, 2.0, 1.5])
+    g = h.T
+    v = g @ np.linalg.inv(g.conj().T @ g)                                       # [R, K] ZF combiners
+    spelled = np.abs(np.sum(v.conj() * g, axis=0)) ** 2 / (den * np.sum(np.abs(v) ** 2, axis=0))
+    np.testing.assert_allclose(zf_receive_sinr(h, den), spelled, rtol=1e-6)       # the loading: 5e-8
+    single = np.sum(np.abs(h) ** 2, axis=1) / den
+    np.testing.assert_allclose(zf_receive_sinr(h[:1], den[:1]), single[:1], rtol=1e-8)
+    assert (zf_receive_sinr(h, den) < single).all()
+    ortho = np.zeros((2, 4), complex)
+    ortho[0, 0], ortho[1, 1] = 10.0, 5.0
+    np.testing.assert_allclose(zf_receive_sinr(ortho, np.ones(2)), [100.0, 25.0], rtol=1e-6)
+    parallel = np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 1.001, 0.0, 0.0]]) * 10
+    assert (zf_receive_sinr(parallel, np.ones(2)) < 1e-3 * 200).all()
+
+
+def test_the_uplink_beams_are_the_channel_its_single_user_sinr_comes_from():
+    """``UplinkGeometric.sinr_and_beams``: each UE's channel scaled to its open-loop PSD over noise, so
+    ||h||^2 / D is its single-user (MRC) SINR; the SINR is the one :meth:`sinr` gives."""
+    from gsvc.netsim.channel.uplink import UplinkGeometric
+    link = LinkSpec(bandwidth_mhz=10, scs_khz=30, direction="uplink")
+    n_prb = 24
+    centres, _ = nr.prb_groups(n_prb)
+    freqs = (np.asarray(centres) - n_prb / 2.0) * 12 * 30e3
+    g = UplinkGeometric(ChannelSpec(model="umi", speed_kmh=3, num_rx_ant=4), link,
+                        CellSpec(scheduler="pf", interference="full-buffer"), 3, n_prb, 5)
+    sinr, h, den = g.sinr_and_beams(freqs, 0, 5e-4, 20)
+    np.testing.assert_array_equal(sinr, g.sinr(freqs, 0, 5e-4, 20))
+    assert h.shape == (20, 3, len(centres), 4) and den.shape == sinr.shape and (den >= 1.0).all()
+    np.testing.assert_allclose(g.snr_scale * (np.abs(h) ** 2).sum(-1) / den, sinr, rtol=2e-5)
+
+
+def test_uplink_mu_mimo_carries_cameras_one_ue_per_group_cannot():
+    """Eight cameras of 2 Mbit/s sending on 10 MHz into an 8-element sector: one UE per PRB group fills the
+    carrier (measured 97 % of PRB-slots, 138 ms mean air delay); two UEs per group, each at its own power and
+    separated by the sector's ZF receiver, carry the load on fewer PRBs (measured 28 ms, 1.6 UEs per used PRB,
+    77 % of PRB-slots)."""
+    base = gsvc.Scenario(name="ul", seed=3, streams=8, video=dict(seconds=1, fps=15, resolution=64),
+                         codec=dict(name="synthetic", bitrate_kbps=2000, steps=1),
+                         channel=dict(model="umi", speed_kmh=3, num_rx_ant=8),
+                         link=dict(bandwidth_mhz=10, trace_s=1, direction="uplink"),
+                         cell=dict(scheduler="pf", interference="full-buffer"),
+                         receiver=dict(latency="profile:cpu-2core", decode="timing-only"))
+    su, mu = (gsvc.run(base.updated({"cell.mu_mimo_ues": k})) for k in (1, 2))
+    assert su.summary["ues_per_prb_mean"] == 1.0 and mu.summary["ues_per_prb_mean"] > 1.3
+    assert mu.summary["air_delay_ms_mean"] < 0.5 * su.summary["air_delay_ms_mean"]
+    assert mu.summary["prb_utilization"] < su.summary["prb_utilization"]
+    assert np.mean([r["shared_prb_fraction"] for r in mu.meta["streams"]]) > 0.4

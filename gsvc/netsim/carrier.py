@@ -25,10 +25,11 @@ traffic happens here, slot by slot:
 4. A decoded TB delivers its bits at the end of the slot plus ``link.core_delay_ms``; a packet
    arrives when every TB carrying its bits has; it is lost if any of them was.
 
-With ``cell.mu_mimo_ues`` > 1 (downlink MU-MIMO of a beamforming sector,
-:mod:`gsvc.netsim.channel.mumimo`), between steps 2 and 3 UEs with more data than their PRBs carry join
-other UEs' groups where the scheduler's summed metric grows; a UE on shared groups decodes at its
-zero-forced SINR and takes an MCS lowered by the sector's MU-loss estimate and its own MU OLLA offset.
+With ``cell.mu_mimo_ues`` > 1 (MU-MIMO: downlink of a beamforming sector, or uplink into the sector's
+receive elements, :mod:`gsvc.netsim.channel.mumimo`), between steps 2 and 3 UEs with more data than their PRBs
+carry join other UEs' groups where the scheduler's summed metric grows; a UE on shared groups decodes at its
+zero-forced SINR (uplink: each at its own power, power-capped as in step 3) and takes an MCS lowered by the
+sector's MU-loss estimate and its own MU OLLA offset.
 
 Slots in which no UE can be scheduled cost nothing: the carrier sleeps until the next put, the
 next retransmission due or the next moment a queued packet becomes ready (one SimPy event per
@@ -52,7 +53,7 @@ import numpy as np
 
 from .channel.cell import power_cap_prbs
 from .channel.mac import TransportBlock, UeMac
-from .channel.mumimo import mu_sinr, pair_groups, zf_precoders
+from .channel.mumimo import mu_sinr, pair_groups, zf_precoders, zf_receive_sinr
 from .channel.phy import effective_sinr_alloc_db
 from .channel.scheduler import achievable_rate, allocate_slot, scheduling_rule
 from .link import Burst
@@ -140,6 +141,7 @@ class SharedCarrier:
         self.beta_mcs = radio.tables.beta
         self.backoff = radio.backoff_db if uplink and np.any(radio.backoff_db) else None
         self.mu_max = cell.mu_mimo_ues if radio.beam_h is not None else 1
+        self.uplink = uplink                                  # MU-MIMO: a ZF receiver, not ZF precoders
         self.csi_lag_slots = round(cell.csi_delay_ms / 1e3 / self.slot_s)  # how old the channel MU precodes with
         # a power-limited UE gets no more PRBs than its maximum power fills at the open-loop PSD (the power
         # headroom it reports, TS 38.321 Sec. 5.4.6): more would spread its power thinner than the SINR the
@@ -303,11 +305,13 @@ class SharedCarrier:
             self._settle()
             return
         sinr = radio.sinr[j, idx[sched]]                                                 # [S, G]
+        cap = None
         if self.backoff is not None:                                                    # uplink power cap
-            sinr = sinr * (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
+            cap = (10.0 ** (-self.backoff[idx[sched], prbs[sched]] / 10.0))[:, None].astype(np.float32)
+            sinr = sinr * cap
         shift_db = report_db = shared = None
         if sets:
-            sinr, shift_db, report_db, shared = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr)
+            sinr, shift_db, report_db, shared = self._mu_rows(j, known, rep, idx, sched, alloc, sets, sinr, cap)
         eff = effective_sinr_alloc_db(sinr, self.beta_mcs, alloc[sched])                 # [S, M] dB
         end_s = (t + 1) * slot
         deliver_s = end_s + self.core_s
@@ -351,7 +355,7 @@ class SharedCarrier:
         backoff_db = np.array([self.ues[u].mac.mu_offset for u in idx.tolist()])
         members, est = pair_groups(radio.beam_h[known, idx], radio.beam_den[rep, idx], owner, shareable, new_tb,
                                    np.where(new_tb, left, 0), self.sizes, avg, weight, self.rule.priority,
-                                   radio.snr_scale, self.mu_max, backoff_db)
+                                   radio.snr_scale, self.mu_max, backoff_db, self.uplink)
         count = (members >= 0).sum(axis=1)
         sets = {}
         for k in np.unique(count[count > 1]).tolist():
@@ -365,9 +369,11 @@ class SharedCarrier:
         return sets
 
     def _mu_rows(self, j: int, known: int, rep: int, idx: np.ndarray, sched: np.ndarray, alloc: np.ndarray,
-                 sets: dict, sinr: np.ndarray):
-        """The scheduled UEs' SINR rows (``[S, G]``) with each shared group at its MU SINR now (precoders from
-        the channel of slot ``known``, channels of slot ``j``); two ``[S, M]`` dB tables by row and MCS index:
+                 sets: dict, sinr: np.ndarray, cap: np.ndarray | None = None):
+        """The scheduled UEs' SINR rows (``[S, G]``) with each shared group at its MU SINR now (downlink:
+        precoders from the channel of slot ``known``, channels of slot ``j``; uplink: the ZF receiver of slot
+        ``j``'s channels, each row times its power cap ``cap`` ``[S, 1]``); two ``[S, M]`` dB tables by row and
+        MCS index:
         how far the sector's estimate of the row's effective SINR falls below its single-user one (MCS choice),
         and the single-user effective SINR the UE reports (its channel state, for OLLA); and which rows share a
         group (``[S]`` bool: their TBs take the MU offset)."""
@@ -382,10 +388,15 @@ class SharedCarrier:
         shared = np.zeros(len(sched), bool)
         for gs, mem, est in sets.values():
             ue = idx[mem]                                                                    # [N, K]
-            w = zf_precoders(radio.beam_h[known, ue, gs[:, None]].astype(np.complex128))
-            now = mu_sinr(radio.beam_h[j, ue, gs[:, None]].astype(np.complex128), w,
-                          radio.beam_den[j, ue, gs[:, None]], radio.snr_scale)             # [N, K]
+            h_now = radio.beam_h[j, ue, gs[:, None]].astype(np.complex128)
             rows = row_of[mem]
+            if self.uplink:
+                now = zf_receive_sinr(h_now, radio.beam_den[j, ue, gs[:, None]])             # [N, K]
+                if cap is not None:
+                    now = now * cap[rows, 0]
+            else:
+                w = zf_precoders(radio.beam_h[known, ue, gs[:, None]].astype(np.complex128))
+                now = mu_sinr(h_now, w, radio.beam_den[j, ue, gs[:, None]], radio.snr_scale)  # [N, K]
             sinr[rows, gs[:, None]] = np.maximum(now, 1e-12)
             mu_est[rows, gs[:, None]] = est
             shared[rows.ravel()] = True

@@ -560,7 +560,8 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
     weights = (np.asarray(sizes) / n_prb).astype(np.float32)
     sinr = np.empty((n_new, num_ue, len(sizes)), np.float32)
     mu = cell.mu_mimo_ues > 1
-    beam_h = np.empty((n_new, num_ue, len(sizes), cell.bs_tx_antennas), np.complex64) if mu else None
+    elements = cell.bs_tx_antennas if link.direction == "downlink" else channel.num_rx_ant
+    beam_h = np.empty((n_new, num_ue, len(sizes), elements), np.complex64) if mu else None
     beam_den = np.empty((n_new, num_ue, len(sizes)), np.float32) if mu else None
     for start in range(0, n_new, chunk_slots):
         t = min(chunk_slots, n_new - start)

@@ -164,12 +164,14 @@ MU_CHANNEL_MAX_GIB = 4.0
 
 def mu_channel_gib(cell: CellSpec, channel, link, streams: int) -> float:
     """GiB of the channel MU-MIMO pairing keeps (``[slots, UEs, PRB groups, elements]`` complex64 and the
-    interference ``[slots, UEs, groups]`` float32) for ``link.trace_s``."""
+    interference ``[slots, UEs, groups]`` float32) for ``link.trace_s``; the elements are the sector's transmit
+    elements on the downlink, its receive elements (``channel.num_rx_ant``) on the uplink."""
     from . import numerology as nr
     n_prb = nr.num_prb(link.bandwidth_mhz, link.scs_khz, nr.frequency_range(channel.carrier_ghz)) or 1
     groups = len(nr.prb_groups(n_prb)[1])
     slots = link.trace_s / link.slot_s
-    return slots * streams * groups * (8 * cell.bs_tx_antennas + 4) / 2 ** 30
+    elements = cell.bs_tx_antennas if link.direction == "downlink" else channel.num_rx_ant
+    return slots * streams * groups * (8 * elements + 4) / 2 ** 30
 
 
 def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
@@ -185,9 +187,9 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
             where = f"the downlink (on the uplink the sector receives on {c}.num_rx_ant elements)"
         if where is not None:
             raise SpecError([f"{p}.bs_tx_antennas={cell.bs_tx_antennas} is read only in {where}; leave it at 1 here"])
-    elif cell.csi_delay_ms > 0:
+    elif cell.csi_delay_ms > 0 and not (link.direction == "uplink" and cell.mu_mimo_ues > 1):
         raise SpecError([f"{p}.csi_delay_ms={cell.csi_delay_ms:g} is the age of a beamforming sector's channel "
-                         f"knowledge; it is read only with {p}.bs_tx_antennas > 1"])
+                         f"knowledge; it is read only with {p}.bs_tx_antennas > 1 (or uplink {p}.mu_mimo_ues > 1)"])
     elif cell.interferer_beams != "isotropic":
         raise SpecError([f"{p}.interferer_beams={cell.interferer_beams!r} is how the other beamforming sectors "
                          f"point; it is read only with {p}.bs_tx_antennas > 1"])
@@ -197,9 +199,13 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     if cell.mu_mimo_ues > 1:
         from .scheduler import RULES
         why = None
-        if cell.mu_mimo_ues > cell.bs_tx_antennas:
-            why = (f"zero-forcing separates at most {p}.bs_tx_antennas={cell.bs_tx_antennas} UEs; give "
-                   f"{p}.bs_tx_antennas >= {cell.mu_mimo_ues}")
+        uplink = link.direction == "uplink"
+        field, elements = (f"{c}.num_rx_ant", channel.num_rx_ant) if uplink else \
+            (f"{p}.bs_tx_antennas", cell.bs_tx_antennas)
+        if uplink and not (cell_is_shared(cell, channel) and model.system_level):
+            why = f"a shared cell of {c}.model 'umi', 'uma' or 'rma' pairs UEs"
+        elif cell.mu_mimo_ues > elements:
+            why = f"zero-forcing separates at most {field}={elements} UEs; give {field} >= {cell.mu_mimo_ues}"
         elif cell.traffic != "queue":
             why = f"UEs are paired slot by slot in a {p}.traffic='queue' cell, not in full-buffer shares"
         elif cell.scheduler in RULES.names() and RULES.entry(cell.scheduler).priority is None:
@@ -209,7 +215,7 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
         gib = mu_channel_gib(cell, channel, link, streams)
         if gib > MU_CHANNEL_MAX_GIB:
             raise SpecError([f"link.trace_s={link.trace_s:g} with {p}.mu_mimo_ues={cell.mu_mimo_ues}: the channel "
-                             f"pairing reads (every UE's {cell.bs_tx_antennas}-element channel on every PRB group "
+                             f"pairing reads (every UE's {elements}-element channel on every PRB group "
                              f"in every slot) would take {gib:.1f} GiB; give link.trace_s <= "
                              f"{link.trace_s * MU_CHANNEL_MAX_GIB / gib:.1f} s (the trace repeats after)"])
     if not cell_is_shared(cell, channel):

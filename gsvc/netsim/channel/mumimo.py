@@ -1,4 +1,4 @@
-"""Downlink multi-user MIMO of a beamforming sector: which UEs share a PRB group, and at what SINR.
+"""Multi-user MIMO of a sector: which UEs share a PRB group, and at what SINR (downlink and uplink).
 
 A sector of ``T`` transmit elements (``cell.bs_tx_antennas``) can send up to ``cell.mu_mimo_ues`` UEs on
 the same PRB group at once, one layer each, separated by zero-forcing precoding. Each UE combines its
@@ -37,15 +37,25 @@ shared blocks fail, the offsets rise and pairing nearly stops: MU-MIMO carries w
 beamforming instead of losing up to half of it. A UE whose offset rose is paired again only when a partner
 is orthogonal enough to beat that offset (the offset falls only on shared ACKs).
 
+Uplink (``link.direction="uplink"``): up to ``cell.mu_mimo_ues`` single-antenna UEs send on the same PRB
+group, each at its own open-loop power (no split: each has its own amplifier), and the sector separates them
+with a zero-forcing receive combiner over its ``channel.num_rx_ant`` elements, computed from the channel of
+the slot it decodes (its DMRS): with ``G`` the ``R x K`` channels each scaled by its UE's power over noise,
+UE ``k`` gets ``1 / (D_k [(G^H G)^-1]_kk)`` (:func:`zf_receive_sinr`), no leakage whatever the channel's
+age. The age ``cell.csi_delay_ms`` is that of the channel pairing and the MCS estimate read (the SRS the
+sector last heard): an estimate from an older channel than the one decoded is wrong, not leaky. ``D_k`` is
+the noise plus other-sector interference after UE ``k``'s single-user (MRC) combiner, as its single-user
+SINR has it (the interference's spatial colour after a ZF combiner is not modelled); with ``K = 1`` the
+formula is the single-user SINR exactly.
+
 Not modelled: codebook (Type II) quantisation of the channel the sector precodes with, SRS-based
-reciprocity errors, regularised ZF/MMSE precoding, more than one layer per UE, and MU pairing on the
-uplink.
+reciprocity errors, regularised ZF/MMSE precoding or MMSE-IRC receivers, and more than one layer per UE.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["zf_precoders", "mu_sinr", "pair_groups"]
+__all__ = ["zf_precoders", "mu_sinr", "zf_receive_sinr", "pair_groups"]
 
 #: diagonal loading of the Gram matrix relative to its trace: keeps near-parallel sets finite (they get a
 #: near-zero gain and are never chosen)
@@ -72,9 +82,21 @@ def mu_sinr(h: np.ndarray, w: np.ndarray, den: np.ndarray, snr_scale: float) -> 
     return share * sig / (den + share * leak)
 
 
+def zf_receive_sinr(h: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Linear SINR of ``K`` uplink UEs a zero-forcing receiver separates (module docstring): ``h`` ``[..., K, R]``
+    each UE's channel at the sector's ``R`` elements scaled by its power over noise, ``den`` ``[..., K]`` noise
+    plus other-sector interference over noise. Returns ``[..., K]`` ``1 / (den_k [(G^H G)^-1]_kk)``, ``G = h^T``."""
+    gram = np.conj(h) @ np.swapaxes(h, -1, -2)                                          # [..., K, K] G^H G
+    k = gram.shape[-1]
+    load = _LOADING * np.real(np.trace(gram, axis1=-2, axis2=-1))[..., None, None] * np.eye(k)
+    inv_diag = np.real(np.diagonal(np.linalg.inv(gram + load), axis1=-2, axis2=-1))
+    return 1.0 / (den * np.maximum(inv_diag, 1e-30))
+
+
 def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np.ndarray, joinable: np.ndarray,
                 need_prbs: np.ndarray, group_prbs: np.ndarray, avg: np.ndarray, weight: np.ndarray | None, priority,
-                snr_scale: float, max_ues: int, backoff_db: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                snr_scale: float, max_ues: int, backoff_db: np.ndarray | None = None,
+                uplink: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Grow each PRB group's single-user owner into a zero-forcing set (module docstring).
 
     Args:
@@ -91,6 +113,8 @@ def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np
         max_ues: most members per group (``cell.mu_mimo_ues``).
         backoff_db: ``[A]`` each UE's MU OLLA offset (dB): a shared group's metric weighs each member's
             estimated SINR that much lower (None: 0), so a UE whose shared transmissions fail is paired less.
+        uplink: the UEs send and the sector combines (:func:`zf_receive_sinr`; ``h`` already scaled to each
+            UE's power over noise, ``snr_scale`` 1) instead of the sector precoding to them.
 
     Returns:
         ``members`` ``[G, max_ues]`` int (active UE indices, -1 padded, column 0 the owner) and ``sinr``
@@ -118,7 +142,8 @@ def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np
                                 np.broadcast_to(cands[None, :, None], (n_g, n_c, 1))], axis=2)   # [g, c, k+1]
         at = grow[:, None, None]
         hk = h[trial, at]                                                                  # [g, c, k+1, T]
-        s = mu_sinr(hk, zf_precoders(hk), den[trial, at], snr_scale)                       # [g, c, k+1]
+        s = (zf_receive_sinr(hk, den[trial, at]) if uplink
+             else mu_sinr(hk, zf_precoders(hk), den[trial, at], snr_scale))                 # [g, c, k+1]
         seen = s if scale is None else s * scale[trial]
         m = _metric(seen.reshape(-1, k + 1), trial.reshape(-1, k + 1), np.repeat(sizes[grow], n_c),
                     avg, weight, priority).reshape(n_g, n_c)

@@ -26,7 +26,10 @@ RSRP``, and RSRP is received through the BS antenna and the shadowing, with the 
   (``numpy.random.Philox`` keyed from the seed, its counter from the slot index), so the draw of slot
   ``t`` does not depend on how the slots are chunked.
 
-Transmit and receive antennas: the UE transmits from one antenna (one transmit chain; no uplink MIMO);
+MU-MIMO (``cell.mu_mimo_ues`` > 1): UEs share PRB groups, separated by the sector's zero-forcing receiver
+(:mod:`.mumimo`); :meth:`UplinkGeometric.sinr_and_beams` gives the channels and interference it reads.
+
+Transmit and receive antennas: the UE transmits from one antenna (one transmit chain; no uplink SU-MIMO);
 the sector receives on ``channel.num_rx_ant`` elements of the TR 38.901 sector pattern (a uniform linear
 array at half-wavelength spacing, Sionna's ``PanelArray``), combined with MRC: the receiving end's antennas,
 as on a dedicated uplink and as the UE's are on the downlink. The drop (served UEs and interferers)
@@ -159,9 +162,19 @@ class UplinkGeometric:
         local = np.floor(u.reshape(t_len, s_len, num_groups) * self._count[None, :, None]).astype(np.int64)
         return self._first[None, :, None] + local
 
+    #: the MU-MIMO arrays' channels are scaled to each UE's open-loop PSD over noise already
+    snr_scale = 1.0
+
     def sinr(self, freqs_hz, start: int, slot_s: float, t_len: int) -> np.ndarray:
         """``[T, U, G]`` float32 linear SINR of slots ``start ..`` at the serving sector, every UE at its
         open-loop PSD (module docstring)."""
+        return self.sinr_and_beams(freqs_hz, start, slot_s, t_len, beams=False)[0]
+
+    def sinr_and_beams(self, freqs_hz, start: int, slot_s: float, t_len: int, beams: bool = True):
+        """:meth:`sinr` and, with ``beams``, what uplink MU-MIMO reads (:mod:`.mumimo`): each UE's channel at
+        the sector's receive elements scaled by the square root of its open-loop PSD over noise
+        (``[T, U, G, R]`` complex64) and its noise plus interference over noise after its MRC combiner
+        (``[T, U, G]`` float32), so that ``||h||^2 / D`` is its single-user SINR; ``None, None`` without."""
         s, t0_s = self.drop.serving, start * slot_s
         g_len = len(freqs_hz)
         h_act = None
@@ -173,7 +186,7 @@ class UplinkGeometric:
             t_idx = np.arange(t_len)[:, None, None, None]
             r_idx = np.arange(h_i.shape[2])[None, None, :, None]
             h_act = h_i[k[:, :, None, :], t_idx, r_idx, np.arange(g_len)[None, None, None, :]]   # [T, S, R, G]
-        out = []
+        out, hs, dens = [], [], []
         for u, per_bs in enumerate(self.drop.links):
             h_s = frequency_response(per_bs[s], freqs_hz, t0_s, slot_s, t_len).numpy()      # [T, R, G]
             sig = (h_s.real ** 2 + h_s.imag ** 2).sum(axis=1)                              # [T, G] |h_s|^2
@@ -183,7 +196,12 @@ class UplinkGeometric:
                 interf = (proj.real ** 2 + proj.imag ** 2).sum(axis=1) / np.maximum(sig, 1e-30)
             sinr = sig * self._snr_prb[u] / (interf + 1.0)
             out.append(np.maximum(sinr, 1e-12).astype(np.float32))
-        return np.stack(out, axis=1)
+            if beams:
+                hs.append((np.swapaxes(h_s, 1, 2) * math.sqrt(self._snr_prb[u])).astype(np.complex64))
+                dens.append((interf + 1.0).astype(np.float32))
+        if not beams:
+            return np.stack(out, axis=1), None, None
+        return np.stack(out, axis=1), np.stack(hs, axis=1), np.stack(dens, axis=1)
 
     def ue_meta(self, u: int) -> dict:
         from .multicell import ue_facts
