@@ -121,11 +121,6 @@ class CellSpec(Spec):
             if scheduling_rule(self.scheduler).hol_weight is not None:
                 raise ValueError(f"{p}.scheduler={self.scheduler!r} weighs each UE's queue, so it needs "
                                  f"{p}.traffic='queue' (not {p}.traffic='full-buffer')")
-        ports = self.bs_rows * (2 if self.bs_polarization == "dual" else 1)
-        if self.bs_tx_antennas % ports:
-            pair = " cross-polarised pairs" if self.bs_polarization == "dual" else " elements"
-            raise ValueError(f"{p}.bs_tx_antennas={self.bs_tx_antennas} does not fill {p}.bs_rows={self.bs_rows} "
-                             f"row(s) of{pair}; give a multiple of {ports}")
         if self.alpha not in ALPHAS:
             raise ValueError(f"{p}.alpha={self.alpha:g} is not a TS 38.213 path-loss compensation factor; "
                              f"give one of {', '.join(f'{a:g}' for a in ALPHAS)}")
@@ -179,6 +174,24 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     from .models import channel_model, link_level_names
     p, c = cell.spec_path, channel.spec_path
     model = channel_model(channel.model)
+    sector_panel = cell_is_shared(cell, channel) and model.system_level
+    uplink = link.direction == "uplink"
+    if channel.num_rx_ant > 8 and not (uplink and sector_panel):
+        raise SpecError([f"{c}.num_rx_ant={channel.num_rx_ant}: more than 8 receive antennas only at the sector of "
+                         f"a shared {c}.model 'umi', 'uma' or 'rma' uplink ({p}.scheduler 'pf' ..., "
+                         f"link.direction='uplink'); give 1-8 here"])
+    ports = cell.bs_rows * (2 if cell.bs_polarization == "dual" else 1)
+    if ports > 1:
+        field, elements = (f"{c}.num_rx_ant", channel.num_rx_ant) if uplink else \
+            (f"{p}.bs_tx_antennas", cell.bs_tx_antennas)
+        pair = " cross-polarised pairs" if cell.bs_polarization == "dual" else " elements"
+        if not sector_panel:
+            raise SpecError([f"{p}.bs_rows={cell.bs_rows}, {p}.bs_polarization={cell.bs_polarization!r} shape the "
+                             f"sector's panel of a shared {c}.model 'umi', 'uma' or 'rma' cell; leave them at 1, "
+                             f"'single' here"])
+        if elements % ports:
+            raise SpecError([f"{field}={elements} does not fill {p}.bs_rows={cell.bs_rows} row(s) of{pair}; "
+                             f"give a multiple of {ports}"])
     if cell.bs_tx_antennas > 1:
         where = None
         if not (cell_is_shared(cell, channel) and model.system_level):

@@ -74,8 +74,9 @@ class ChannelSpec(Spec):
     delay_spread_ns: float = bounded(100.0, 1.0, 5000.0, "ns",
                                      "RMS delay spread of TDL/CDL models (TR 38.901 Table 7.7.3-1: "
                                      "10 very short, 30 short, 100 nominal, 300 long, 1000 very long)")
-    num_rx_ant: int = bounded(1, 1, 8, "antennas", "receive antennas (downlink: the UE's; uplink: the "
-                             "base station's), combined with MRC")
+    num_rx_ant: int = bounded(1, 1, 64, "antennas", "receive antennas (downlink: the UE's; uplink: the "
+                             "base station's), combined with MRC; above 8 only at the sector of a shared "
+                             "umi/uma/rma uplink (cell.bs_rows, cell.bs_polarization shape its panel)")
     distance_m: float = bounded(200.0, 10.0, 5000.0, "m",
                                 "2D BS-UE distance for umi/uma (TR 38.901 Table 7.4.1-1: 10 m - 5 km)")
     tx_power_dbm: float = bounded(44.0, -10.0, 60.0, "dBm",

@@ -189,13 +189,13 @@ def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num
             bs_panel: tuple[int, str] = (1, "single")):
     """BS (TR 38.901 sector pattern) and UE (omni) arrays: ``num_rx_ant`` elements at the receiving end;
     ``num_tx_ant`` at the sector in the downlink, one at the UE in the uplink, at half-wavelength spacing.
-    The UE's elements and the uplink sector's are a horizontal row of vertically polarised elements; the
-    downlink sector's ``num_tx_ant`` are ``bs_panel = (rows, polarization)``: ``rows`` rows of vertical
-    (``"single"``) elements or +-45 degree cross-polarised pairs (``"dual"``), ``num_tx_ant / (rows x P)`` columns.
-    Sionna orders a panel's elements polarisation first, then column, then row (row fastest)."""
+    The UE's elements are a horizontal row of vertically polarised elements; the sector's (its ``num_tx_ant``
+    on the downlink, its ``num_rx_ant`` on the uplink) are ``bs_panel = (rows, polarization)``: ``rows`` rows of
+    vertical (``"single"``) elements or +-45 degree cross-polarised pairs (``"dual"``), ``elements / (rows x P)``
+    columns. Sionna orders a panel's elements polarisation first, then column, then row (row fastest)."""
     from sionna.phy.channel.tr38901 import PanelArray
     num_bs_ant, num_ut_ant = (num_tx_ant, num_rx_ant) if direction == "downlink" else (num_rx_ant, 1)
-    rows, polarization = bs_panel if direction == "downlink" else (1, "single")
+    rows, polarization = bs_panel
     cols = num_bs_ant // (rows * (2 if polarization == "dual" else 1))
     bs = PanelArray(num_rows_per_panel=rows, num_cols_per_panel=cols, polarization=polarization,
                     polarization_type="cross" if polarization == "dual" else "V",
@@ -317,7 +317,8 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
     ``num_rx_ant``: antennas of the receiving end (downlink: each UE's; uplink: the sector's).
     ``num_tx_ant``: the sector's transmit elements in the downlink (each link's antenna axis is then
     ``num_rx_ant * num_tx_ant`` pairs, receive antenna major); the uplink's UE sends from one.
-    ``bs_panel``: ``(rows, polarization)`` of the downlink sector's ``num_tx_ant`` elements (:func:`_arrays`).
+    ``bs_panel``: ``(rows, polarization)`` of the sector's elements, ``num_tx_ant`` of them on the downlink,
+    ``num_rx_ant`` on the uplink (:func:`_arrays`).
     ``direction``: ``"downlink"`` (every sector's channel at every UE) or ``"uplink"`` (every UE's channel
     into sector 0, and the other sectors' UEs as :attr:`CellDrop.interferers`).
     """
@@ -376,7 +377,8 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
     interferers = None
     if uplink:
         meta.update({"direction": "uplink", "ue_antennas": 1,
-                     "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_rx_ant} element(s)"})
+                     "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_rx_ant} element(s)"
+                                   + ("" if num_rx_ant == 1 else _panel_text(num_rx_ant, *bs_panel))})
         # the other sectors' UEs, each counted to its best server (the serving sector's are skipped: it
         # schedules them itself), the first INTERFERERS_PER_SECTOR of each sector in drop order
         cand = n_cand + np.arange(others * (num_bs - 1))
