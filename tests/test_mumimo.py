@@ -201,3 +201,18 @@ def test_uplink_mu_mimo_carries_cameras_one_ue_per_group_cannot():
     assert mu.summary["air_delay_ms_mean"] < 0.5 * su.summary["air_delay_ms_mean"]
     assert mu.summary["prb_utilization"] < su.summary["prb_utilization"]
     assert np.mean([r["shared_prb_fraction"] for r in mu.meta["streams"]]) > 0.4
+
+
+def test_an_uplink_sector_receives_on_a_panel_of_up_to_64_elements():
+    """``cell.bs_rows``, ``cell.bs_polarization`` shape the uplink sector's ``channel.num_rx_ant`` receive elements
+    (above 8 only there): a 2 x 8 x 2 panel of 32 separates four cameras per PRB group."""
+    sc = gsvc.Scenario(name="ul", seed=3, streams=6, video=dict(seconds=0.4, fps=15, resolution=64),
+                       codec=dict(name="synthetic", bitrate_kbps=2000, steps=1),
+                       channel=dict(model="umi", speed_kmh=3, num_rx_ant=32),
+                       link=dict(bandwidth_mhz=5, trace_s=0.4, direction="uplink"),
+                       cell=dict(scheduler="pf", interference="full-buffer", bs_rows=2, bs_polarization="dual",
+                                 mu_mimo_ues=4),
+                       receiver=dict(latency="profile:cpu-2core", decode="timing-only"))
+    res = gsvc.run(sc)
+    assert res.meta["cell"]["bs_antenna"].endswith("32 element(s), panel 2 x 8 x 2 (rows x columns x polarisations)")
+    assert res.summary["ues_per_prb_mean"] > 1.5
