@@ -47,3 +47,11 @@ def check_accounting(frames, streams: int, per_stream: int):
     for _, g in f.groupby("stream"):  # per-stream decode order
         assert (np.diff(g["decode_start_ms"].to_numpy()) >= -1e-9).all()
         assert (g["decode_start_ms"].to_numpy()[1:] >= g["decode_done_ms"].to_numpy()[:-1] - 1e-9).all()
+
+
+def group_freqs_hz(n_prb: int, scs_khz: float = 30.0) -> np.ndarray:
+    """Centre frequency (Hz, from the carrier's centre) of each PRB group of an ``n_prb`` carrier: where a cell's
+    SINR source evaluates its channels."""
+    from gsvc.netsim.channel import numerology as nr
+    centres, _ = nr.prb_groups(n_prb)
+    return (np.asarray(centres) - n_prb / 2.0) * 12 * scs_khz * 1e3

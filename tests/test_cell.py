@@ -9,11 +9,11 @@ import gsvc
 from gsvc import Scenario
 from gsvc.netsim.channel import CellSpec, ChannelSpec, LinkSpec, draw_trace, draw_traces
 from gsvc.netsim.channel import multicell
-from gsvc.netsim.channel import numerology as nr
 from gsvc.netsim.channel.cell import StarvedUE, cell_stats, draw_cell_traces, jain_index
 from gsvc.netsim.channel.linklevel import draw_link_level
 from gsvc.netsim.channel.scheduler import Scheduler
 from gsvc.spec import SpecError
+from helpers import group_freqs_hz
 
 LINK = LinkSpec(bandwidth_mhz=20, scs_khz=30, trace_s=1.0)
 
@@ -233,8 +233,7 @@ def test_a_sector_of_several_elements_beamforms_to_its_ue():
     from gsvc.netsim.channel.cell import _Geometric
     link = LinkSpec(bandwidth_mhz=20, scs_khz=30)
     n_prb = 51
-    centres, _ = nr.prb_groups(n_prb)
-    freqs = (np.asarray(centres) - n_prb / 2.0) * 12 * 30e3
+    freqs = group_freqs_hz(n_prb)
     ch = ChannelSpec(model="umi", speed_kmh=30, los="nlos", num_rx_ant=2)  # 400 slots: many coherence times
     for interference in ("off", "full-buffer"):
         one, eight = (_Geometric(ch, link, CellSpec(scheduler="pf", interference=interference, bs_tx_antennas=t,
@@ -270,8 +269,7 @@ def test_other_sectors_pointing_grid_beams_bring_the_same_mean_interference_in_f
     from gsvc.netsim.channel.cell import _Geometric, grid_beams
     link = LinkSpec(bandwidth_mhz=10, scs_khz=30)
     n_prb = 24
-    centres, _ = nr.prb_groups(n_prb)
-    freqs = (np.asarray(centres) - n_prb / 2.0) * 12 * 30e3
+    freqs = group_freqs_hz(n_prb)
     ch = ChannelSpec(model="umi", speed_kmh=3, num_rx_ant=2)
     interf = {}
     for beams in ("isotropic", "grid"):
@@ -330,8 +328,7 @@ def test_a_dual_polarised_panel_beamforms_with_every_port():
     from gsvc.netsim.channel.cell import _Geometric
     link = LinkSpec(bandwidth_mhz=20, scs_khz=30)
     n_prb = 51
-    centres, _ = nr.prb_groups(n_prb)
-    freqs = (np.asarray(centres) - n_prb / 2.0) * 12 * 30e3
+    freqs = group_freqs_hz(n_prb)
     ch = ChannelSpec(model="umi", speed_kmh=3, num_rx_ant=2)
     sinr = {}
     for t in (16, 32):

@@ -45,7 +45,7 @@ def test_fr2_only_numerology_names_the_fr2_table():
 @pytest.mark.parametrize("kwargs, field", [
     (dict(speed_kmh=-1), "channel.speed_kmh"), (dict(snr_db=float("nan")), "channel.snr_db"),
     (dict(model="tdl-x"), "channel.model"), (dict(delay_spread_ns=0), "channel.delay_spread_ns"),
-    (dict(num_rx_ant=9), "channel.num_rx_ant"), (dict(distance_m=5), "channel.distance_m"),
+    (dict(num_rx_ant=65), "channel.num_rx_ant"), (dict(distance_m=5), "channel.distance_m"),
     (dict(model="mahimahi"), "channel.trace_file"), (dict(trace_file="x.trace"), "channel.trace_file"),
     (dict(model="tdl-c", loss_rate=0.1), "channel.loss_rate"), (dict(shadowing=True), "channel.shadowing")])
 def test_bad_channel_input_names_the_field(kwargs, field):

@@ -4,10 +4,10 @@ import pytest
 
 import gsvc
 from gsvc.netsim.channel import CellSpec, ChannelSpec, LinkSpec
-from gsvc.netsim.channel import numerology as nr
 from gsvc.netsim.channel.mumimo import mu_sinr, pair_groups, zf_precoders, zf_receive_sinr
 from gsvc.netsim.channel.scheduler import scheduling_rule
 from gsvc.spec import SpecError
+from helpers import group_freqs_hz
 
 PF = scheduling_rule("pf").priority
 
@@ -63,15 +63,14 @@ def test_the_beams_mu_mimo_reads_are_the_channel_the_single_user_sinr_comes_from
     from gsvc.netsim.channel.cell import _Geometric
     link = LinkSpec(bandwidth_mhz=10, scs_khz=30)
     n_prb = 24
-    centres, _ = nr.prb_groups(n_prb)
-    freqs = (np.asarray(centres) - n_prb / 2.0) * 12 * 30e3
+    freqs = group_freqs_hz(n_prb)
     ch = ChannelSpec(model="umi", speed_kmh=30, num_rx_ant=2)
     for delay_ms in (0.0, 5.0):
         g = _Geometric(ch, link, CellSpec(scheduler="pf", interference="full-buffer", bs_tx_antennas=4,
                                           csi_delay_ms=delay_ms, ue_distances_m=(40.0, 150.0)), 2, n_prb, 5)
         sinr, h, den = g.sinr_and_beams(freqs, 0, 5e-4, 20)
         np.testing.assert_array_equal(sinr, g.sinr(freqs, 0, 5e-4, 20))
-        assert h.shape == (20, 2, len(centres), 4) and den.shape == sinr.shape and (den >= 1.0).all()
+        assert h.shape == (20, 2, len(freqs), 4) and den.shape == sinr.shape and (den >= 1.0).all()
         if delay_ms == 0.0:
             np.testing.assert_allclose(g.snr_scale * (np.abs(h) ** 2).sum(-1) / den, sinr, rtol=2e-5)
 
@@ -175,13 +174,12 @@ def test_the_uplink_beams_are_the_channel_its_single_user_sinr_comes_from():
     from gsvc.netsim.channel.uplink import UplinkGeometric
     link = LinkSpec(bandwidth_mhz=10, scs_khz=30, direction="uplink")
     n_prb = 24
-    centres, _ = nr.prb_groups(n_prb)
-    freqs = (np.asarray(centres) - n_prb / 2.0) * 12 * 30e3
+    freqs = group_freqs_hz(n_prb)
     g = UplinkGeometric(ChannelSpec(model="umi", speed_kmh=3, num_rx_ant=4), link,
                         CellSpec(scheduler="pf", interference="full-buffer"), 3, n_prb, 5)
     sinr, h, den = g.sinr_and_beams(freqs, 0, 5e-4, 20)
     np.testing.assert_array_equal(sinr, g.sinr(freqs, 0, 5e-4, 20))
-    assert h.shape == (20, 3, len(centres), 4) and den.shape == sinr.shape and (den >= 1.0).all()
+    assert h.shape == (20, 3, len(freqs), 4) and den.shape == sinr.shape and (den >= 1.0).all()
     np.testing.assert_allclose(g.snr_scale * (np.abs(h) ** 2).sum(-1) / den, sinr, rtol=2e-5)
 
 
