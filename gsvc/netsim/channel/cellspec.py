@@ -57,7 +57,8 @@ class CellSpec(Spec):
     ``bs_rows``, ``bs_polarization``: the shape of the beamforming sector's panel (``(M, N, P)`` of TR 38.901
     Sec. 7.3, one panel, every element its own port): ``bs_rows`` rows ``M`` of ``N`` columns, each position one
     vertically polarised element (``"single"``) or a +-45 degree cross-polarised pair (``"dual"``, ``P = 2``), so
-    ``bs_tx_antennas = M N P``. A row (the default) steers in azimuth only; rows steer in elevation as well,
+    ``bs_tx_antennas = M N P`` on the downlink (on the uplink the panel is the sector's ``channel.num_rx_ant``
+    receive elements, up to 64 there). A row (the default) steers in azimuth only; rows steer in elevation as well,
     and a dual-polarised panel doubles the ports on the same aperture. With ``interferer_beams="grid"`` the
     beams are then TS 38.214's two-dimensional Type I beams (``O2 = 4`` with ``M`` > 1), with a co-phasing of
     ``{1, j, -1, -j}`` between the polarisations.
@@ -97,9 +98,10 @@ class CellSpec(Spec):
     bs_rows: int = bounded(1, 1, 8, "rows", "rows of the sector's panel, half a wavelength apart (1: a horizontal row)")
     bs_polarization: Literal["single", "dual"] = "single"
     interferer_beams: Literal["isotropic", "grid"] = "isotropic"
-    mu_mimo_ues: int = bounded(1, 1, 8, "UEs", "downlink MU-MIMO of a beamforming sector (bs_tx_antennas > 1, "
-                               "traffic 'queue'): the most UEs one PRB group carries at once, one zero-forced layer "
-                               "each (gsvc.netsim.channel.mumimo); 1: single-user")
+    mu_mimo_ues: int = bounded(1, 1, 8, "UEs", "MU-MIMO in a queue cell (traffic 'queue'): the most UEs one PRB "
+                               "group carries at once, on the downlink one zero-forced layer each from a beamforming "
+                               "sector (bs_tx_antennas > 1), on the uplink separated by the sector's zero-forcing "
+                               "receiver over channel.num_rx_ant elements (gsvc.netsim.channel.mumimo); 1: single-user")
     csi_delay_ms: float = bounded(0.0, 0.0, 1000.0, "ms", "age of the channel a beamforming sector "
                                   "(bs_tx_antennas > 1) precodes with: 0 is ideal channel knowledge; a CSI "
                                   "report's period and latency age it")
@@ -176,14 +178,15 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     model = channel_model(channel.model)
     sector_panel = cell_is_shared(cell, channel) and model.system_level
     uplink = link.direction == "uplink"
+    # the sector's elements: those it sends on (downlink), or those it receives on (uplink)
+    field, elements = ((f"{c}.num_rx_ant", channel.num_rx_ant) if uplink
+                       else (f"{p}.bs_tx_antennas", cell.bs_tx_antennas))
     if channel.num_rx_ant > 8 and not (uplink and sector_panel):
         raise SpecError([f"{c}.num_rx_ant={channel.num_rx_ant}: more than 8 receive antennas only at the sector of "
                          f"a shared {c}.model 'umi', 'uma' or 'rma' uplink ({p}.scheduler 'pf' ..., "
                          f"link.direction='uplink'); give 1-8 here"])
     ports = cell.bs_rows * (2 if cell.bs_polarization == "dual" else 1)
     if ports > 1:
-        field, elements = (f"{c}.num_rx_ant", channel.num_rx_ant) if uplink else \
-            (f"{p}.bs_tx_antennas", cell.bs_tx_antennas)
         pair = " cross-polarised pairs" if cell.bs_polarization == "dual" else " elements"
         if not sector_panel:
             raise SpecError([f"{p}.bs_rows={cell.bs_rows}, {p}.bs_polarization={cell.bs_polarization!r} shape the "
@@ -194,13 +197,13 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
                              f"give a multiple of {ports}"])
     if cell.bs_tx_antennas > 1:
         where = None
-        if not (cell_is_shared(cell, channel) and model.system_level):
+        if not sector_panel:
             where = f"a shared cell of {c}.model 'umi', 'uma' or 'rma' ({p}.scheduler 'pf' ... or {p}.interference)"
         elif link.direction == "uplink":
             where = f"the downlink (on the uplink the sector receives on {c}.num_rx_ant elements)"
         if where is not None:
             raise SpecError([f"{p}.bs_tx_antennas={cell.bs_tx_antennas} is read only in {where}; leave it at 1 here"])
-    elif cell.csi_delay_ms > 0 and not (link.direction == "uplink" and cell.mu_mimo_ues > 1):
+    elif cell.csi_delay_ms > 0 and not (uplink and cell.mu_mimo_ues > 1):
         raise SpecError([f"{p}.csi_delay_ms={cell.csi_delay_ms:g} is the age of a beamforming sector's channel "
                          f"knowledge; it is read only with {p}.bs_tx_antennas > 1 (or uplink {p}.mu_mimo_ues > 1)"])
     elif cell.interferer_beams != "isotropic":
@@ -212,10 +215,7 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     if cell.mu_mimo_ues > 1:
         from .scheduler import RULES
         why = None
-        uplink = link.direction == "uplink"
-        field, elements = (f"{c}.num_rx_ant", channel.num_rx_ant) if uplink else \
-            (f"{p}.bs_tx_antennas", cell.bs_tx_antennas)
-        if uplink and not (cell_is_shared(cell, channel) and model.system_level):
+        if uplink and not sector_panel:
             why = f"a shared cell of {c}.model 'umi', 'uma' or 'rma' pairs UEs"
         elif cell.mu_mimo_ues > elements:
             why = f"zero-forcing separates at most {field}={elements} UEs; give {field} >= {cell.mu_mimo_ues}"

@@ -30,8 +30,9 @@ MU-MIMO (``cell.mu_mimo_ues`` > 1): UEs share PRB groups, separated by the secto
 (:mod:`.mumimo`); :meth:`UplinkGeometric.sinr_and_beams` gives the channels and interference it reads.
 
 Transmit and receive antennas: the UE transmits from one antenna (one transmit chain; no uplink SU-MIMO);
-the sector receives on ``channel.num_rx_ant`` elements of the TR 38.901 sector pattern (a uniform linear
-array at half-wavelength spacing, Sionna's ``PanelArray``), combined with MRC: the receiving end's antennas,
+the sector receives on ``channel.num_rx_ant`` elements of the TR 38.901 sector pattern (Sionna's ``PanelArray``
+at half-wavelength spacing: a row, or the panel ``cell.bs_rows`` and ``cell.bs_polarization`` shape), combined
+with MRC (or, with MU-MIMO on a shared group, zero forcing): the receiving end's antennas,
 as on a dedicated uplink and as the UE's are on the downlink. The drop (served UEs and interferers)
 is the same with and without ``cell.interference``, so the two can be compared UE by UE.
 """
