@@ -68,17 +68,21 @@ def _fmt_num(x: float) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def unknown_field(key: str, valid, what: str = "a scenario field") -> str:
+def _did_you_mean(name: str, choices) -> str:
+    """``"did you mean a or b? "`` for the choices nearest ``name`` (difflib's ratio of at least 0.6), or ``""``."""
+    near = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(near)}? " if near else ""
+
+
+def unknown_field(key: str, valid) -> str:
     """The error line for ``key``, not among the dotted paths ``valid``: the nearest names first, then the
-    fields of its own section (every path where its section is unknown), not a list of every path."""
+    fields of its own section (the sections where its section is unknown), not a list of every path."""
     valid = sorted(valid)
-    near = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
     section = key.rpartition(".")[0]
     siblings = [v for v in valid if v.rpartition(".")[0] == section and v != section] if section else []
     listed = siblings or [v for v in valid if "." not in v] or valid
     where = f"{section} fields" if siblings else "known"
-    hint = f"did you mean {' or '.join(near)}? " if near else ""
-    return f"{key} is not {what}; {hint}{where}: {', '.join(listed)}"
+    return f"{key} is not a scenario field; {_did_you_mean(key, valid)}{where}: {', '.join(listed)}"
 
 
 def format_errors(err: ValidationError, model: type[BaseModel] | None = None, prefix: str = "") -> list[str]:
@@ -96,9 +100,8 @@ def format_errors(err: ValidationError, model: type[BaseModel] | None = None, pr
             continue
         if etype == "extra_forbidden":
             allowed = sorted(_fields_at(model, loc[:-1]))
-            near = difflib.get_close_matches(str(loc[-1]), allowed, n=3, cutoff=0.6)
-            hint = f"did you mean {' or '.join(near)}? " if near else ""
-            lines.append(f"{path} is not a known field; {hint}known fields: {', '.join(allowed)}")
+            lines.append(f"{path} is not a known field; {_did_you_mean(str(loc[-1]), allowed)}"
+                         f"known fields: {', '.join(allowed)}")
             continue
         if etype == "missing":
             lines.append(f"{path} is required")
