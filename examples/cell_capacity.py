@@ -3,6 +3,7 @@
     python examples/cell_capacity.py            # the full answer (about 10 minutes on 2 CPU cores)
     python examples/cell_capacity.py --quick    # a quick look: fewer users, 1 s, one GPU count
     python examples/cell_capacity.py --part quality [--floor-db 28]   # question 3 (real decoding)
+    python examples/cell_capacity.py --part uplink --rx-antennas 8 --mu-mimo-ues 4   # question 4 (cameras up)
     python examples/cell_capacity.py --bs-tx-antennas 8  # every question with 8 beamforming sector elements
     python examples/cell_capacity.py --bs-tx-antennas 8 --mu-mimo-ues 4  # ... serving up to 4 UEs per PRB group
     python examples/cell_capacity.py --bs-tx-antennas 8 --interferer-beams grid  # ... the other sectors' beams flash
@@ -47,6 +48,10 @@ sectors of a one-ring layout), downlink, scheduled in the run by queue-aware PF.
    steps; the capacity says whether the floor or the clock gives out first. Each stream has only
    10 frames per second of video: one frame lost over the air already fails the 99 % rule, so
    give ``--seconds`` enough for the rule to mean something (the default 2 s is a first look).
+4. ``--part uplink``: question 2's H.264 and adaptive cvsc the other way, cameras sending up the 5 MHz
+   carrier (UEs at their open-loop power, the other sectors' UEs interfering) to the edge server, the
+   sector receiving on ``--rx-antennas`` elements (a panel with ``--bs-rows``/``--bs-polarization``) with
+   up to ``--mu-mimo-ues`` cameras per PRB group (uplink MU-MIMO, a zero-forcing receiver).
 
 Prints, per codec and GPU count, the capacity of both kinds (radio: 3GPP's rule; viewer: shown
 on time), the satisfied fraction on each side of it, and what binds; writes the sweep stores, a
@@ -103,12 +108,15 @@ def _show(summary: pd.DataFrame, keys: list[str], out: Path, name: str, by: list
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
 
-def _bs(sc: gsvc.Scenario, args) -> gsvc.Scenario:
+def _bs(sc: gsvc.Scenario, args, uplink: bool = False) -> gsvc.Scenario:
     """``sc`` with ``--bs-tx-antennas`` sector elements in ``--bs-rows`` rows of ``--bs-polarization``,
-    ``--mu-mimo-ues`` UEs per PRB group and the other sectors' ``--interferer-beams``."""
-    changes = {k: v for k, v in (("cell.bs_tx_antennas", args.bs_tx_antennas), ("cell.mu_mimo_ues", args.mu_mimo_ues),
-                                 ("cell.interferer_beams", args.interferer_beams), ("cell.bs_rows", args.bs_rows),
-                                 ("cell.bs_polarization", args.bs_polarization)) if v not in (1, "isotropic", "single")}
+    ``--mu-mimo-ues`` UEs per PRB group and the other sectors' ``--interferer-beams``; ``uplink``: the cameras
+    send, into ``--rx-antennas`` sector elements shaped by the same panel flags."""
+    fields = (("cell.mu_mimo_ues", args.mu_mimo_ues), ("cell.bs_rows", args.bs_rows),
+              ("cell.bs_polarization", args.bs_polarization))
+    fields += ((("link.direction", "uplink"), ("channel.num_rx_ant", args.rx_antennas)) if uplink else
+               (("cell.bs_tx_antennas", args.bs_tx_antennas), ("cell.interferer_beams", args.interferer_beams)))
+    changes = {k: v for k, v in fields if v not in (1, "isotropic", "single")}
     return sc.updated(changes) if changes else sc
 
 
@@ -117,8 +125,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="gsvc-out/cell-capacity", help="result stores and figures")
     ap.add_argument("--quick", action="store_true", help="fewer users, 1 s, one seed, one GPU count")
     ap.add_argument("--executor", choices=["local", "dask", "serial"], default="local")
-    ap.add_argument("--part", choices=["time", "quality"], default="time",
-                    help="questions 1 and 2 (timing-only), or question 3 (real decoding, a quality floor)")
+    ap.add_argument("--part", choices=["time", "quality", "uplink"], default="time",
+                    help="questions 1 and 2 (timing-only), question 3 (real decoding, a quality floor) or question "
+                         "4 (cameras sending up to the edge server)")
+    ap.add_argument("--rx-antennas", type=int, default=4,
+                    help="question 4: the sector's receive elements (channel.num_rx_ant, up to 64; --bs-rows and "
+                         "--bs-polarization shape them)")
     ap.add_argument("--floor-db", type=float, default=28.0, help="question 3's floor on a stream's mean PSNR, dB")
     ap.add_argument("--seconds", type=float, default=None, help="video seconds per run (default 2, --quick 1)")
     ap.add_argument("--bs-tx-antennas", type=int, default=1,
@@ -140,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     seconds = args.seconds or seconds
     if args.part == "quality":
         quality_floor(args, out, seconds)
+        return
+    if args.part == "uplink":
+        uplink_cameras(args, out, seconds, seeds)
         return
 
     print("## 1. XR, DL VR 30 Mbit/s at 60 fps, 100 MHz, PDB 10 ms (TR 38.838)")
@@ -177,6 +192,24 @@ def quality_floor(args, out: Path, seconds: float) -> None:
             "radio_satisfied_fraction", "viewer_satisfied_fraction", "binding"]
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     _show(summary, ["codec", "streams"], out, "quality", by=["codec"])
+
+
+def uplink_cameras(args, out: Path, seconds: float, seeds: int) -> None:
+    """Question 4 (module docstring)."""
+    mu = f", up to {args.mu_mimo_ues} per PRB group" if args.mu_mimo_ues > 1 else ""
+    print(f"## 4. Cameras up a 5 MHz uplink into {args.rx_antennas} sector elements{mu}: H.264 and adaptive cvsc, "
+          f"PDB 30 ms, 1 GPU (SD-1.5 at 512 px, RTX 4090)")
+    users = [2, 6] if args.quick else [2, 4, 8, 16, 24, 32]
+    parts = []
+    for label in ("h264", "cvsc"):
+        res = gsvc.sweep(_bs(semantic_scenario(seconds, CODECS[label]), args, uplink=True), {"streams": users},
+                         seeds=seeds, executor=args.executor, out=out / f"{label}-uplink", progress=False)
+        parts.append(res.summary.assign(codec=label))
+    summary = pd.concat(parts, ignore_index=True)
+    cols = ["air_delay_ms_p99", "ues_per_prb_mean", "prb_utilization", "radio_satisfied_fraction",
+            "viewer_satisfied_fraction"]
+    print(summary.groupby(["codec", "streams"])[cols].mean().to_string(float_format=lambda v: f"{v:.2f}"))
+    _show(summary, ["codec", "streams"], out, "uplink", by=["codec"])
 
 
 if __name__ == "__main__":

@@ -83,6 +83,19 @@ def test_cell_capacity_example_prints_capacity_per_kind_and_codec(tmp_path):
     assert (tmp_path / "c" / "xr.html").exists()
 
 
+def test_cell_capacity_example_sends_cameras_up_to_the_edge_server(tmp_path):
+    """Question 4: the cameras send on the uplink, into 4 sector elements pairing up to 2 per PRB group."""
+    proc = run_example("cell_capacity.py", "--part", "uplink", "--quick", "--rx-antennas", "4", "--mu-mimo-ues", "2",
+                       "--executor", "serial", "--out", str(tmp_path / "u"))
+    assert proc.returncode == 0, proc.stderr
+    assert "## 4. Cameras up a 5 MHz uplink into 4 sector elements, up to 2 per PRB group" in proc.stdout
+    import gsvc
+    res = gsvc.load_results(tmp_path / "u" / "h264-uplink")
+    assert (res.summary["ues_per_prb_mean"] >= 1.0).all() and res.summary["ues_per_prb_mean"].max() > 1.0
+    assert res.base.link.direction == "uplink" and res.base.channel.num_rx_ant == 4 and res.base.cell.mu_mimo_ues == 2
+    assert (tmp_path / "u" / "uplink.png").exists()
+
+
 def test_cell_capacity_example_with_a_quality_floor_judges_viewers_on_psnr_too(tmp_path):
     """Question 3 decodes for real: the summary has PSNR, and with a floor no frame can meet (60 dB)
     no viewer is satisfied and quality is what binds."""
