@@ -46,7 +46,10 @@ age. The age ``cell.csi_delay_ms`` is that of the channel pairing and the MCS es
 sector last heard): an estimate from an older channel than the one decoded is wrong, not leaky. ``D_k`` is
 the noise plus other-sector interference after UE ``k``'s single-user (MRC) combiner, as its single-user
 SINR has it (the interference's spatial colour after a ZF combiner is not modelled); with ``K = 1`` the
-formula is the single-user SINR exactly.
+formula is the single-user SINR exactly. The other sectors stay single-user: one of their UEs sends on each
+group (:mod:`.uplink`), not ``K``, so this is the gain of the one sector that pairs; were every sector pairing
+``K`` UEs, the uplink interference would be up to ``K`` times as strong (on the downlink a pairing sector's
+total power, and so its interference, does not grow with ``K``).
 
 Not modelled: codebook (Type II) quantisation of the channel the sector precodes with, SRS-based
 reciprocity errors, regularised ZF/MMSE precoding or MMSE-IRC receivers, and more than one layer per UE.
