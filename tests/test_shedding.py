@@ -87,6 +87,20 @@ def test_decoded_frames_are_the_ones_the_codec_needs(tiny_weights):
     assert np.isnan(f["latency_ms"][f["status"] == "skipped"]).all()
 
 
+def test_anchors_no_delta_follows_are_shed_like_intra_frames(tiny_weights):
+    # codec.gop=1: every frame an anchor, nothing depends on a late one; 4 steps x 20 ms a frame every 67 ms
+    # against a 100 ms deadline: the receiver falls behind, and a late anchor was decoded late all the same
+    sc = Scenario(video=dict(seconds=2.0, fps=15, motion_px=2),
+                  codec=dict(name="cvsc", steps=4, gop=1, weights=tiny_weights),
+                  jitter=dict(mode="fixed", delay_ms=100.0),
+                  receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 20.0}})))
+    f = gsvc.run(sc).frames
+    assert (f["kind"] == "anchor").all()
+    assert (f["status"] != "late").all()                             # none decoded late for a group
+    assert (f["status"] == "skipped").sum() > 5 and (f["status"] == "ok").sum() > 5
+    assert set(f.loc[f["status"] == "skipped", "skip_reason"]) == {"late"}
+
+
 def test_shedding_off_decodes_every_frame():
     f = gsvc.run(_overloaded("off", dict(name="full", steps=100), 10, 0.5)).frames
     assert (f["status"] != "skipped").all() and (f["skip_reason"] == "").all()

@@ -318,8 +318,8 @@ class DiffusionDecoder:
     def shed(self, ef: EncodedFrame, plan: DecodePlan, budget_ms: float, arrived_late: bool) -> str | None:
         """Load shedding: may this frame, which would miss its deadline, be skipped?
 
-        Deltas depend on their anchor only, so a late delta is skipped (``"late"``). An anchor
-        (of a codec that has deltas) is needed by its group: it is decoded late if it arrived
+        Deltas depend on their anchor only, so a late delta is skipped (``"late"``), as is a late anchor
+        no delta follows (``codec.gop=1``: every frame is an anchor). Another anchor is needed by its group: it is decoded late if it arrived
         late or can still start before its deadline; an anchor the receiver's queue held past
         its deadline, or one that could only be concealed, is dropped with the reference and
         a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` the next
@@ -327,7 +327,7 @@ class DiffusionDecoder:
         same and its low-res frame decoded (cheap, host-side, not timed), which leaves the chain as a
         full decode leaves it; timing-only runs, which decode nothing, keep only its frame number.
         """
-        if ef.kind != "anchor" or self.codec.intra_only:
+        if ef.kind != "anchor" or self.codec.intra_only or self.codec.spec.gop == 1:
             if self.chained and ef.kind == "delta":
                 self._skip_chained(ef, plan)
             return "late"
