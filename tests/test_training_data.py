@@ -110,3 +110,15 @@ def test_a_wider_model_trains_at_several_noise_levels_per_example_and_says_so(tm
     assert den.cfg.block_out_channels == (16, 32)
     card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "each example at 3 noise levels" in card and "1 data workers" in card
+
+
+def test_resuming_a_checkpoint_of_another_config_names_what_differs_in_one_line(tmp_path, capsys):
+    import torch
+    from dataclasses import asdict
+    from gsvc.codecs.train import _plain, main
+    torch.save({"config": _plain(asdict(replace(TrainConfig(), steps=20)))}, tmp_path / "checkpoint.pt")
+    with pytest.raises(SystemExit) as ex:
+        main([str(tmp_path), "--steps", "30"])
+    err = capsys.readouterr().err
+    assert ex.value.code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "(steps: 20 -> 30)" in err and "--fresh" in err and "--init" in err

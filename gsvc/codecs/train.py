@@ -60,7 +60,7 @@ from .model import Denoiser, make_scheduler, save_denoiser
 from .motion import covered, estimate_motion, motion_block_px, warp
 from .structure import edge_map
 
-__all__ = ["TrainConfig", "train", "validate", "make_pool", "make_batch", "make_clip"]
+__all__ = ["TrainConfig", "TrainSetupError", "train", "validate", "make_pool", "make_batch", "make_clip"]
 
 VAL_SEED0 = 1_000_000
 
@@ -99,6 +99,11 @@ class TrainConfig:
     workers: int = 0
     #: weights (safetensors) to start from instead of a random initialisation (None: from scratch)
     init_weights: str | None = None
+
+
+class TrainSetupError(ValueError):
+    """A training run that cannot start as asked (a checkpoint of another config, no such device, ``--init``
+    weights of another architecture); ``gsvc train`` prints it as one line."""
 
 
 FAMILIES = ("procedural", "dead_leaves", "fractal")
@@ -283,7 +288,8 @@ def init_from(unet, path: str) -> dict:
         state = {k: v.to(torch.float32) for k, v in load_file(str(p)).items()}
         missing, unexpected = unet.load_state_dict(state, strict=False)
         if missing or unexpected:
-            raise ValueError(f"--init {p}: another architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")
+            raise TrainSetupError(f"--init {p}: another architecture (missing {missing[:3]}, "
+                                  f"unexpected {unexpected[:3]})")
     return {"weights": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
             "steps_done": meta.get("steps_done"), "created": meta.get("created"),
             "residual_lowres": meta.get("config", {}).get("residual_lowres", False),
@@ -296,9 +302,9 @@ def train_device(device: str) -> str:
     if device == "cpu":
         return device
     if not device.startswith("cuda"):
-        raise ValueError(f"--device {device!r} is not a training device; give 'cpu' or 'cuda' (or 'cuda:N')")
+        raise TrainSetupError(f"--device {device!r} is not a training device; give 'cpu' or 'cuda' (or 'cuda:N')")
     if not torch.cuda.is_available():
-        raise ValueError(f"--device {device!r}: this torch ({torch.__version__}) sees no CUDA device here; "
+        raise TrainSetupError(f"--device {device!r}: this torch ({torch.__version__}) sees no CUDA device here; "
                          "train with --device cpu")
     # deterministic cuBLAS (torch.use_deterministic_algorithms needs it set before the first CUDA call)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -331,8 +337,13 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
     step, elapsed_s = 0, 0.0
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=False, map_location=device)
-        if _settings(ck["config"]) != _settings(_plain(asdict(cfg))):
-            raise ValueError(f"{ckpt_path} was made with another training config; remove it or pass the same one")
+        was, now = _settings(ck["config"]), _settings(_plain(asdict(cfg)))
+        if was != now:
+            diff = ", ".join(f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(was) | set(now))
+                             if was.get(k) != now.get(k))
+            raise TrainSetupError(f"{ckpt_path} was made with another training config ({diff}); pass the same settings "
+                             f"to resume it, --fresh to start over, or --init {out / 'denoiser.safetensors'} with "
+                             f"--fresh to train on from its weights with a new schedule")
         unet.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         ema, history, step, elapsed_s = ck["ema"], ck["history"], ck["step"], ck["elapsed_s"]
@@ -607,7 +618,10 @@ def main(argv: list[str] | None = None) -> None:
                       lr=a.lr, init_weights=a.init, channels=channels, layers_per_block=a.layers,
                       noise_draws=a.noise_draws, ema_decay=a.ema_decay, workers=a.workers,
                       checkpoint_every=a.checkpoint_every)
-    train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True), device=a.device)
+    try:
+        train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True), device=a.device)
+    except TrainSetupError as err:  # a checkpoint of another config, no CUDA device ...: one line, not a traceback
+        ap.exit(2, f"gsvc train: error: {err}\n")
 
 
 if __name__ == "__main__":
