@@ -72,13 +72,17 @@ def test_network_late_frames_of_a_chain_are_still_decoded():
     assert (f["status"] != "skipped").all()
 
 
+def _cvsc_at_100_ms(weights: str, gop: int, eval_ms: float):
+    """The frame log of 2 s of cvsc (4 steps, ``eval_ms`` each) against a fixed 100 ms playout delay."""
+    return gsvc.run(Scenario(video=dict(seconds=2.0, fps=15, motion_px=2),
+                             codec=dict(name="cvsc", steps=4, gop=gop, weights=weights),
+                             jitter=dict(mode="fixed", delay_ms=100.0),
+                             receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": eval_ms}})))).frames
+
+
 def test_decoded_frames_are_the_ones_the_codec_needs(tiny_weights):
     # 4 steps x 40 ms: an anchor (160 ms) cannot make a 100 ms deadline, the deltas behind it neither
-    sc = Scenario(video=dict(seconds=2.0, fps=15, motion_px=2),
-                  codec=dict(name="cvsc", steps=4, gop=5, weights=tiny_weights),
-                  jitter=dict(mode="fixed", delay_ms=100.0),
-                  receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 40.0}})))
-    f = gsvc.run(sc).frames
+    f = _cvsc_at_100_ms(tiny_weights, gop=5, eval_ms=40.0)
     skipped, late = f[f["status"] == "skipped"], f[f["status"] == "late"]
     assert len(skipped) > 5 and len(late) > 0
     assert (skipped["kind"] == "delta").all() and (skipped["skip_reason"] == "late").all()
@@ -90,11 +94,7 @@ def test_decoded_frames_are_the_ones_the_codec_needs(tiny_weights):
 def test_anchors_no_delta_follows_are_shed_like_intra_frames(tiny_weights):
     # codec.gop=1: every frame an anchor, nothing depends on a late one; 4 steps x 20 ms a frame every 67 ms
     # against a 100 ms deadline: the receiver falls behind, and a late anchor was decoded late all the same
-    sc = Scenario(video=dict(seconds=2.0, fps=15, motion_px=2),
-                  codec=dict(name="cvsc", steps=4, gop=1, weights=tiny_weights),
-                  jitter=dict(mode="fixed", delay_ms=100.0),
-                  receiver=dict(latency=LatencyProfile(eval_ms={"64": {"1": 20.0}})))
-    f = gsvc.run(sc).frames
+    f = _cvsc_at_100_ms(tiny_weights, gop=1, eval_ms=20.0)
     assert (f["kind"] == "anchor").all()
     assert (f["status"] != "late").all()                             # none decoded late for a group
     assert (f["status"] == "skipped").sum() > 5 and (f["status"] == "ok").sum() > 5
