@@ -26,7 +26,7 @@ import numpy as np
 
 from ..video.frame import Frame
 
-__all__ = ["EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec", "SKIP",
+__all__ = ["answers", "EncodedFrame", "Feedback", "DecodePlan", "Decoded", "Encoder", "Decoder", "Codec", "SKIP",
            "SHED_REASONS", "PlanPath", "PLAN_PATHS", "EncoderHooks", "DecoderHooks", "hook"]
 
 FrameKind = Literal["anchor", "delta"]
@@ -75,6 +75,15 @@ class Feedback:
     kind: Literal["loss", "anchor_request"]
     frame: int
     sent_s: float
+
+
+def answers(feedback: Sequence[Feedback], last_anchor: int) -> bool:
+    """Does ``feedback`` ask for a new anchor? A loss report or anchor request about frame ``f`` does unless an
+    anchor newer than ``f`` was sent after it (``last_anchor`` > ``f``): that anchor, already on its way, answers
+    it. Without this a sender answers every request an overloaded or lossy receiver sends while its anchor is in
+    flight, each with an anchor several times a delta's size (a keyframe storm). The H.264/H.265 encoder keeps the
+    same rule for its keyframes (:mod:`.classic`)."""
+    return any(f.kind in ("loss", "anchor_request") and f.frame >= last_anchor for f in feedback)
 
 
 #: every way a frame can be shown (:attr:`DecodePlan.path`): with the denoiser ``generate`` (from

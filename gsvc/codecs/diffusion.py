@@ -40,7 +40,7 @@ from typing import Sequence
 import numpy as np
 
 from ..video import phase_shift_px
-from .base import DecodePlan, Decoded, EncodedFrame, Feedback
+from .base import DecodePlan, Decoded, EncodedFrame, Feedback, answers
 from .control.confidence import reference_confidence
 from .conditions import AnchorConditions, ConditionCoder, parse_conditions
 from .backends import load_backend, model_space, warp_sample
@@ -156,6 +156,7 @@ class DiffusionEncoder(LadderRateControl):
         self.acc_px = np.zeros(2)
         self.since_anchor = 0
         self.last_index = -1  # the last frame encoded (the sender may skip frames)
+        self.last_anchor = -1  # the last anchor sent
         self.control = None
         if self.spec.control == "adaptive":
             from .control import SenderControl
@@ -166,7 +167,7 @@ class DiffusionEncoder(LadderRateControl):
             return True
         if self.control is not None:
             return self.control.feedback_wants_anchor(feedback)
-        return any(f.kind in ("loss", "anchor_request") for f in feedback)
+        return answers(feedback, self.last_anchor)
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         rgb = np.asarray(frame.rgb, np.float32)
@@ -187,6 +188,7 @@ class DiffusionEncoder(LadderRateControl):
                              "the source has no labels (or codec.semantic='off') and codec.lowres and "
                              "codec.structure are 'off'; switch one of them on")
         self.ref_rgb, self.prev_rgb, self.acc_px, self.since_anchor = rgb, rgb, np.zeros(2), 0
+        self.last_anchor = frame.index
         if change is None:
             return EncodedFrame(frame.index, "anchor", sections, (), frame.scene_cut)
         sections["control"] = self.control.anchor_section(frame.index, change, drift)
@@ -319,8 +321,8 @@ class DiffusionDecoder:
         """Load shedding: may this frame, which would miss its deadline, be skipped?
 
         Deltas depend on their anchor only, so a late delta is skipped (``"late"``), as is a late anchor
-        no delta follows (``codec.gop=1``: every frame is an anchor). Another anchor is needed by its group: it is decoded late if it arrived
-        late or can still start before its deadline; an anchor the receiver's queue held past
+        no delta follows (``codec.gop=1``: every frame is an anchor). Another anchor is needed by its
+        group: it is decoded late if it arrived late or can still start before its deadline; an anchor the receiver's queue held past
         its deadline, or one that could only be concealed, is dropped with the reference and
         a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` the next
         delta's low-res frame may be predicted from a late delta's: the delta is skipped all the

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import DecodePlan, Decoded, EncodedFrame, Feedback
+from .base import DecodePlan, Decoded, EncodedFrame, Feedback, answers
 
 __all__ = ["SyntheticCodec"]
 
@@ -48,6 +48,7 @@ class _Encoder:
         self.codec, self.since_anchor = codec, None
         self.delta_bytes, self.anchor_bytes = codec.delta_bytes, codec.anchor_bytes
         self.last_index = -1
+        self.last_anchor = -1  # index of the last anchor sent
         # Random.randbytes (own instance, seeded from the stream's generator) costs a tenth of
         # Generator.bytes per call, which matters at ~1e5 frames per wall second
         self._randbytes = random.Random(int(rng.integers(2**63))).randbytes
@@ -58,9 +59,10 @@ class _Encoder:
 
     def encode(self, frame, feedback: Sequence[Feedback]) -> list[EncodedFrame]:
         c = self.codec
-        anchor = self.since_anchor is None or self.since_anchor + 1 >= c.spec.gop or bool(feedback and any(
-            f.kind in ("loss", "anchor_request") for f in feedback))
+        anchor = self.since_anchor is None or self.since_anchor + 1 >= c.spec.gop or answers(feedback, self.last_anchor)
         self.since_anchor = 0 if anchor else self.since_anchor + 1
+        if anchor:
+            self.last_anchor = frame.index
         n = self.anchor_bytes if anchor else self.delta_bytes
         kind = "anchor" if anchor else "delta"
         refs = () if anchor else (self.last_index,)  # the last frame encoded (the sender may drop some)
