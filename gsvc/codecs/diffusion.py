@@ -322,9 +322,9 @@ class DiffusionDecoder:
 
         Deltas depend on their anchor only, so a late delta is skipped (``"late"``), as is a late anchor
         no delta follows (``codec.gop=1``: every frame is an anchor). Another anchor is needed by its
-        group: it is decoded late if it arrived late or can still start before its deadline; an anchor the receiver's queue held past
-        its deadline, or one that could only be concealed, is dropped with the reference and
-        a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` the next
+        group: it is decoded late if it arrived late or can still start before its deadline; an anchor
+        the receiver's queue held past its deadline, or one that could only be concealed, is dropped
+        with the reference and a new anchor asked for (``"resync"``). With a chained ``codec.lowres_reference`` the next
         delta's low-res frame may be predicted from a late delta's: the delta is skipped all the
         same and its low-res frame decoded (cheap, host-side, not timed), which leaves the chain as a
         full decode leaves it; timing-only runs, which decode nothing, keep only its frame number.

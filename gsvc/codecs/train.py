@@ -305,7 +305,7 @@ def train_device(device: str) -> str:
         raise TrainSetupError(f"--device {device!r} is not a training device; give 'cpu' or 'cuda' (or 'cuda:N')")
     if not torch.cuda.is_available():
         raise TrainSetupError(f"--device {device!r}: this torch ({torch.__version__}) sees no CUDA device here; "
-                         "train with --device cpu")
+                              "train with --device cpu")
     # deterministic cuBLAS (torch.use_deterministic_algorithms needs it set before the first CUDA call)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     return device
@@ -341,9 +341,10 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         if was != now:
             diff = ", ".join(f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(was) | set(now))
                              if was.get(k) != now.get(k))
-            raise TrainSetupError(f"{ckpt_path} was made with another training config ({diff}); pass the same settings "
-                             f"to resume it, --fresh to start over, or --init {out / 'denoiser.safetensors'} with "
-                             f"--fresh to train on from its weights with a new schedule")
+            raise TrainSetupError(f"{ckpt_path} was made with another training config ({diff}); pass the same "
+                                  f"settings to resume it, --fresh to start over, or --init "
+                                  f"{out / 'denoiser.safetensors'} with --fresh to train on from its weights with a "
+                                  f"new schedule")
         unet.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         ema, history, step, elapsed_s = ck["ema"], ck["history"], ck["step"], ck["elapsed_s"]

@@ -53,7 +53,7 @@ import numpy as np
 
 from .channel.cell import power_cap_prbs
 from .channel.mac import TransportBlock, UeMac
-from .channel.mumimo import mu_sinr, pair_groups, zf_precoders, zf_receive_sinr
+from .channel.mumimo import layer_sinr, pair_groups
 from .channel.phy import effective_sinr_alloc_db
 from .channel.scheduler import achievable_rate, allocate_slot, scheduling_rule
 from .link import Burst
@@ -388,15 +388,12 @@ class SharedCarrier:
         shared = np.zeros(len(sched), bool)
         for gs, mem, est in sets.values():
             ue = idx[mem]                                                                    # [N, K]
-            h_now = radio.beam_h[j, ue, gs[:, None]].astype(np.complex128)
             rows = row_of[mem]
-            if self.uplink:
-                now = zf_receive_sinr(h_now, radio.beam_den[j, ue, gs[:, None]])             # [N, K]
-                if cap is not None:
-                    now = now * cap[rows, 0]
-            else:
-                w = zf_precoders(radio.beam_h[known, ue, gs[:, None]].astype(np.complex128))
-                now = mu_sinr(h_now, w, radio.beam_den[j, ue, gs[:, None]], radio.snr_scale)  # [N, K]
+            now = layer_sinr(radio.beam_h[j, ue, gs[:, None]].astype(np.complex128),
+                             radio.beam_h[known, ue, gs[:, None]],
+                             radio.beam_den[j, ue, gs[:, None]], radio.snr_scale, self.uplink)   # [N, K]
+            if cap is not None:                                              # the uplink's power cap, per row
+                now = now * cap[rows, 0]
             sinr[rows, gs[:, None]] = np.maximum(now, 1e-12)
             mu_est[rows, gs[:, None]] = est
             shared[rows.ravel()] = True

@@ -26,9 +26,9 @@ class JitterBufferSpec(Spec):
     ``VCMTiming``). A frame shed because its decode alone, started when it was released, would end
     after its playout time counts as decoded at release + its expected decode time, as libwebrtc
     counts every frame's decode time: a delay too short for the decoder grows to fit it, where a
-    receiver that shed every frame would never learn a decode time and show nothing. The delay never exceeds ``max_delay_ms`` (libwebrtc's maximum playout delay,
-    10 s by default; a start above it starts at it): a latency ceiling under which the adaptive
-    controller fits its plans.
+    receiver that shed every frame would never learn a decode time and show nothing. The delay never
+    exceeds ``max_delay_ms`` (libwebrtc's maximum playout delay, 10 s by default; a start above it
+    starts at it): a latency ceiling under which the adaptive controller fits its plans.
     """
 
     spec_path = "jitter"

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..trace import ChannelTrace
 from . import numerology as nr
-from .cellspec import MU_CHANNEL_MAX_GIB, CellSpec
+from .cellspec import MU_CHANNEL_MAX_GIB, CellSpec, panel_shape, sector_elements
 from .fading import frequency_response
 from .geometry import noise_power_dbm
 from .harq import HarqOlla
@@ -106,11 +106,16 @@ def grid_beams(cell_seed: int, sector: int, start: int, t_len: int, groups: int,
     return type1_beams(x % np.uint64(type1_count(num_tx, rows, polarization)), num_tx, rows, polarization)
 
 
+def _type1_grid(num_tx: int, rows: int, polarization: str) -> tuple[int, int, int, int, int]:
+    """``(N1, N2, P, O1 N1, O2 N2)`` of the Type I grid of a panel of ``num_tx`` elements in ``rows`` rows."""
+    n2, n1, pols = panel_shape(num_tx, rows, polarization)
+    return n1, n2, pols, GRID_OVERSAMPLING * n1, (GRID_OVERSAMPLING if n2 > 1 else 1) * n2
+
+
 def type1_count(num_tx: int, rows: int = 1, polarization: str = "single") -> int:
     """How many beams :func:`type1_beams` has for a panel of ``num_tx`` elements in ``rows`` rows."""
-    pols = 2 if polarization == "dual" else 1
-    n1 = num_tx // (rows * pols)
-    return GRID_OVERSAMPLING * n1 * (GRID_OVERSAMPLING if rows > 1 else 1) * rows * (4 if pols == 2 else 1)
+    _, _, pols, h_count, v_count = _type1_grid(num_tx, rows, polarization)
+    return h_count * v_count * (4 if pols == 2 else 1)
 
 
 def type1_beams(idx: np.ndarray, num_tx: int, rows: int = 1, polarization: str = "single") -> np.ndarray:
@@ -118,9 +123,7 @@ def type1_beams(idx: np.ndarray, num_tx: int, rows: int = 1, polarization: str =
     single-panel grid (:func:`grid_beams`): beam ``(l, m, phi)`` is ``idx = l + O1 N1 (m + O2 N2 phi)``, and element
     ``k`` (Sionna's order: polarisation, column ``n1``, row ``n2``) gets
     ``exp(2 pi j (l n1 / (O1 N1) + m n2 / (O2 N2))) j^(phi p) / sqrt(T)``, ``p`` its polarisation (0 or 1)."""
-    pols = 2 if polarization == "dual" else 1
-    n1, n2 = num_tx // (rows * pols), rows
-    h_count, v_count = GRID_OVERSAMPLING * n1, (GRID_OVERSAMPLING if n2 > 1 else 1) * n2
+    n1, n2, pols, h_count, v_count = _type1_grid(num_tx, rows, polarization)
     idx = np.asarray(idx, np.uint64)
     l_beam = (idx % np.uint64(h_count)).astype(np.float64)[..., None]
     m_beam = (idx // np.uint64(h_count) % np.uint64(v_count)).astype(np.float64)[..., None]
@@ -560,7 +563,7 @@ def draw_cell_channel(channel: ChannelSpec, link: LinkSpec, cell: CellSpec, stre
     weights = (np.asarray(sizes) / n_prb).astype(np.float32)
     sinr = np.empty((n_new, num_ue, len(sizes)), np.float32)
     mu = cell.mu_mimo_ues > 1
-    elements = cell.bs_tx_antennas if link.direction == "downlink" else channel.num_rx_ant
+    elements = sector_elements(cell, channel, link)[1]
     beam_h = np.empty((n_new, num_ue, len(sizes), elements), np.complex64) if mu else None
     beam_den = np.empty((n_new, num_ue, len(sizes)), np.float32) if mu else None
     for start in range(0, n_new, chunk_slots):

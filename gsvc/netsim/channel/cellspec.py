@@ -17,7 +17,8 @@ from pydantic import field_validator, model_validator
 
 from ...spec import Spec, SpecError, bounded
 
-__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop"]
+__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop", "panel_shape",
+           "sector_elements"]
 
 
 def __getattr__(name: str):
@@ -155,6 +156,21 @@ def scheduled_in_loop(cell: CellSpec) -> bool:
     return cell.scheduler != "dedicated" and cell.traffic == "queue"
 
 
+def panel_shape(elements: int, rows: int, polarization: str) -> tuple[int, int, int]:
+    """``(rows, columns, polarisations)`` of a sector's panel of ``elements`` (``cell.bs_rows``,
+    ``cell.bs_polarization``): ``elements = rows x columns x polarisations``."""
+    pols = 2 if polarization == "dual" else 1
+    return rows, elements // (rows * pols), pols
+
+
+def sector_elements(cell: CellSpec, channel, link) -> tuple[str, int]:
+    """The field that counts the sector's elements and how many there are: the ones it sends on
+    (``cell.bs_tx_antennas``) on the downlink, the ones it receives on (``channel.num_rx_ant``) on the uplink."""
+    if link.direction == "uplink":
+        return f"{channel.spec_path}.num_rx_ant", channel.num_rx_ant
+    return f"{cell.spec_path}.bs_tx_antennas", cell.bs_tx_antennas
+
+
 #: largest MU-MIMO channel a run may hold (:func:`mu_channel_gib`), GiB
 MU_CHANNEL_MAX_GIB = 4.0
 
@@ -167,8 +183,7 @@ def mu_channel_gib(cell: CellSpec, channel, link, streams: int) -> float:
     n_prb = nr.num_prb(link.bandwidth_mhz, link.scs_khz, nr.frequency_range(channel.carrier_ghz)) or 1
     groups = len(nr.prb_groups(n_prb)[1])
     slots = link.trace_s / link.slot_s
-    elements = cell.bs_tx_antennas if link.direction == "downlink" else channel.num_rx_ant
-    return slots * streams * groups * (8 * elements + 4) / 2 ** 30
+    return slots * streams * groups * (8 * sector_elements(cell, channel, link)[1] + 4) / 2 ** 30
 
 
 def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
@@ -178,14 +193,13 @@ def validate_cell(cell: CellSpec, channel, link, streams: int) -> None:
     model = channel_model(channel.model)
     sector_panel = cell_is_shared(cell, channel) and model.system_level
     uplink = link.direction == "uplink"
-    # the sector's elements: those it sends on (downlink), or those it receives on (uplink)
-    field, elements = ((f"{c}.num_rx_ant", channel.num_rx_ant) if uplink
-                       else (f"{p}.bs_tx_antennas", cell.bs_tx_antennas))
+    field, elements = sector_elements(cell, channel, link)
     if channel.num_rx_ant > 8 and not (uplink and sector_panel):
         raise SpecError([f"{c}.num_rx_ant={channel.num_rx_ant}: more than 8 receive antennas only at the sector of "
                          f"a shared {c}.model 'umi', 'uma' or 'rma' uplink ({p}.scheduler 'pf' ..., "
                          f"link.direction='uplink'); give 1-8 here"])
-    ports = cell.bs_rows * (2 if cell.bs_polarization == "dual" else 1)
+    rows, _, pols = panel_shape(elements, cell.bs_rows, cell.bs_polarization)
+    ports = rows * pols
     if ports > 1:
         pair = " cross-polarised pairs" if cell.bs_polarization == "dual" else " elements"
         if not sector_panel:

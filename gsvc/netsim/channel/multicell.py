@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .cellspec import panel_shape
 from .fading import SumOfSinusoids
 
 __all__ = ["CellDrop", "Interferers", "INTERFERERS_PER_SECTOR", "draw_cell", "drop_for", "ue_facts", "sionna_generator", "scenario_defaults",
@@ -195,8 +196,8 @@ def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num
     columns. Sionna orders a panel's elements polarisation first, then column, then row (row fastest)."""
     from sionna.phy.channel.tr38901 import PanelArray
     num_bs_ant, num_ut_ant = (num_tx_ant, num_rx_ant) if direction == "downlink" else (num_rx_ant, 1)
-    rows, polarization = bs_panel
-    cols = num_bs_ant // (rows * (2 if polarization == "dual" else 1))
+    rows, cols, _ = panel_shape(num_bs_ant, *bs_panel)
+    polarization = bs_panel[1]
     bs = PanelArray(num_rows_per_panel=rows, num_cols_per_panel=cols, polarization=polarization,
                     polarization_type="cross" if polarization == "dual" else "V",
                     antenna_pattern="38.901", carrier_frequency=carrier_hz, precision="single", device="cpu")
@@ -206,10 +207,12 @@ def _arrays(carrier_hz: float, num_rx_ant: int, direction: str = "downlink", num
     return bs, ut
 
 
-def _panel_text(num_tx_ant: int, rows: int, polarization: str) -> str:
-    """``", panel 2 x 4 x 2 (rows x columns x polarisations)"``: the shape of a downlink sector's elements."""
-    pols = 2 if polarization == "dual" else 1
-    return f", panel {rows} x {num_tx_ant // (rows * pols)} x {pols} (rows x columns x polarisations)"
+def _bs_antenna(elements: int, bs_panel: tuple[int, str]) -> str:
+    """What the drop's meta says of the sector's ``elements`` (and their panel, ``(rows, polarization)``)."""
+    text = f"TR 38.901 Table 7.3-1 sector pattern, {elements} element(s)"
+    if elements == 1:
+        return text
+    return text + ", panel {} x {} x {} (rows x columns x polarisations)".format(*panel_shape(elements, *bs_panel))
 
 
 def _candidates(model, rings, n, isd_m, min_m, max_m, speed_mps, indoor_p, distances_m, gen, others=0):
@@ -371,14 +374,12 @@ def draw_cell(model: str, *, num_ue: int, rings: int, isd_m: float | None, min_d
     num_bs = int(coupling_db.shape[1])
     meta = {"topology": "sionna.sys.gen_hexgrid_topology", "scenario": model, "rings": rings, "isd_m": isd,
             "min_distance_m": min_m, "max_distance_m": max_distance_m, "num_bs": num_bs,
-            "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_tx_ant} element(s)"
-                          + ("" if num_tx_ant == 1 else _panel_text(num_tx_ant, *bs_panel)), "ue_antennas": num_rx_ant,
+            "bs_antenna": _bs_antenna(num_tx_ant, bs_panel), "ue_antennas": num_rx_ant,
             "candidates_dropped": int(n_cand * (attempt + 1))}
     interferers = None
     if uplink:
         meta.update({"direction": "uplink", "ue_antennas": 1,
-                     "bs_antenna": f"TR 38.901 Table 7.3-1 sector pattern, {num_rx_ant} element(s)"
-                                   + ("" if num_rx_ant == 1 else _panel_text(num_rx_ant, *bs_panel))})
+                     "bs_antenna": _bs_antenna(num_rx_ant, bs_panel)})
         # the other sectors' UEs, each counted to its best server (the serving sector's are skipped: it
         # schedules them itself), the first INTERFERERS_PER_SECTOR of each sector in drop order
         cand = n_cand + np.arange(others * (num_bs - 1))

@@ -58,19 +58,23 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["zf_precoders", "mu_sinr", "zf_receive_sinr", "pair_groups"]
+__all__ = ["zf_precoders", "mu_sinr", "zf_receive_sinr", "layer_sinr", "pair_groups"]
 
 #: diagonal loading of the Gram matrix relative to its trace: keeps near-parallel sets finite (they get a
 #: near-zero gain and are never chosen)
 _LOADING = 1e-9
 
 
+def _loaded_inverse(gram: np.ndarray) -> np.ndarray:
+    """``[..., K, K]`` inverse of a Gram matrix with :data:`_LOADING` of its trace on the diagonal."""
+    load = _LOADING * np.real(np.trace(gram, axis1=-2, axis2=-1))[..., None, None] * np.eye(gram.shape[-1])
+    return np.linalg.inv(gram + load)
+
+
 def zf_precoders(h: np.ndarray) -> np.ndarray:
     """Zero-forcing precoders with unit-norm columns: ``h`` ``[..., K, T]`` complex -> ``[..., T, K]``."""
     gram = h @ np.conj(np.swapaxes(h, -1, -2))                                           # [..., K, K]
-    k = gram.shape[-1]
-    load = _LOADING * np.real(np.trace(gram, axis1=-2, axis2=-1))[..., None, None] * np.eye(k)
-    w = np.conj(np.swapaxes(h, -1, -2)) @ np.linalg.inv(gram + load)                     # [..., T, K]
+    w = np.conj(np.swapaxes(h, -1, -2)) @ _loaded_inverse(gram)                          # [..., T, K]
     return w / np.maximum(np.linalg.norm(w, axis=-2, keepdims=True), 1e-30)
 
 
@@ -90,10 +94,18 @@ def zf_receive_sinr(h: np.ndarray, den: np.ndarray) -> np.ndarray:
     each UE's channel at the sector's ``R`` elements scaled by its power over noise, ``den`` ``[..., K]`` noise
     plus other-sector interference over noise. Returns ``[..., K]`` ``1 / (den_k [(G^H G)^-1]_kk)``, ``G = h^T``."""
     gram = np.conj(h) @ np.swapaxes(h, -1, -2)                                          # [..., K, K] G^H G
-    k = gram.shape[-1]
-    load = _LOADING * np.real(np.trace(gram, axis1=-2, axis2=-1))[..., None, None] * np.eye(k)
-    inv_diag = np.real(np.diagonal(np.linalg.inv(gram + load), axis1=-2, axis2=-1))
+    inv_diag = np.real(np.diagonal(_loaded_inverse(gram), axis1=-2, axis2=-1))
     return 1.0 / (den * np.maximum(inv_diag, 1e-30))
+
+
+def layer_sinr(h_now: np.ndarray, h_known: np.ndarray, den: np.ndarray, snr_scale: float, uplink: bool) -> np.ndarray:
+    """``[..., K]`` SINR of ``K`` UEs sharing a group whose channels are ``h_now`` ``[..., K, T]`` (with noise plus
+    interference ``den``), separated with what the sector knows, ``h_known``: the downlink's ZF precoders from
+    it (:func:`mu_sinr`), or on the uplink the ZF receiver of the channel it decodes (:func:`zf_receive_sinr`,
+    which needs no older knowledge)."""
+    if uplink:
+        return zf_receive_sinr(h_now, den)
+    return mu_sinr(h_now, zf_precoders(h_known.astype(np.complex128)), den, snr_scale)
 
 
 def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np.ndarray, joinable: np.ndarray,
@@ -145,8 +157,7 @@ def pair_groups(h: np.ndarray, den: np.ndarray, owner: np.ndarray, shareable: np
                                 np.broadcast_to(cands[None, :, None], (n_g, n_c, 1))], axis=2)   # [g, c, k+1]
         at = grow[:, None, None]
         hk = h[trial, at]                                                                  # [g, c, k+1, T]
-        s = (zf_receive_sinr(hk, den[trial, at]) if uplink
-             else mu_sinr(hk, zf_precoders(hk), den[trial, at], snr_scale))                 # [g, c, k+1]
+        s = layer_sinr(hk, hk, den[trial, at], snr_scale, uplink)                         # [g, c, k+1]
         seen = s if scale is None else s * scale[trial]
         m = _metric(seen.reshape(-1, k + 1), trial.reshape(-1, k + 1), np.repeat(sizes[grow], n_c),
                     avg, weight, priority).reshape(n_g, n_c)
