@@ -29,10 +29,11 @@ import numpy as np
 
 from ..trace import ChannelTrace
 from . import numerology as nr
-from .cellspec import MU_CHANNEL_MAX_GIB, CellSpec, panel_shape, sector_elements
+from .cellspec import MU_CHANNEL_MAX_GIB, CellSpec, sector_elements
 from .fading import frequency_response
 from .geometry import noise_power_dbm
 from .harq import HarqOlla
+from .panel import panel_shape
 from .phy import effective_sinr_alloc_db, phy_tables, tb_size_table
 from .scheduler import Scheduler
 from .linkspec import ChannelSpec, LinkSpec

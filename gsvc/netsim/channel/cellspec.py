@@ -16,9 +16,9 @@ from typing import Literal, Union
 from pydantic import field_validator, model_validator
 
 from ...spec import Spec, SpecError, bounded
+from .panel import panel_shape
 
-__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop", "panel_shape",
-           "sector_elements"]
+__all__ = ["CellSpec", "validate_cell", "cell_is_shared", "scheduled_in_loop", "sector_elements"]
 
 
 def __getattr__(name: str):
@@ -154,13 +154,6 @@ def scheduled_in_loop(cell: CellSpec) -> bool:
     """Is the carrier shared and scheduled inside the event loop, among the UEs with data
     (``cell.traffic="queue"``), rather than split into full-buffer shares before it?"""
     return cell.scheduler != "dedicated" and cell.traffic == "queue"
-
-
-def panel_shape(elements: int, rows: int, polarization: str) -> tuple[int, int, int]:
-    """``(rows, columns, polarisations)`` of a sector's panel of ``elements`` (``cell.bs_rows``,
-    ``cell.bs_polarization``): ``elements = rows x columns x polarisations``."""
-    pols = 2 if polarization == "dual" else 1
-    return rows, elements // (rows * pols), pols
 
 
 def sector_elements(cell: CellSpec, channel, link) -> tuple[str, int]:

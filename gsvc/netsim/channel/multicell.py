@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .cellspec import panel_shape
+from .panel import panel_shape
 from .fading import SumOfSinusoids
 
 __all__ = ["CellDrop", "Interferers", "INTERFERERS_PER_SECTOR", "draw_cell", "drop_for", "ue_facts", "sionna_generator", "scenario_defaults",
