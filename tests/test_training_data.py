@@ -54,6 +54,8 @@ def test_two_steps_of_training_write_weights_a_card_and_resume(tmp_path):
     assert den.cfg.residual_lowres and (tmp_path / "MODEL_CARD.md").exists()
     card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "Initialised from `denoiser.safetensors`" in card and "Resumed" not in card
+    row = next(line for line in card.splitlines() if line.startswith("| lowres2_10/all |")).split("|")[2:-1]
+    assert len(row) == 6 and "-" not in [c.strip() for c in row]  # PSNR, SSIM, LPIPS with and without the model
     lines = []
     train(tmp_path, replace(cfg, max_minutes=99.0), log=lines.append)  # a larger budget; the steps are done
     assert any("resumed at step 2" in m for m in lines)
