@@ -52,7 +52,7 @@ from scipy.ndimage import gaussian_filter
 
 from ..atomic import write_atomic
 from ..video import VideoSpec, phase_shift_px, photo_source, procedural_clip
-from ..video.quality import psnr_db, ssim
+from ..video.quality import psnr_db, ssim, to_uint8
 from ..video.stills import synthetic_image
 from .denoiser import DenoiserConfig
 from .lowres import quantize_lowres
@@ -371,12 +371,8 @@ def train(out_dir: str | Path, cfg: TrainConfig = TrainConfig(), resume: bool = 
         init = init_from(unet, cfg.init_weights)
         ema = {k: v.detach().clone() for k, v in unet.state_dict().items()}
         log(f"initialised from {cfg.init_weights} ({init['steps_done']} steps)")
-    if cfg.perceptual_weight > 0:
-        try:
-            from ..metrics.lpips import load_lpips_weights
-            load_lpips_weights()
-        except ImportError as err:
-            raise TrainSetupError(f"--perceptual {cfg.perceptual_weight:g}: {err}") from None
+    if cfg.perceptual_weight > 0 and (missing := _lpips_missing()):
+        raise TrainSetupError(f"--perceptual {cfg.perceptual_weight:g}: {missing}")
     log(f"building the training pool: {cfg.pool_clips} clips of {cfg.clip_frames} frames")
     pool = make_pool(cfg, cfg.seed * 7919, cfg.pool_clips, workers=cfg.workers)
     batches = _Batches(pool, cfg, step)
@@ -461,10 +457,12 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
     import torch
     from .diffusion import fill_uncovered
     from .lowres import back_project, upsample_lowres
+    from ..metrics.lpips import lpips
     from .sampler import sample
     pool = make_pool(cfg, VAL_SEED0, clips, frames, balanced=True)
     res: dict[str, dict[str, list]] = {k: {} for k in VAL_PATHS}
-    perceptual = _lpips_scorer()
+    perceptual = None if _lpips_missing() else lpips
+    n_scores = 3 if perceptual else 2  # per output: PSNR, SSIM (, LPIPS)
     g = torch.Generator().manual_seed(0)
 
     def shown(imgs, lr):
@@ -502,22 +500,21 @@ def validate(den: Denoiser, cfg: TrainConfig, clips: int = 9, frames: int = 6) -
     for name, by_family in res.items():
         for fam, vals in by_family.items():
             cols = [np.concatenate([v[i] for v in vals]) for i in range(len(vals[0]))]
-            k = 3 if perceptual else 2
-            row = _means(cols[:k])
-            if len(cols) == 2 * k:
-                row["no_generation"] = _means(cols[k:])
+            row = _means(cols[:n_scores])
+            if len(cols) == 2 * n_scores:
+                row["no_generation"] = _means(cols[n_scores:])
             summary[f"{name}/{fam}"] = row
     return summary
 
 
-def _lpips_scorer():
-    """``lpips(ref, test)`` of ``[T, H, W, 3]`` uint8 frames where its weights are installed, else None."""
+def _lpips_missing() -> str | None:
+    """Why the LPIPS weights cannot be loaded here (the install hint), or None when they can."""
+    from ..metrics import lpips as lp
     try:
-        from ..metrics.lpips import load_lpips_weights, lpips
-        load_lpips_weights()
-    except ImportError:
-        return None
-    return lpips
+        lp.load_lpips_weights()
+    except ImportError as err:
+        return str(err)
+    return None
 
 
 def _scores(ref: np.ndarray, test: np.ndarray, perceptual) -> tuple:
@@ -525,8 +522,7 @@ def _scores(ref: np.ndarray, test: np.ndarray, perceptual) -> tuple:
     out = (psnr_db(ref, test), ssim(ref, test))
     if perceptual is None:
         return out
-    as_u8 = [np.clip(np.round(x * 255), 0, 255).astype(np.uint8) for x in (ref, test)]
-    return out + (perceptual(*as_u8),)
+    return out + (perceptual(to_uint8(ref), to_uint8(test)),)
 
 
 def _means(cols: list[np.ndarray]) -> dict:
