@@ -37,6 +37,17 @@ def test_mean_ci_is_the_student_t_interval():
     assert (hi - lo) / 2 == pytest.approx(2.7764 * 1.5811 / np.sqrt(5), abs=1e-3)  # t_{0.975, 4} = 2.7764
 
 
+def test_equal_replications_have_an_interval_of_exactly_zero():
+    # two seeds' stall ratios as a sweep measured them: the same 323.3 ms of 1 s, summed in another order, which
+    # the table printed as "0.3233 ± 7.2e-16"
+    same = [0.32333333333333336, 0.32333333333333325]
+    n, mean, std, lo, hi = mean_ci(same)
+    assert std == 0.0 and lo == hi == mean
+    assert mean_ci([0.3233, 0.3234])[2] > 0  # a real difference in the fourth digit stays
+    agg = aggregate(pd.DataFrame({"snr": [0, 0], "stall_ratio": same}), ["snr"], ["stall_ratio"])
+    assert ci_table(agg, ["snr"])["stall_ratio"].iloc[0] == "0.3233 ± 0"
+
+
 def test_mean_ci_of_one_or_no_measurement_has_no_interval():
     assert mean_ci([7.0])[:2] == (1, 7.0) and np.isnan(mean_ci([7.0])[3])
     n, mean, *_ = mean_ci([None, float("nan")])  # not measured (timing-only quality)

@@ -19,7 +19,8 @@ def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[int, flo
     """``(n, mean, std, ci_low, ci_high)`` of the finite values.
 
     The interval is ``mean +- t_{(1+confidence)/2, n-1} * std / sqrt(n)`` (Student t,
-    sample standard deviation). With one value the interval is NaN (not
+    sample standard deviation); values equal to within float rounding
+    (a spread under 16 ulp of the mean) give exactly zero width. With one value the interval is NaN (not
     estimable); with none, everything but ``n`` is NaN.
     """
     x = np.asarray([v for v in values if v is not None], dtype=float)
@@ -31,6 +32,8 @@ def mean_ci(values: Iterable[float], confidence: float = 0.95) -> tuple[int, flo
     if n == 1:
         return 1, mean, np.nan, np.nan, np.nan
     std = float(x.std(ddof=1))
+    if std <= 16 * np.finfo(float).eps * abs(mean):
+        std = 0.0  # values equal but for the last bits of a float sum: rounding, not a spread between seeds
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / np.sqrt(n)
     return n, mean, std, mean - half, mean + half
 
