@@ -8,8 +8,9 @@ Timing assumptions:
 * A frame's playout time is ``capture + D``. With ``mode="fixed"`` D is constant.
   With ``mode="adaptive"`` D follows a WebRTC-style target: a network term, the
   95th percentile of the recent network delays (arrival - capture) with a term for
-  the largest recent frame (below), plus the 95th percentile of the recent receiver
-  delays (release -> decode done) plus a render delay; D moves
+  the largest recent frame (below), plus a receiver term, the 95th percentile of the
+  recent receiver delays (release -> decode done) with a term for the costliest recent
+  frame (below), plus a render delay; D moves
   toward the target by at most ``max_change_ms_per_s`` per second of video, and a
   frame decoded after its playout time raises D at once by its lateness plus the
   render delay, up to the target (libwebrtc ``VCMTiming::UpdateCurrentDelay(render_time,
@@ -35,6 +36,19 @@ Timing assumptions:
   rate changes, the fit follows as new large frames outweigh the old (the percentile of the
   window takes the change in the small frames' delays at once). Frames the sender dropped never
   reached the link and add no sample.
+* The cost term: at the receiver a diffusion codec's anchor takes several times the denoiser
+  evaluations of the frames between (10 against 1-3 for cvsc's published settings), and at one
+  anchor in 15 or 30 frames its delay sits at or above the window's 95th percentile, so on a
+  fast GPU every anchor came late, by a fixed ~20 ms (libwebrtc's decode-time percentile has the
+  same blind spot; its key frames are minutes apart and decode little slower). The receiver term
+  is the same estimator as the network's, with the frame's denoiser evaluations in place of its
+  bytes: the percentile of ``d - slope * evals`` plus ``slope * (the decayed largest evals)``.
+  A codec whose frames all cost alike (classic decodes, zero evaluations) gets the plain
+  percentile, and so does one whose plans are fitted to the playout budget
+  (``codec.control="adaptive"``, ``cost_term=False``): its costs follow the delay, so a term for
+  its costliest frame raised the delay each time the controller used the room it was given (on
+  the ``pedestrian-urban`` preset, ``cpu-2core``: cvsc adaptive 63 -> 140 ms median latency for
+  0.43 -> 1.40 evaluations a frame), spending the latency the controller exists to save.
 """
 from __future__ import annotations
 
@@ -72,13 +86,14 @@ SIZE_MEMORY_PSI = 0.9999
 
 
 class SizeAwareDelay:
-    """The network term of the playout target (module docstring).
+    """The network and the receiver terms of the playout target (module docstring).
 
-    ``add(delay_s, nbytes)`` records a frame's network delay (s) and size (bytes); ``value(default)``
-    is the ``q``-quantile of ``delay - slope * size`` over the last ``window`` frames plus
-    ``slope * max_bytes`` (s), with ``slope`` the least-squares fit of delay on size over every frame
-    seen, weights decaying by ``psi`` a frame, clamped at 0, and ``max_bytes`` the largest size, decaying
-    by ``psi`` a frame; ``default`` while the window is empty.
+    ``add(delay_s, size)`` records a frame's delay (s) and size: bytes on the link for the network
+    term, denoiser evaluations for the receiver term. ``value(default)`` is the ``q``-quantile of
+    ``delay - slope * size`` over the last ``window`` frames plus ``slope * max_size`` (s), with
+    ``slope`` the least-squares fit of delay on size over every frame seen, weights decaying by
+    ``psi`` a frame, clamped at 0, and ``max_size`` the largest size, decaying by ``psi`` a frame;
+    ``default`` while the window is empty.
     """
 
     def __init__(self, window: int, q: float = 0.95, psi: float = SIZE_MEMORY_PSI):
@@ -88,14 +103,14 @@ class SizeAwareDelay:
         self._value: float | None = None
         # exponentially weighted means and co-moments of (size, delay), updated West-style (no cancellation)
         self._w = self._mean_s = self._mean_d = self._c_ss = self._c_sd = 0.0
-        self.max_bytes = 0.0
+        self.max_size = 0.0
 
-    def add(self, delay_s: float, nbytes: int) -> None:
-        size, psi = float(nbytes), self.psi
+    def add(self, delay_s: float, size: float) -> None:
+        size, psi = float(size), self.psi
         self._delay.append(delay_s)
         self._size.append(size)
         self._value = None
-        self.max_bytes = max(psi * self.max_bytes, size)
+        self.max_size = max(psi * self.max_size, size)
         self._w = psi * self._w + 1.0
         ds = size - self._mean_s
         dd = delay_s - self._mean_d
@@ -104,8 +119,9 @@ class SizeAwareDelay:
         self._c_ss = psi * self._c_ss + ds * (size - self._mean_s)
         self._c_sd = psi * self._c_sd + dd * (size - self._mean_s)
 
-    def slope_s_per_byte(self) -> float:
-        """Weighted least-squares slope of delay on size (s/byte), at least 0; 0 while sizes have not varied."""
+    def slope_s_per_unit(self) -> float:
+        """Weighted least-squares slope of delay on size (s per byte or evaluation), at least 0; 0 while sizes
+        have not varied."""
         if self._c_ss <= 1e-12 * self._w * max(self._mean_s ** 2, 1.0):
             return 0.0
         return max(self._c_sd / self._c_ss, 0.0)
@@ -114,20 +130,21 @@ class SizeAwareDelay:
         if not self._delay:
             return default
         if self._value is None:
-            slope = self.slope_s_per_byte()
+            slope = self.slope_s_per_unit()
             d = np.asarray(self._delay)
             if slope > 0.0:
                 d = d - slope * np.asarray(self._size)
             r = np.sort(d)[int(self.q * (len(d) - 1))]
-            self._value = float(r + slope * self.max_bytes) if slope > 0.0 else float(r)
+            self._value = float(r + slope * self.max_size) if slope > 0.0 else float(r)
         return self._value
 
 
 class JitterBuffer:
     """Reorders arrivals of one stream and releases them with a playout time (all times in s)."""
 
-    def __init__(self, spec, fps: float, release):
+    def __init__(self, spec, fps: float, release, cost_term: bool = True):
         self.spec = spec
+        self.cost_term = cost_term  # the receiver term regresses on evaluations (module docstring)
         self.release = release  # release(item) hands a frame to the receiver
         self.adaptive = spec.mode == "adaptive"
         self.max_delay_s = spec.max_delay_ms / 1e3
@@ -135,17 +152,17 @@ class JitterBuffer:
         self.max_step_s = spec.max_change_ms_per_s / 1e3 / fps
         self.render_s = spec.render_delay_ms / 1e3
         self.net = SizeAwareDelay(spec.window_frames)
-        self.rx = RollingQuantile(spec.window_frames)
+        self.rx = SizeAwareDelay(spec.window_frames)
         self.next_frame = 0
         self._held: dict[int, tuple] = {}
 
-    def note_decoded(self, release_s: float, done_s: float, playout_s: float) -> None:
+    def note_decoded(self, release_s: float, done_s: float, playout_s: float, evals: int = 0) -> None:
         """The receiver reports a finished frame: released at ``release_s``, decoded by ``done_s``, due at
-        ``playout_s`` (s). Its receiver delay joins the window; if it came late, the delay in use rises by
-        its lateness plus the render delay, never past the target."""
+        ``playout_s`` (s), after ``evals`` denoiser evaluations. Its receiver delay joins the window; if it came
+        late, the delay in use rises by its lateness plus the render delay, never past the target."""
         if not self.adaptive:
             return
-        self.rx.add(done_s - release_s)
+        self.rx.add(done_s - release_s, evals if self.cost_term else 0)
         if done_s > playout_s:
             late_s = done_s - playout_s + self.render_s
             self.delay_s = max(self.delay_s, min(self.delay_s + late_s, self._target_s()))

@@ -44,13 +44,15 @@ __all__ = ["GpuPool", "Job"]
 class Job:
     """One frame waiting for, or in, decode."""
 
-    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row", "skip_reason", "cost_s")
+    __slots__ = ("stream", "frame", "ef", "complete", "release_s", "playout_s", "row", "skip_reason", "cost_s",
+                 "evals")
 
     def __init__(self, stream, frame, ef, complete, release_s, playout_s, row):
         self.stream, self.frame, self.ef, self.complete = stream, frame, ef, complete
         self.release_s, self.playout_s, self.row = release_s, playout_s, row
         self.skip_reason = ""
         self.cost_s = 0.0  # a shed frame's expected service time (batch of one), s
+        self.evals = 0  # denoiser evaluations: planned, then the decoder's own count once decoded
 
 
 class GpuPool:
@@ -137,6 +139,7 @@ class GpuPool:
         dec = self.decoders[job.stream]
         budget_ms = (job.playout_s - now) * 1e3
         plan = dec.plan(job.ef, job.complete, budget_ms)
+        job.evals = plan.unet_evals
         if self._shed is None or self._shed[job.stream] is None:
             return plan
         key = (plan.unet_evals, plan.path == "classic", plan.vae_encodes)
@@ -214,6 +217,7 @@ class GpuPool:
             else:
                 c.plan[r] = plan.path if decoded.path is None else decoded.path
                 c.steps[r], c.unet_evals[r], c.anchor[r] = decoded.steps, decoded.unet_evals, decoded.anchor
+                job.evals = decoded.unet_evals
                 c.cut_detected[r], c.confidence[r] = decoded.cut_detected, decoded.confidence
         service_s = self.latency.decode_ms(max_evals, len(batch), self.resolution, classic=classic,
                                            measured_ms=None if self.timing_only else wall_ms,

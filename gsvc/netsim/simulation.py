@@ -83,7 +83,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
                for s in range(n_streams)]
 
     def on_done(job: Job, decoded, now_s: float) -> None:
-        jitters[job.stream].note_decoded(job.release_s, now_s, job.playout_s)
+        jitters[job.stream].note_decoded(job.release_s, now_s, job.playout_s, job.evals)
         screen = screens[job.stream]
         if screen is not None:
             now_ms = now_s * 1e3
@@ -99,7 +99,7 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
             # a decode, so an adaptive delay would never grow and nothing would be shown; the frame counts
             # as decoded by release + its expected cost, as libwebrtc's timing counts the decode time of
             # every frame (VCMTiming's decode-time percentile), and the delay rises to fit it
-            jitters[job.stream].note_decoded(job.release_s, job.release_s + job.cost_s, job.playout_s)
+            jitters[job.stream].note_decoded(job.release_s, job.release_s + job.cost_s, job.playout_s, job.evals)
         if reason == "resync":
             senders[job.stream].feedback.send(now_s, "anchor_request", job.frame)
 
@@ -156,7 +156,9 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
 
     shared = carrier(env) if carrier is not None else None
     for s, inp in enumerate(inputs):
-        jitters.append(JitterBuffer(jitter_spec, fps, make_release(s)))
+        # a decoder that fits its plans to the playout budget gets no cost term (gsvc.netsim.jitter)
+        jitters.append(JitterBuffer(jitter_spec, fps, make_release(s),
+                                    cost_term=getattr(codecs[s].spec, "control", "off") != "adaptive"))
         link = shared.ports[s] if shared is not None else Link(inp.trace)
         st = Sender(env, s, inp.frames, link, inp.codec_seed, inp.start_s, codecs[s], latency, link_spec, fps,
                     num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s),
