@@ -47,8 +47,9 @@ Timing assumptions:
   percentile, and so does one whose plans are fitted to the playout budget
   (``codec.control="adaptive"``, ``cost_term=False``): its costs follow the delay, so a term for
   its costliest frame raised the delay each time the controller used the room it was given (on
-  the ``pedestrian-urban`` preset, ``cpu-2core``: cvsc adaptive 63 -> 140 ms median latency for
-  0.43 -> 1.40 evaluations a frame), spending the latency the controller exists to save.
+  the ``pedestrian-urban`` preset, ``cpu-2core``, cvsc adaptive at its own defaults: 63 -> 140 ms
+  median latency for 0.43 -> 1.40 evaluations a frame), spending the latency the controller exists
+  to save.
 """
 from __future__ import annotations
 
