@@ -156,9 +156,10 @@ def simulate(inputs: Sequence[StreamInput], *, codec: Codec, fps: float, num_fra
 
     shared = carrier(env) if carrier is not None else None
     for s, inp in enumerate(inputs):
-        # a decoder that fits its plans to the playout budget gets no cost term (gsvc.netsim.jitter)
-        jitters.append(JitterBuffer(jitter_spec, fps, make_release(s),
-                                    cost_term=getattr(codecs[s].spec, "control", "off") != "adaptive"))
+        # a decoder that fits its plans to the playout budget gets no cost term (gsvc.netsim.jitter); a codec
+        # of the user's own (the Codec protocol asks for no spec) keeps the cost term
+        control = getattr(getattr(codecs[s], "spec", None), "control", "off")
+        jitters.append(JitterBuffer(jitter_spec, fps, make_release(s), cost_term=control != "adaptive"))
         link = shared.ports[s] if shared is not None else Link(inp.trace)
         st = Sender(env, s, inp.frames, link, inp.codec_seed, inp.start_s, codecs[s], latency, link_spec, fps,
                     num_frames, log, deliver, screens[s], playout_deadline_s=make_deadline(s),
