@@ -70,3 +70,11 @@ def test_readme_rate_sweep_draws_every_codecs_rate_quality_curve(tmp_path, monke
         assert kbps[0] < 0.6 * kbps[-1], name                  # 8 kbit/s asked: well under the 32 kbit/s point
     assert CliRunner().invoke(main, ["report", out]).exit_code == 0
     assert "Bjontegaard-delta rate against lowres" in next(Path(out).glob("*.html")).read_text()
+
+
+def test_readme_tables_have_one_line_per_row():
+    """A table row broken over several lines renders as a cut-off row and a stray paragraph: every line that
+    starts a row with '|' must end it with '|'."""
+    lines = (Path(__file__).parents[1] / "README.md").read_text().splitlines()
+    bad = [i + 1 for i, line in enumerate(lines) if line.startswith("|") and not line.rstrip().endswith("|")]
+    assert not bad, f"README.md lines {bad} start a table row that does not end on the same line"
