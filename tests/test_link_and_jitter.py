@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import gsvc
-from gsvc.netsim.jitter import SIZE_MEMORY_PSI, JitterBuffer, RollingQuantile
+from gsvc.netsim.jitter import SIZE_MEMORY_PSI, JitterBuffer, SizeAwareDelay
 from gsvc.netsim.link import Link
 from gsvc.netsim.packets import packetise
 from gsvc.netsim.receiverspec import JitterBufferSpec
@@ -85,12 +85,12 @@ def test_jitter_buffer_releases_in_frame_order():
     assert out == [0, 1, 2, 3, 4]
 
 
-def test_rolling_quantile_matches_numpy_on_the_window():
+def test_delay_of_frames_that_all_cost_alike_is_the_quantile_of_the_window():
     rng = np.random.default_rng(0)
-    rq = RollingQuantile(50, 0.95)
+    rq = SizeAwareDelay(50, 0.95)
     xs = rng.exponential(size=300)
     for x in xs:
-        rq.add(float(x))
+        rq.add(float(x), 0)
     window = np.sort(xs[-50:])
     assert rq.value(0) == window[int(0.95 * 49)]
 
@@ -198,13 +198,14 @@ def test_adaptive_playout_covers_the_largest_frame_not_just_the_95th_percentile_
     same = JitterBufferSpec(mode="adaptive", delay_ms=0, render_delay_ms=10, max_change_ms_per_s=10_000)
     flat = rng.uniform(0.02, 0.06, n)  # delays that do not grow with size: the term is the plain percentile
     jb = JitterBuffer(same, 15.0, release=lambda *_: None)
-    rq = RollingQuantile(same.window_frames)
+    seen = []
     for i, (size, d) in enumerate(zip(rng.permutation(sizes), flat)):
         now_s = i / 15 + d
         jb.arrive(now_s=now_s, frame=i, capture_s=i / 15, payload="f", nbytes=int(size))
-        rq.add(now_s - i / 15)
+        seen.append(now_s - i / 15)
+        window = np.sort(seen[-same.window_frames:])
         if jb.net.slope_s_per_unit() == 0.0:
-            assert jb.net.value(0.0) == rq.value(0.0)
+            assert jb.net.value(0.0) == window[int(0.95 * (len(window) - 1))]
     dropped = JitterBuffer(same, 15.0, release=lambda *_: None)
     dropped.arrive(now_s=0.01, frame=0, capture_s=0.0, payload=None)  # never crossed the link: no sample
     assert dropped.net.value(-1.0) == -1.0

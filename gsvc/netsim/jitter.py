@@ -53,32 +53,11 @@ Timing assumptions:
 """
 from __future__ import annotations
 
-import bisect
 from collections import deque
 
 import numpy as np
 
-__all__ = ["JitterBuffer", "RollingQuantile", "SizeAwareDelay", "SIZE_MEMORY_PSI"]
-
-
-class RollingQuantile:
-    """A quantile over the last ``window`` values, O(window) per update (sorted list)."""
-
-    def __init__(self, window: int, q: float = 0.95):
-        self.window, self.q = window, q
-        self._fifo: deque[float] = deque()
-        self._sorted: list[float] = []
-
-    def add(self, x: float) -> None:
-        self._fifo.append(x)
-        bisect.insort(self._sorted, x)
-        if len(self._fifo) > self.window:
-            del self._sorted[bisect.bisect_left(self._sorted, self._fifo.popleft())]
-
-    def value(self, default: float) -> float:
-        if not self._sorted:
-            return default
-        return self._sorted[int(self.q * (len(self._sorted) - 1))]
+__all__ = ["JitterBuffer", "SizeAwareDelay", "SIZE_MEMORY_PSI"]
 
 
 #: per-frame decay of the largest frame size libwebrtc's jitter estimator keeps (``psi_``, 0.9999, in
